@@ -1,0 +1,202 @@
+//! Where samples come from: the [`Dataset`] trait, a stratified split and a shuffle.
+//!
+//! Datasets are read one sample at a time into the network's input buffer, so a firmware can keep its
+//! data as bytes in flash and a host as `f32`s in memory.
+
+use crate::rng::{stream, Pcg32};
+
+/// What a sample should produce.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Target {
+    /// A class index, `0..classes`.
+    Class(u16),
+    /// A real value (regression).
+    Value(f32),
+}
+
+impl Target {
+    /// The class, if this is a class target.
+    pub fn class(self) -> Option<u16> {
+        match self {
+            Target::Class(c) => Some(c),
+            Target::Value(_) => None,
+        }
+    }
+
+    /// The value (a class index as `f32` for class targets).
+    pub fn value(self) -> f32 {
+        match self {
+            Target::Class(c) => f32::from(c),
+            Target::Value(v) => v,
+        }
+    }
+}
+
+/// A source of samples, indexed `0..len()`.
+pub trait Dataset {
+    /// Number of samples.
+    fn len(&self) -> usize;
+    /// `true` when there are no samples.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Number of features per sample.
+    fn features(&self) -> usize;
+    /// Writes sample `index`'s features into `out` (`features()` long).
+    fn load(&self, index: usize, out: &mut [f32]);
+    /// Sample `index`'s target.
+    fn target(&self, index: usize) -> Target;
+}
+
+/// A dataset over borrowed row-major `f32` features and class labels or values.
+///
+/// ```
+/// use tinytrain::data::{Dataset, SliceDataset, Target};
+/// let d = SliceDataset::regression(&[1.0, 2.0, 3.0, 4.0], 2, &[0.5, 1.5]);
+/// let mut x = [0.0; 2];
+/// d.load(1, &mut x);
+/// assert_eq!((x, d.target(1)), ([3.0, 4.0], Target::Value(1.5)));
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct SliceDataset<'a> {
+    features: &'a [f32],
+    width: usize,
+    targets: Targets<'a>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Targets<'a> {
+    Classes(&'a [u16]),
+    Values(&'a [f32]),
+}
+
+impl<'a> SliceDataset<'a> {
+    /// Classification data: `features.len() == width · labels.len()`.
+    pub fn classification(features: &'a [f32], width: usize, labels: &'a [u16]) -> Self {
+        Self { features, width, targets: Targets::Classes(labels) }
+    }
+
+    /// Regression data: `features.len() == width · values.len()`.
+    pub fn regression(features: &'a [f32], width: usize, values: &'a [f32]) -> Self {
+        Self { features, width, targets: Targets::Values(values) }
+    }
+}
+
+impl Dataset for SliceDataset<'_> {
+    fn len(&self) -> usize {
+        match self.targets {
+            Targets::Classes(c) => c.len(),
+            Targets::Values(v) => v.len(),
+        }
+    }
+
+    fn features(&self) -> usize {
+        self.width
+    }
+
+    fn load(&self, index: usize, out: &mut [f32]) {
+        let row = self.features.chunks_exact(self.width).nth(index).unwrap_or(&[]);
+        out.iter_mut().zip(row).for_each(|(o, &x)| *o = x);
+    }
+
+    fn target(&self, index: usize) -> Target {
+        match self.targets {
+            Targets::Classes(c) => Target::Class(c.get(index).copied().unwrap_or(0)),
+            Targets::Values(v) => Target::Value(v.get(index).copied().unwrap_or(0.0)),
+        }
+    }
+}
+
+/// Fisher–Yates shuffle (Durstenfeld's in-place form), drawing from `rng`.
+pub fn shuffle<T>(items: &mut [T], rng: &mut Pcg32) {
+    for i in (1..items.len()).rev() {
+        let j = rng.below(i as u32 + 1) as usize;
+        items.swap(i, j);
+    }
+}
+
+/// Number of validation samples out of `n` for a fraction: `round(n · fraction)`.
+pub fn validation_count(n: usize, fraction: f32) -> usize {
+    libm::roundf(n as f32 * fraction) as usize
+}
+
+/// Splits `0..data.len()` into training and validation indices.
+///
+/// Classification is stratified: within each class (in class order), the class's indices are shuffled
+/// and the first `round(count · fraction)` go to validation. Regression shuffles all indices and takes
+/// the first `round(n · fraction)`. Both lists come out sorted. Returns the lengths written to `train`
+/// and `validation`; `None` if either buffer is too short.
+pub fn split(
+    data: &impl Dataset,
+    classes: usize,
+    fraction: f32,
+    seed: u64,
+    train: &mut [u32],
+    validation: &mut [u32],
+) -> Option<(usize, usize)> {
+    let mut rng = Pcg32::new(seed, stream::SPLIT);
+    let (mut n_train, mut n_val) = (0, 0);
+    let groups = if classes == 0 { 1 } else { classes };
+    for group in 0..groups {
+        // Gather this group's indices at the end of `train`'s free space, shuffle them, then hand out.
+        let free = train.len().checked_sub(n_train)?;
+        let mut count = 0;
+        for i in 0..data.len() {
+            let member = classes == 0 || data.target(i).class() == Some(group as u16);
+            if member {
+                *train.get_mut(n_train + count)? = i as u32;
+                count += 1;
+            }
+        }
+        debug_assert!(count <= free);
+        let members = &mut train[n_train..n_train + count];
+        shuffle(members, &mut rng);
+        let to_validation = validation_count(count, fraction);
+        for k in 0..to_validation {
+            *validation.get_mut(n_val)? = members[k];
+            n_val += 1;
+        }
+        // Keep the remaining members as training indices.
+        members.copy_within(to_validation.., 0);
+        n_train += count - to_validation;
+    }
+    train[..n_train].sort_unstable();
+    validation[..n_val].sort_unstable();
+    Some((n_train, n_val))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stratified_split_keeps_class_proportions() {
+        let labels: Vec<u16> = (0..100).map(|i| if i < 70 { 0 } else { 1 }).collect();
+        let features = vec![0.0; 100];
+        let data = SliceDataset::classification(&features, 1, &labels);
+        let (mut train, mut val) = (vec![0u32; 100], vec![0u32; 100]);
+        let (nt, nv) = split(&data, 2, 0.2, 9, &mut train, &mut val).unwrap();
+        assert_eq!((nt, nv), (80, 20));
+        let val_ones = val[..nv].iter().filter(|&&i| labels[i as usize] == 1).count();
+        assert_eq!(val_ones, 6); // round(30 · 0.2)
+        let mut all: Vec<u32> = train[..nt].iter().chain(&val[..nv]).copied().collect();
+        all.sort();
+        assert_eq!(all, (0..100).collect::<Vec<u32>>());
+        // Same seed, same split; another seed, another split.
+        let (mut t2, mut v2) = (vec![0u32; 100], vec![0u32; 100]);
+        split(&data, 2, 0.2, 9, &mut t2, &mut v2).unwrap();
+        assert_eq!(val[..nv], v2[..nv]);
+        split(&data, 2, 0.2, 10, &mut t2, &mut v2).unwrap();
+        assert_ne!(val[..nv], v2[..nv]);
+    }
+
+    #[test]
+    fn shuffle_is_a_permutation() {
+        let mut items: Vec<u32> = (0..50).collect();
+        shuffle(&mut items, &mut Pcg32::new(1, 2));
+        assert_ne!(items, (0..50).collect::<Vec<u32>>());
+        items.sort();
+        assert_eq!(items, (0..50).collect::<Vec<u32>>());
+    }
+}

@@ -1,0 +1,164 @@
+//! Output heads: how the network's last values become a loss, its gradient and a prediction.
+//!
+//! Each head's loss and gradient are computed together from the raw outputs ("logits"), which is
+//! both cheaper and numerically safer than a separate softmax/sigmoid layer.
+
+use crate::data::Target;
+use crate::layers::activation::sigmoid;
+
+/// The output head of a network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Head {
+    /// Softmax over `C ≥ 2` outputs and cross-entropy (`nn.CrossEntropyLoss` on logits).
+    SoftmaxCrossEntropy,
+    /// Sigmoid on one output and binary cross-entropy (`nn.BCEWithLogitsLoss`); class 1 when the
+    /// logit is ≥ 0.
+    SigmoidBinaryCrossEntropy,
+    /// Identity on one output and squared error (`nn.MSELoss` for one sample).
+    LinearMse,
+}
+
+impl Head {
+    /// `true` for the classification heads.
+    pub fn is_classification(self) -> bool {
+        self != Head::LinearMse
+    }
+
+    /// Number of network outputs this head reads for `classes` classes (1 for regression).
+    pub fn outputs_for(self, classes: usize) -> usize {
+        match self {
+            Head::SoftmaxCrossEntropy => classes,
+            Head::SigmoidBinaryCrossEntropy | Head::LinearMse => 1,
+        }
+    }
+
+    /// Loss of one sample; writes `∂loss/∂out` into `grad` (same length as `out`).
+    ///
+    /// * softmax + CE: `m = max z`, `s = Σ e^(z−m)`, `loss = m + ln s − z_y`, `∂/∂z = e^(z−m)/s − 1[y]`
+    /// * sigmoid + BCE: `loss = max(z,0) − z·y + ln(1 + e^(−|z|))`, `∂/∂z = σ(z) − y`
+    /// * linear + MSE: `loss = (z − y)²`, `∂/∂z = 2(z − y)`
+    ///
+    /// A class target out of range for the head counts as class 0 (the dataset validates labels).
+    pub fn loss_and_grad(self, out: &[f32], target: Target, grad: &mut [f32]) -> f32 {
+        match self {
+            Head::SoftmaxCrossEntropy => {
+                let class = target.class().unwrap_or(0) as usize;
+                let max = out.iter().fold(f32::NEG_INFINITY, |m, &z| if z > m { z } else { m });
+                let mut sum = 0.0;
+                for (g, &z) in grad.iter_mut().zip(out) {
+                    *g = libm::expf(z - max);
+                    sum += *g;
+                }
+                let inv = 1.0 / sum;
+                grad.iter_mut().for_each(|g| *g *= inv);
+                if let Some(g) = grad.get_mut(class) {
+                    *g -= 1.0;
+                }
+                max + libm::logf(sum) - out.get(class).copied().unwrap_or(0.0)
+            }
+            Head::SigmoidBinaryCrossEntropy => {
+                let y = if target.class() == Some(1) { 1.0 } else { 0.0 };
+                let z = out.first().copied().unwrap_or(0.0);
+                if let Some(g) = grad.first_mut() {
+                    *g = sigmoid(z) - y;
+                }
+                let positive = if z > 0.0 { z } else { 0.0 };
+                positive - z * y + libm::log1pf(libm::expf(-libm::fabsf(z)))
+            }
+            Head::LinearMse => {
+                let error = out.first().copied().unwrap_or(0.0) - target.value();
+                if let Some(g) = grad.first_mut() {
+                    *g = 2.0 * error;
+                }
+                error * error
+            }
+        }
+    }
+
+    /// The predicted class (argmax, first on ties; or logit ≥ 0 for the sigmoid head); `None` for
+    /// regression.
+    pub fn predict_class(self, out: &[f32]) -> Option<u16> {
+        match self {
+            Head::SoftmaxCrossEntropy => {
+                let mut best = 0;
+                for (i, &z) in out.iter().enumerate() {
+                    if z > out[best] {
+                        best = i;
+                    }
+                }
+                Some(best as u16)
+            }
+            Head::SigmoidBinaryCrossEntropy => Some(u16::from(out.first().is_some_and(|&z| z >= 0.0))),
+            Head::LinearMse => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numeric_grad(head: Head, out: &[f32], target: Target) -> Vec<f64> {
+        let mut scratch = vec![0.0; out.len()];
+        (0..out.len())
+            .map(|i| {
+                let h = 1e-2f32;
+                let (mut plus, mut minus) = (out.to_vec(), out.to_vec());
+                plus[i] += h;
+                minus[i] -= h;
+                let lp = head.loss_and_grad(&plus, target, &mut scratch) as f64;
+                let lm = head.loss_and_grad(&minus, target, &mut scratch) as f64;
+                (lp - lm) / (2.0 * h as f64)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn gradients_match_central_differences() {
+        let cases: [(Head, &[f32], Target); 5] = [
+            (Head::SoftmaxCrossEntropy, &[1.0, -0.5, 0.3, 2.0], Target::Class(2)),
+            (Head::SoftmaxCrossEntropy, &[10.0, 0.0, -10.0], Target::Class(0)),
+            (Head::SigmoidBinaryCrossEntropy, &[0.7], Target::Class(1)),
+            (Head::SigmoidBinaryCrossEntropy, &[-1.3], Target::Class(1)),
+            (Head::LinearMse, &[0.25], Target::Value(-1.5)),
+        ];
+        for (head, out, target) in cases {
+            let mut grad = vec![0.0; out.len()];
+            head.loss_and_grad(out, target, &mut grad);
+            for (a, n) in grad.iter().zip(numeric_grad(head, out, target)) {
+                assert!((*a as f64 - n).abs() < 2e-3, "{head:?} {out:?}: {a} vs {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn pytorch_reference_values() {
+        // F.cross_entropy(tensor([[1., 2., 3.]]), tensor([0])) = 2.4076059644
+        // softmax([1,2,3]) = [0.09003057, 0.24472847, 0.66524096]
+        let mut g = [0.0; 3];
+        let loss = Head::SoftmaxCrossEntropy.loss_and_grad(&[1.0, 2.0, 3.0], Target::Class(0), &mut g);
+        assert!((loss - 2.407_606).abs() < 1e-6);
+        let expected = [0.090_030_57 - 1.0, 0.244_728_47, 0.665_240_96];
+        g.iter().zip(expected).for_each(|(a, e)| assert!((a - e).abs() < 1e-6));
+        // F.binary_cross_entropy_with_logits(tensor([0.5]), tensor([1.])) = 0.4740769841
+        let mut g = [0.0];
+        let loss = Head::SigmoidBinaryCrossEntropy.loss_and_grad(&[0.5], Target::Class(1), &mut g);
+        assert!((loss - 0.474_077).abs() < 1e-6);
+        assert!((g[0] - (0.622_459_3 - 1.0)).abs() < 1e-6);
+        // Large logits stay finite (log-sum-exp and |z| forms).
+        let loss = Head::SoftmaxCrossEntropy.loss_and_grad(&[1000.0, -1000.0], Target::Class(1), &mut [0.0; 2]);
+        assert_eq!(loss, 2000.0);
+        let loss = Head::SigmoidBinaryCrossEntropy.loss_and_grad(&[-200.0], Target::Class(1), &mut g);
+        assert_eq!(loss, 200.0);
+    }
+
+    #[test]
+    fn predictions() {
+        assert_eq!(Head::SoftmaxCrossEntropy.predict_class(&[0.1, 0.9, 0.9]), Some(1));
+        assert_eq!(Head::SigmoidBinaryCrossEntropy.predict_class(&[0.0]), Some(1));
+        assert_eq!(Head::SigmoidBinaryCrossEntropy.predict_class(&[-0.1]), Some(0));
+        assert_eq!(Head::LinearMse.predict_class(&[3.0]), None);
+    }
+}

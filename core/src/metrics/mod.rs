@@ -1,0 +1,10 @@
+//! Running-statistics accumulators: fixed size, updated one sample at a time, readable at any time,
+//! and reset between epochs.
+
+pub mod classification;
+pub mod regression;
+pub mod welford;
+
+pub use classification::ConfusionMatrix;
+pub use regression::RegressionMetrics;
+pub use welford::Welford;

@@ -1,0 +1,307 @@
+//! The MLP engine: a list of layers over one flat parameter buffer and one flat gradient buffer.
+//!
+//! Flat buffers (as in llm.c) make every optimiser a single loop over slices and make weight export,
+//! snapshots and checkpoints a copy. Memory layout, all in `f32` unless noted:
+//!
+//! | buffer        | contents                                                        |
+//! |---------------|-----------------------------------------------------------------|
+//! | `params`      | for each dense layer: `W` (`outputs × inputs`, row-major) then `b` |
+//! | `grads`       | the same layout as `params`                                      |
+//! | `activations` | the input, then every layer's output, in order                    |
+//! | `deltas`      | two vectors of the widest layer, used in turn by the backward pass |
+//! | `masks`       | `u32` dropout bits, one run per dropout layer                    |
+//! | `state`       | the optimiser's per-parameter state (momentum, Adam moments)      |
+
+use crate::layers::{dense, dropout};
+use crate::rng::{stream, Pcg32};
+use crate::spec::{Layer, Plan, ShapeError};
+
+/// Train mode (dropout active) or eval mode (dropout is the identity), like `model.train()` and
+/// `model.eval()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Mode {
+    /// Dropout draws masks.
+    Train,
+    /// Dropout passes values through.
+    Eval,
+}
+
+/// Borrowed memory for a network; lengths must be at least the [`Plan`]'s.
+#[derive(Debug)]
+pub struct Buffers<'a> {
+    /// Trainable parameters, [`Plan::params`] long.
+    pub params: &'a mut [f32],
+    /// Gradients, [`Plan::params`] long.
+    pub grads: &'a mut [f32],
+    /// Activations, [`Plan::activations`] long.
+    pub activations: &'a mut [f32],
+    /// Back-propagation scratch, [`Plan::deltas`] long.
+    pub deltas: &'a mut [f32],
+    /// Dropout masks, [`Plan::mask_words`] long.
+    pub masks: &'a mut [u32],
+    /// Optimiser state, [`optimizer_state_len`](crate::optim::optimizer_state_len) long.
+    pub state: &'a mut [f32],
+}
+
+/// Every buffer of a network as arrays of exactly the planned sizes (see [`network!`](crate::network!)).
+#[derive(Clone, Debug)]
+pub struct StaticMemory<const P: usize, const A: usize, const D: usize, const M: usize, const S: usize> {
+    params: [f32; P],
+    grads: [f32; P],
+    activations: [f32; A],
+    deltas: [f32; D],
+    masks: [u32; M],
+    state: [f32; S],
+}
+
+impl<const P: usize, const A: usize, const D: usize, const M: usize, const S: usize> Default
+    for StaticMemory<P, A, D, M, S>
+{
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const P: usize, const A: usize, const D: usize, const M: usize, const S: usize> StaticMemory<P, A, D, M, S> {
+    /// All zeros; `const` so that it can live in a `static`.
+    pub const fn new() -> Self {
+        Self { params: [0.0; P], grads: [0.0; P], activations: [0.0; A], deltas: [0.0; D], masks: [0; M], state: [0.0; S] }
+    }
+
+    /// Borrows every buffer for [`Mlp::new`].
+    pub fn buffers(&mut self) -> Buffers<'_> {
+        Buffers {
+            params: &mut self.params,
+            grads: &mut self.grads,
+            activations: &mut self.activations,
+            deltas: &mut self.deltas,
+            masks: &mut self.masks,
+            state: &mut self.state,
+        }
+    }
+}
+
+/// A multi-layer perceptron over borrowed buffers.
+#[derive(Debug)]
+pub struct Mlp<'a> {
+    layers: &'a [Layer],
+    plan: Plan,
+    params: &'a mut [f32],
+    grads: &'a mut [f32],
+    activations: &'a mut [f32],
+    deltas: &'a mut [f32],
+    masks: &'a mut [u32],
+    state: &'a mut [f32],
+    mode: Mode,
+    dropout_rng: Pcg32,
+}
+
+impl<'a> Mlp<'a> {
+    /// Checks the layers and the buffers, and initialises the parameters from `seed` (see
+    /// [`Mlp::init`]). Buffers longer than needed are shortened to the plan; the network starts in
+    /// train mode.
+    pub fn new(layers: &'a [Layer], buffers: Buffers<'a>, seed: u64) -> Result<Self, ShapeError> {
+        let plan = Plan::of(layers)?;
+        let Buffers { params, grads, activations, deltas, masks, state } = buffers;
+        let fits = params.len() >= plan.params
+            && grads.len() >= plan.params
+            && activations.len() >= plan.activations
+            && deltas.len() >= plan.deltas
+            && masks.len() >= plan.mask_words;
+        if !fits {
+            return Err(ShapeError::BufferTooSmall);
+        }
+        let mut mlp = Self {
+            layers,
+            plan,
+            params: &mut params[..plan.params],
+            grads: &mut grads[..plan.params],
+            activations: &mut activations[..plan.activations],
+            deltas: &mut deltas[..plan.deltas],
+            masks: &mut masks[..plan.mask_words],
+            state,
+            mode: Mode::Train,
+            dropout_rng: Pcg32::new(seed, stream::DROPOUT),
+        };
+        mlp.init(seed);
+        Ok(mlp)
+    }
+
+    /// PyTorch-default initialisation of every dense layer (see [`dense::init`]), layer by layer
+    /// from one PCG32 stream; zeroes gradients and optimiser state and reseeds dropout.
+    pub fn init(&mut self, seed: u64) {
+        let mut rng = Pcg32::new(seed, stream::INIT);
+        let mut offset = 0;
+        for layer in self.layers {
+            if let Layer::Dense { inputs, outputs } = *layer {
+                let (weight, rest) = self.params[offset..].split_at_mut(inputs * outputs);
+                dense::init(weight, &mut rest[..outputs], inputs, &mut rng);
+                offset += layer.params();
+            }
+        }
+        self.zero_grad();
+        self.state.iter_mut().for_each(|s| *s = 0.0);
+        self.dropout_rng = Pcg32::new(seed, stream::DROPOUT);
+    }
+
+    /// The layers.
+    pub fn layers(&self) -> &'a [Layer] {
+        self.layers
+    }
+
+    /// The memory plan.
+    pub fn plan(&self) -> Plan {
+        self.plan
+    }
+
+    /// Current mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Switches between train and eval mode.
+    pub fn set_mode(&mut self, mode: Mode) {
+        self.mode = mode;
+    }
+
+    /// Where the next forward pass reads its input ([`Plan::inputs`] values).
+    pub fn input_mut(&mut self) -> &mut [f32] {
+        &mut self.activations[..self.plan.inputs]
+    }
+
+    /// The last forward pass's output ([`Plan::outputs`] values).
+    pub fn output(&self) -> &[f32] {
+        &self.activations[self.plan.activations - self.plan.outputs..]
+    }
+
+    /// The output, and where the loss writes `∂L/∂output` for [`Mlp::backward`].
+    pub fn output_and_grad_mut(&mut self) -> (&[f32], &mut [f32]) {
+        let outputs = self.plan.outputs;
+        (&self.activations[self.plan.activations - outputs..], &mut self.deltas[..outputs])
+    }
+
+    /// Parameters (flat, see the module docs).
+    pub fn params(&self) -> &[f32] {
+        self.params
+    }
+
+    /// Parameters, writable (to load weights).
+    pub fn params_mut(&mut self) -> &mut [f32] {
+        self.params
+    }
+
+    /// Accumulated gradients.
+    pub fn grads(&self) -> &[f32] {
+        self.grads
+    }
+
+    /// Parameters, gradients and optimiser state together, for an optimiser step.
+    pub fn optimizer_parts(&mut self) -> (&mut [f32], &mut [f32], &mut [f32]) {
+        (self.params, self.grads, self.state)
+    }
+
+    /// Sets every gradient to zero (the explicit step between mini-batches).
+    pub fn zero_grad(&mut self) {
+        self.grads.iter_mut().for_each(|g| *g = 0.0);
+    }
+
+    /// Forward pass over the input in [`Mlp::input_mut`]; returns the output.
+    pub fn forward(&mut self) -> &[f32] {
+        let (mut x_start, mut width) = (0, self.plan.inputs);
+        let (mut param, mut mask) = (0, 0);
+        for layer in self.layers {
+            let out_width = output_width(layer, width);
+            let (before, after) = self.activations.split_at_mut(x_start + width);
+            let (x, y) = (&before[x_start..], &mut after[..out_width]);
+            match *layer {
+                Layer::Dense { inputs, outputs } => {
+                    let (weight, bias) = self.params[param..param + layer.params()].split_at(inputs * outputs);
+                    dense::forward(weight, bias, x, y);
+                    param += layer.params();
+                }
+                Layer::Activation(activation) => activation.forward(x, y),
+                Layer::Dropout { p } => {
+                    let words = width.div_ceil(32);
+                    if self.mode == Mode::Train && p > 0.0 {
+                        dropout::forward(p, x, y, &mut self.masks[mask..mask + words], &mut self.dropout_rng);
+                    } else {
+                        y.copy_from_slice(x);
+                    }
+                    mask += words;
+                }
+            }
+            x_start += width;
+            width = out_width;
+        }
+        self.output()
+    }
+
+    /// Backward pass from `∂L/∂output` (written through [`Mlp::output_and_grad_mut`]); accumulates
+    /// into the gradients. Uses the activations and masks of the last forward pass.
+    pub fn backward(&mut self) {
+        let half = self.plan.deltas / 2;
+        let (front, back) = self.deltas.split_at_mut(half);
+        let (mut dy, mut dx) = (front, back);
+        let mut y_end = self.plan.activations;
+        let (mut param_end, mut mask_end) = (self.plan.params, self.plan.mask_words);
+        let mut out_width = self.plan.outputs;
+        for (index, layer) in self.layers.iter().enumerate().rev() {
+            let in_width = match *layer {
+                Layer::Dense { inputs, .. } => inputs,
+                _ => out_width,
+            };
+            let y_start = y_end - out_width;
+            let x = &self.activations[y_start - in_width..y_start];
+            let y = &self.activations[y_start..y_end];
+            let (dy_now, dx_now) = (&dy[..out_width], &mut dx[..in_width]);
+            match *layer {
+                Layer::Dense { inputs, outputs } => {
+                    let start = param_end - layer.params();
+                    let (weight_grad, bias_grad) = self.grads[start..param_end].split_at_mut(inputs * outputs);
+                    let weight = &self.params[start..start + inputs * outputs];
+                    // The network's input needs no gradient.
+                    let dx_wanted = if index == 0 { None } else { Some(dx_now) };
+                    dense::backward(weight, x, dy_now, weight_grad, bias_grad, dx_wanted);
+                    param_end = start;
+                }
+                Layer::Activation(activation) => activation.backward(x, y, dy_now, dx_now),
+                Layer::Dropout { p } => {
+                    let start = mask_end - in_width.div_ceil(32);
+                    if self.mode == Mode::Train && p > 0.0 {
+                        dropout::backward(p, dy_now, dx_now, &self.masks[start..mask_end]);
+                    } else {
+                        dx_now.copy_from_slice(dy_now);
+                    }
+                    mask_end = start;
+                }
+            }
+            core::mem::swap(&mut dy, &mut dx);
+            y_end = y_start;
+            out_width = in_width;
+        }
+    }
+
+    /// The `k`-th dense layer's `(inputs, outputs, weight, bias)`, weight `[outputs][inputs]`.
+    pub fn dense_layer(&self, k: usize) -> Option<(usize, usize, &[f32], &[f32])> {
+        let mut offset = 0;
+        let mut dense = self.layers.iter().filter_map(|layer| match *layer {
+            Layer::Dense { inputs, outputs } => {
+                let start = offset;
+                offset += layer.params();
+                Some((inputs, outputs, start))
+            }
+            _ => None,
+        });
+        let (inputs, outputs, start) = dense.nth(k)?;
+        let (weight, bias) = self.params[start..start + inputs * outputs + outputs].split_at(inputs * outputs);
+        Some((inputs, outputs, weight, bias))
+    }
+}
+
+fn output_width(layer: &Layer, width: usize) -> usize {
+    match *layer {
+        Layer::Dense { outputs, .. } => outputs,
+        _ => width,
+    }
+}

@@ -1,0 +1,50 @@
+//! Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019), as `torch.optim.Adam`/`AdamW`:
+//!
+//! ```text
+//! AdamW only: p ← p·(1 − lr·λ)          Adam only: g ← g + λ·p
+//! m ← β₁·m + (1 − β₁)·g
+//! v ← β₂·v + (1 − β₂)·g²
+//! p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+//! ```
+//!
+//! The square root is `libm::sqrtf`, single precision (one `vsqrt.f32` on a Cortex-M4F).
+
+/// Hyper-parameters of one Adam step, with the bias corrections of this step.
+#[derive(Clone, Copy, Debug)]
+pub struct Adam {
+    /// Learning rate.
+    pub lr: f32,
+    /// β₁.
+    pub beta1: f32,
+    /// β₂.
+    pub beta2: f32,
+    /// ε.
+    pub eps: f32,
+    /// λ.
+    pub weight_decay: f32,
+    /// `true` for AdamW (decay the weights), `false` for Adam (decay through the gradient).
+    pub decoupled: bool,
+    /// `1 − β₁ᵗ`.
+    pub bias_correction1: f32,
+    /// `1 − β₂ᵗ`.
+    pub bias_correction2: f32,
+}
+
+/// One Adam/AdamW step over the first and second moments `m` and `v`.
+pub fn step(config: Adam, params: &mut [f32], grads: &[f32], m: &mut [f32], v: &mut [f32], grad_scale: f32) {
+    let step_size = config.lr / config.bias_correction1;
+    let inv_sqrt_bc2 = 1.0 / libm::sqrtf(config.bias_correction2);
+    let (l2, decay) = if config.decoupled {
+        (0.0, 1.0 - config.lr * config.weight_decay)
+    } else {
+        (config.weight_decay, 1.0)
+    };
+    for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(m).zip(v) {
+        let g = g * grad_scale + l2 * *p;
+        *p *= decay;
+        *m = config.beta1 * *m + (1.0 - config.beta1) * g;
+        *v = config.beta2 * *v + (1.0 - config.beta2) * g * g;
+        let denominator = libm::sqrtf(*v) * inv_sqrt_bc2 + config.eps;
+        *p -= step_size * *m / denominator;
+    }
+}

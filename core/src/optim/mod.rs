@@ -1,0 +1,139 @@
+//! Optimisers with PyTorch's definitions, over the flat parameter and gradient buffers.
+//!
+//! Each optimiser is one loop over `(param, grad, state)`. Gradients arrive as *sums* over a
+//! mini-batch and are multiplied by `grad_scale` (`1/batch`, times a clipping factor) as they are read,
+//! which equals PyTorch's `reduction='mean'` without a separate pass.
+
+pub mod adam;
+pub mod clip;
+pub mod schedule;
+pub mod sgd;
+
+pub use schedule::Schedule;
+
+/// Which optimiser, with its hyper-parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum OptimizerKind {
+    /// [`torch.optim.SGD`](https://pytorch.org/docs/stable/generated/torch.optim.SGD.html), dampening 0.
+    Sgd {
+        /// Momentum factor (0 = plain SGD, no state).
+        momentum: f32,
+        /// Nesterov momentum.
+        nesterov: bool,
+        /// L2 penalty added to the gradient.
+        weight_decay: f32,
+    },
+    /// [`torch.optim.Adam`](https://pytorch.org/docs/stable/generated/torch.optim.Adam.html).
+    Adam {
+        /// Decay of the first moment.
+        beta1: f32,
+        /// Decay of the second moment.
+        beta2: f32,
+        /// Added to the denominator.
+        eps: f32,
+        /// L2 penalty added to the gradient.
+        weight_decay: f32,
+    },
+    /// [`torch.optim.AdamW`](https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html):
+    /// decoupled weight decay.
+    AdamW {
+        /// Decay of the first moment.
+        beta1: f32,
+        /// Decay of the second moment.
+        beta2: f32,
+        /// Added to the denominator.
+        eps: f32,
+        /// Decoupled decay: `p ← p·(1 − lr·weight_decay)` before the Adam update.
+        weight_decay: f32,
+    },
+}
+
+impl OptimizerKind {
+    /// Plain SGD, PyTorch defaults.
+    pub const SGD: Self = Self::Sgd { momentum: 0.0, nesterov: false, weight_decay: 0.0 };
+    /// Adam, PyTorch defaults (β = 0.9, 0.999; ε = 1e-8; no weight decay).
+    pub const ADAM: Self = Self::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 };
+    /// AdamW, PyTorch defaults (weight decay 0.01).
+    pub const ADAMW: Self = Self::AdamW { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 };
+
+    /// Floats of state per parameter: 0 (plain SGD), 1 (momentum), 2 (Adam moments).
+    pub const fn state_per_param(&self) -> usize {
+        match self {
+            Self::Sgd { momentum, .. } => {
+                if *momentum == 0.0 {
+                    0
+                } else {
+                    1
+                }
+            }
+            Self::Adam { .. } | Self::AdamW { .. } => 2,
+        }
+    }
+}
+
+/// Length of the optimiser state buffer for `params` parameters.
+pub const fn optimizer_state_len(kind: OptimizerKind, params: usize) -> usize {
+    kind.state_per_param() * params
+}
+
+/// An optimiser: its hyper-parameters and its step count. The per-parameter state lives in the
+/// network's `state` buffer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Optimizer {
+    kind: OptimizerKind,
+    steps: u32,
+    beta1_power: f32,
+    beta2_power: f32,
+}
+
+impl Optimizer {
+    /// A fresh optimiser (step 0).
+    pub const fn new(kind: OptimizerKind) -> Self {
+        Self { kind, steps: 0, beta1_power: 1.0, beta2_power: 1.0 }
+    }
+
+    /// The hyper-parameters.
+    pub fn kind(&self) -> OptimizerKind {
+        self.kind
+    }
+
+    /// Updates taken so far.
+    pub fn steps(&self) -> u32 {
+        self.steps
+    }
+
+    /// One update of `params` from `grads · grad_scale` with learning rate `lr`. `state` must be
+    /// [`optimizer_state_len`] long (shorter state is treated as zero-length: plain SGD-like loops stop
+    /// at the shortest slice).
+    pub fn step(&mut self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f32, grad_scale: f32) {
+        self.steps += 1;
+        match self.kind {
+            OptimizerKind::Sgd { momentum, nesterov, weight_decay } => {
+                let config = sgd::Sgd { lr, momentum, nesterov, weight_decay };
+                sgd::step(config, params, grads, state, grad_scale);
+            }
+            OptimizerKind::Adam { beta1, beta2, eps, weight_decay }
+            | OptimizerKind::AdamW { beta1, beta2, eps, weight_decay } => {
+                // βᵗ as a running product: exact step to step, the same on every target.
+                self.beta1_power *= beta1;
+                self.beta2_power *= beta2;
+                let decoupled = matches!(self.kind, OptimizerKind::AdamW { .. });
+                let config = adam::Adam {
+                    lr,
+                    beta1,
+                    beta2,
+                    eps,
+                    weight_decay,
+                    decoupled,
+                    bias_correction1: 1.0 - self.beta1_power,
+                    bias_correction2: 1.0 - self.beta2_power,
+                };
+                let (m, v) = state.split_at_mut(state.len() / 2);
+                adam::step(config, params, grads, m, v, grad_scale);
+            }
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! What a network is made of, and how much memory it needs.
+//!
+//! A network is a list of [`Layer`]s. Its memory [`Plan`] is computed by a `const fn`, so a firmware
+//! that describes its network with [`network!`](crate::network!) gets exactly sized buffers and a
+//! compile error, not a runtime one, when two layers do not fit together.
+
+use crate::layers::Activation;
+
+/// One layer of an MLP.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Layer {
+    /// Fully connected `y = W x + b`, `W` is `[outputs][inputs]` (PyTorch `nn.Linear` orientation).
+    Dense {
+        /// Width of the input.
+        inputs: usize,
+        /// Width of the output.
+        outputs: usize,
+    },
+    /// An element-wise activation; keeps the width.
+    Activation(Activation),
+    /// Inverted dropout with drop probability `p` in `[0, 1)`; identity in eval mode.
+    Dropout {
+        /// Probability of zeroing an element in train mode.
+        p: f32,
+    },
+}
+
+impl Layer {
+    /// `Layer::Dense { inputs, outputs }`, shorter.
+    pub const fn dense(inputs: usize, outputs: usize) -> Self {
+        Layer::Dense { inputs, outputs }
+    }
+
+    /// Number of trainable parameters (`outputs·inputs` weights and `outputs` biases for dense).
+    pub const fn params(&self) -> usize {
+        match *self {
+            Layer::Dense { inputs, outputs } => outputs * inputs + outputs,
+            _ => 0,
+        }
+    }
+}
+
+/// Why a list of layers is not a network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ShapeError {
+    /// No layers, or no dense layer at all.
+    NoDenseLayer,
+    /// The first layer must be dense: it fixes the input width.
+    FirstLayerNotDense,
+    /// A dense layer's `inputs` differs from the width its predecessor produces.
+    WidthMismatch {
+        /// Index of the offending layer.
+        layer: usize,
+        /// Width produced by the layers before it.
+        expected: usize,
+        /// Width it declares.
+        found: usize,
+    },
+    /// A dense layer with zero inputs or outputs.
+    ZeroWidth {
+        /// Index of the offending layer.
+        layer: usize,
+    },
+    /// Dropout probability outside `[0, 1)` (or NaN).
+    BadDropout {
+        /// Index of the offending layer.
+        layer: usize,
+    },
+    /// A buffer handed to [`Mlp::new`](crate::network::Mlp::new) is shorter than the plan says.
+    BufferTooSmall,
+    /// The output width does not suit the head (softmax needs ≥ 2 outputs, the others exactly 1).
+    HeadMismatch,
+}
+
+impl ShapeError {
+    /// A human-readable description (usable in `const` panics).
+    pub const fn message(&self) -> &'static str {
+        match self {
+            ShapeError::NoDenseLayer => "a network needs at least one dense layer",
+            ShapeError::FirstLayerNotDense => "the first layer must be dense (it fixes the input width)",
+            ShapeError::WidthMismatch { .. } => {
+                "a dense layer's input width differs from the width of the layer before it"
+            }
+            ShapeError::ZeroWidth { .. } => "a dense layer has zero inputs or outputs",
+            ShapeError::BadDropout { .. } => "dropout probability must be in [0, 1)",
+            ShapeError::BufferTooSmall => "a buffer is smaller than the network's memory plan",
+            ShapeError::HeadMismatch => {
+                "the output width does not suit the head (softmax needs >= 2 outputs, sigmoid and MSE 1)"
+            }
+        }
+    }
+}
+
+impl core::fmt::Display for ShapeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            ShapeError::WidthMismatch { layer, expected, found } => write!(
+                f,
+                "layer {layer}: dense layer takes {found} inputs but the layer before it gives {expected}"
+            ),
+            ShapeError::ZeroWidth { layer } | ShapeError::BadDropout { layer } => {
+                write!(f, "layer {layer}: {}", self.message())
+            }
+            _ => f.write_str(self.message()),
+        }
+    }
+}
+
+/// Sizes of every buffer a network needs, in elements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// Width of the input.
+    pub inputs: usize,
+    /// Width of the output.
+    pub outputs: usize,
+    /// Trainable parameters (also the length of the gradient buffer).
+    pub params: usize,
+    /// Activations: the input plus every layer's output.
+    pub activations: usize,
+    /// Back-propagated gradients: two vectors of the widest layer (ping-pong).
+    pub deltas: usize,
+    /// Dropout mask words (one bit per dropped-out element).
+    pub mask_words: usize,
+}
+
+impl Plan {
+    /// Checks that `layers` chain and computes the memory plan.
+    ///
+    /// ```
+    /// use tinytrain::spec::{Layer, Plan, ShapeError};
+    /// let ok = [Layer::dense(64, 32), Layer::Dropout { p: 0.1 }, Layer::dense(32, 10)];
+    /// assert_eq!(Plan::of(&ok).unwrap().params, 64 * 32 + 32 + 32 * 10 + 10);
+    /// let bad = [Layer::dense(64, 32), Layer::dense(16, 10)];
+    /// assert_eq!(Plan::of(&bad), Err(ShapeError::WidthMismatch { layer: 1, expected: 32, found: 16 }));
+    /// ```
+    pub const fn of(layers: &[Layer]) -> Result<Plan, ShapeError> {
+        let inputs = match layers.first() {
+            Some(Layer::Dense { inputs, .. }) => *inputs,
+            Some(_) => return Err(ShapeError::FirstLayerNotDense),
+            None => return Err(ShapeError::NoDenseLayer),
+        };
+        let mut width = inputs;
+        let mut plan = Plan { inputs, outputs: 0, params: 0, activations: inputs, deltas: 0, mask_words: 0 };
+        let mut widest = inputs;
+        let mut i = 0;
+        while i < layers.len() {
+            match layers[i] {
+                Layer::Dense { inputs, outputs } => {
+                    if inputs == 0 || outputs == 0 {
+                        return Err(ShapeError::ZeroWidth { layer: i });
+                    }
+                    if inputs != width {
+                        return Err(ShapeError::WidthMismatch { layer: i, expected: width, found: inputs });
+                    }
+                    width = outputs;
+                }
+                Layer::Activation(_) => {}
+                Layer::Dropout { p } => {
+                    // Written so that NaN fails too.
+                    if !(p >= 0.0 && p < 1.0) {
+                        return Err(ShapeError::BadDropout { layer: i });
+                    }
+                    plan.mask_words += width.div_ceil(32);
+                }
+            }
+            plan.params += layers[i].params();
+            plan.activations += width;
+            if width > widest {
+                widest = width;
+            }
+            i += 1;
+        }
+        plan.outputs = width;
+        plan.deltas = 2 * widest;
+        Ok(plan)
+    }
+
+    /// [`Plan::of`] for constants: fails compilation with the error's message.
+    pub const fn of_const(layers: &[Layer]) -> Plan {
+        match Plan::of(layers) {
+            Ok(plan) => plan,
+            Err(e) => panic!("{}", e.message()),
+        }
+    }
+
+    /// RAM for the network's own buffers (parameters, gradients, activations, deltas, masks) in bytes,
+    /// without optimiser state.
+    pub const fn bytes(&self) -> usize {
+        4 * (2 * self.params + self.activations + self.deltas + self.mask_words)
+    }
+}
+
+/// Defines a network whose shapes are checked at compile time and whose memory is exactly sized.
+///
+/// Expands to a module with `LAYERS`, its `PLAN`, `PARAMS`, and a `Memory<STATE>` type holding every
+/// buffer as an array (`STATE` = optimiser state length, see
+/// [`optimizer_state_len`](crate::optim::optimizer_state_len)).
+///
+/// ```
+/// use tinytrain::prelude::*;
+/// tinytrain::network! {
+///     /// 64 pixels → 32 hidden → 10 digits.
+///     pub digits_net = [
+///         Layer::dense(64, 32),
+///         Layer::Activation(Activation::Relu),
+///         Layer::Dropout { p: 0.1 },
+///         Layer::dense(32, 10),
+///     ]
+/// }
+/// assert_eq!(digits_net::PARAMS, 2410);
+/// let memory = digits_net::Memory::<{ 2 * digits_net::PARAMS }>::new();
+/// // params, grads, Adam moments; 170 activations; 2 × 64 deltas; 1 mask word.
+/// assert_eq!(core::mem::size_of_val(&memory), 4 * (2410 * 4 + 170 + 128 + 1));
+/// ```
+///
+/// A width mismatch does not compile:
+///
+/// ```compile_fail
+/// use tinytrain::prelude::*;
+/// tinytrain::network! { bad = [Layer::dense(64, 32), Layer::dense(16, 10)] }
+/// let _ = bad::PARAMS;
+/// ```
+#[macro_export]
+macro_rules! network {
+    ($(#[$meta:meta])* $vis:vis $name:ident = [$($layer:expr),+ $(,)?]) => {
+        $(#[$meta])*
+        #[allow(non_snake_case, dead_code)]
+        $vis mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use $crate::{layers::Activation, spec::Layer};
+            /// The layers, in order.
+            pub const LAYERS: &[$crate::spec::Layer] = &[$($layer),+];
+            /// The memory plan; evaluating it checks the shapes at compile time.
+            pub const PLAN: $crate::spec::Plan = $crate::spec::Plan::of_const(LAYERS);
+            /// Number of trainable parameters.
+            pub const PARAMS: usize = PLAN.params;
+            /// Every buffer of this network (and `STATE` floats of optimiser state) as arrays.
+            pub type Memory<const STATE: usize> = $crate::network::StaticMemory<
+                { PLAN.params },
+                { PLAN.activations },
+                { PLAN.deltas },
+                { PLAN.mask_words },
+                STATE,
+            >;
+            // Force the shape check even if nothing else uses the plan.
+            const _: () = assert!(PLAN.params > 0);
+        }
+    };
+}
