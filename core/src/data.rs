@@ -74,12 +74,20 @@ enum Targets<'a> {
 impl<'a> SliceDataset<'a> {
     /// Classification data: `features.len() == width · labels.len()`.
     pub fn classification(features: &'a [f32], width: usize, labels: &'a [u16]) -> Self {
-        Self { features, width, targets: Targets::Classes(labels) }
+        Self {
+            features,
+            width,
+            targets: Targets::Classes(labels),
+        }
     }
 
     /// Regression data: `features.len() == width · values.len()`.
     pub fn regression(features: &'a [f32], width: usize, values: &'a [f32]) -> Self {
-        Self { features, width, targets: Targets::Values(values) }
+        Self {
+            features,
+            width,
+            targets: Targets::Values(values),
+        }
     }
 }
 
@@ -96,7 +104,11 @@ impl Dataset for SliceDataset<'_> {
     }
 
     fn load(&self, index: usize, out: &mut [f32]) {
-        let row = self.features.chunks_exact(self.width).nth(index).unwrap_or(&[]);
+        let row = self
+            .features
+            .chunks_exact(self.width)
+            .nth(index)
+            .unwrap_or(&[]);
         out.iter_mut().zip(row).for_each(|(o, &x)| *o = x);
     }
 
@@ -121,12 +133,17 @@ pub fn validation_count(n: usize, fraction: f32) -> usize {
     libm::roundf(n as f32 * fraction) as usize
 }
 
-/// Splits `0..data.len()` into training and validation indices.
+/// Size of the target-value strata of a regression split.
+pub const REGRESSION_STRATUM: usize = 20;
+
+/// Splits `0..data.len()` into training and validation indices, stratified.
 ///
-/// Classification is stratified: within each class (in class order), the class's indices are shuffled
-/// and the first `round(count · fraction)` go to validation. Regression shuffles all indices and takes
-/// the first `round(n · fraction)`. Both lists come out sorted. Returns the lengths written to `train`
-/// and `validation`; `None` if either buffer is too short.
+/// The indices are ordered into strata — by class for classification; for regression by target value,
+/// cut into runs of [`REGRESSION_STRATUM`] consecutive values (so validation covers the whole range
+/// of targets, not a lucky or unlucky corner of it). Within each stratum the indices are shuffled and
+/// the first `round(len · fraction)` go to validation. Both lists come out sorted. `train` must hold
+/// `data.len()` indices (it is the scratch space). Returns the lengths written to `train` and
+/// `validation`; `None` if either buffer is too short.
 pub fn split(
     data: &impl Dataset,
     classes: usize,
@@ -135,31 +152,42 @@ pub fn split(
     train: &mut [u32],
     validation: &mut [u32],
 ) -> Option<(usize, usize)> {
+    let n = data.len();
+    let all = train.get_mut(..n)?;
+    all.iter_mut()
+        .enumerate()
+        .for_each(|(i, slot)| *slot = i as u32);
+    // Ties are broken by index so that the order, and the split, are the same on every target.
+    if classes == 0 {
+        let value = |i: u32| data.target(i as usize).value();
+        all.sort_unstable_by(|&a, &b| value(a).total_cmp(&value(b)).then(a.cmp(&b)));
+    } else {
+        all.sort_unstable_by_key(|&i| (data.target(i as usize).class(), i));
+    }
     let mut rng = Pcg32::new(seed, stream::SPLIT);
-    let (mut n_train, mut n_val) = (0, 0);
-    let groups = if classes == 0 { 1 } else { classes };
-    for group in 0..groups {
-        // Gather this group's indices at the end of `train`'s free space, shuffle them, then hand out.
-        let free = train.len().checked_sub(n_train)?;
-        let mut count = 0;
-        for i in 0..data.len() {
-            let member = classes == 0 || data.target(i).class() == Some(group as u16);
-            if member {
-                *train.get_mut(n_train + count)? = i as u32;
-                count += 1;
-            }
-        }
-        debug_assert!(count <= free);
-        let members = &mut train[n_train..n_train + count];
-        shuffle(members, &mut rng);
-        let to_validation = validation_count(count, fraction);
-        for k in 0..to_validation {
-            *validation.get_mut(n_val)? = members[k];
+    let (mut n_train, mut n_val, mut start) = (0, 0, 0);
+    while start < n {
+        let end = if classes == 0 {
+            (start + REGRESSION_STRATUM).min(n)
+        } else {
+            let class = data.target(train[start] as usize).class();
+            start
+                + train[start..n]
+                    .iter()
+                    .take_while(|&&i| data.target(i as usize).class() == class)
+                    .count()
+        };
+        let stratum = &mut train[start..end];
+        shuffle(stratum, &mut rng);
+        let to_validation = validation_count(stratum.len(), fraction);
+        for &member in &stratum[..to_validation] {
+            *validation.get_mut(n_val)? = member;
             n_val += 1;
         }
-        // Keep the remaining members as training indices.
-        members.copy_within(to_validation.., 0);
-        n_train += count - to_validation;
+        // The rest of the stratum joins the training indices gathered so far (never ahead of `start`).
+        train.copy_within(start + to_validation..end, n_train);
+        n_train += end - start - to_validation;
+        start = end;
     }
     train[..n_train].sort_unstable();
     validation[..n_val].sort_unstable();
@@ -178,7 +206,10 @@ mod tests {
         let (mut train, mut val) = (vec![0u32; 100], vec![0u32; 100]);
         let (nt, nv) = split(&data, 2, 0.2, 9, &mut train, &mut val).unwrap();
         assert_eq!((nt, nv), (80, 20));
-        let val_ones = val[..nv].iter().filter(|&&i| labels[i as usize] == 1).count();
+        let val_ones = val[..nv]
+            .iter()
+            .filter(|&&i| labels[i as usize] == 1)
+            .count();
         assert_eq!(val_ones, 6); // round(30 · 0.2)
         let mut all: Vec<u32> = train[..nt].iter().chain(&val[..nv]).copied().collect();
         all.sort();
@@ -189,6 +220,25 @@ mod tests {
         assert_eq!(val[..nv], v2[..nv]);
         split(&data, 2, 0.2, 10, &mut t2, &mut v2).unwrap();
         assert_ne!(val[..nv], v2[..nv]);
+    }
+
+    #[test]
+    fn regression_split_covers_the_target_range() {
+        let values: Vec<f32> = (0..100).map(|i| ((i * 37) % 100) as f32).collect();
+        let features = vec![0.0; 100];
+        let data = SliceDataset::regression(&features, 1, &values);
+        let (mut train, mut val) = (vec![0u32; 100], vec![0u32; 100]);
+        let (nt, nv) = split(&data, 0, 0.2, 3, &mut train, &mut val).unwrap();
+        assert_eq!((nt, nv), (80, 20));
+        // Four validation values from each run of twenty consecutive targets.
+        for stratum in 0..5 {
+            let range = (stratum * 20) as f32..(stratum * 20 + 20) as f32;
+            let inside = val[..nv]
+                .iter()
+                .filter(|&&i| range.contains(&values[i as usize]))
+                .count();
+            assert_eq!(inside, 4, "stratum {stratum}");
+        }
     }
 
     #[test]

@@ -18,19 +18,27 @@ pub enum Head {
     SigmoidBinaryCrossEntropy,
     /// Identity on one output and squared error (`nn.MSELoss` for one sample).
     LinearMse,
+    /// Identity on one output and absolute error (`nn.L1Loss`): fits the median, minimises MAE.
+    LinearL1,
+    /// Identity on one output and Huber loss with δ = 1 (`nn.HuberLoss`): squared near the target,
+    /// absolute far from it, so outliers pull less than with MSE.
+    LinearHuber,
 }
 
 impl Head {
     /// `true` for the classification heads.
     pub fn is_classification(self) -> bool {
-        self != Head::LinearMse
+        matches!(
+            self,
+            Head::SoftmaxCrossEntropy | Head::SigmoidBinaryCrossEntropy
+        )
     }
 
     /// Number of network outputs this head reads for `classes` classes (1 for regression).
     pub fn outputs_for(self, classes: usize) -> usize {
         match self {
             Head::SoftmaxCrossEntropy => classes,
-            Head::SigmoidBinaryCrossEntropy | Head::LinearMse => 1,
+            _ => 1,
         }
     }
 
@@ -39,13 +47,18 @@ impl Head {
     /// * softmax + CE: `m = max z`, `s = Σ e^(z−m)`, `loss = m + ln s − z_y`, `∂/∂z = e^(z−m)/s − 1[y]`
     /// * sigmoid + BCE: `loss = max(z,0) − z·y + ln(1 + e^(−|z|))`, `∂/∂z = σ(z) − y`
     /// * linear + MSE: `loss = (z − y)²`, `∂/∂z = 2(z − y)`
+    /// * linear + L1: `loss = |z − y|`, `∂/∂z = sign(z − y)` (0 at 0, as PyTorch)
+    /// * linear + Huber (δ = 1): `e = z − y`; `loss = e²/2` and `∂/∂z = e` if `|e| < 1`, else
+    ///   `loss = |e| − 1/2` and `∂/∂z = sign(e)`
     ///
     /// A class target out of range for the head counts as class 0 (the dataset validates labels).
     pub fn loss_and_grad(self, out: &[f32], target: Target, grad: &mut [f32]) -> f32 {
         match self {
             Head::SoftmaxCrossEntropy => {
                 let class = target.class().unwrap_or(0) as usize;
-                let max = out.iter().fold(f32::NEG_INFINITY, |m, &z| if z > m { z } else { m });
+                let max = out
+                    .iter()
+                    .fold(f32::NEG_INFINITY, |m, &z| if z > m { z } else { m });
                 let mut sum = 0.0;
                 for (g, &z) in grad.iter_mut().zip(out) {
                     *g = libm::expf(z - max);
@@ -74,6 +87,26 @@ impl Head {
                 }
                 error * error
             }
+            Head::LinearL1 | Head::LinearHuber => {
+                let error = out.first().copied().unwrap_or(0.0) - target.value();
+                let magnitude = libm::fabsf(error);
+                let sign = if error > 0.0 {
+                    1.0
+                } else if error < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                };
+                let quadratic = self == Head::LinearHuber && magnitude < 1.0;
+                if let Some(g) = grad.first_mut() {
+                    *g = if quadratic { error } else { sign };
+                }
+                match (self, quadratic) {
+                    (Head::LinearL1, _) => magnitude,
+                    (_, true) => 0.5 * error * error,
+                    (_, false) => magnitude - 0.5,
+                }
+            }
         }
     }
 
@@ -90,8 +123,10 @@ impl Head {
                 }
                 Some(best as u16)
             }
-            Head::SigmoidBinaryCrossEntropy => Some(u16::from(out.first().is_some_and(|&z| z >= 0.0))),
-            Head::LinearMse => None,
+            Head::SigmoidBinaryCrossEntropy => {
+                Some(u16::from(out.first().is_some_and(|&z| z >= 0.0)))
+            }
+            Head::LinearMse | Head::LinearL1 | Head::LinearHuber => None,
         }
     }
 }
@@ -117,12 +152,24 @@ mod tests {
 
     #[test]
     fn gradients_match_central_differences() {
-        let cases: [(Head, &[f32], Target); 5] = [
-            (Head::SoftmaxCrossEntropy, &[1.0, -0.5, 0.3, 2.0], Target::Class(2)),
-            (Head::SoftmaxCrossEntropy, &[10.0, 0.0, -10.0], Target::Class(0)),
+        let cases: [(Head, &[f32], Target); 9] = [
+            (
+                Head::SoftmaxCrossEntropy,
+                &[1.0, -0.5, 0.3, 2.0],
+                Target::Class(2),
+            ),
+            (
+                Head::SoftmaxCrossEntropy,
+                &[10.0, 0.0, -10.0],
+                Target::Class(0),
+            ),
             (Head::SigmoidBinaryCrossEntropy, &[0.7], Target::Class(1)),
             (Head::SigmoidBinaryCrossEntropy, &[-1.3], Target::Class(1)),
             (Head::LinearMse, &[0.25], Target::Value(-1.5)),
+            (Head::LinearL1, &[0.25], Target::Value(-1.5)),
+            (Head::LinearL1, &[-2.0], Target::Value(0.5)),
+            (Head::LinearHuber, &[0.25], Target::Value(0.5)),
+            (Head::LinearHuber, &[3.0], Target::Value(0.5)),
         ];
         for (head, out, target) in cases {
             let mut grad = vec![0.0; out.len()];
@@ -138,27 +185,44 @@ mod tests {
         // F.cross_entropy(tensor([[1., 2., 3.]]), tensor([0])) = 2.4076059644
         // softmax([1,2,3]) = [0.09003057, 0.24472847, 0.66524096]
         let mut g = [0.0; 3];
-        let loss = Head::SoftmaxCrossEntropy.loss_and_grad(&[1.0, 2.0, 3.0], Target::Class(0), &mut g);
+        let loss =
+            Head::SoftmaxCrossEntropy.loss_and_grad(&[1.0, 2.0, 3.0], Target::Class(0), &mut g);
         assert!((loss - 2.407_606).abs() < 1e-6);
         let expected = [0.090_030_57 - 1.0, 0.244_728_47, 0.665_240_96];
-        g.iter().zip(expected).for_each(|(a, e)| assert!((a - e).abs() < 1e-6));
+        g.iter()
+            .zip(expected)
+            .for_each(|(a, e)| assert!((a - e).abs() < 1e-6));
         // F.binary_cross_entropy_with_logits(tensor([0.5]), tensor([1.])) = 0.4740769841
         let mut g = [0.0];
         let loss = Head::SigmoidBinaryCrossEntropy.loss_and_grad(&[0.5], Target::Class(1), &mut g);
         assert!((loss - 0.474_077).abs() < 1e-6);
         assert!((g[0] - (0.622_459_3 - 1.0)).abs() < 1e-6);
         // Large logits stay finite (log-sum-exp and |z| forms).
-        let loss = Head::SoftmaxCrossEntropy.loss_and_grad(&[1000.0, -1000.0], Target::Class(1), &mut [0.0; 2]);
+        let loss = Head::SoftmaxCrossEntropy.loss_and_grad(
+            &[1000.0, -1000.0],
+            Target::Class(1),
+            &mut [0.0; 2],
+        );
         assert_eq!(loss, 2000.0);
-        let loss = Head::SigmoidBinaryCrossEntropy.loss_and_grad(&[-200.0], Target::Class(1), &mut g);
+        let loss =
+            Head::SigmoidBinaryCrossEntropy.loss_and_grad(&[-200.0], Target::Class(1), &mut g);
         assert_eq!(loss, 200.0);
     }
 
     #[test]
     fn predictions() {
-        assert_eq!(Head::SoftmaxCrossEntropy.predict_class(&[0.1, 0.9, 0.9]), Some(1));
-        assert_eq!(Head::SigmoidBinaryCrossEntropy.predict_class(&[0.0]), Some(1));
-        assert_eq!(Head::SigmoidBinaryCrossEntropy.predict_class(&[-0.1]), Some(0));
+        assert_eq!(
+            Head::SoftmaxCrossEntropy.predict_class(&[0.1, 0.9, 0.9]),
+            Some(1)
+        );
+        assert_eq!(
+            Head::SigmoidBinaryCrossEntropy.predict_class(&[0.0]),
+            Some(1)
+        );
+        assert_eq!(
+            Head::SigmoidBinaryCrossEntropy.predict_class(&[-0.1]),
+            Some(0)
+        );
         assert_eq!(Head::LinearMse.predict_class(&[3.0]), None);
     }
 }

@@ -46,7 +46,13 @@ pub struct Buffers<'a> {
 
 /// Every buffer of a network as arrays of exactly the planned sizes (see [`network!`](crate::network!)).
 #[derive(Clone, Debug)]
-pub struct StaticMemory<const P: usize, const A: usize, const D: usize, const M: usize, const S: usize> {
+pub struct StaticMemory<
+    const P: usize,
+    const A: usize,
+    const D: usize,
+    const M: usize,
+    const S: usize,
+> {
     params: [f32; P],
     grads: [f32; P],
     activations: [f32; A],
@@ -63,10 +69,19 @@ impl<const P: usize, const A: usize, const D: usize, const M: usize, const S: us
     }
 }
 
-impl<const P: usize, const A: usize, const D: usize, const M: usize, const S: usize> StaticMemory<P, A, D, M, S> {
+impl<const P: usize, const A: usize, const D: usize, const M: usize, const S: usize>
+    StaticMemory<P, A, D, M, S>
+{
     /// All zeros; `const` so that it can live in a `static`.
     pub const fn new() -> Self {
-        Self { params: [0.0; P], grads: [0.0; P], activations: [0.0; A], deltas: [0.0; D], masks: [0; M], state: [0.0; S] }
+        Self {
+            params: [0.0; P],
+            grads: [0.0; P],
+            activations: [0.0; A],
+            deltas: [0.0; D],
+            masks: [0; M],
+            state: [0.0; S],
+        }
     }
 
     /// Borrows every buffer for [`Mlp::new`].
@@ -103,7 +118,14 @@ impl<'a> Mlp<'a> {
     /// train mode.
     pub fn new(layers: &'a [Layer], buffers: Buffers<'a>, seed: u64) -> Result<Self, ShapeError> {
         let plan = Plan::of(layers)?;
-        let Buffers { params, grads, activations, deltas, masks, state } = buffers;
+        let Buffers {
+            params,
+            grads,
+            activations,
+            deltas,
+            masks,
+            state,
+        } = buffers;
         let fits = params.len() >= plan.params
             && grads.len() >= plan.params
             && activations.len() >= plan.activations
@@ -178,7 +200,10 @@ impl<'a> Mlp<'a> {
     /// The output, and where the loss writes `∂L/∂output` for [`Mlp::backward`].
     pub fn output_and_grad_mut(&mut self) -> (&[f32], &mut [f32]) {
         let outputs = self.plan.outputs;
-        (&self.activations[self.plan.activations - outputs..], &mut self.deltas[..outputs])
+        (
+            &self.activations[self.plan.activations - outputs..],
+            &mut self.deltas[..outputs],
+        )
     }
 
     /// Parameters (flat, see the module docs).
@@ -216,7 +241,8 @@ impl<'a> Mlp<'a> {
             let (x, y) = (&before[x_start..], &mut after[..out_width]);
             match *layer {
                 Layer::Dense { inputs, outputs } => {
-                    let (weight, bias) = self.params[param..param + layer.params()].split_at(inputs * outputs);
+                    let (weight, bias) =
+                        self.params[param..param + layer.params()].split_at(inputs * outputs);
                     dense::forward(weight, bias, x, y);
                     param += layer.params();
                 }
@@ -224,7 +250,13 @@ impl<'a> Mlp<'a> {
                 Layer::Dropout { p } => {
                     let words = width.div_ceil(32);
                     if self.mode == Mode::Train && p > 0.0 {
-                        dropout::forward(p, x, y, &mut self.masks[mask..mask + words], &mut self.dropout_rng);
+                        dropout::forward(
+                            p,
+                            x,
+                            y,
+                            &mut self.masks[mask..mask + words],
+                            &mut self.dropout_rng,
+                        );
                     } else {
                         y.copy_from_slice(x);
                     }
@@ -258,7 +290,8 @@ impl<'a> Mlp<'a> {
             match *layer {
                 Layer::Dense { inputs, outputs } => {
                     let start = param_end - layer.params();
-                    let (weight_grad, bias_grad) = self.grads[start..param_end].split_at_mut(inputs * outputs);
+                    let (weight_grad, bias_grad) =
+                        self.grads[start..param_end].split_at_mut(inputs * outputs);
                     let weight = &self.params[start..start + inputs * outputs];
                     // The network's input needs no gradient.
                     let dx_wanted = if index == 0 { None } else { Some(dx_now) };
@@ -294,7 +327,8 @@ impl<'a> Mlp<'a> {
             _ => None,
         });
         let (inputs, outputs, start) = dense.nth(k)?;
-        let (weight, bias) = self.params[start..start + inputs * outputs + outputs].split_at(inputs * outputs);
+        let (weight, bias) =
+            self.params[start..start + inputs * outputs + outputs].split_at(inputs * outputs);
         Some((inputs, outputs, weight, bias))
     }
 }

@@ -61,13 +61,23 @@ impl<const N: usize> Standardizer<N> {
     /// Accumulates one training row; ignored once frozen.
     pub fn update(&mut self, row: &[f32]) {
         if !self.frozen {
-            self.stats.iter_mut().zip(row).take(self.features).for_each(|(w, &x)| w.update(x));
+            self.stats
+                .iter_mut()
+                .zip(row)
+                .take(self.features)
+                .for_each(|(w, &x)| w.update(x));
         }
     }
 
     /// Fixes `mean` and `scale` from the statistics accumulated so far.
     pub fn freeze(&mut self) {
-        for ((w, mean), scale) in self.stats.iter().zip(&mut self.mean).zip(&mut self.scale).take(self.features) {
+        for ((w, mean), scale) in self
+            .stats
+            .iter()
+            .zip(&mut self.mean)
+            .zip(&mut self.scale)
+            .take(self.features)
+        {
             *mean = w.mean();
             *scale = 1.0 / libm::sqrtf(w.population_variance() + EPSILON);
         }
@@ -100,7 +110,12 @@ impl<const N: usize> Standardizer<N> {
 
     /// Standardises a row in place.
     pub fn apply(&self, row: &mut [f32]) {
-        for ((x, &mean), &scale) in row.iter_mut().zip(&self.mean).zip(&self.scale).take(self.features) {
+        for ((x, &mean), &scale) in row
+            .iter_mut()
+            .zip(&self.mean)
+            .zip(&self.scale)
+            .take(self.features)
+        {
             *x = (*x - mean) * scale;
         }
     }
@@ -124,8 +139,16 @@ pub struct Standardized<'a, D, const N: usize> {
 
 impl<'a, D: Dataset, const N: usize> Standardized<'a, D, N> {
     /// Wraps `data`; `None` leaves features or targets as they are.
-    pub fn new(data: &'a D, features: Option<&'a Standardizer<N>>, target: Option<&'a Standardizer<1>>) -> Self {
-        Self { data, features, target }
+    pub fn new(
+        data: &'a D,
+        features: Option<&'a Standardizer<N>>,
+        target: Option<&'a Standardizer<1>>,
+    ) -> Self {
+        Self {
+            data,
+            features,
+            target,
+        }
     }
 }
 

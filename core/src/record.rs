@@ -15,27 +15,48 @@ pub struct EpochRecord {
     /// Mean training loss of the epoch.
     pub train_loss: f32,
     /// Training accuracy (classification).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub train_acc: Option<f32>,
     /// Mean validation loss (`None` without validation data).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub val_loss: Option<f32>,
     /// Validation accuracy (classification).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub val_acc: Option<f32>,
     /// Learning rate used during the epoch.
     pub lr: f32,
     /// Validation macro F1 (classification).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub val_f1: Option<f32>,
     /// Training mean absolute error (regression).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub train_mae: Option<f32>,
     /// Validation mean absolute error (regression).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub val_mae: Option<f32>,
     /// Validation root mean squared error (regression).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub val_rmse: Option<f32>,
 }
 
@@ -52,7 +73,10 @@ impl EpochRecord {
     ///            "Epoch 3/30 | Train Loss: 0.2713 | Train Acc: 92.41% | Val Loss: 0.2480 | Val Acc: 93.06%");
     /// ```
     pub fn line(&self, epochs: u32) -> impl core::fmt::Display + '_ {
-        Line { record: self, epochs }
+        Line {
+            record: self,
+            epochs,
+        }
     }
 }
 
@@ -64,7 +88,11 @@ struct Line<'a> {
 impl core::fmt::Display for Line<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let r = self.record;
-        write!(f, "Epoch {}/{} | Train Loss: {:.4}", r.epoch, self.epochs, r.train_loss)?;
+        write!(
+            f,
+            "Epoch {}/{} | Train Loss: {:.4}",
+            r.epoch, self.epochs, r.train_loss
+        )?;
         if let Some(acc) = r.train_acc {
             write!(f, " | Train Acc: {:.2}%", acc * 100.0)?;
         }

@@ -78,7 +78,9 @@ mod tests {
     fn matches_pcg32_reference_demo_output() {
         // pcg32-demo.c from the PCG reference distribution: seed 42, stream 54, first six outputs.
         let mut rng = Pcg32::new(42, 54);
-        let expected = [0xa15c02b7, 0x7b47f409, 0xba1d3330, 0x83d2f293, 0xbfa4784b, 0xcbed606e];
+        let expected = [
+            0xa15c02b7, 0x7b47f409, 0xba1d3330, 0x83d2f293, 0xbfa4784b, 0xcbed606e,
+        ];
         for e in expected {
             assert_eq!(rng.next_u32(), e);
         }

@@ -143,7 +143,14 @@ impl Plan {
             None => return Err(ShapeError::NoDenseLayer),
         };
         let mut width = inputs;
-        let mut plan = Plan { inputs, outputs: 0, params: 0, activations: inputs, deltas: 0, mask_words: 0 };
+        let mut plan = Plan {
+            inputs,
+            outputs: 0,
+            params: 0,
+            activations: inputs,
+            deltas: 0,
+            mask_words: 0,
+        };
         let mut widest = inputs;
         let mut i = 0;
         while i < layers.len() {
@@ -153,7 +160,11 @@ impl Plan {
                         return Err(ShapeError::ZeroWidth { layer: i });
                     }
                     if inputs != width {
-                        return Err(ShapeError::WidthMismatch { layer: i, expected: width, found: inputs });
+                        return Err(ShapeError::WidthMismatch {
+                            layer: i,
+                            expected: width,
+                            found: inputs,
+                        });
                     }
                     width = outputs;
                 }

@@ -64,7 +64,11 @@ pub struct Summary<const C: usize> {
 
 impl<const C: usize> Summary<C> {
     fn new(classes: usize) -> Self {
-        Self { loss: Welford::new(), confusion: ConfusionMatrix::new(classes), regression: RegressionMetrics::new() }
+        Self {
+            loss: Welford::new(),
+            confusion: ConfusionMatrix::new(classes),
+            regression: RegressionMetrics::new(),
+        }
     }
 
     fn reset(&mut self) {
@@ -99,7 +103,10 @@ impl<'a, const C: usize> Trainer<'a, C> {
         head: Head,
         seed: u64,
     ) -> Result<Self, ShapeError> {
-        let state_len = crate::optim::optimizer_state_len(config.optimizer, crate::spec::Plan::of(layers)?.params);
+        let state_len = crate::optim::optimizer_state_len(
+            config.optimizer,
+            crate::spec::Plan::of(layers)?.params,
+        );
         if buffers.state.len() < state_len {
             return Err(ShapeError::BufferTooSmall);
         }
@@ -107,13 +114,8 @@ impl<'a, const C: usize> Trainer<'a, C> {
         let outputs = net.plan().outputs;
         let classes = match head {
             Head::SoftmaxCrossEntropy if outputs >= 2 => outputs,
-            Head::SigmoidBinaryCrossEntropy | Head::LinearMse if outputs == 1 => {
-                if head == Head::LinearMse {
-                    0
-                } else {
-                    2
-                }
-            }
+            Head::SigmoidBinaryCrossEntropy if outputs == 1 => 2,
+            Head::LinearMse | Head::LinearL1 | Head::LinearHuber if outputs == 1 => 0,
             _ => return Err(ShapeError::HeadMismatch),
         };
         Ok(Self {
@@ -230,7 +232,10 @@ impl<'a, const C: usize> Trainer<'a, C> {
             _ => {
                 let (mean, std) = self.config.target_scale;
                 let unscale = |v: f32| v * std + mean;
-                summary.regression.update(unscale(out.first().copied().unwrap_or(0.0)), unscale(target.value()));
+                summary.regression.update(
+                    unscale(out.first().copied().unwrap_or(0.0)),
+                    unscale(target.value()),
+                );
             }
         }
     }

@@ -11,7 +11,10 @@ use crate::rng::Pcg32;
 /// then the biases, from `rng`.
 pub fn init(weight: &mut [f32], bias: &mut [f32], inputs: usize, rng: &mut Pcg32) {
     let bound = 1.0 / libm::sqrtf(inputs as f32);
-    weight.iter_mut().chain(bias.iter_mut()).for_each(|p| *p = rng.symmetric(bound));
+    weight
+        .iter_mut()
+        .chain(bias.iter_mut())
+        .for_each(|p| *p = rng.symmetric(bound));
 }
 
 /// Forward: `y[o] = b[o] + Σᵢ W[o][i]·x[i]`.
@@ -35,7 +38,8 @@ pub fn backward(
     bias_grad: &mut [f32],
     dx: Option<&mut [f32]>,
 ) {
-    for ((grad_row, bias_grad), &dy) in weight_grad.chunks_exact_mut(x.len()).zip(bias_grad).zip(dy) {
+    for ((grad_row, bias_grad), &dy) in weight_grad.chunks_exact_mut(x.len()).zip(bias_grad).zip(dy)
+    {
         *bias_grad += dy;
         grad_row.iter_mut().zip(x).for_each(|(g, &x)| *g += dy * x);
     }

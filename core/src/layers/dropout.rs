@@ -27,7 +27,11 @@ pub fn backward(p: f32, dy: &[f32], dx: &mut [f32], mask: &[u32]) {
     let scale = 1.0 / (1.0 - p);
     for ((dys, dxs), &word) in dy.chunks(32).zip(dx.chunks_mut(32)).zip(mask) {
         for (bit, (&dy, dx)) in dys.iter().zip(dxs).enumerate() {
-            *dx = if word >> bit & 1 == 1 { dy * scale } else { 0.0 };
+            *dx = if word >> bit & 1 == 1 {
+                dy * scale
+            } else {
+                0.0
+            };
         }
     }
 }
@@ -52,7 +56,10 @@ mod tests {
         assert!(y.iter().all(|&v| v == 0.0 || v == 2.0 * scale));
         // The scaling keeps the expectation: mean(y) ≈ mean(x).
         let mean = y.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
-        assert!((mean - 2.0).abs() < 4.0 * 2.0 * scale as f64 * 0.0018, "mean {mean}");
+        assert!(
+            (mean - 2.0).abs() < 4.0 * 2.0 * scale as f64 * 0.0018,
+            "mean {mean}"
+        );
         // Mask bits agree with the output.
         let ones: u32 = mask.iter().map(|w| w.count_ones()).sum();
         assert_eq!(ones as usize, y.iter().filter(|&&v| v != 0.0).count());

@@ -20,7 +20,10 @@ pub struct ConfusionMatrix<const C: usize> {
 impl<const C: usize> ConfusionMatrix<C> {
     /// Empty matrix for `classes ≤ C` classes (more are clamped to `C`).
     pub const fn new(classes: usize) -> Self {
-        Self { classes: if classes < C { classes } else { C }, counts: [[0; C]; C] }
+        Self {
+            classes: if classes < C { classes } else { C },
+            counts: [[0; C]; C],
+        }
     }
 
     /// Number of classes in use.
@@ -43,7 +46,11 @@ impl<const C: usize> ConfusionMatrix<C> {
 
     /// Samples with true class `truth` predicted as `predicted`.
     pub fn count(&self, truth: usize, predicted: usize) -> u32 {
-        self.counts.get(truth).and_then(|row| row.get(predicted)).copied().unwrap_or(0)
+        self.counts
+            .get(truth)
+            .and_then(|row| row.get(predicted))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Samples counted.

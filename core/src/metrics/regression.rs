@@ -23,7 +23,11 @@ pub struct RegressionMetrics {
 impl RegressionMetrics {
     /// Empty accumulator.
     pub const fn new() -> Self {
-        Self { sum_abs: 0.0, sum_sq: 0.0, targets: Welford::new() }
+        Self {
+            sum_abs: 0.0,
+            sum_sq: 0.0,
+            targets: Welford::new(),
+        }
     }
 
     /// Forgets every sample.

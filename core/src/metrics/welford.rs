@@ -21,7 +21,11 @@ pub struct Welford {
 impl Welford {
     /// Empty accumulator.
     pub const fn new() -> Self {
-        Self { count: 0, mean: 0.0, m2: 0.0 }
+        Self {
+            count: 0,
+            mean: 0.0,
+            m2: 0.0,
+        }
     }
 
     /// Forgets every sample.

@@ -31,7 +31,14 @@ pub struct Adam {
 }
 
 /// One Adam/AdamW step over the first and second moments `m` and `v`.
-pub fn step(config: Adam, params: &mut [f32], grads: &[f32], m: &mut [f32], v: &mut [f32], grad_scale: f32) {
+pub fn step(
+    config: Adam,
+    params: &mut [f32],
+    grads: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    grad_scale: f32,
+) {
     let step_size = config.lr / config.bias_correction1;
     let inv_sqrt_bc2 = 1.0 / libm::sqrtf(config.bias_correction2);
     let (l2, decay) = if config.decoupled {

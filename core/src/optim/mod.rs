@@ -52,11 +52,25 @@ pub enum OptimizerKind {
 
 impl OptimizerKind {
     /// Plain SGD, PyTorch defaults.
-    pub const SGD: Self = Self::Sgd { momentum: 0.0, nesterov: false, weight_decay: 0.0 };
+    pub const SGD: Self = Self::Sgd {
+        momentum: 0.0,
+        nesterov: false,
+        weight_decay: 0.0,
+    };
     /// Adam, PyTorch defaults (β = 0.9, 0.999; ε = 1e-8; no weight decay).
-    pub const ADAM: Self = Self::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 };
+    pub const ADAM: Self = Self::Adam {
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        weight_decay: 0.0,
+    };
     /// AdamW, PyTorch defaults (weight decay 0.01).
-    pub const ADAMW: Self = Self::AdamW { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 };
+    pub const ADAMW: Self = Self::AdamW {
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        weight_decay: 0.01,
+    };
 
     /// Floats of state per parameter: 0 (plain SGD), 1 (momentum), 2 (Adam moments).
     pub const fn state_per_param(&self) -> usize {
@@ -92,7 +106,12 @@ pub struct Optimizer {
 impl Optimizer {
     /// A fresh optimiser (step 0).
     pub const fn new(kind: OptimizerKind) -> Self {
-        Self { kind, steps: 0, beta1_power: 1.0, beta2_power: 1.0 }
+        Self {
+            kind,
+            steps: 0,
+            beta1_power: 1.0,
+            beta2_power: 1.0,
+        }
     }
 
     /// The hyper-parameters.
@@ -108,15 +127,41 @@ impl Optimizer {
     /// One update of `params` from `grads · grad_scale` with learning rate `lr`. `state` must be
     /// [`optimizer_state_len`] long (shorter state is treated as zero-length: plain SGD-like loops stop
     /// at the shortest slice).
-    pub fn step(&mut self, params: &mut [f32], grads: &[f32], state: &mut [f32], lr: f32, grad_scale: f32) {
+    pub fn step(
+        &mut self,
+        params: &mut [f32],
+        grads: &[f32],
+        state: &mut [f32],
+        lr: f32,
+        grad_scale: f32,
+    ) {
         self.steps += 1;
         match self.kind {
-            OptimizerKind::Sgd { momentum, nesterov, weight_decay } => {
-                let config = sgd::Sgd { lr, momentum, nesterov, weight_decay };
+            OptimizerKind::Sgd {
+                momentum,
+                nesterov,
+                weight_decay,
+            } => {
+                let config = sgd::Sgd {
+                    lr,
+                    momentum,
+                    nesterov,
+                    weight_decay,
+                };
                 sgd::step(config, params, grads, state, grad_scale);
             }
-            OptimizerKind::Adam { beta1, beta2, eps, weight_decay }
-            | OptimizerKind::AdamW { beta1, beta2, eps, weight_decay } => {
+            OptimizerKind::Adam {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+            }
+            | OptimizerKind::AdamW {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+            } => {
                 // βᵗ as a running product: exact step to step, the same on every target.
                 self.beta1_power *= beta1;
                 self.beta2_power *= beta2;

@@ -22,8 +22,19 @@ pub struct Sgd {
 }
 
 /// One SGD step; `momentum_buffer` is used only when `momentum ≠ 0`.
-pub fn step(config: Sgd, params: &mut [f32], grads: &[f32], momentum_buffer: &mut [f32], grad_scale: f32) {
-    let Sgd { lr, momentum, nesterov, weight_decay } = config;
+pub fn step(
+    config: Sgd,
+    params: &mut [f32],
+    grads: &[f32],
+    momentum_buffer: &mut [f32],
+    grad_scale: f32,
+) {
+    let Sgd {
+        lr,
+        momentum,
+        nesterov,
+        weight_decay,
+    } = config;
     if momentum == 0.0 {
         for (p, &g) in params.iter_mut().zip(grads) {
             let g = g * grad_scale + weight_decay * *p;
