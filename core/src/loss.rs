@@ -55,7 +55,11 @@ impl Head {
     pub fn loss_and_grad(self, out: &[f32], target: Target, grad: &mut [f32]) -> f32 {
         match self {
             Head::SoftmaxCrossEntropy => {
-                let class = target.class().unwrap_or(0) as usize;
+                let class = target
+                    .class()
+                    .map(usize::from)
+                    .filter(|&c| c < out.len())
+                    .unwrap_or(0);
                 let max = out
                     .iter()
                     .fold(f32::NEG_INFINITY, |m, &z| if z > m { z } else { m });

@@ -109,6 +109,8 @@ pub struct Mlp<'a> {
     masks: &'a mut [u32],
     state: &'a mut [f32],
     mode: Mode,
+    /// The mode of the last forward pass: backward must route through the masks it drew (or not).
+    forward_mode: Mode,
     dropout_rng: Pcg32,
 }
 
@@ -144,6 +146,7 @@ impl<'a> Mlp<'a> {
             masks: &mut masks[..plan.mask_words],
             state,
             mode: Mode::Train,
+            forward_mode: Mode::Train,
             dropout_rng: Pcg32::new(seed, stream::DROPOUT),
         };
         mlp.init(seed);
@@ -233,6 +236,7 @@ impl<'a> Mlp<'a> {
 
     /// Forward pass over the input in [`Mlp::input_mut`]; returns the output.
     pub fn forward(&mut self) -> &[f32] {
+        self.forward_mode = self.mode;
         let (mut x_start, mut width) = (0, self.plan.inputs);
         let (mut param, mut mask) = (0, 0);
         for layer in self.layers {
@@ -270,7 +274,7 @@ impl<'a> Mlp<'a> {
     }
 
     /// Backward pass from `∂L/∂output` (written through [`Mlp::output_and_grad_mut`]); accumulates
-    /// into the gradients. Uses the activations and masks of the last forward pass.
+    /// into the gradients. Uses the activations, masks and mode of the last forward pass.
     pub fn backward(&mut self) {
         let half = self.plan.deltas / 2;
         let (front, back) = self.deltas.split_at_mut(half);
@@ -301,7 +305,7 @@ impl<'a> Mlp<'a> {
                 Layer::Activation(activation) => activation.backward(x, y, dy_now, dx_now),
                 Layer::Dropout { p } => {
                     let start = mask_end - in_width.div_ceil(32);
-                    if self.mode == Mode::Train && p > 0.0 {
+                    if self.forward_mode == Mode::Train && p > 0.0 {
                         dropout::backward(p, dy_now, dx_now, &self.masks[start..mask_end]);
                     } else {
                         dx_now.copy_from_slice(dy_now);

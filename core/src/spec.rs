@@ -73,6 +73,8 @@ pub enum ShapeError {
     BufferTooSmall,
     /// The output width does not suit the head (softmax needs ≥ 2 outputs, the others exactly 1).
     HeadMismatch,
+    /// The head has more classes than the trainer's metrics can count (its `C`).
+    TooManyClasses,
 }
 
 impl ShapeError {
@@ -87,6 +89,7 @@ impl ShapeError {
             ShapeError::ZeroWidth { .. } => "a dense layer has zero inputs or outputs",
             ShapeError::BadDropout { .. } => "dropout probability must be in [0, 1)",
             ShapeError::BufferTooSmall => "a buffer is smaller than the network's memory plan",
+            ShapeError::TooManyClasses => "more classes than the trainer's class capacity C",
             ShapeError::HeadMismatch => {
                 "the output width does not suit the head (softmax needs >= 2 outputs, sigmoid and MSE 1)"
             }

@@ -118,6 +118,9 @@ impl<'a, const C: usize> Trainer<'a, C> {
             Head::LinearMse | Head::LinearL1 | Head::LinearHuber if outputs == 1 => 0,
             _ => return Err(ShapeError::HeadMismatch),
         };
+        if classes > C {
+            return Err(ShapeError::TooManyClasses);
+        }
         Ok(Self {
             net,
             head,

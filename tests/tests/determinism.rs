@@ -1,0 +1,222 @@
+//! Determinism and the meaning of a mini-batch, on the bundled iris data (`data/iris.csv`, read by
+//! a small CSV reader in `tinytrain_tests`).
+//!
+//! * Two `Trainer`s from the same seed, on the same data, produce bit-identical `EpochRecord`s
+//!   (compared with `to_bits`) over 5 epochs and bit-identical parameters; another seed differs.
+//! * With `batch_size = N` (full batch), no shuffling and SGD, one epoch equals one manual step:
+//!   per-sample forward/loss/backward accumulating the gradients, then `Optimizer::step` with
+//!   `grad_scale = 1/N`. Smaller batches equal one manual step per batch (the last, partial batch
+//!   scaled by 1/its size). Reference values are that manual computation; equality is bit for bit
+//!   (same operations in the same order), including the dropout masks drawn on the way.
+
+use tinytrain::data::{split, Dataset};
+use tinytrain::metrics::{ConfusionMatrix, Welford};
+use tinytrain::normalize::{Standardized, Standardizer};
+use tinytrain::optim::Optimizer;
+use tinytrain::prelude::*;
+use tinytrain_tests::{load_classification_csv, VecMemory};
+
+const LAYERS: [Layer; 5] = [
+    Layer::dense(4, 12),
+    Layer::Activation(Activation::Relu),
+    Layer::Dropout { p: 0.2 },
+    Layer::dense(12, 3),
+    Layer::Activation(Activation::Tanh),
+];
+const PARAMS: usize = tinytrain::spec::Plan::of_const(&LAYERS).params;
+
+struct Iris {
+    features: Vec<f32>,
+    labels: Vec<u16>,
+}
+
+fn iris() -> Iris {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/iris.csv");
+    let (features, labels, width) = load_classification_csv(&path);
+    assert_eq!(
+        (labels.len(), width),
+        (150, 4),
+        "iris.csv: 150 samples of 4 features"
+    );
+    assert_eq!(labels.iter().copied().max(), Some(2));
+    Iris { features, labels }
+}
+
+/// A stratified 80/20 split, fixed (seed 1) for all runs.
+fn split_rows(data: &impl Dataset) -> (Vec<u32>, Vec<u32>) {
+    let (mut train, mut val) = (vec![0u32; data.len()], vec![0u32; data.len()]);
+    let (nt, nv) = split(data, 3, 0.2, 1, &mut train, &mut val).unwrap();
+    train.truncate(nt);
+    val.truncate(nv);
+    assert_eq!((nt, nv), (120, 30));
+    (train, val)
+}
+
+/// Every field of a record as bits (`None` stays `None`).
+fn record_bits(r: &EpochRecord) -> Vec<Option<u32>> {
+    let fields = [
+        Some(r.train_loss),
+        r.train_acc,
+        r.val_loss,
+        r.val_acc,
+        Some(r.lr),
+        r.val_f1,
+        r.train_mae,
+        r.val_mae,
+        r.val_rmse,
+    ];
+    std::iter::once(Some(r.epoch))
+        .chain(fields.iter().map(|f| f.map(f32::to_bits)))
+        .collect()
+}
+
+/// Trains 5 epochs from `seed` (standardised features, Adam, cosine schedule, clipping, shuffling,
+/// dropout); returns the records and the final parameters.
+fn five_epochs(seed: u64) -> (Vec<EpochRecord>, Vec<f32>) {
+    let iris = iris();
+    let raw = SliceDataset::classification(&iris.features, 4, &iris.labels);
+    let (mut train, val) = split_rows(&raw);
+    let mut standardizer = Standardizer::<4>::new(4);
+    standardizer.fit(&raw, &train, &mut [0.0; 4]);
+    let data = Standardized::new(&raw, Some(&standardizer), None);
+    let config = TrainConfig {
+        lr: 0.02,
+        optimizer: OptimizerKind::ADAM,
+        schedule: Schedule::Cosine {
+            t_max: 5,
+            eta_min: 0.001,
+        },
+        batch_size: 16,
+        shuffle: true,
+        clip_norm: Some(1.0),
+        ..TrainConfig::default()
+    };
+    let mut mem = VecMemory::new(&LAYERS, optimizer_state_len(config.optimizer, PARAMS));
+    let mut trainer = Trainer::<3>::new(
+        &LAYERS,
+        mem.buffers(),
+        config,
+        Head::SoftmaxCrossEntropy,
+        seed,
+    )
+    .unwrap();
+    let records = (0..5)
+        .map(|_| trainer.run_epoch(&data, &mut train, &val, |_| {}))
+        .collect();
+    (records, trainer.net().params().to_vec())
+}
+
+#[test]
+fn same_seed_same_bits_other_seed_other_bits() {
+    let (records_a, params_a) = five_epochs(42);
+    let (records_b, params_b) = five_epochs(42);
+    assert_eq!(records_a.len(), 5);
+    for (a, b) in records_a.iter().zip(&records_b) {
+        assert_eq!(record_bits(a), record_bits(b), "epoch {}", a.epoch);
+    }
+    let bits = |p: &[f32]| p.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&params_a), bits(&params_b));
+    // The records are complete and the run learns something.
+    let last = records_a.last().unwrap();
+    assert_eq!(last.epoch, 5);
+    assert!(last.train_acc.is_some() && last.val_acc.is_some() && last.val_f1.is_some());
+    assert!(last.train_loss < records_a[0].train_loss, "{records_a:?}");
+
+    let (records_c, params_c) = five_epochs(43);
+    assert_ne!(bits(&params_a), bits(&params_c));
+    assert_ne!(record_bits(&records_a[0]), record_bits(&records_c[0]));
+}
+
+/// One epoch of the trainer against manual steps, for a given batch size (no shuffling, SGD).
+fn trainer_equals_manual_steps(batch_size: u32) {
+    let iris = iris();
+    let data = SliceDataset::classification(&iris.features, 4, &iris.labels);
+    let (train, val) = split_rows(&data);
+    let n = train.len();
+    let kind = OptimizerKind::Sgd {
+        momentum: 0.9,
+        nesterov: false,
+        weight_decay: 0.01,
+    };
+    let config = TrainConfig {
+        lr: 0.05,
+        optimizer: kind,
+        schedule: Schedule::Constant,
+        batch_size,
+        shuffle: false,
+        clip_norm: None,
+        ..TrainConfig::default()
+    };
+    let head = Head::SoftmaxCrossEntropy;
+    let seed = 7;
+    let state = optimizer_state_len(kind, PARAMS);
+
+    let mut trainer_mem = VecMemory::new(&LAYERS, state);
+    let mut trainer =
+        Trainer::<3>::new(&LAYERS, trainer_mem.buffers(), config, head, seed).unwrap();
+    let mut order = train.clone();
+    let record = trainer.run_epoch(&data, &mut order, &val, |_| {});
+    assert_eq!(order, train, "no shuffling");
+    let expected_steps = n.div_ceil(batch_size as usize) as u32;
+    assert_eq!(trainer.optimizer().steps(), expected_steps);
+
+    // The same by hand.
+    let mut mem = VecMemory::new(&LAYERS, state);
+    let mut net = Mlp::new(&LAYERS, mem.buffers(), seed).unwrap();
+    let mut optimizer = Optimizer::new(kind);
+    let mut losses = Welford::new();
+    let mut confusion = ConfusionMatrix::<3>::new(3);
+    for rows in train.chunks(batch_size as usize) {
+        net.zero_grad();
+        for &row in rows {
+            data.load(row as usize, net.input_mut());
+            net.forward();
+            let target = data.target(row as usize);
+            let (out, grad) = net.output_and_grad_mut();
+            losses.update(head.loss_and_grad(out, target, grad));
+            confusion.update(target.class().unwrap(), head.predict_class(out).unwrap());
+            net.backward();
+        }
+        let (params, grads, state) = net.optimizer_parts();
+        optimizer.step(params, grads, state, config.lr, 1.0 / rows.len() as f32);
+    }
+    let bits = |p: &[f32]| p.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(
+        bits(trainer.net().params()),
+        bits(net.params()),
+        "batch size {batch_size}"
+    );
+    assert_eq!(record.train_loss.to_bits(), losses.mean().to_bits());
+    assert_eq!(record.train_acc, Some(confusion.accuracy()));
+    assert_eq!(record.lr, config.lr);
+
+    // Validation: eval mode, parameters after the last step.
+    net.set_mode(Mode::Eval);
+    let (mut val_losses, mut val_confusion) = (Welford::new(), ConfusionMatrix::<3>::new(3));
+    for &row in &val {
+        data.load(row as usize, net.input_mut());
+        net.forward();
+        let target = data.target(row as usize);
+        let (out, grad) = net.output_and_grad_mut();
+        val_losses.update(head.loss_and_grad(out, target, grad));
+        val_confusion.update(target.class().unwrap(), head.predict_class(out).unwrap());
+    }
+    assert_eq!(
+        record.val_loss.map(f32::to_bits),
+        Some(val_losses.mean().to_bits())
+    );
+    assert_eq!(record.val_acc, Some(val_confusion.accuracy()));
+    assert_eq!(record.val_f1, Some(val_confusion.macro_f1()));
+}
+
+#[test]
+fn full_batch_epoch_is_one_manual_step() {
+    trainer_equals_manual_steps(120);
+}
+
+#[test]
+fn mini_batches_are_manual_steps_with_a_partial_last_batch() {
+    // 120 = 3·32 + 24: three full steps and one of 24 samples.
+    trainer_equals_manual_steps(32);
+    trainer_equals_manual_steps(1);
+}

@@ -1,0 +1,417 @@
+//! Whole-network gradient check through the public API: `Mlp::forward`, `Head::loss_and_grad`,
+//! `Mlp::backward` against central finite differences `(L(p+h) − L(p−h)) / 2h` of every parameter.
+//!
+//! Reference values come from the network itself (the finite differences), so the check covers every
+//! activation, every head, 1 to 3 dense layers, and dropout (eval mode, and train mode with the mask
+//! held fixed by re-seeding). Losses are evaluated in `f32` and differenced in `f64` with the step
+//! actually taken (`(p+h) − (p−h)` after rounding to `f32`); h = 1e-2 keeps the `f32` round-off
+//! (≈ 1e-7·|L| / 2h) and the truncation error (≈ h²·L‴/6) near 1e-5..1e-4. Tolerance:
+//! `|numeric − analytic| ≤ 2e-4 + 2e-3·|analytic|` (the worst case seen uses under half of it; a 1 %
+//! error in the largest gradient fails, see `the_tolerance_catches_a_one_percent_error`). Kinks are
+//! avoided by rejecting seeds where any one finite-difference step would move a ReLU/LeakyReLU
+//! pre-activation or the L1 error across 0, or the Huber |error| across 1 (checked exactly, with
+//! prefix networks). Dropout's backward is also checked bit for bit against `mask · dy / (1 − p)`.
+
+use tinytrain::data::Target;
+use tinytrain::prelude::*;
+use tinytrain::spec::Plan;
+use tinytrain_tests::VecMemory;
+
+const H: f32 = 1e-2;
+const ABS_TOL: f64 = 2e-4;
+const REL_TOL: f64 = 2e-3;
+
+const ACTIVATIONS: [Activation; 4] = [
+    Activation::Relu,
+    Activation::LEAKY_RELU,
+    Activation::Sigmoid,
+    Activation::Tanh,
+];
+const HEADS: [Head; 5] = [
+    Head::SoftmaxCrossEntropy,
+    Head::SigmoidBinaryCrossEntropy,
+    Head::LinearMse,
+    Head::LinearL1,
+    Head::LinearHuber,
+];
+
+/// Two samples per head, so both classes of the binary head are exercised.
+fn samples(head: Head) -> [([f32; 3], Target); 2] {
+    match head {
+        Head::SoftmaxCrossEntropy => [
+            ([0.9, -0.7, 1.3], Target::Class(2)),
+            ([-1.1, 0.4, 0.6], Target::Class(0)),
+        ],
+        Head::SigmoidBinaryCrossEntropy => [
+            ([0.9, -0.7, 1.3], Target::Class(1)),
+            ([-1.1, 0.4, 0.6], Target::Class(0)),
+        ],
+        // The regression heads (MSE, L1, Huber).
+        _ => [
+            ([0.9, -0.7, 1.3], Target::Value(0.8)),
+            ([-1.1, 0.4, 0.6], Target::Value(-1.5)),
+        ],
+    }
+}
+
+fn outputs(head: Head) -> usize {
+    head.outputs_for(3)
+}
+
+fn is_kinked(activation: Activation) -> bool {
+    matches!(activation, Activation::Relu | Activation::LeakyRelu { .. })
+}
+
+/// Networks with 1, 2 and 3 dense layers (the 1-layer ones with and without an output activation).
+fn architectures(activation: Activation, head: Head) -> Vec<Vec<Layer>> {
+    let out = outputs(head);
+    let act = Layer::Activation(activation);
+    vec![
+        vec![Layer::dense(3, out)],
+        vec![Layer::dense(3, out), act],
+        vec![Layer::dense(3, 5), act, Layer::dense(5, out)],
+        vec![
+            Layer::dense(3, 5),
+            act,
+            Layer::dense(5, 4),
+            act,
+            Layer::dense(4, out),
+        ],
+    ]
+}
+
+/// Loss of one sample at the network's current parameters (one forward pass).
+fn loss(net: &mut Mlp<'_>, head: Head, x: &[f32], target: Target) -> f32 {
+    net.input_mut().copy_from_slice(x);
+    net.forward();
+    let (out, grad) = net.output_and_grad_mut();
+    head.loss_and_grad(out, target, grad)
+}
+
+/// Output of a fresh network of `layers` holding the first parameters of `params` (the flat layout
+/// makes a prefix network's parameters a prefix), in `mode`. A fresh network from `seed` draws the
+/// same first dropout masks as a network just (re)initialised from `seed`.
+fn run(layers: &[Layer], params: &[f32], x: &[f32], seed: u64, mode: Mode) -> Vec<f32> {
+    let mut mem = VecMemory::new(layers, 0);
+    let mut net = Mlp::new(layers, mem.buffers(), seed).unwrap();
+    let n = net.plan().params;
+    net.params_mut().copy_from_slice(&params[..n]);
+    net.set_mode(mode);
+    net.input_mut().copy_from_slice(x);
+    net.forward().to_vec()
+}
+
+/// Which side of its kink each non-smooth point is on: the sign of every ReLU/LeakyReLU
+/// pre-activation (from the prefix network before it), and for the L1 head the sign of the error,
+/// for the Huber head whether |error| < 1 (where its second derivative jumps).
+fn kink_sides(
+    layers: &[Layer],
+    head: Head,
+    params: &[f32],
+    x: &[f32],
+    target: Target,
+    seed: u64,
+    mode: Mode,
+) -> Vec<bool> {
+    let mut sides = Vec::new();
+    for (k, layer) in layers.iter().enumerate() {
+        if matches!(*layer, Layer::Activation(a) if is_kinked(a)) {
+            sides.extend(
+                run(&layers[..k], params, x, seed, mode)
+                    .iter()
+                    .map(|&z| z > 0.0),
+            );
+        }
+    }
+    let error = run(layers, params, x, seed, mode)[0] - target.value();
+    match head {
+        Head::LinearL1 => sides.push(error > 0.0),
+        Head::LinearHuber => sides.push(error.abs() < 1.0),
+        _ => {}
+    }
+    sides
+}
+
+fn within_tolerance(numeric: f64, analytic: f64) -> bool {
+    (numeric - analytic).abs() <= ABS_TOL + REL_TOL * analytic.abs()
+}
+
+/// Central differences of `loss_fn` with respect to every parameter.
+fn numeric_gradient(net: &mut Mlp<'_>, mut loss_fn: impl FnMut(&mut Mlp<'_>) -> f32) -> Vec<f64> {
+    let base = net.params().to_vec();
+    (0..base.len())
+        .map(|i| {
+            let (plus, minus) = (base[i] + H, base[i] - H);
+            net.params_mut()[i] = plus;
+            let lp = loss_fn(net) as f64;
+            net.params_mut()[i] = minus;
+            let lm = loss_fn(net) as f64;
+            net.params_mut()[i] = base[i];
+            (lp - lm) / (plus as f64 - minus as f64)
+        })
+        .collect()
+}
+
+fn compare(what: &str, analytic: &[f32], numeric: &[f64]) {
+    assert_eq!(analytic.len(), numeric.len());
+    for (i, (&a, &n)) in analytic.iter().zip(numeric).enumerate() {
+        assert!(
+            within_tolerance(n, a as f64),
+            "{what}: parameter {i}: analytic {a}, numeric {n}"
+        );
+    }
+    // The check is not vacuous: the gradient is not all zeros.
+    assert!(
+        analytic.iter().any(|g| g.abs() > 1e-3),
+        "{what}: gradient is (nearly) zero: {analytic:?}"
+    );
+}
+
+/// A seed whose initial parameters lie where no single finite-difference step (±h on any one
+/// parameter) moves any ReLU/LeakyReLU pre-activation or L1/Huber error across its kink, for either
+/// sample: the loss is then smooth along every difference taken.
+fn kink_free_seed(layers: &[Layer], head: Head, mode: Mode) -> u64 {
+    (0..200u64)
+        .find(|&seed| {
+            let mut mem = VecMemory::new(layers, 0);
+            let params = Mlp::new(layers, mem.buffers(), seed)
+                .unwrap()
+                .params()
+                .to_vec();
+            samples(head).iter().all(|(x, target)| {
+                let base = kink_sides(layers, head, &params, x, *target, seed, mode);
+                (0..params.len()).all(|i| {
+                    [H, -H].iter().all(|&step| {
+                        let mut moved = params.clone();
+                        moved[i] += step;
+                        kink_sides(layers, head, &moved, x, *target, seed, mode) == base
+                    })
+                })
+            })
+        })
+        .expect("no kink-free seed in 0..200")
+}
+
+/// Gradient check of one architecture and head in eval mode, summed over both samples (which also
+/// checks that `backward` accumulates).
+fn check(layers: &[Layer], head: Head) {
+    let seed = kink_free_seed(layers, head, Mode::Eval);
+    let mut mem = VecMemory::new(layers, 0);
+    let mut net = Mlp::new(layers, mem.buffers(), seed).unwrap();
+    net.set_mode(Mode::Eval);
+    let data = samples(head);
+    net.zero_grad();
+    for (x, target) in data {
+        loss(&mut net, head, &x, target);
+        net.backward();
+    }
+    let analytic = net.grads().to_vec();
+    let numeric = numeric_gradient(&mut net, |net| {
+        data.iter().map(|(x, t)| loss(net, head, x, *t)).sum()
+    });
+    compare(
+        &format!("{layers:?} {head:?} seed {seed}"),
+        &analytic,
+        &numeric,
+    );
+}
+
+#[test]
+fn every_activation_head_and_depth() {
+    let mut checked = 0;
+    for activation in ACTIVATIONS {
+        for head in HEADS {
+            for layers in architectures(activation, head) {
+                check(&layers, head);
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 4 * 5 * 4);
+}
+
+#[test]
+fn backward_accumulates_per_sample_gradients_exactly() {
+    let layers = [
+        Layer::dense(3, 5),
+        Layer::Activation(Activation::Tanh),
+        Layer::dense(5, 3),
+    ];
+    let head = Head::SoftmaxCrossEntropy;
+    let mut mem = VecMemory::new(&layers, 0);
+    let mut net = Mlp::new(&layers, mem.buffers(), 5).unwrap();
+    let [(xa, ta), (xb, tb)] = samples(head);
+    let single = |net: &mut Mlp<'_>, x: &[f32], t| {
+        net.zero_grad();
+        loss(net, head, x, t);
+        net.backward();
+        net.grads().to_vec()
+    };
+    let (ga, gb) = (single(&mut net, &xa, ta), single(&mut net, &xb, tb));
+    net.zero_grad();
+    loss(&mut net, head, &xa, ta);
+    net.backward();
+    loss(&mut net, head, &xb, tb);
+    net.backward();
+    for (i, ((&sum, &a), &b)) in net.grads().iter().zip(&ga).zip(&gb).enumerate() {
+        assert_eq!(
+            sum.to_bits(),
+            (a + b).to_bits(),
+            "parameter {i}: {sum} vs {a} + {b}"
+        );
+    }
+}
+
+/// Three dense layers with dropout after each hidden activation (40 units: two mask words).
+fn with_dropout(activation: Activation, head: Head) -> [Layer; 7] {
+    let act = Layer::Activation(activation);
+    [
+        Layer::dense(3, 40),
+        act,
+        Layer::Dropout { p: 0.3 },
+        Layer::dense(40, 6),
+        act,
+        Layer::Dropout { p: 0.5 },
+        Layer::dense(6, outputs(head)),
+    ]
+}
+
+/// In eval mode dropout is the identity, forward and backward.
+#[test]
+fn eval_mode_dropout_networks() {
+    for activation in ACTIVATIONS {
+        for head in HEADS {
+            check(&with_dropout(activation, head), head);
+        }
+    }
+}
+
+/// The train-mode gradient with dropout, the mask held fixed: `Mlp::init(seed)` re-seeds the dropout
+/// generator, so the first forward pass after it always draws the same masks. Every loss evaluation
+/// re-initialises, then writes the (perturbed) parameters back.
+#[test]
+fn train_mode_dropout_with_a_fixed_mask() {
+    for activation in ACTIVATIONS {
+        for head in HEADS {
+            let layers = with_dropout(activation, head);
+            let seed = kink_free_seed(&layers, head, Mode::Train);
+            let mut mem = VecMemory::new(&layers, 0);
+            let mut net = Mlp::new(&layers, mem.buffers(), seed).unwrap();
+            assert_eq!(net.mode(), Mode::Train);
+            let params = net.params().to_vec();
+            let (x, target) = samples(head)[0];
+            let fixed_mask_loss = |net: &mut Mlp<'_>, p: &[f32]| {
+                net.init(seed);
+                net.params_mut().copy_from_slice(p);
+                loss(net, head, &x, target)
+            };
+            // The mask really is fixed between evaluations, and really drops something.
+            let first = fixed_mask_loss(&mut net, &params);
+            let train_out = net.output().to_vec();
+            assert_eq!(
+                first.to_bits(),
+                fixed_mask_loss(&mut net, &params).to_bits()
+            );
+            net.set_mode(Mode::Eval);
+            loss(&mut net, head, &x, target);
+            assert_ne!(net.output(), &train_out[..], "dropout changed nothing");
+            net.set_mode(Mode::Train);
+
+            fixed_mask_loss(&mut net, &params);
+            net.backward();
+            let analytic = net.grads().to_vec();
+            let mut current = params.clone();
+            let numeric: Vec<f64> = (0..params.len())
+                .map(|i| {
+                    let (plus, minus) = (params[i] + H, params[i] - H);
+                    current[i] = plus;
+                    let lp = fixed_mask_loss(&mut net, &current) as f64;
+                    current[i] = minus;
+                    let lm = fixed_mask_loss(&mut net, &current) as f64;
+                    current[i] = params[i];
+                    (lp - lm) / (plus as f64 - minus as f64)
+                })
+                .collect();
+            compare(
+                &format!("train-mode dropout {activation:?} {head:?} seed {seed}"),
+                &analytic,
+                &numeric,
+            );
+            // Some weights sit behind dropped units: their gradient is exactly zero.
+            assert!(analytic.contains(&0.0), "no dropped unit");
+        }
+    }
+}
+
+/// Train-mode dropout backward is `mask · dy / (1 − p)`, with the mask read off the forward output
+/// (a unit is dropped exactly when its output is 0, since no pre-dropout value is 0).
+#[test]
+fn dropout_backward_is_mask_times_scale_times_dy() {
+    for p in [0.1f32, 0.5, 0.8] {
+        let (inputs, width) = (8, 70); // 70 units: three mask words, the last one partial.
+        let layers = [Layer::dense(inputs, width), Layer::Dropout { p }];
+        let mut mem = VecMemory::new(&layers, 0);
+        let mut net = Mlp::new(&layers, mem.buffers(), 11).unwrap();
+        let x: Vec<f32> = (0..inputs).map(|i| 0.3 + 0.1 * i as f32).collect();
+        net.set_mode(Mode::Eval);
+        net.input_mut().copy_from_slice(&x);
+        let pre = net.forward().to_vec();
+        assert!(pre.iter().all(|&v| v != 0.0));
+        net.set_mode(Mode::Train);
+        net.forward();
+        let scale = 1.0 / (1.0 - p);
+        let dy: Vec<f32> = (0..width)
+            .map(|j| if j % 2 == 0 { 0.1 } else { -0.2 } * (1.0 + j as f32 / 7.0))
+            .collect();
+        let (out, grad) = net.output_and_grad_mut();
+        let kept: Vec<bool> = out.iter().map(|&y| y != 0.0).collect();
+        grad.copy_from_slice(&dy);
+        net.zero_grad();
+        net.backward();
+        let kept_count = kept.iter().filter(|&&k| k).count();
+        assert!(
+            kept_count > 0 && kept_count < width,
+            "p = {p}: {kept_count} of {width} kept"
+        );
+        let (weight_grad, bias_grad) = net.grads().split_at(inputs * width);
+        for j in 0..width {
+            let expected = if kept[j] { dy[j] * scale } else { 0.0 };
+            assert_eq!(bias_grad[j], expected, "p = {p}, unit {j}");
+            for i in 0..inputs {
+                assert_eq!(
+                    weight_grad[j * inputs + i],
+                    expected * x[i],
+                    "p = {p}, W[{j}][{i}]"
+                );
+            }
+        }
+    }
+}
+
+/// The tolerance is tight enough to catch a 1 % error in any one gradient element of a typical
+/// network (so the checks above can fail).
+#[test]
+fn the_tolerance_catches_a_one_percent_error() {
+    let layers = [
+        Layer::dense(3, 5),
+        Layer::Activation(Activation::Tanh),
+        Layer::dense(5, 3),
+    ];
+    let head = Head::SoftmaxCrossEntropy;
+    let mut mem = VecMemory::new(&layers, 0);
+    let mut net = Mlp::new(&layers, mem.buffers(), 1).unwrap();
+    let (x, target) = samples(head)[0];
+    loss(&mut net, head, &x, target);
+    net.backward();
+    let analytic = net.grads().to_vec();
+    let numeric = numeric_gradient(&mut net, |net| loss(net, head, &x, target));
+    assert_eq!(Plan::of(&layers).unwrap().params, analytic.len());
+    let largest = (0..analytic.len())
+        .max_by(|&a, &b| analytic[a].abs().total_cmp(&analytic[b].abs()))
+        .unwrap();
+    assert!(within_tolerance(numeric[largest], analytic[largest] as f64));
+    assert!(!within_tolerance(
+        numeric[largest],
+        analytic[largest] as f64 * 1.01
+    ));
+}
