@@ -266,3 +266,5 @@ macro_rules! network {
         }
     };
 }
+
+impl core::error::Error for ShapeError {}

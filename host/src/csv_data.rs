@@ -1,0 +1,886 @@
+//! Reading a CSV file into features and targets, with errors that point at the offending cell.
+//!
+//! The format: a header row naming the columns, then one sample per row. One column is the label
+//! (by default the last); every other column is a numeric feature. Cells are trimmed; blank lines are
+//! skipped. A cell that is empty or reads `NA` or `NaN` (any case) is missing, which is an error: the
+//! trainer has no imputation, so a gap must be filled or the row removed before training.
+//!
+//! Every error names the file, and where it applies the 1-based file line (the header is line 1) and
+//! the column by name and 1-based number, e.g.
+//! `data/iris.csv: line 7, column 'petal_width_cm' (4): 'abc' is not a number`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use tinytrain::data::SliceDataset;
+
+use crate::{MAX_CLASSES, MAX_FEATURES};
+
+/// Fewest data rows a file may have: below this a validation split says nothing.
+pub const MIN_ROWS: usize = 10;
+
+/// Most distinct integer labels that auto-detection still reads as classes (see [`Task::detect`]).
+pub const MAX_DETECTED_CLASSES: usize = 32;
+
+/// What the label column asks the network to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// Predict one of a set of classes.
+    Classification,
+    /// Predict a number.
+    Regression,
+}
+
+impl Task {
+    /// Guesses the task from the label column's cells:
+    ///
+    /// 1. any label that is not a number (e.g. `setosa`) → classification;
+    /// 2. else any number with a fractional part (e.g. `151.5`) → regression;
+    /// 3. else (all integers) at most 32 distinct values → classification, more → regression.
+    ///
+    /// So `0`/`1`/`2` labels are classes and a column of ages or prices is a regression target;
+    /// `--task` overrides the guess.
+    pub fn detect<S: AsRef<str>>(labels: &[S]) -> Task {
+        let mut integers = BTreeSet::new();
+        for label in labels {
+            match parse_number(label.as_ref()) {
+                None => return Task::Classification,
+                Some(v) => match as_integer(v) {
+                    Some(i) => {
+                        integers.insert(i);
+                    }
+                    None => return Task::Regression,
+                },
+            }
+        }
+        if integers.len() <= MAX_DETECTED_CLASSES {
+            Task::Classification
+        } else {
+            Task::Regression
+        }
+    }
+}
+
+impl fmt::Display for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Task::Classification => "classification",
+            Task::Regression => "regression",
+        })
+    }
+}
+
+/// A column of the file, for messages: its header name and 1-based position.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Column {
+    /// The header cell.
+    pub name: String,
+    /// 1-based position in the row.
+    pub number: usize,
+}
+
+impl fmt::Display for Column {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "column '{}' ({})", self.name, self.number)
+    }
+}
+
+/// The targets of every row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Targets {
+    /// Class indices into `names`, which are sorted (numerically when every label is an integer).
+    Classes {
+        /// One class index per row.
+        labels: Vec<u16>,
+        /// The label text of each class index.
+        names: Vec<String>,
+    },
+    /// Regression values.
+    Values(Vec<f32>),
+}
+
+/// A validated dataset: row-major `f32` features and one target per row.
+#[derive(Clone, Debug)]
+pub struct Table {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// Names of the feature columns, in file order (the label column left out).
+    pub feature_names: Vec<String>,
+    /// The label column.
+    pub label: Column,
+    /// `rows × feature_names.len()` values, row-major.
+    pub features: Vec<f32>,
+    /// One target per row.
+    pub targets: Targets,
+    /// File line of each data row (for messages about a row).
+    pub lines: Vec<u64>,
+}
+
+impl Table {
+    /// Number of data rows.
+    pub fn rows(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Number of features per row.
+    pub fn width(&self) -> usize {
+        self.feature_names.len()
+    }
+
+    /// Classification or regression.
+    pub fn task(&self) -> Task {
+        match self.targets {
+            Targets::Classes { .. } => Task::Classification,
+            Targets::Values(_) => Task::Regression,
+        }
+    }
+
+    /// Class names in class-index order (empty for regression).
+    pub fn class_names(&self) -> &[String] {
+        match &self.targets {
+            Targets::Classes { names, .. } => names,
+            Targets::Values(_) => &[],
+        }
+    }
+
+    /// Number of classes, 0 for regression (the convention of `tinytrain::data::split`).
+    pub fn classes(&self) -> usize {
+        self.class_names().len()
+    }
+
+    /// The table as the core's dataset type (borrowing, no copy).
+    pub fn dataset(&self) -> SliceDataset<'_> {
+        match &self.targets {
+            Targets::Classes { labels, .. } => {
+                SliceDataset::classification(&self.features, self.width(), labels)
+            }
+            Targets::Values(values) => {
+                SliceDataset::regression(&self.features, self.width(), values)
+            }
+        }
+    }
+
+    /// An error about the whole file.
+    pub fn error(&self, problem: Problem) -> DataError {
+        DataError {
+            file: self.path.clone(),
+            line: None,
+            column: None,
+            problem,
+        }
+    }
+
+    /// An error about the label of data row `row` (0-based).
+    pub fn label_error(&self, row: usize, problem: Problem) -> DataError {
+        DataError {
+            file: self.path.clone(),
+            line: self.lines.get(row).copied(),
+            column: Some(self.label.clone()),
+            problem,
+        }
+    }
+}
+
+/// Something wrong with a data file, and where.
+#[derive(Debug)]
+pub struct DataError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based file line, when the problem is on one line.
+    pub line: Option<u64>,
+    /// The column, when the problem is in one column.
+    pub column: Option<Column>,
+    /// What is wrong.
+    pub problem: Problem,
+}
+
+// No `source()`: the message above already includes the problem's whole text.
+impl std::error::Error for DataError {}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.file.display())?;
+        match (self.line, &self.column) {
+            (Some(line), Some(column)) => write!(f, "line {line}, {column}: ")?,
+            (Some(line), None) => write!(f, "line {line}: ")?,
+            (None, Some(column)) => write!(f, "{column}: ")?,
+            (None, None) => {}
+        }
+        write!(f, "{}", self.problem)
+    }
+}
+
+/// What can be wrong with a data file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Problem {
+    /// Not found in any of the places looked at.
+    #[error("file not found (looked in: {tried})")]
+    NotFound {
+        /// The paths tried, comma-separated.
+        tried: String,
+    },
+    /// Could not be opened or read.
+    #[error("cannot read the file: {0}")]
+    Io(std::io::Error),
+    /// Not valid CSV (e.g. not UTF-8 text).
+    #[error("{0}")]
+    Csv(String),
+    /// No content at all.
+    #[error(
+        "the file is empty; expected a header row naming the columns, then one sample per row"
+    )]
+    Empty,
+    /// The first row holds numbers: the header is missing.
+    #[error("the first line holds only numbers, so it looks like data; the first line must be a header naming the columns")]
+    NoHeader,
+    /// A header cell is empty.
+    #[error("the header gives this column no name")]
+    UnnamedColumn,
+    /// Two header cells are equal.
+    #[error("the column name is used twice (also by column {first})")]
+    DuplicateColumn {
+        /// 1-based number of the first column with the name.
+        first: usize,
+    },
+    /// `--label` names no column.
+    #[error("there is no label column '{label}'; the columns are: {available}")]
+    NoSuchLabel {
+        /// The name asked for.
+        label: String,
+        /// The header's names, comma-separated.
+        available: String,
+    },
+    /// Only the label column.
+    #[error("there are no feature columns: besides the label, at least one column is needed")]
+    NoFeatures,
+    /// More feature columns than the host supports.
+    #[error("{found} feature columns, more than the maximum of {max} (MAX_FEATURES)")]
+    TooManyFeatures {
+        /// Feature columns in the file.
+        found: usize,
+        /// [`MAX_FEATURES`].
+        max: usize,
+    },
+    /// A row with a different number of fields than the header.
+    #[error("the row has {found} fields but the header has {expected}")]
+    Ragged {
+        /// Fields in the header.
+        expected: usize,
+        /// Fields in this row.
+        found: usize,
+    },
+    /// An empty, `NA` or `NaN` cell.
+    #[error("missing value{}", if .0.is_empty() { " (empty cell)".to_string() } else { format!(" '{}'", .0) })]
+    Missing(String),
+    /// A cell that does not parse as a number.
+    #[error("'{0}' is not a number")]
+    NotNumeric(String),
+    /// A number that is infinite, or too large for `f32`.
+    #[error("'{0}' is not a finite 32-bit float")]
+    NotFinite(String),
+    /// Fewer than [`MIN_ROWS`] data rows.
+    #[error("only {rows} data rows; at least {min} are needed")]
+    TooFewRows {
+        /// Data rows in the file.
+        rows: usize,
+        /// [`MIN_ROWS`].
+        min: usize,
+    },
+    /// Classification with one class.
+    #[error("every row has the same class '{0}'; classification needs at least 2 classes")]
+    SingleClass(String),
+    /// More classes than the host supports.
+    #[error("{found} classes, more than the maximum of {max} (MAX_CLASSES)")]
+    TooManyClasses {
+        /// Distinct labels.
+        found: usize,
+        /// [`MAX_CLASSES`].
+        max: usize,
+    },
+    /// A class too rare to appear on both sides of a stratified split.
+    #[error(
+        "class '{class}' has only {count} row; a stratified split needs at least 2 rows per class"
+    )]
+    ClassTooSmall {
+        /// The class's label.
+        class: String,
+        /// Rows with that label.
+        count: usize,
+    },
+    /// The validation fraction leaves the training or the validation set without rows.
+    #[error(
+        "a validation fraction of {fraction} leaves the {side} set empty ({rows} rows in all)"
+    )]
+    EmptySplit {
+        /// `"training"` or `"validation"`.
+        side: &'static str,
+        /// The fraction asked for.
+        fraction: f32,
+        /// Data rows in the file.
+        rows: usize,
+    },
+}
+
+/// Where to look for a data file given on the command line, in order: as given (relative to the
+/// current directory), then relative to the workspace root, then in the workspace's `data/` folder.
+/// So `cargo run -- train --data iris.csv` works from any directory of the checkout.
+pub fn locate(path: &Path) -> Result<PathBuf, DataError> {
+    // This crate lives in `<root>/host`.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."));
+    let mut candidates = vec![path.to_path_buf()];
+    if path.is_relative() {
+        candidates.push(root.join(path));
+        candidates.push(root.join("data").join(path));
+    }
+    if let Some(found) = candidates.iter().find(|p| p.is_file()) {
+        return Ok(found.clone());
+    }
+    let tried = candidates
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(DataError {
+        file: path.to_path_buf(),
+        line: None,
+        column: None,
+        problem: Problem::NotFound { tried },
+    })
+}
+
+/// Reads and validates `path`. `label` names the label column (default: the last column); `task`
+/// overrides [`Task::detect`].
+pub fn load(path: &Path, label: Option<&str>, task: Option<Task>) -> Result<Table, DataError> {
+    let at = Place { path };
+    let file = File::open(path).map_err(|e| at.file(Problem::Io(e)))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false) // read the header ourselves, to check it like any row
+        .flexible(true) // count fields ourselves, for a message that names the line
+        .trim(csv::Trim::All)
+        .from_reader(BufReader::new(file));
+    let mut records = reader.records();
+
+    let header = match records.next() {
+        None => return Err(at.file(Problem::Empty)),
+        Some(record) => record.map_err(|e| from_csv_error(path, &[], e))?,
+    };
+    let names: Vec<String> = header.iter().map(str::to_string).collect();
+    let label_index = check_header(at, &names, label)?;
+
+    // The rows: features parsed now, labels kept as text until the task is known.
+    let (mut features, mut labels, mut lines) = (Vec::new(), Vec::new(), Vec::new());
+    for record in records {
+        let record = record.map_err(|e| from_csv_error(path, &names, e))?;
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() != names.len() {
+            // A short row names its first missing column.
+            let missing = names
+                .get(record.len())
+                .map(|_| column(&names, record.len()));
+            let (expected, found) = (names.len(), record.len());
+            return Err(at.cell(line, missing, Problem::Ragged { expected, found }));
+        }
+        for (index, cell) in record.iter().enumerate() {
+            let fail = |problem| at.cell(line, Some(column(&names, index)), problem);
+            if is_missing(cell) {
+                return Err(fail(Problem::Missing(cell.to_string())));
+            }
+            if index == label_index {
+                labels.push(cell.to_string());
+            } else {
+                features.push(parse_f32(cell).map_err(fail)?);
+            }
+        }
+        lines.push(line);
+    }
+    if lines.len() < MIN_ROWS {
+        let rows = lines.len();
+        return Err(at.file(Problem::TooFewRows {
+            rows,
+            min: MIN_ROWS,
+        }));
+    }
+
+    let label = column(&names, label_index);
+    let task = task.unwrap_or_else(|| Task::detect(&labels));
+    let targets = targets(at, task, &label, &labels, &lines)?;
+    let feature_names = names
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != label_index)
+        .map(|(_, n)| n.clone())
+        .collect();
+    Ok(Table {
+        path: path.to_path_buf(),
+        feature_names,
+        label,
+        features,
+        targets,
+        lines,
+    })
+}
+
+/// Where in the file a problem is; builds the [`DataError`].
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    path: &'a Path,
+}
+
+impl Place<'_> {
+    /// A problem with the file as a whole.
+    fn file(self, problem: Problem) -> DataError {
+        self.error(None, None, problem)
+    }
+
+    /// A problem on one line, in one column if known.
+    fn cell(self, line: u64, column: Option<Column>, problem: Problem) -> DataError {
+        self.error(Some(line), column, problem)
+    }
+
+    fn error(self, line: Option<u64>, column: Option<Column>, problem: Problem) -> DataError {
+        let file = self.path.to_path_buf();
+        DataError {
+            file,
+            line,
+            column,
+            problem,
+        }
+    }
+}
+
+/// Column `index` (0-based) of the header `names`.
+fn column(names: &[String], index: usize) -> Column {
+    Column {
+        name: names[index].clone(),
+        number: index + 1,
+    }
+}
+
+/// Checks the header (line 1) and returns the 0-based index of the label column.
+fn check_header(at: Place<'_>, names: &[String], label: Option<&str>) -> Result<usize, DataError> {
+    let line_1 = |column, problem| at.cell(1, column, problem);
+    if names.iter().all(String::is_empty) {
+        return Err(at.file(Problem::Empty));
+    }
+    if names.iter().all(|name| parse_number(name).is_some()) {
+        return Err(line_1(None, Problem::NoHeader));
+    }
+    let mut seen = HashMap::new();
+    for (index, name) in names.iter().enumerate() {
+        if name.is_empty() {
+            return Err(line_1(Some(column(names, index)), Problem::UnnamedColumn));
+        }
+        if let Some(first) = seen.insert(name.as_str(), index) {
+            let problem = Problem::DuplicateColumn { first: first + 1 };
+            return Err(line_1(Some(column(names, index)), problem));
+        }
+    }
+    let features = names.len() - 1;
+    if features == 0 {
+        return Err(line_1(None, Problem::NoFeatures));
+    }
+    if features > MAX_FEATURES {
+        let found = features;
+        return Err(line_1(
+            None,
+            Problem::TooManyFeatures {
+                found,
+                max: MAX_FEATURES,
+            },
+        ));
+    }
+    match label {
+        None => Ok(names.len() - 1),
+        Some(label) => names.iter().position(|n| n == label).ok_or_else(|| {
+            let available: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+            at.file(Problem::NoSuchLabel {
+                label: label.to_string(),
+                available: available.join(", "),
+            })
+        }),
+    }
+}
+
+/// The labels' text as regression values or as classes; `lines` are their file lines.
+fn targets(
+    at: Place<'_>,
+    task: Task,
+    label: &Column,
+    labels: &[String],
+    lines: &[u64],
+) -> Result<Targets, DataError> {
+    let whole_column = |problem| at.error(None, Some(label.clone()), problem);
+    match task {
+        Task::Regression => {
+            let values = labels.iter().zip(lines).map(|(text, &line)| {
+                parse_f32(text).map_err(|problem| at.cell(line, Some(label.clone()), problem))
+            });
+            Ok(Targets::Values(values.collect::<Result<_, _>>()?))
+        }
+        Task::Classification => {
+            let (labels, names) = classes_of(labels);
+            if names.len() < 2 {
+                return Err(whole_column(Problem::SingleClass(names.concat())));
+            }
+            if names.len() > MAX_CLASSES {
+                let found = names.len();
+                return Err(whole_column(Problem::TooManyClasses {
+                    found,
+                    max: MAX_CLASSES,
+                }));
+            }
+            Ok(Targets::Classes { labels, names })
+        }
+    }
+}
+
+/// Sorted class names and each label's class index: numeric order when every label is an integer
+/// (so `2` comes before `10`), else lexicographic order of the text.
+fn classes_of(labels: &[String]) -> (Vec<u16>, Vec<String>) {
+    let integers: Option<Vec<i64>> = labels
+        .iter()
+        .map(|l| parse_number(l).and_then(as_integer))
+        .collect();
+    match integers {
+        Some(values) => {
+            let classes: Vec<i64> = values
+                .iter()
+                .copied()
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let index = values.iter().map(|v| class_index(&classes, v)).collect();
+            (index, classes.iter().map(i64::to_string).collect())
+        }
+        None => {
+            let classes: Vec<&str> = labels
+                .iter()
+                .map(String::as_str)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let index = labels
+                .iter()
+                .map(|l| class_index(&classes, &l.as_str()))
+                .collect();
+            (index, classes.iter().map(|c| c.to_string()).collect())
+        }
+    }
+}
+
+/// Position of `value` in the sorted `classes` (which contain it); saturates, but callers reject more
+/// than [`MAX_CLASSES`] classes anyway.
+fn class_index<T: Ord>(classes: &[T], value: &T) -> u16 {
+    let index = classes.binary_search(value).unwrap_or(0);
+    u16::try_from(index).unwrap_or(u16::MAX)
+}
+
+/// `true` for an empty cell or a spelled-out missing value.
+fn is_missing(cell: &str) -> bool {
+    cell.is_empty() || cell.eq_ignore_ascii_case("na") || cell.eq_ignore_ascii_case("nan")
+}
+
+/// A finite number, or `None`.
+fn parse_number(text: &str) -> Option<f64> {
+    text.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// The value as an integer if it has no fractional part (and is exactly representable).
+fn as_integer(value: f64) -> Option<i64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    (value.fract() == 0.0 && value.abs() < EXACT).then_some(value as i64)
+}
+
+/// Parses as `f64` (the usual text precision), then rounds to the `f32` the network computes with.
+fn parse_f32(text: &str) -> Result<f32, Problem> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| Problem::NotNumeric(text.to_string()))?;
+    let single = value as f32;
+    if single.is_finite() {
+        Ok(single)
+    } else {
+        Err(Problem::NotFinite(text.to_string()))
+    }
+}
+
+/// A `csv` crate error, with the line and (for bad UTF-8) the column it gives.
+fn from_csv_error(path: &Path, names: &[String], error: csv::Error) -> DataError {
+    let line = error.position().map(|p| p.line());
+    let (column, problem) = match error.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => {
+            let column = names.get(err.field()).map(|name| Column {
+                name: name.clone(),
+                number: err.field() + 1,
+            });
+            (
+                column,
+                Problem::Csv("the text is not valid UTF-8".to_string()),
+            )
+        }
+        csv::ErrorKind::Io(e) => (None, Problem::Csv(format!("cannot read the file: {e}"))),
+        _ => (None, Problem::Csv(error.to_string())),
+    };
+    DataError {
+        file: path.to_path_buf(),
+        line,
+        column,
+        problem,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// Writes `text` to a temporary file named `name` and loads it.
+    fn load_text(
+        name: &str,
+        text: &[u8],
+        label: Option<&str>,
+        task: Option<Task>,
+    ) -> Result<Table, DataError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        File::create(&path).unwrap().write_all(text).unwrap();
+        load(&path, label, task)
+    }
+
+    /// The message of loading `text` as `bad.csv`, which must fail.
+    fn message(text: &str) -> String {
+        load_text("bad.csv", text.as_bytes(), None, None)
+            .unwrap_err()
+            .to_string()
+    }
+
+    /// Twelve good rows of `a,b,label` with two classes.
+    fn good_rows() -> String {
+        (0..12)
+            .map(|i| format!("{}.5,{},{}\n", i, i * 2, i % 2))
+            .collect()
+    }
+
+    #[test]
+    fn detects_the_task_from_the_labels() {
+        assert_eq!(Task::detect(&["setosa", "1"]), Task::Classification);
+        assert_eq!(Task::detect(&["1", "2.5"]), Task::Regression);
+        assert_eq!(Task::detect(&["0", "1", "2", "1.0"]), Task::Classification);
+        let many: Vec<String> = (0..33).map(|i| i.to_string()).collect();
+        assert_eq!(Task::detect(&many[..32]), Task::Classification);
+        assert_eq!(Task::detect(&many), Task::Regression);
+    }
+
+    #[test]
+    fn loads_features_classes_and_lines() {
+        let text = format!("a,b,label\n{}", good_rows());
+        let table = load_text("ok.csv", text.as_bytes(), None, None).unwrap();
+        assert_eq!((table.rows(), table.width(), table.classes()), (12, 2, 2));
+        assert_eq!(table.feature_names, ["a", "b"]);
+        assert_eq!(
+            table.label,
+            Column {
+                name: "label".into(),
+                number: 3
+            }
+        );
+        assert_eq!(&table.features[..4], &[0.5, 0.0, 1.5, 2.0]);
+        assert_eq!(table.lines[0], 2);
+        assert_eq!(table.task(), Task::Classification);
+    }
+
+    #[test]
+    fn sorts_integer_classes_numerically_and_text_classes_lexicographically() {
+        let numbers: String = (0..12)
+            .map(|i| format!("{i},{}\n", [10, 2, 1][i % 3]))
+            .collect();
+        let table = load_text("n.csv", format!("x,y\n{numbers}").as_bytes(), None, None).unwrap();
+        assert_eq!(table.class_names(), ["1", "2", "10"]);
+        let words: String = (0..12)
+            .map(|i| format!("{i},{}\n", ["b", "a", "B"][i % 3]))
+            .collect();
+        let table = load_text("w.csv", format!("x,y\n{words}").as_bytes(), None, None).unwrap();
+        assert_eq!(table.class_names(), ["B", "a", "b"]);
+        match &table.targets {
+            Targets::Classes { labels, .. } => assert_eq!(&labels[..3], &[2, 1, 0]),
+            Targets::Values(_) => panic!("expected classes"),
+        }
+    }
+
+    #[test]
+    fn label_column_by_name_and_forced_regression() {
+        let text = format!("a,b,label\n{}", good_rows());
+        let table =
+            load_text("ok.csv", text.as_bytes(), Some("a"), Some(Task::Regression)).unwrap();
+        assert_eq!(table.feature_names, ["b", "label"]);
+        assert_eq!(
+            table.targets,
+            Targets::Values((0..12).map(|i| i as f32 + 0.5).collect())
+        );
+    }
+
+    #[test]
+    fn missing_cells_name_line_and_column() {
+        for missing in ["", "NA", "nan", "NaN", "na"] {
+            let text = format!("a,b,label\n{}1,{missing},0\n", good_rows());
+            let m = message(&text);
+            assert!(
+                m.contains("bad.csv: line 14, column 'b' (2): missing value"),
+                "{m}"
+            );
+        }
+    }
+
+    #[test]
+    fn non_numeric_and_non_finite_features() {
+        let m = message(&format!("a,b,label\n1,x1,0\n{}", good_rows()));
+        assert_eq!(
+            m.split_once(": ").unwrap().1,
+            "line 2, column 'b' (2): 'x1' is not a number"
+        );
+        let m = message(&format!("a,b,label\n{}inf,1,0\n", good_rows()));
+        assert!(
+            m.contains("line 14, column 'a' (1): 'inf' is not a finite"),
+            "{m}"
+        );
+        let m = message(&format!("a,b,label\n{}1e39,1,0\n", good_rows()));
+        assert!(m.contains("line 14, column 'a' (1): '1e39'"), "{m}");
+    }
+
+    #[test]
+    fn ragged_rows() {
+        let m = message(&format!("a,b,label\n{}1,2\n", good_rows()));
+        let expected =
+            "bad.csv: line 14, column 'label' (3): the row has 2 fields but the header has 3";
+        assert!(m.contains(expected), "{m}");
+        let m = message(&format!("a,b,label\n1,2,3,4\n{}", good_rows()));
+        assert!(
+            m.contains("bad.csv: line 2: the row has 4 fields but the header has 3"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn unknown_label_lists_the_columns() {
+        let text = format!("a,b,label\n{}", good_rows());
+        let m = load_text("bad.csv", text.as_bytes(), Some("class"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            m.contains(
+                "bad.csv: there is no label column 'class'; the columns are: 'a', 'b', 'label'"
+            ),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn a_single_class_is_rejected() {
+        let rows: String = (0..12).map(|i| format!("{i},{i},7\n")).collect();
+        let m = message(&format!("a,b,label\n{rows}"));
+        assert!(
+            m.contains("bad.csv: column 'label' (3): every row has the same class '7'"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn too_few_rows() {
+        let m = message("a,b,label\n1,2,0\n3,4,1\n");
+        assert!(
+            m.contains("bad.csv: only 2 data rows; at least 10 are needed"),
+            "{m}"
+        );
+        let m = message("a,b,label\n");
+        assert!(m.contains("only 0 data rows"), "{m}");
+    }
+
+    #[test]
+    fn empty_file_and_missing_header() {
+        assert!(message("").contains("bad.csv: the file is empty"));
+        assert!(message("\n\n").contains("the file is empty"));
+        let m = message(&good_rows());
+        assert!(
+            m.contains("bad.csv: line 1: the first line holds only numbers"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn bad_headers() {
+        let m = message(&format!("a,,label\n{}", good_rows()));
+        assert!(
+            m.contains("line 1, column '' (2): the header gives this column no name"),
+            "{m}"
+        );
+        let m = message(&format!("a,a,label\n{}", good_rows()));
+        assert!(
+            m.contains("line 1, column 'a' (2): the column name is used twice (also by column 1)"),
+            "{m}"
+        );
+        let m = message("label\n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n");
+        assert!(m.contains("line 1: there are no feature columns"), "{m}");
+    }
+
+    #[test]
+    fn too_many_features_and_classes() {
+        let header: Vec<String> = (0..=MAX_FEATURES).map(|i| format!("f{i}")).collect();
+        let m = message(&format!("{},label\n", header.join(",")));
+        assert!(
+            m.contains("line 1: 1025 feature columns, more than the maximum of 1024"),
+            "{m}"
+        );
+        let rows: String = (0..130).map(|i| format!("{i},c{}\n", i / 2)).collect();
+        let m = message(&format!("x,label\n{rows}"));
+        assert!(
+            m.contains("column 'label' (2): 65 classes, more than the maximum of 64"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn regression_targets_must_be_numbers() {
+        let text = format!("a,b,label\n{}1,2,high\n", good_rows());
+        let m = load_text("bad.csv", text.as_bytes(), None, Some(Task::Regression))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            m.contains("line 14, column 'label' (3): 'high' is not a number"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_names_line_and_column() {
+        let mut text = format!("a,b,label\n{}", good_rows()).into_bytes();
+        text.extend_from_slice(b"1,\xff,0\n");
+        let m = load_text("bad.csv", &text, None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            m.contains("line 14, column 'b' (2): the text is not valid UTF-8"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn locate_reports_where_it_looked() {
+        let m = locate(Path::new("no-such-file.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            m.starts_with("no-such-file.csv: file not found (looked in: no-such-file.csv, "),
+            "{m}"
+        );
+        assert!(locate(Path::new("iris.csv"))
+            .unwrap()
+            .ends_with("data/iris.csv"));
+    }
+}

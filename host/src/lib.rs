@@ -1,0 +1,35 @@
+//! # tinytrain-host — the `tinytrain` command line, as a library
+//!
+//! The host trains exactly as a microcontroller does: every forward pass, gradient, optimiser step and
+//! metric comes from the `tinytrain` core crate. This crate only adds what a host has and a device has
+//! not: CSV files, command-line options, run directories and progress bars.
+//!
+//! The modules, in the order data flows through them:
+//!
+//! * [`csv_data`] — reads and validates a CSV file into a [`csv_data::Table`].
+//! * [`options`] — the `train` options, their defaults, and the [`options::TrainSpec`] they resolve to.
+//! * [`memory`] — heap buffers for a network's memory plan.
+//! * [`pipeline`] — one training run from a spec: split, normalise, build, train, observe.
+//! * [`weights`] — a network's parameters as JSON (`weights.json`, `--init`).
+//! * [`manifest`] — everything needed to reproduce a run (`manifest.json`).
+//! * [`run_dir`] — the files a run writes.
+//! * [`progress`] — a progress bar on stderr, only when stderr is a terminal.
+//! * [`train_cmd`] — `tinytrain train`.
+//! * [`accuracy`] — `tinytrain accuracy`, the benchmark table over the bundled datasets.
+
+pub mod accuracy;
+pub mod csv_data;
+pub mod manifest;
+pub mod memory;
+pub mod options;
+pub mod pipeline;
+pub mod progress;
+pub mod run_dir;
+pub mod train_cmd;
+pub mod weights;
+
+/// Most features a dataset may have (the width of the feature standardiser's statistics).
+pub const MAX_FEATURES: usize = 1024;
+
+/// Most classes a classification dataset may have (the size of the metrics' confusion matrices).
+pub const MAX_CLASSES: usize = 64;

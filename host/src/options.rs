@@ -1,0 +1,734 @@
+//! The options of `tinytrain train`, their defaults, and the [`TrainSpec`] they resolve to.
+//!
+//! Command-line text becomes a [`TrainArgs`] (clap), which resolves into a [`TrainSpec`] in the core's
+//! own types. Every check lives in one small function used both by clap (so a bad value is reported
+//! with the option's name) and by [`TrainSpec::validate`] (for specs built in code, as the benchmark
+//! presets are).
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use anyhow::{anyhow, bail};
+use tinytrain::layers::Activation;
+use tinytrain::loss::Head;
+use tinytrain::optim::{OptimizerKind, Schedule};
+use tinytrain::spec::Layer;
+use tinytrain::train::TrainConfig;
+
+use crate::csv_data::Task;
+
+/// The defaults of every option, in one place.
+pub mod defaults {
+    use super::{ActivationName, Normalize, OptimizerName, RegressionLoss, ScheduleName};
+
+    /// Data file.
+    pub const DATA: &str = "data/digits.csv";
+    /// Hidden layer widths.
+    pub const HIDDEN: &[usize] = &[64];
+    /// Hidden activation.
+    pub const ACTIVATION: ActivationName = ActivationName::Relu;
+    /// Dropout probability after each hidden activation.
+    pub const DROPOUT: f32 = 0.1;
+    /// Loss of a regression (classification always uses cross-entropy).
+    pub const REGRESSION_LOSS: RegressionLoss = RegressionLoss::Mse;
+    /// Feature (and regression target) normalisation.
+    pub const NORMALIZE: Normalize = Normalize::Standard;
+    /// Optimiser.
+    pub const OPTIMIZER: OptimizerName = OptimizerName::Adam;
+    /// Base learning rate.
+    pub const LR: f32 = 1e-3;
+    /// SGD momentum (PyTorch's default).
+    pub const MOMENTUM: f32 = 0.0;
+    /// Weight decay for SGD and Adam (PyTorch's default).
+    pub const WEIGHT_DECAY: f32 = 0.0;
+    /// Weight decay for AdamW (PyTorch's default).
+    pub const ADAMW_WEIGHT_DECAY: f32 = 0.01;
+    /// Learning-rate schedule.
+    pub const SCHEDULE: ScheduleName = ScheduleName::Constant;
+    /// Epochs between decays of the step schedule.
+    pub const STEP_SIZE: u32 = 10;
+    /// Decay factor of the step schedule (PyTorch's default).
+    pub const GAMMA: f32 = 0.1;
+    /// Samples per optimiser step.
+    pub const BATCH: u32 = 32;
+    /// Passes over the training rows.
+    pub const EPOCHS: u32 = 30;
+    /// Seed of the split, the initialisation, dropout and shuffling.
+    pub const SEED: u64 = 1;
+    /// Share of the rows held out for validation.
+    pub const VAL_FRACTION: f32 = 0.2;
+}
+
+/// Hidden activation, as named on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ActivationName {
+    /// max(x, 0)
+    Relu,
+    /// x, or 0.01·x below zero
+    LeakyRelu,
+    /// tanh(x)
+    Tanh,
+    /// 1 / (1 + e^-x)
+    Sigmoid,
+}
+
+impl ActivationName {
+    /// The core's activation.
+    pub fn activation(self) -> Activation {
+        match self {
+            ActivationName::Relu => Activation::Relu,
+            ActivationName::LeakyRelu => Activation::LEAKY_RELU,
+            ActivationName::Tanh => Activation::Tanh,
+            ActivationName::Sigmoid => Activation::Sigmoid,
+        }
+    }
+}
+
+/// Optimiser, as named on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OptimizerName {
+    /// SGD (with --momentum, --nesterov)
+    Sgd,
+    /// Adam (L2 weight decay)
+    Adam,
+    /// AdamW (decoupled weight decay)
+    Adamw,
+}
+
+/// Learning-rate schedule, as named on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScheduleName {
+    /// The base rate throughout
+    Constant,
+    /// Multiply by --gamma every --step-size epochs
+    Step,
+    /// Half a cosine from the base rate to 0 over all epochs
+    Cosine,
+}
+
+/// The loss of a regression, as named on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum RegressionLoss {
+    /// Squared error: fits the mean
+    Mse,
+    /// Absolute error: fits the median, minimises MAE
+    L1,
+    /// Huber (delta 1 on the standardised target): squared near the target, absolute far from it
+    Huber,
+}
+
+impl RegressionLoss {
+    /// The core's output head for this loss.
+    pub fn head(self) -> Head {
+        match self {
+            RegressionLoss::Mse => Head::LinearMse,
+            RegressionLoss::L1 => Head::LinearL1,
+            RegressionLoss::Huber => Head::LinearHuber,
+        }
+    }
+}
+
+/// Input normalisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Normalize {
+    /// Standardise each feature (and a regression target) with training-set mean and std
+    Standard,
+    /// Use the values as they are
+    None,
+}
+
+/// A learning-rate schedule whose cosine length follows the number of epochs.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LrSchedule {
+    /// The base rate throughout.
+    Constant,
+    /// `lr·γ^⌊epoch / step_size⌋`.
+    Step {
+        /// Epochs between decays.
+        step_size: u32,
+        /// Decay factor.
+        gamma: f32,
+    },
+    /// Cosine annealing to 0 with `T_max` = the number of epochs.
+    Cosine,
+}
+
+impl LrSchedule {
+    /// The core's schedule for a run of `epochs` epochs.
+    pub fn schedule(self, epochs: u32) -> Schedule {
+        match self {
+            LrSchedule::Constant => Schedule::Constant,
+            LrSchedule::Step { step_size, gamma } => Schedule::Step { step_size, gamma },
+            LrSchedule::Cosine => Schedule::Cosine {
+                t_max: epochs,
+                eta_min: 0.0,
+            },
+        }
+    }
+}
+
+/// Hidden layer widths: `64,32`, or `""` / `none` for none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HiddenLayers(pub Vec<usize>);
+
+impl FromStr for HiddenLayers {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.is_empty() || text.eq_ignore_ascii_case("none") {
+            return Ok(HiddenLayers(Vec::new()));
+        }
+        let widths = text
+            .split(',')
+            .map(|w| match w.trim().parse::<usize>() {
+                Ok(0) | Err(_) => Err(format!(
+                    "'{}' is not a layer width (a whole number ≥ 1)",
+                    w.trim()
+                )),
+                Ok(width) => Ok(width),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(HiddenLayers(widths))
+    }
+}
+
+impl fmt::Display for HiddenLayers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("none");
+        }
+        let widths: Vec<String> = self.0.iter().map(usize::to_string).collect();
+        f.write_str(&widths.join(","))
+    }
+}
+
+/// `tinytrain train`'s options.
+#[derive(Clone, Debug, clap::Args)]
+pub struct TrainArgs {
+    /// CSV file: a header row, then one sample per row (also looked up in the workspace's data/)
+    #[arg(long, value_name = "FILE.csv", default_value = defaults::DATA)]
+    pub data: PathBuf,
+    /// Label column [default: the last column]
+    #[arg(long, value_name = "COLUMN")]
+    pub label: Option<String>,
+    /// Task [default: detected from the label column]
+    #[arg(long, value_enum)]
+    pub task: Option<Task>,
+    /// Hidden layer widths, comma-separated ("" or "none": no hidden layer)
+    #[arg(long, value_name = "WIDTHS", default_value_t = HiddenLayers(defaults::HIDDEN.to_vec()))]
+    pub hidden: HiddenLayers,
+    /// Hidden activation
+    #[arg(long, value_enum, default_value_t = defaults::ACTIVATION)]
+    pub activation: ActivationName,
+    /// Regression loss [default: mse; classification always uses cross-entropy]
+    #[arg(long, value_enum)]
+    pub loss: Option<RegressionLoss>,
+    /// Dropout probability after each hidden activation, in [0, 1)
+    #[arg(long, value_name = "P", default_value_t = defaults::DROPOUT, value_parser = parse_dropout, allow_negative_numbers = true)]
+    pub dropout: f32,
+    /// Input normalisation
+    #[arg(long, value_enum, default_value_t = defaults::NORMALIZE)]
+    pub normalize: Normalize,
+    /// Optimiser
+    #[arg(long, value_enum, default_value_t = defaults::OPTIMIZER)]
+    pub optimizer: OptimizerName,
+    /// Base learning rate
+    #[arg(long, value_name = "RATE", default_value_t = defaults::LR, value_parser = parse_positive, allow_negative_numbers = true)]
+    pub lr: f32,
+    /// Momentum factor (SGD only)
+    #[arg(long, default_value_t = defaults::MOMENTUM, value_parser = parse_non_negative, allow_negative_numbers = true)]
+    pub momentum: f32,
+    /// Nesterov momentum (SGD with --momentum > 0)
+    #[arg(long)]
+    pub nesterov: bool,
+    /// Weight decay: L2 penalty for SGD and Adam, decoupled for AdamW [default: 0; AdamW: 0.01]
+    #[arg(long, value_name = "DECAY", value_parser = parse_non_negative, allow_negative_numbers = true)]
+    pub weight_decay: Option<f32>,
+    /// Learning-rate schedule
+    #[arg(long, value_enum, default_value_t = defaults::SCHEDULE)]
+    pub schedule: ScheduleName,
+    /// Epochs between decays (--schedule step)
+    #[arg(long, value_name = "EPOCHS", default_value_t = defaults::STEP_SIZE,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub step_size: u32,
+    /// Decay factor (--schedule step)
+    #[arg(long, default_value_t = defaults::GAMMA, value_parser = parse_positive, allow_negative_numbers = true)]
+    pub gamma: f32,
+    /// Clip each mini-batch gradient to this global L2 norm
+    #[arg(long, value_name = "NORM", value_parser = parse_positive, allow_negative_numbers = true)]
+    pub clip_norm: Option<f32>,
+    /// Samples per optimiser step
+    #[arg(long, value_name = "N", default_value_t = defaults::BATCH, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch: u32,
+    /// Passes over the training rows
+    #[arg(long, value_name = "N", default_value_t = defaults::EPOCHS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub epochs: u32,
+    /// Seed of the split, the initialisation, dropout and shuffling
+    #[arg(long, value_name = "N", default_value_t = defaults::SEED)]
+    pub seed: u64,
+    /// Share of the rows held out for validation (stratified by class or target value), in (0, 1)
+    #[arg(long, value_name = "F", default_value_t = defaults::VAL_FRACTION, value_parser = parse_fraction, allow_negative_numbers = true)]
+    pub val_fraction: f32,
+    /// Keep the training rows in file order instead of shuffling them every epoch
+    #[arg(long)]
+    pub no_shuffle: bool,
+    /// Run directory for metrics, weights and manifest [default: runs/DATA-seedN, e.g. runs/iris-seed1]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Start from these weights (a weights.json or init.json of an earlier run) instead of a random init
+    #[arg(long, value_name = "FILE.json")]
+    pub init: Option<PathBuf>,
+    /// No per-epoch lines and no progress bar
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl TrainArgs {
+    /// The run these options describe.
+    pub fn spec(&self) -> anyhow::Result<TrainSpec> {
+        let weight_decay = self.weight_decay;
+        let optimizer = match self.optimizer {
+            OptimizerName::Sgd => OptimizerKind::Sgd {
+                momentum: self.momentum,
+                nesterov: self.nesterov,
+                weight_decay: weight_decay.unwrap_or(defaults::WEIGHT_DECAY),
+            },
+            OptimizerName::Adam => with_weight_decay(
+                OptimizerKind::ADAM,
+                weight_decay.unwrap_or(defaults::WEIGHT_DECAY),
+            ),
+            OptimizerName::Adamw => with_weight_decay(
+                OptimizerKind::ADAMW,
+                weight_decay.unwrap_or(defaults::ADAMW_WEIGHT_DECAY),
+            ),
+        };
+        if self.optimizer != OptimizerName::Sgd
+            && (self.momentum != defaults::MOMENTUM || self.nesterov)
+        {
+            bail!("--momentum and --nesterov apply to --optimizer sgd only");
+        }
+        let schedule = match self.schedule {
+            ScheduleName::Constant => LrSchedule::Constant,
+            ScheduleName::Step => LrSchedule::Step {
+                step_size: self.step_size,
+                gamma: self.gamma,
+            },
+            ScheduleName::Cosine => LrSchedule::Cosine,
+        };
+        let spec = TrainSpec {
+            data: self.data.clone(),
+            label: self.label.clone(),
+            task: self.task,
+            loss: self.loss,
+            hidden: self.hidden.0.clone(),
+            activation: self.activation.activation(),
+            dropout: self.dropout,
+            normalize: self.normalize,
+            optimizer,
+            lr: self.lr,
+            schedule,
+            batch: self.batch,
+            epochs: self.epochs,
+            seed: self.seed,
+            val_fraction: self.val_fraction,
+            shuffle: !self.no_shuffle,
+            clip_norm: self.clip_norm,
+            init: self.init.clone(),
+        };
+        spec.validate()?;
+        Ok(spec)
+    }
+}
+
+/// Everything that defines a training run, in the core's types.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct TrainSpec {
+    /// The CSV file.
+    pub data: PathBuf,
+    /// Label column (`None`: the last).
+    pub label: Option<String>,
+    /// Task (`None`: detected from the labels).
+    pub task: Option<Task>,
+    /// Regression loss (`None`: [`defaults::REGRESSION_LOSS`]; must be `None` for classification).
+    pub loss: Option<RegressionLoss>,
+    /// Hidden layer widths.
+    pub hidden: Vec<usize>,
+    /// Hidden activation.
+    pub activation: Activation,
+    /// Dropout after each hidden activation (0: no dropout layer).
+    pub dropout: f32,
+    /// Input normalisation.
+    pub normalize: Normalize,
+    /// Optimiser with all its hyper-parameters.
+    pub optimizer: OptimizerKind,
+    /// Base learning rate.
+    pub lr: f32,
+    /// Learning-rate schedule.
+    pub schedule: LrSchedule,
+    /// Samples per optimiser step.
+    pub batch: u32,
+    /// Passes over the training rows.
+    pub epochs: u32,
+    /// Seed of the split, initialisation, dropout and shuffling.
+    pub seed: u64,
+    /// Share of rows held out for validation.
+    pub val_fraction: f32,
+    /// Shuffle the training rows every epoch.
+    pub shuffle: bool,
+    /// Gradient clipping norm.
+    pub clip_norm: Option<f32>,
+    /// Initial weights file.
+    pub init: Option<PathBuf>,
+}
+
+impl Default for TrainSpec {
+    /// The command line's defaults.
+    fn default() -> Self {
+        Self {
+            data: PathBuf::from(defaults::DATA),
+            label: None,
+            task: None,
+            loss: None,
+            hidden: defaults::HIDDEN.to_vec(),
+            activation: defaults::ACTIVATION.activation(),
+            dropout: defaults::DROPOUT,
+            normalize: defaults::NORMALIZE,
+            optimizer: with_weight_decay(OptimizerKind::ADAM, defaults::WEIGHT_DECAY),
+            lr: defaults::LR,
+            schedule: LrSchedule::Constant,
+            batch: defaults::BATCH,
+            epochs: defaults::EPOCHS,
+            seed: defaults::SEED,
+            val_fraction: defaults::VAL_FRACTION,
+            shuffle: true,
+            clip_norm: None,
+            init: None,
+        }
+    }
+}
+
+impl TrainSpec {
+    /// Checks every value, with the same rules as the command line.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let check = |name: &str, result: Result<f32, String>| {
+            result.map(drop).map_err(|e| anyhow!("--{name}: {e}"))
+        };
+        check("dropout", dropout(self.dropout))?;
+        check("lr", positive(self.lr))?;
+        check("val-fraction", fraction(self.val_fraction))?;
+        if let Some(norm) = self.clip_norm {
+            check("clip-norm", positive(norm))?;
+        }
+        if self.hidden.contains(&0) {
+            bail!("--hidden: a layer width must be at least 1");
+        }
+        if self.batch == 0 || self.epochs == 0 {
+            bail!("--batch and --epochs must be at least 1");
+        }
+        match self.optimizer {
+            OptimizerKind::Sgd {
+                momentum,
+                nesterov,
+                weight_decay,
+            } => {
+                check("momentum", non_negative(momentum))?;
+                check("weight-decay", non_negative(weight_decay))?;
+                if nesterov && momentum <= 0.0 {
+                    bail!("--nesterov needs --momentum > 0");
+                }
+            }
+            OptimizerKind::Adam { weight_decay, .. }
+            | OptimizerKind::AdamW { weight_decay, .. } => {
+                check("weight-decay", non_negative(weight_decay))?;
+            }
+        }
+        if let LrSchedule::Step { step_size, gamma } = self.schedule {
+            check("gamma", positive(gamma))?;
+            if step_size == 0 {
+                bail!("--step-size must be at least 1");
+            }
+        }
+        Ok(())
+    }
+
+    /// The network: for each hidden width a dense layer, the activation and (if `dropout > 0`) a
+    /// dropout layer; then a dense layer to `outputs`.
+    pub fn layers(&self, inputs: usize, outputs: usize) -> Vec<Layer> {
+        let mut layers = Vec::with_capacity(3 * self.hidden.len() + 1);
+        let mut width = inputs;
+        for &hidden in &self.hidden {
+            layers.push(Layer::dense(width, hidden));
+            layers.push(Layer::Activation(self.activation));
+            if self.dropout > 0.0 {
+                layers.push(Layer::Dropout { p: self.dropout });
+            }
+            width = hidden;
+        }
+        layers.push(Layer::dense(width, outputs));
+        layers
+    }
+
+    /// The core's training configuration; `target_scale` maps standardised regression outputs back
+    /// to the target's units (`(0, 1)` otherwise).
+    pub fn train_config(&self, target_scale: (f32, f32)) -> TrainConfig {
+        TrainConfig {
+            lr: self.lr,
+            optimizer: self.optimizer,
+            schedule: self.schedule.schedule(self.epochs),
+            batch_size: self.batch,
+            shuffle: self.shuffle,
+            clip_norm: self.clip_norm,
+            target_scale,
+        }
+    }
+}
+
+/// How a choice is spelled on the command line, e.g. `leaky-relu`.
+pub fn cli_name(value: impl clap::ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_string())
+}
+
+/// `kind` with its weight decay replaced (PyTorch's defaults for everything else).
+fn with_weight_decay(kind: OptimizerKind, weight_decay: f32) -> OptimizerKind {
+    match kind {
+        OptimizerKind::Sgd {
+            momentum, nesterov, ..
+        } => OptimizerKind::Sgd {
+            momentum,
+            nesterov,
+            weight_decay,
+        },
+        OptimizerKind::Adam {
+            beta1, beta2, eps, ..
+        } => OptimizerKind::Adam {
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+        },
+        OptimizerKind::AdamW {
+            beta1, beta2, eps, ..
+        } => OptimizerKind::AdamW {
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+        },
+    }
+}
+
+// The checks, shared by clap's parsers and `TrainSpec::validate`.
+
+fn dropout(p: f32) -> Result<f32, String> {
+    if (0.0..1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(format!("{p} is not a probability in [0, 1)"))
+    }
+}
+
+fn positive(x: f32) -> Result<f32, String> {
+    if x > 0.0 && x.is_finite() {
+        Ok(x)
+    } else {
+        Err(format!("{x} is not a number > 0"))
+    }
+}
+
+fn non_negative(x: f32) -> Result<f32, String> {
+    if x >= 0.0 && x.is_finite() {
+        Ok(x)
+    } else {
+        Err(format!("{x} is not a number ≥ 0"))
+    }
+}
+
+fn fraction(x: f32) -> Result<f32, String> {
+    if x > 0.0 && x < 1.0 {
+        Ok(x)
+    } else {
+        Err(format!("{x} is not a fraction strictly between 0 and 1"))
+    }
+}
+
+fn parse(text: &str) -> Result<f32, String> {
+    text.trim()
+        .parse::<f32>()
+        .map_err(|_| format!("'{text}' is not a number"))
+}
+
+fn parse_dropout(text: &str) -> Result<f32, String> {
+    dropout(parse(text)?)
+}
+
+fn parse_positive(text: &str) -> Result<f32, String> {
+    positive(parse(text)?)
+}
+
+fn parse_non_negative(text: &str) -> Result<f32, String> {
+    non_negative(parse(text)?)
+}
+
+fn parse_fraction(text: &str) -> Result<f32, String> {
+    fraction(parse(text)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: TrainArgs,
+    }
+
+    fn spec(args: &[&str]) -> anyhow::Result<TrainSpec> {
+        let cli = Cli::try_parse_from(std::iter::once("train").chain(args.iter().copied()))?;
+        cli.args.spec()
+    }
+
+    fn clap_error(args: &[&str]) -> String {
+        let argv = std::iter::once("train").chain(args.iter().copied());
+        Cli::try_parse_from(argv)
+            .err()
+            .expect("should be rejected")
+            .to_string()
+    }
+
+    #[test]
+    fn no_options_give_the_default_spec() {
+        assert_eq!(spec(&[]).unwrap(), TrainSpec::default());
+        TrainSpec::default().validate().unwrap();
+    }
+
+    #[test]
+    fn hidden_layers_parse() {
+        assert_eq!(spec(&["--hidden", "64,32"]).unwrap().hidden, [64, 32]);
+        assert_eq!(spec(&["--hidden", ""]).unwrap().hidden, Vec::<usize>::new());
+        assert_eq!(
+            spec(&["--hidden", "none"]).unwrap().hidden,
+            Vec::<usize>::new()
+        );
+        assert!(clap_error(&["--hidden", "64,0"]).contains("'0' is not a layer width"));
+        assert!(clap_error(&["--hidden", "64,x"]).contains("'x' is not a layer width"));
+        assert_eq!(HiddenLayers(vec![8, 4]).to_string(), "8,4");
+    }
+
+    #[test]
+    fn layers_follow_the_spec() {
+        let spec = TrainSpec {
+            hidden: vec![8, 4],
+            dropout: 0.2,
+            ..TrainSpec::default()
+        };
+        let layers = spec.layers(3, 2);
+        assert_eq!(layers.len(), 7);
+        assert_eq!(layers[0], Layer::dense(3, 8));
+        assert_eq!(layers[2], Layer::Dropout { p: 0.2 });
+        assert_eq!(layers[6], Layer::dense(4, 2));
+        let linear = TrainSpec {
+            hidden: vec![],
+            ..TrainSpec::default()
+        };
+        assert_eq!(linear.layers(3, 1), [Layer::dense(3, 1)]);
+        let no_dropout = TrainSpec {
+            dropout: 0.0,
+            ..TrainSpec::default()
+        };
+        assert_eq!(no_dropout.layers(3, 2).len(), 3);
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_the_option_name() {
+        for (args, expected) in [
+            (&["--dropout", "1"][..], "--dropout"),
+            (&["--dropout", "-0.1"], "not a probability"),
+            (&["--lr", "0"], "--lr"),
+            (&["--lr", "abc"], "'abc' is not a number"),
+            (&["--batch", "0"], "--batch"),
+            (&["--epochs", "0"], "--epochs"),
+            (&["--val-fraction", "1"], "--val-fraction"),
+            (&["--val-fraction", "0"], "strictly between 0 and 1"),
+            (&["--activation", "swish"], "--activation"),
+            (&["--optimizer", "rmsprop"], "--optimizer"),
+        ] {
+            let message = clap_error(args);
+            assert!(message.contains(expected), "{args:?}: {message}");
+        }
+    }
+
+    #[test]
+    fn optimizer_options_resolve() {
+        let sgd = spec(&["--optimizer", "sgd", "--momentum", "0.9", "--nesterov"]).unwrap();
+        assert_eq!(
+            sgd.optimizer,
+            OptimizerKind::Sgd {
+                momentum: 0.9,
+                nesterov: true,
+                weight_decay: 0.0
+            }
+        );
+        let adamw = spec(&["--optimizer", "adamw"]).unwrap();
+        assert_eq!(adamw.optimizer, OptimizerKind::ADAMW);
+        let decayed = spec(&["--optimizer", "adam", "--weight-decay", "0.5"]).unwrap();
+        assert!(matches!(
+            decayed.optimizer,
+            OptimizerKind::Adam {
+                weight_decay: 0.5,
+                ..
+            }
+        ));
+        let message = spec(&["--optimizer", "sgd", "--nesterov"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("--nesterov needs --momentum > 0"),
+            "{message}"
+        );
+        let message = spec(&["--momentum", "0.9"]).unwrap_err().to_string();
+        assert!(message.contains("--optimizer sgd only"), "{message}");
+    }
+
+    #[test]
+    fn schedules_resolve() {
+        let cosine = spec(&["--schedule", "cosine", "--epochs", "12"]).unwrap();
+        assert_eq!(
+            cosine.train_config((0.0, 1.0)).schedule,
+            Schedule::Cosine {
+                t_max: 12,
+                eta_min: 0.0
+            }
+        );
+        let step = spec(&["--schedule", "step", "--step-size", "5", "--gamma", "0.5"]).unwrap();
+        assert_eq!(
+            step.train_config((0.0, 1.0)).schedule,
+            Schedule::Step {
+                step_size: 5,
+                gamma: 0.5
+            }
+        );
+    }
+
+    #[test]
+    fn validate_catches_specs_built_in_code() {
+        let bad = TrainSpec {
+            dropout: 1.0,
+            ..TrainSpec::default()
+        };
+        assert!(format!("{:#}", bad.validate().unwrap_err()).contains("--dropout"));
+        let bad = TrainSpec {
+            hidden: vec![0],
+            ..TrainSpec::default()
+        };
+        assert!(bad.validate().is_err());
+    }
+}

@@ -1,0 +1,381 @@
+//! One training run, from a [`TrainSpec`] to trained weights, one epoch record at a time.
+//!
+//! `tinytrain train` and `tinytrain accuracy` both run exactly this; they differ only in their
+//! [`Observer`] (files and a progress bar, or nothing). Every computation is the core's: this module
+//! only decides the head, builds the layer list, allocates the memory and wires the pieces together.
+//!
+//! 1. [`load_table`]: find and read the CSV file.
+//! 2. [`prepare`]: choose the head, build the layers, split the rows (stratified by class, or by
+//!    target value for regression) and fit the standardisers on the training rows only.
+//! 3. [`train`]: build the trainer (or load `--init` weights), then run the epochs.
+
+use anyhow::{anyhow, bail, Context};
+use tinytrain::data::split;
+use tinytrain::loss::Head;
+use tinytrain::normalize::{Standardized, Standardizer};
+use tinytrain::record::EpochRecord;
+use tinytrain::spec::{Layer, Plan};
+use tinytrain::train::{TrainConfig, Trainer};
+
+use crate::csv_data::{self, Problem, Table, Targets, Task};
+use crate::memory::Memory;
+use crate::options::{defaults, Normalize, TrainSpec};
+use crate::weights::Weights;
+use crate::{MAX_CLASSES, MAX_FEATURES};
+
+/// What a caller sees of a run while it trains. Every method has a do-nothing default.
+pub trait Observer {
+    /// Once, after the parameters are initialised (or loaded from `--init`) and before the first epoch.
+    fn start(&mut self, _setup: &Setup<'_>, _initial: &Weights) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    /// During epoch `epoch` (0-based): `done` training rows processed so far.
+    fn progress(&mut self, _epoch: u32, _done: usize) {}
+
+    /// After each epoch, with its record.
+    fn epoch(&mut self, _record: &EpochRecord) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// An observer that ignores everything.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Silent;
+
+impl Observer for Silent {}
+
+/// A run resolved against its data: everything decided before the first epoch.
+#[derive(Debug)]
+pub struct Setup<'a> {
+    /// The options.
+    pub spec: &'a TrainSpec,
+    /// The data.
+    pub table: &'a Table,
+    /// The output head.
+    pub head: Head,
+    /// The network.
+    pub layers: Vec<Layer>,
+    /// Its memory plan.
+    pub plan: Plan,
+    /// The core's training configuration (with the regression target's scale).
+    pub config: TrainConfig,
+    /// Training rows (0-based data rows, sorted).
+    pub train_rows: Vec<u32>,
+    /// Validation rows (0-based data rows, sorted).
+    pub val_rows: Vec<u32>,
+    /// Feature standardiser fitted on the training rows (`--normalize standard`).
+    pub features: Option<Box<Standardizer<MAX_FEATURES>>>,
+    /// Regression target standardiser fitted on the training rows (`--normalize standard`).
+    pub target: Option<Standardizer<1>>,
+}
+
+impl Setup<'_> {
+    /// `(inputs, outputs)` of each dense layer.
+    pub fn dense_shapes(&self) -> Vec<(usize, usize)> {
+        self.layers
+            .iter()
+            .filter_map(|layer| match *layer {
+                Layer::Dense { inputs, outputs } => Some((inputs, outputs)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The outcome of a run.
+#[derive(Clone, Debug)]
+pub struct Trained {
+    /// One record per epoch.
+    pub records: Vec<EpochRecord>,
+    /// The parameters after the last epoch.
+    pub weights: Weights,
+}
+
+/// Finds (see [`csv_data::locate`]) and reads the spec's data file.
+pub fn load_table(spec: &TrainSpec) -> anyhow::Result<Table> {
+    let path = csv_data::locate(&spec.data)?;
+    Ok(csv_data::load(&path, spec.label.as_deref(), spec.task)?)
+}
+
+/// Loads the data and trains: [`load_table`], [`prepare`], [`train`].
+pub fn run(spec: &TrainSpec, observer: &mut impl Observer) -> anyhow::Result<Trained> {
+    let table = load_table(spec)?;
+    train(&prepare(spec, &table)?, observer)
+}
+
+/// The head for a task: softmax for three or more classes, one sigmoid output for two, and for
+/// regression a linear output with the spec's loss (MSE by default).
+pub fn head_for(spec: &TrainSpec, table: &Table) -> anyhow::Result<Head> {
+    Ok(match (table.task(), spec.loss) {
+        (Task::Regression, loss) => loss.unwrap_or(defaults::REGRESSION_LOSS).head(),
+        (Task::Classification, Some(_)) => bail!(
+            "--loss applies to regression, but {} is a classification task (cross-entropy)",
+            table.path.display()
+        ),
+        (Task::Classification, None) if table.classes() == 2 => Head::SigmoidBinaryCrossEntropy,
+        (Task::Classification, None) => Head::SoftmaxCrossEntropy,
+    })
+}
+
+/// Resolves `spec` against `table`: head, layers, split and normalisation.
+pub fn prepare<'a>(spec: &'a TrainSpec, table: &'a Table) -> anyhow::Result<Setup<'a>> {
+    spec.validate()?;
+    // `csv_data::load` enforces these; a table built in code might not.
+    if table.width() > MAX_FEATURES || table.classes() > MAX_CLASSES {
+        bail!(
+            "{}: more than {MAX_FEATURES} features or {MAX_CLASSES} classes",
+            table.path.display()
+        );
+    }
+    let head = head_for(spec, table)?;
+    let layers = spec.layers(table.width(), head.outputs_for(table.classes()));
+    let plan = Plan::of(&layers).map_err(|e| anyhow!("the network does not fit together: {e}"))?;
+
+    let (train_rows, val_rows) = split_rows(spec, table)?;
+
+    let raw = table.dataset();
+    let (features, target) = match spec.normalize {
+        Normalize::None => (None, None),
+        Normalize::Standard => {
+            let mut features = Box::new(Standardizer::<MAX_FEATURES>::new(table.width()));
+            features.fit(&raw, &train_rows, &mut vec![0.0; table.width()]);
+            let target = match &table.targets {
+                Targets::Values(values) => {
+                    let mut target = Standardizer::<1>::new(1);
+                    train_rows
+                        .iter()
+                        .for_each(|&row| target.update(&[values[row as usize]]));
+                    target.freeze();
+                    Some(target)
+                }
+                Targets::Classes { .. } => None,
+            };
+            (Some(features), target)
+        }
+    };
+    // The metrics report regression errors in the target's own units: y = out·std + mean.
+    let target_scale = target
+        .as_ref()
+        .map_or((0.0, 1.0), |t| (t.mean()[0], 1.0 / t.scale()[0]));
+    let config = spec.train_config(target_scale);
+    Ok(Setup {
+        spec,
+        table,
+        head,
+        layers,
+        plan,
+        config,
+        train_rows,
+        val_rows,
+        features,
+        target,
+    })
+}
+
+/// The core's stratified split, after checking that every class can be split and that neither side
+/// comes out empty.
+fn split_rows(spec: &TrainSpec, table: &Table) -> anyhow::Result<(Vec<u32>, Vec<u32>)> {
+    if let Targets::Classes { labels, names } = &table.targets {
+        let mut counts = vec![0usize; names.len()];
+        labels
+            .iter()
+            .for_each(|&class| counts[usize::from(class)] += 1);
+        if let Some((class, &count)) = counts.iter().enumerate().find(|&(_, &count)| count < 2) {
+            let row = labels
+                .iter()
+                .position(|&c| usize::from(c) == class)
+                .unwrap_or(0);
+            let class = names[class].clone();
+            return Err(table
+                .label_error(row, Problem::ClassTooSmall { class, count })
+                .into());
+        }
+    }
+    let rows = table.rows();
+    let (mut train_rows, mut val_rows) = (vec![0u32; rows], vec![0u32; rows]);
+    let (n_train, n_val) = split(
+        &table.dataset(),
+        table.classes(),
+        spec.val_fraction,
+        spec.seed,
+        &mut train_rows,
+        &mut val_rows,
+    )
+    .context("internal error: split buffers too short")?;
+    for (side, n) in [("training", n_train), ("validation", n_val)] {
+        if n == 0 {
+            return Err(table
+                .error(Problem::EmptySplit {
+                    side,
+                    fraction: spec.val_fraction,
+                    rows,
+                })
+                .into());
+        }
+    }
+    train_rows.truncate(n_train);
+    val_rows.truncate(n_val);
+    Ok((train_rows, val_rows))
+}
+
+/// Trains `setup.spec.epochs` epochs, telling `observer` about each.
+pub fn train(setup: &Setup<'_>, observer: &mut impl Observer) -> anyhow::Result<Trained> {
+    let spec = setup.spec;
+    let mut memory = Memory::new(&setup.plan, setup.config.optimizer);
+    let mut trainer = Trainer::<MAX_CLASSES>::new(
+        &setup.layers,
+        memory.buffers(),
+        setup.config,
+        setup.head,
+        spec.seed,
+    )
+    .map_err(|e| anyhow!("cannot build the network: {e}"))?;
+    if let Some(path) = &spec.init {
+        let weights = Weights::read(path).context("--init")?;
+        weights
+            .load_into(trainer.net_mut())
+            .with_context(|| format!("--init {}", path.display()))?;
+    }
+    observer.start(setup, &Weights::of(trainer.net()))?;
+
+    let raw = setup.table.dataset();
+    let data = Standardized::new(&raw, setup.features.as_deref(), setup.target.as_ref());
+    // `run_epoch` shuffles this order in place; `setup.train_rows` stays sorted.
+    let mut order = setup.train_rows.clone();
+    let mut records = Vec::with_capacity(spec.epochs as usize);
+    for _ in 0..spec.epochs {
+        let epoch = trainer.epoch();
+        let record = trainer.run_epoch(&data, &mut order, &setup.val_rows, |done| {
+            observer.progress(epoch, done)
+        });
+        observer.epoch(&record)?;
+        records.push(record);
+    }
+    Ok(Trained {
+        records,
+        weights: Weights::of(trainer.net()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::RegressionLoss;
+    use std::path::PathBuf;
+
+    fn table(labels: &[u16], names: &[&str]) -> Table {
+        let rows = labels.len();
+        Table {
+            path: PathBuf::from("t.csv"),
+            feature_names: vec!["x".into()],
+            label: csv_data::Column {
+                name: "y".into(),
+                number: 2,
+            },
+            features: (0..rows).map(|i| i as f32).collect(),
+            targets: Targets::Classes {
+                labels: labels.to_vec(),
+                names: names.iter().map(|s| s.to_string()).collect(),
+            },
+            lines: (2..rows as u64 + 2).collect(),
+        }
+    }
+
+    #[test]
+    fn heads_follow_the_task() {
+        let spec = TrainSpec::default();
+        let three = table(&[0, 1, 2], &["a", "b", "c"]);
+        assert_eq!(head_for(&spec, &three).unwrap(), Head::SoftmaxCrossEntropy);
+        let two = table(&[0, 1], &["a", "b"]);
+        assert_eq!(
+            head_for(&spec, &two).unwrap(),
+            Head::SigmoidBinaryCrossEntropy
+        );
+        let values = Table {
+            targets: Targets::Values(vec![1.0, 2.0]),
+            ..two.clone()
+        };
+        assert_eq!(head_for(&spec, &values).unwrap(), Head::LinearMse);
+        let l1 = TrainSpec {
+            loss: Some(RegressionLoss::L1),
+            ..spec
+        };
+        assert_eq!(head_for(&l1, &values).unwrap(), Head::LinearL1);
+        let message = head_for(&l1, &two).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "--loss applies to regression, but t.csv is a classification task (cross-entropy)"
+        );
+    }
+
+    #[test]
+    fn a_class_with_one_row_cannot_be_stratified() {
+        let t = table(&[0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2], &["a", "b", "c"]);
+        let message = prepare(&TrainSpec::default(), &t).unwrap_err().to_string();
+        assert_eq!(message, "t.csv: line 12, column 'y' (2): class 'c' has only 1 row; a stratified split needs at least 2 rows per class");
+    }
+
+    #[test]
+    fn an_empty_side_of_the_split_is_an_error() {
+        let t = table(&[0, 1, 0, 1, 0, 1, 0, 1, 0, 1], &["a", "b"]);
+        let spec = TrainSpec {
+            val_fraction: 0.01,
+            ..TrainSpec::default()
+        };
+        let message = prepare(&spec, &t).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "t.csv: a validation fraction of 0.01 leaves the validation set empty (10 rows in all)"
+        );
+        let spec = TrainSpec {
+            val_fraction: 0.95,
+            ..TrainSpec::default()
+        };
+        let message = prepare(&spec, &t).unwrap_err().to_string();
+        assert!(
+            message.contains("leaves the training set empty"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn prepare_splits_and_standardises_on_training_rows() {
+        let labels: Vec<u16> = (0..20).map(|i| i % 2).collect();
+        let t = table(&labels, &["a", "b"]);
+        let spec = TrainSpec::default();
+        let setup = prepare(&spec, &t).unwrap();
+        assert_eq!((setup.train_rows.len(), setup.val_rows.len()), (16, 4));
+        assert!(setup.train_rows.windows(2).all(|w| w[0] < w[1]));
+        let mean = setup.train_rows.iter().map(|&r| r as f32).sum::<f32>() / 16.0;
+        assert!((setup.features.as_ref().unwrap().mean()[0] - mean).abs() < 1e-5);
+        assert_eq!(setup.head, Head::SigmoidBinaryCrossEntropy);
+        assert_eq!(setup.dense_shapes(), [(1, 64), (64, 1)]);
+    }
+
+    #[test]
+    fn training_reports_every_epoch() {
+        struct Count(u32, bool);
+        impl Observer for Count {
+            fn start(&mut self, _: &Setup<'_>, _: &Weights) -> anyhow::Result<()> {
+                self.1 = true;
+                Ok(())
+            }
+            fn epoch(&mut self, record: &EpochRecord) -> anyhow::Result<()> {
+                self.0 += 1;
+                assert_eq!(record.epoch, self.0);
+                Ok(())
+            }
+        }
+        let labels: Vec<u16> = (0..20).map(|i| u16::from(i >= 10)).collect();
+        let t = table(&labels, &["low", "high"]);
+        let spec = TrainSpec {
+            epochs: 3,
+            ..TrainSpec::default()
+        };
+        let mut count = Count(0, false);
+        let trained = train(&prepare(&spec, &t).unwrap(), &mut count).unwrap();
+        assert_eq!((count.0, count.1, trained.records.len()), (3, true, 3));
+        assert!(trained.records[2].val_acc.is_some());
+    }
+}

@@ -1,0 +1,173 @@
+//! The files a training run writes into its directory (`--out`, default `runs/<data>-seed<seed>`):
+//!
+//! | file            | when                   | contents                                             |
+//! |-----------------|------------------------|------------------------------------------------------|
+//! | `manifest.json` | before the first epoch | options, data, network, split, normaliser statistics |
+//! | `init.json`     | before the first epoch | parameters after initialisation (or `--init`)        |
+//! | `metrics.jsonl` | after every epoch      | one [`EpochRecord`] as JSON per line                 |
+//! | `metrics.csv`   | after every epoch      | the same, as CSV with empty cells for absent values  |
+//! | `weights.json`  | after the last epoch   | the trained parameters                               |
+//!
+//! The metrics files are flushed after every epoch, so another program can follow a run as it trains.
+//! They hold no timestamps: the same options produce byte-identical metrics.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use tinytrain::record::EpochRecord;
+
+use crate::manifest::Manifest;
+use crate::weights::Weights;
+
+/// The manifest's file name.
+pub const MANIFEST: &str = "manifest.json";
+/// The initial parameters' file name.
+pub const INIT_WEIGHTS: &str = "init.json";
+/// The trained parameters' file name.
+pub const WEIGHTS: &str = "weights.json";
+/// The JSON-lines metrics' file name.
+pub const METRICS_JSONL: &str = "metrics.jsonl";
+/// The CSV metrics' file name.
+pub const METRICS_CSV: &str = "metrics.csv";
+/// The header of `metrics.csv`: the fields of [`EpochRecord`], in order.
+pub const METRICS_CSV_HEADER: &str =
+    "epoch,train_loss,train_acc,val_loss,val_acc,lr,val_f1,train_mae,val_mae,val_rmse";
+
+/// `runs/<data file stem>-seed<seed>`, relative to the current directory.
+pub fn default_dir(data: &Path, seed: u64) -> PathBuf {
+    let stem = data
+        .file_stem()
+        .map_or_else(|| "data".into(), |s| s.to_string_lossy());
+    Path::new("runs").join(format!("{stem}-seed{seed}"))
+}
+
+/// An open run directory. Files already there are overwritten.
+#[derive(Debug)]
+pub struct RunDir {
+    path: PathBuf,
+    jsonl: BufWriter<File>,
+    csv: BufWriter<File>,
+}
+
+impl RunDir {
+    /// Creates the directory (and its parents) and starts both metrics files.
+    pub fn create(path: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(path)
+            .with_context(|| format!("cannot create the run directory {}", path.display()))?;
+        let open = |name: &str| -> anyhow::Result<BufWriter<File>> {
+            let file = path.join(name);
+            Ok(BufWriter::new(File::create(&file).with_context(|| {
+                format!("cannot create {}", file.display())
+            })?))
+        };
+        let mut run = Self {
+            path: path.to_path_buf(),
+            jsonl: open(METRICS_JSONL)?,
+            csv: open(METRICS_CSV)?,
+        };
+        writeln!(run.csv, "{METRICS_CSV_HEADER}").with_context(|| run.error_text(METRICS_CSV))?;
+        Ok(run)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes `manifest.json`.
+    pub fn write_manifest(&self, manifest: &Manifest<'_>) -> anyhow::Result<()> {
+        manifest.write(&self.path.join(MANIFEST))
+    }
+
+    /// Writes a weights file, e.g. [`INIT_WEIGHTS`] or [`WEIGHTS`].
+    pub fn write_weights(&self, name: &str, weights: &Weights) -> anyhow::Result<()> {
+        weights.write(&self.path.join(name))
+    }
+
+    /// Appends one epoch to both metrics files and flushes them.
+    pub fn append(&mut self, record: &EpochRecord) -> anyhow::Result<()> {
+        let json = serde_json::to_string(record).context("cannot serialise an epoch record")?;
+        writeln!(self.jsonl, "{json}")
+            .and_then(|()| self.jsonl.flush())
+            .with_context(|| self.error_text(METRICS_JSONL))?;
+        writeln!(self.csv, "{}", csv_line(record))
+            .and_then(|()| self.csv.flush())
+            .with_context(|| self.error_text(METRICS_CSV))
+    }
+
+    fn error_text(&self, name: &str) -> String {
+        format!("cannot write {}", self.path.join(name).display())
+    }
+}
+
+/// One `metrics.csv` line: the fields of [`METRICS_CSV_HEADER`], shortest round-trip decimals, empty
+/// cells for absent values.
+pub fn csv_line(r: &EpochRecord) -> String {
+    let cell = |v: Option<f32>| v.map_or_else(String::new, |v| v.to_string());
+    let cells = [
+        r.epoch.to_string(),
+        r.train_loss.to_string(),
+        cell(r.train_acc),
+        cell(r.val_loss),
+        cell(r.val_acc),
+        r.lr.to_string(),
+        cell(r.val_f1),
+        cell(r.train_mae),
+        cell(r.val_mae),
+        cell(r.val_rmse),
+    ];
+    cells.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_lines_leave_absent_values_empty() {
+        let record = EpochRecord {
+            epoch: 2,
+            train_loss: 0.5,
+            train_mae: Some(3.25),
+            lr: 0.001,
+            ..Default::default()
+        };
+        assert_eq!(csv_line(&record), "2,0.5,,,,0.001,,3.25,,");
+        assert_eq!(
+            csv_line(&record).split(',').count(),
+            METRICS_CSV_HEADER.split(',').count()
+        );
+    }
+
+    #[test]
+    fn metrics_files_get_one_line_per_epoch() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b");
+        let mut run = RunDir::create(&path).unwrap();
+        let record = EpochRecord {
+            epoch: 1,
+            train_loss: 0.25,
+            val_acc: Some(0.5),
+            lr: 0.1,
+            ..Default::default()
+        };
+        run.append(&record).unwrap();
+        let jsonl = std::fs::read_to_string(path.join(METRICS_JSONL)).unwrap();
+        assert_eq!(
+            jsonl,
+            "{\"epoch\":1,\"train_loss\":0.25,\"val_acc\":0.5,\"lr\":0.1}\n"
+        );
+        let csv = std::fs::read_to_string(path.join(METRICS_CSV)).unwrap();
+        assert_eq!(csv, format!("{METRICS_CSV_HEADER}\n1,0.25,,,0.5,0.1,,,,\n"));
+    }
+
+    #[test]
+    fn default_dir_names_data_and_seed() {
+        assert_eq!(
+            default_dir(Path::new("data/iris.csv"), 7),
+            Path::new("runs/iris-seed7")
+        );
+    }
+}
