@@ -1,0 +1,112 @@
+//! What an experiment is: everything that decides its numbers, in one `Copy` value.
+
+use tinytrain::data::REGRESSION_STRATUM;
+use tinytrain::loss::Head;
+use tinytrain::spec::Layer;
+use tinytrain::train::TrainConfig;
+
+use crate::datasets::DataSource;
+
+/// One training run, fully specified: data, split, model, head, hyper-parameters, seed, epochs.
+///
+/// Two runs of the same `Experiment` — on a host or on a microcontroller — compute the same bits
+/// (see [`run`](crate::run())).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Experiment {
+    /// Short name, used in logs and on the command line.
+    pub name: &'static str,
+    /// The embedded dataset.
+    pub data: DataSource,
+    /// The network.
+    pub layers: &'static [Layer],
+    /// The output head.
+    pub head: Head,
+    /// Optimiser, learning rate, batch size, shuffling.
+    pub config: TrainConfig,
+    /// Epochs to train.
+    pub epochs: u32,
+    /// Fraction of each class held out for validation (stratified, see [`tinytrain::data::split`]).
+    pub validation_fraction: f32,
+    /// The one seed: split, weight initialisation, shuffling and dropout draw independent streams.
+    pub seed: u64,
+    /// Standardise the features with statistics of the training rows.
+    pub standardize: bool,
+}
+
+impl Experiment {
+    /// Number of classes (0 for regression).
+    pub const fn classes(&self) -> usize {
+        match self.head {
+            Head::SoftmaxCrossEntropy | Head::SigmoidBinaryCrossEntropy => self.data.classes(),
+            _ => 0,
+        }
+    }
+
+    /// Rows of the dataset: the length the training index buffer needs (the split gathers every
+    /// class in it before handing rows out).
+    pub const fn train_capacity(&self) -> usize {
+        self.data.rows()
+    }
+
+    /// An upper bound of the number of validation rows, for sizing the validation index buffer.
+    pub const fn validation_capacity(&self) -> usize {
+        validation_capacity(self.data.rows(), self.classes(), self.validation_fraction)
+    }
+}
+
+/// An upper bound of the rows [`tinytrain::data::split`] puts into validation.
+///
+/// The split holds out `round(count · fraction) ≤ count · fraction + ½` rows of each of its `k`
+/// strata (the classes; for regression, runs of [`REGRESSION_STRATUM`] rows), so the total is at most
+/// `⌊rows · fraction⌋ + 1 + k/2`; `k + 1` more than the floor also covers f32 rounding.
+pub const fn validation_capacity(rows: usize, classes: usize, fraction: f32) -> usize {
+    let strata = if classes == 0 {
+        rows.div_ceil(REGRESSION_STRATUM)
+    } else {
+        classes
+    };
+    (rows as f32 * fraction) as usize + strata + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_capacity_bounds_every_stratified_split() {
+        use tinytrain::data::{split, SliceDataset};
+        // Class sizes whose fractions all round up: the worst case for the bound.
+        let cases = [
+            (&[3usize, 3, 3, 3][..], 0.5f32),
+            (&[178, 182, 177, 183, 181], 0.2),
+            (&[1, 1, 1], 0.5),
+        ];
+        for (sizes, fraction) in cases {
+            let labels: Vec<u16> = sizes
+                .iter()
+                .enumerate()
+                .flat_map(|(c, &n)| vec![c as u16; n])
+                .collect();
+            let features = vec![0.0; labels.len()];
+            let data = SliceDataset::classification(&features, 1, &labels);
+            let capacity = validation_capacity(labels.len(), sizes.len(), fraction);
+            let (mut train, mut val) = (vec![0; labels.len()], vec![0; capacity]);
+            assert!(
+                split(&data, sizes.len(), fraction, 1, &mut train, &mut val).is_some(),
+                "{sizes:?}"
+            );
+        }
+        // Regression: 95 rows in strata of 20 (the last of 15), at fractions that round up.
+        let values: Vec<f32> = (0..95).map(|i| i as f32).collect();
+        let features = vec![0.0; values.len()];
+        let data = SliceDataset::regression(&features, 1, &values);
+        for fraction in [0.13f32, 0.5, 0.33] {
+            let capacity = validation_capacity(values.len(), 0, fraction);
+            let (mut train, mut val) = (vec![0; values.len()], vec![0; capacity]);
+            assert!(
+                split(&data, 0, fraction, 1, &mut train, &mut val).is_some(),
+                "{fraction}"
+            );
+        }
+    }
+}

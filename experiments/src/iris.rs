@@ -1,0 +1,56 @@
+//! The tiny, quick experiment: Fisher's iris, 4 → 8 → 3 with tanh, Adam.
+
+use tinytrain::loss::Head;
+use tinytrain::optim::{optimizer_state_len, OptimizerKind, Schedule};
+use tinytrain::train::TrainConfig;
+
+use crate::datasets::DataSource;
+use crate::experiment::Experiment;
+
+tinytrain::network! {
+    /// 4 measurements → 8 tanh units → 3 species logits.
+    pub net = [
+        Layer::dense(4, 8),
+        Layer::Activation(Activation::Tanh),
+        Layer::dense(8, 3),
+    ]
+}
+
+/// Iris: 80/20 stratified split, standardised features, Adam at 0.01 with batches of 8, 20 epochs,
+/// seed 7.
+pub const EXPERIMENT: Experiment = Experiment {
+    name: "iris",
+    data: DataSource::IRIS,
+    layers: net::LAYERS,
+    head: Head::SoftmaxCrossEntropy,
+    config: TrainConfig {
+        lr: 0.01,
+        optimizer: OptimizerKind::ADAM,
+        schedule: Schedule::Constant,
+        batch_size: 8,
+        shuffle: true,
+        clip_norm: None,
+        target_scale: (0.0, 1.0),
+    },
+    epochs: 20,
+    validation_fraction: 0.2,
+    seed: 7,
+    standardize: true,
+};
+
+/// Optimiser state floats (Adam: two moments per parameter).
+pub const STATE: usize = optimizer_state_len(OptimizerKind::ADAM, net::PARAMS);
+/// Length of the training index buffer.
+pub const TRAIN_CAPACITY: usize = EXPERIMENT.train_capacity();
+/// Length of the validation index buffer.
+pub const VALIDATION_CAPACITY: usize = EXPERIMENT.validation_capacity();
+
+/// The network's buffers, exactly sized.
+pub type Memory = net::Memory<STATE>;
+/// Everything a run needs, exactly sized.
+pub type Workspace = crate::run::Workspace<Memory, TRAIN_CAPACITY, VALIDATION_CAPACITY>;
+
+/// A zeroed workspace.
+pub const fn workspace() -> Workspace {
+    Workspace::new(Memory::new())
+}

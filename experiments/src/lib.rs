@@ -1,0 +1,51 @@
+//! # tinytrain-experiments — one definition, two machines
+//!
+//! An experiment (dataset, split, model, hyper-parameters, seed, epochs) is defined here once and
+//! run by both the firmware and the host with the same function, [`run()`]. The datasets are embedded
+//! as bytes (see [`datasets`]), so a microcontroller needs nothing but its flash, and a host run of
+//! the same [`Experiment`] produces the same `f32` bits, epoch by epoch, as the device.
+//!
+//! * [`digits`] — the default: 64 → 32 → 10, ReLU, dropout, Adam, fits in 64 KiB of RAM.
+//! * [`iris`] — tiny and quick: 4 → 8 → 3, tanh, Adam.
+//!
+//! ```
+//! use tinytrain_experiments::{digits, run};
+//! // A host keeps the workspace on the heap; a firmware in a zeroed `static`.
+//! let mut ws = Box::new(digits::workspace());
+//! let (buffers, train, validation) = ws.parts();
+//! let mut experiment = digits::EXPERIMENT;
+//! experiment.epochs = 1;
+//! let summary = run(&experiment, buffers, train, validation, &mut |r: &_| println!("{r:?}")).unwrap();
+//! assert_eq!((summary.rows.train, summary.rows.validation), (1438, 359));
+//! ```
+#![cfg_attr(not(test), no_std)]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod bits;
+pub mod datasets;
+pub mod digits;
+pub mod experiment;
+pub mod frame;
+pub mod iris;
+pub mod run;
+
+pub use bits::RecordBits;
+pub use experiment::Experiment;
+pub use run::{run, Observer, Rows, RunError, Summary, Workspace};
+
+/// The default experiment ([`digits::EXPERIMENT`]).
+pub const DIGITS: Experiment = digits::EXPERIMENT;
+/// The tiny experiment ([`iris::EXPERIMENT`]).
+pub const IRIS: Experiment = iris::EXPERIMENT;
+/// Every experiment, default first.
+pub const ALL: [Experiment; 2] = [DIGITS, IRIS];
+
+/// The experiment called `name`.
+///
+/// ```
+/// assert_eq!(tinytrain_experiments::by_name("iris").map(|e| e.epochs), Some(20));
+/// ```
+pub fn by_name(name: &str) -> Option<Experiment> {
+    ALL.into_iter().find(|e| e.name == name)
+}

@@ -1,0 +1,116 @@
+//! What differs between boards: the name, SysTick's clock and the serial port of the report.
+//!
+//! Exactly one board feature is enabled (`build.rs` checks it and picks `memory/<board>.x`).
+
+use crate::serial;
+
+#[cfg(feature = "mps2-an386")]
+mod imp {
+    use super::serial::CmsdkUart;
+
+    /// Board name, as in the feature.
+    pub const NAME: &str = "mps2-an386";
+    /// SysTick's clock (the core clock, `SYSCLK` of QEMU's MPS2 model).
+    pub const SYSTICK_HZ: u32 = 25_000_000;
+    /// The report's serial port.
+    pub type Serial = CmsdkUart;
+
+    /// UART0, QEMU's first `-serial`.
+    pub fn serial() -> Serial {
+        #[allow(unsafe_code)]
+        // SAFETY: UART0's address on MPS2; the report is its only user.
+        unsafe {
+            CmsdkUart::new(CmsdkUart::MPS2_UART0, 16)
+        }
+    }
+}
+
+#[cfg(any(feature = "netduinoplus2", feature = "stm32f411"))]
+mod imp {
+    use super::serial::Stm32Usart;
+
+    /// Board name, as in the feature.
+    #[cfg(feature = "netduinoplus2")]
+    pub const NAME: &str = "netduinoplus2";
+    /// Board name, as in the feature.
+    #[cfg(feature = "stm32f411")]
+    pub const NAME: &str = "stm32f411";
+    /// SysTick's clock: QEMU's STM32F405 model runs its core at 168 MHz.
+    #[cfg(feature = "netduinoplus2")]
+    pub const SYSTICK_HZ: u32 = 168_000_000;
+    /// SysTick's clock: the 16 MHz HSI an STM32F4 runs on after reset (this firmware sets no PLL).
+    #[cfg(feature = "stm32f411")]
+    pub const SYSTICK_HZ: u32 = 16_000_000;
+    /// The report's serial port.
+    pub type Serial = Stm32Usart;
+
+    const RCC: usize = 0x4002_3800;
+    const RCC_AHB1ENR: usize = RCC + 0x30;
+    const RCC_APB2ENR: usize = RCC + 0x44;
+    const GPIOA: usize = 0x4002_0000;
+    const GPIOA_MODER: usize = GPIOA;
+    const GPIOA_AFRH: usize = GPIOA + 0x24;
+    /// 16 MHz / 115 200 baud with 16× oversampling: mantissa 8, fraction 11.
+    const BRR_115200_AT_16MHZ: u32 = 0x8B;
+
+    /// USART1 on PA9 (AF7) at 115 200 baud; QEMU's first `-serial` on `netduinoplus2` (QEMU ignores
+    /// the clock and pin set-up).
+    pub fn serial() -> Serial {
+        #[allow(unsafe_code)]
+        // SAFETY: fixed STM32F4 register addresses (RM0090/RM0383); read-modify-write of the bits
+        // for GPIOA, PA9 and USART1 only, which nothing else in this firmware uses.
+        unsafe {
+            use core::ptr::{read_volatile, write_volatile};
+            let modify = |address: usize, clear: u32, set: u32| {
+                let register = address as *mut u32;
+                write_volatile(register, read_volatile(register) & !clear | set);
+            };
+            modify(RCC_AHB1ENR, 0, 1 << 0); // GPIOAEN
+            modify(RCC_APB2ENR, 0, 1 << 4); // USART1EN
+            modify(GPIOA_MODER, 0b11 << 18, 0b10 << 18); // PA9: alternate function
+            modify(GPIOA_AFRH, 0xF << 4, 7 << 4); // PA9: AF7 = USART1_TX
+            Stm32Usart::new(Stm32Usart::USART1, BRR_115200_AT_16MHZ)
+        }
+    }
+}
+
+#[cfg(feature = "nrf52840")]
+mod imp {
+    use super::serial::NrfUart;
+
+    /// Board name, as in the feature.
+    pub const NAME: &str = "nrf52840";
+    /// SysTick's clock: the 64 MHz core clock.
+    pub const SYSTICK_HZ: u32 = 64_000_000;
+    /// The report's serial port.
+    pub type Serial = NrfUart;
+
+    /// UART0 on P0.06, the nRF52840-DK's TX line to the debugger's USB serial port, 115 200 baud.
+    pub fn serial() -> Serial {
+        #[allow(unsafe_code)]
+        // SAFETY: UART0's address; the report is the only user of UART0 and P0.06.
+        unsafe {
+            NrfUart::new(NrfUart::UART0, 6, NrfUart::BAUD_115200)
+        }
+    }
+}
+
+pub use imp::{serial, Serial, NAME, SYSTICK_HZ};
+
+/// What SysTick ticks count, for the cost per sample: under QEMU with `-icount shift=0` one
+/// nanosecond of virtual time is one instruction; on a board SysTick counts core cycles.
+pub const COST_UNIT: &str = if cfg!(feature = "qemu") {
+    "instructions"
+} else {
+    "cycles"
+};
+
+/// `ticks` of SysTick in [`COST_UNIT`]s: `ticks · 10⁹ / SYSTICK_HZ` instructions under QEMU (virtual
+/// nanoseconds), `ticks` cycles on a board.
+pub fn cost(ticks: u64) -> u64 {
+    if cfg!(feature = "qemu") {
+        ticks * 1_000_000_000 / u64::from(SYSTICK_HZ)
+    } else {
+        ticks
+    }
+}

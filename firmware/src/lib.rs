@@ -1,0 +1,76 @@
+//! # tinytrain-firmware — train on the device, report every epoch
+//!
+//! What every program needs (knurling's app-template layout): the defmt global logger, the panic
+//! and HardFault handlers, [`exit`], and [`train`], which runs one experiment of
+//! `tinytrain-experiments` and reports it. Each program in `src/bin/` is a few lines that pick the
+//! experiment and give it a zeroed `static` workspace.
+//!
+//! Features pick the transport and the board (see `Cargo.toml` and `README.md`):
+//! `qemu` (defmt over semihosting, semihosting exit) or `rtt` (defmt-rtt, panic-probe); and one of
+//! `mps2-an386`, `netduinoplus2`, `stm32f411`, `nrf52840`.
+#![no_std]
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+#[cfg(all(feature = "qemu", feature = "rtt"))]
+compile_error!("enable only one of the features `qemu` and `rtt`");
+
+#[cfg(feature = "rtt")]
+use defmt_rtt as _;
+#[cfg(feature = "qemu")]
+use defmt_semihosting as _;
+#[cfg(feature = "rtt")]
+use panic_probe as _;
+
+pub mod board;
+pub mod clock;
+pub mod ram;
+pub mod report;
+pub mod serial;
+mod train;
+
+pub use train::train;
+
+/// Ends the program successfully: QEMU exits with status 0 (semihosting); under `probe-rs run`
+/// the breakpoint ends the session.
+pub fn exit() -> ! {
+    #[cfg(feature = "qemu")]
+    semihosting::process::exit(0);
+    #[cfg(not(feature = "qemu"))]
+    loop {
+        cortex_m::asm::bkpt();
+    }
+}
+
+/// Ends the program with a failure: QEMU exits with status 1; on a board the core halts on `udf`,
+/// which probe-rs reports as an error.
+pub fn exit_failure() -> ! {
+    #[cfg(feature = "qemu")]
+    semihosting::process::exit(1);
+    #[cfg(not(feature = "qemu"))]
+    loop {
+        cortex_m::asm::bkpt();
+    }
+}
+
+/// Under QEMU a panic is logged and ends the emulator with status 1 (with `rtt`, panic-probe does
+/// the same through the probe).
+#[cfg(feature = "qemu")]
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    defmt::error!("panic: {}", defmt::Display2Format(info));
+    exit_failure()
+}
+
+/// A fault (a stack overflow into flip-link's guard, a bad address) is logged and ends the run with
+/// a failure instead of looping forever.
+#[allow(unsafe_code)] // cortex-m-rt requires the HardFault handler to be an `unsafe fn`
+#[cortex_m_rt::exception]
+unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
+    defmt::error!(
+        "HardFault: pc={=u32:#010x} lr={=u32:#010x}",
+        frame.pc(),
+        frame.lr()
+    );
+    exit_failure()
+}

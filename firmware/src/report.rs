@@ -1,0 +1,283 @@
+//! The report of a run, on two channels: one defmt line and one serial frame per epoch, then the
+//! summary. The formats are specified in `README.md` (section "Output formats").
+//!
+//! Every float is logged twice in defmt, as a number and as its bit pattern, because a defmt decoder
+//! only gives formatted text; the serial frames are JSON with a `bits` object for the same reason
+//! (and because JSON has no NaN).
+
+use embedded_io::Write;
+use serde::Serialize;
+use tinytrain::record::EpochRecord;
+use tinytrain::spec::Plan;
+use tinytrain_experiments::{frame, Experiment, Observer, RecordBits, Rows, Summary};
+
+use crate::{board, clock, ram};
+
+/// Bit pattern logged for a field the record does not have (a NaN no arithmetic produces).
+pub const ABSENT: u32 = 0xFFFF_FFFF;
+/// Longest JSON text of a frame.
+pub const FRAME_CAPACITY: usize = 768;
+
+/// Writes one serial frame: the JSON text, `*`, its CRC-32 in 8 hex digits, `\n` (see
+/// [`tinytrain_experiments::frame`]).
+pub fn send_frame<W: Write>(serial: &mut W, json: &[u8]) -> Result<(), W::Error> {
+    serial.write_all(json)?;
+    serial.write_all(&frame::trailer(json))
+}
+
+/// Writes an epoch's JSON into `buffer` and returns its length (`None` if it does not fit): the
+/// record's own fields (`EpochRecord`'s serde form, so that a host can parse the frame as an
+/// `EpochRecord`), then `"bits"`, the [`RecordBits`].
+///
+/// Spliced as text because serde's `flatten` needs `alloc`.
+pub fn epoch_json(record: &EpochRecord, buffer: &mut [u8]) -> Option<usize> {
+    let record_end = serde_json_core::to_slice(record, buffer).ok()? - 1; // drop the closing `}`
+                                                                          // The record always has `epoch`, so the bits follow a comma.
+    let key = b",\"bits\":";
+    buffer
+        .get_mut(record_end..record_end + key.len())?
+        .copy_from_slice(key);
+    let bits_start = record_end + key.len();
+    let bits_end = bits_start
+        + serde_json_core::to_slice(&RecordBits::of(record), buffer.get_mut(bits_start..)?).ok()?;
+    *buffer.get_mut(bits_end)? = b'}';
+    Some(bits_end + 1)
+}
+
+/// What the device measured about itself.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Resources {
+    /// Board feature.
+    pub board: &'static str,
+    /// `.data` + `.bss` + `.uninit` bytes.
+    pub static_ram: u32,
+    /// Stack high-water mark in bytes (stack painting).
+    pub stack_peak: u32,
+    /// `static_ram + stack_peak`: all the RAM the run needed.
+    pub ram_total: u32,
+    /// Size of the stack region in bytes.
+    pub stack_region: u32,
+    /// `.text` bytes.
+    pub flash_text: u32,
+    /// `.rodata` bytes (including the embedded datasets).
+    pub flash_rodata: u32,
+    /// SysTick's clock.
+    pub clock_hz: u32,
+    /// SysTick ticks spent in training passes (all epochs).
+    pub train_ticks: u64,
+    /// SysTick ticks spent in validation passes (all epochs).
+    pub validation_ticks: u64,
+    /// `instructions` (QEMU with `-icount shift=0`) or `cycles` (board).
+    pub cost_unit: &'static str,
+    /// Cost of one training sample: forward, loss, backward, and its share of the optimiser steps.
+    pub per_train_sample: u32,
+    /// Cost of one validation sample: forward and loss.
+    pub per_validation_sample: u32,
+}
+
+/// The summary's serial frame.
+#[derive(Serialize)]
+struct SummaryFrame<'a> {
+    summary: &'a Summary,
+    resources: &'a Resources,
+}
+
+/// An [`Observer`] that reports every epoch over defmt and `serial`, and times the passes.
+#[derive(Debug)]
+pub struct Reporter<'a, W> {
+    serial: W,
+    buffer: [u8; FRAME_CAPACITY],
+    experiment: &'a Experiment,
+    rows: Rows,
+    mark: u64,
+    trained_at: u64,
+    train_ticks: u64,
+    validation_ticks: u64,
+}
+
+impl<'a, W: Write> Reporter<'a, W> {
+    /// A reporter for a run of `experiment` that writes frames to `serial`.
+    pub fn new(serial: W, experiment: &'a Experiment) -> Self {
+        let rows = Rows {
+            train: 0,
+            validation: 0,
+        };
+        Self {
+            serial,
+            buffer: [0; FRAME_CAPACITY],
+            experiment,
+            rows,
+            mark: 0,
+            trained_at: 0,
+            train_ticks: 0,
+            validation_ticks: 0,
+        }
+    }
+
+    /// Sends the first `length` bytes of the buffer (`None`: the JSON did not fit).
+    fn send(&mut self, length: Option<usize>) {
+        let Some(json) = length.and_then(|n| self.buffer.get(..n)) else {
+            defmt::panic!("a serial frame exceeds {=usize} bytes", FRAME_CAPACITY);
+        };
+        if send_frame(&mut self.serial, json).is_err() {
+            defmt::panic!("the serial port failed");
+        }
+    }
+
+    /// Measures the resources, reports the summary on both channels and flushes the serial port.
+    pub fn finish(&mut self, summary: &Summary) -> Resources {
+        let (stack_peak, static_ram) = (ram::stack_peak() as u32, ram::static_ram() as u32);
+        let (text, rodata) = ram::flash();
+        let per =
+            |ticks: u64, samples: u32| (board::cost(ticks) / u64::from(samples.max(1))) as u32;
+        let resources = Resources {
+            board: board::NAME,
+            static_ram,
+            stack_peak,
+            ram_total: static_ram + stack_peak,
+            stack_region: ram::stack_region() as u32,
+            flash_text: text as u32,
+            flash_rodata: rodata as u32,
+            clock_hz: board::SYSTICK_HZ,
+            train_ticks: self.train_ticks,
+            validation_ticks: self.validation_ticks,
+            cost_unit: board::COST_UNIT,
+            per_train_sample: per(self.train_ticks, summary.samples_trained),
+            per_validation_sample: per(
+                self.validation_ticks,
+                summary.epochs * summary.rows.validation,
+            ),
+        };
+        log_summary(summary);
+        log_resources(&resources);
+        let length = serde_json_core::to_slice(
+            &SummaryFrame {
+                summary,
+                resources: &resources,
+            },
+            &mut self.buffer,
+        )
+        .ok();
+        self.send(length);
+        let _ = self.serial.flush();
+        resources
+    }
+}
+
+impl<W: Write> Observer for Reporter<'_, W> {
+    fn started(&mut self, rows: &Rows) {
+        self.rows = *rows;
+        let params = Plan::of(self.experiment.layers).map_or(0, |plan| plan.params) as u32;
+        defmt::info!(
+            "start experiment={=str} board={=str} epochs={=u32} train_rows={=u32} val_rows={=u32} params={=u32}",
+            self.experiment.name,
+            board::NAME,
+            self.experiment.epochs,
+            rows.train,
+            rows.validation,
+            params
+        );
+        self.mark = clock::ticks();
+    }
+
+    fn progress(&mut self, _epoch: u32, done: usize) {
+        if done == self.rows.train as usize {
+            self.trained_at = clock::ticks();
+        }
+    }
+
+    fn epoch(&mut self, record: &EpochRecord) {
+        let now = clock::ticks();
+        self.train_ticks += self.trained_at - self.mark;
+        self.validation_ticks += now - self.trained_at;
+        log_epoch(record, self.experiment.epochs);
+        let length = epoch_json(record, &mut self.buffer);
+        self.send(length);
+        // Reporting is not part of the next epoch's cost.
+        self.mark = clock::ticks();
+    }
+}
+
+/// Logs an epoch's `epoch` line (classification or regression form).
+pub fn log_epoch(r: &EpochRecord, epochs: u32) {
+    let value = |v: Option<f32>| v.unwrap_or(f32::NAN);
+    let bits = |v: Option<f32>| v.map_or(ABSENT, f32::to_bits);
+    if r.train_acc.is_some() {
+        defmt::info!(
+            "epoch {=u32}/{=u32} train_loss={=f32} train_acc={=f32} val_loss={=f32} val_acc={=f32} val_f1={=f32} lr={=f32} bits={=u32:#010x},{=u32:#010x},{=u32:#010x},{=u32:#010x},{=u32:#010x},{=u32:#010x}",
+            r.epoch,
+            epochs,
+            r.train_loss,
+            value(r.train_acc),
+            value(r.val_loss),
+            value(r.val_acc),
+            value(r.val_f1),
+            r.lr,
+            r.train_loss.to_bits(),
+            bits(r.train_acc),
+            bits(r.val_loss),
+            bits(r.val_acc),
+            bits(r.val_f1),
+            r.lr.to_bits()
+        );
+    } else {
+        defmt::info!(
+            "epoch {=u32}/{=u32} train_loss={=f32} train_mae={=f32} val_loss={=f32} val_mae={=f32} val_rmse={=f32} lr={=f32} bits={=u32:#010x},{=u32:#010x},{=u32:#010x},{=u32:#010x},{=u32:#010x},{=u32:#010x}",
+            r.epoch,
+            epochs,
+            r.train_loss,
+            value(r.train_mae),
+            value(r.val_loss),
+            value(r.val_mae),
+            value(r.val_rmse),
+            r.lr,
+            r.train_loss.to_bits(),
+            bits(r.train_mae),
+            bits(r.val_loss),
+            bits(r.val_mae),
+            bits(r.val_rmse),
+            r.lr.to_bits()
+        );
+    }
+}
+
+fn log_summary(s: &Summary) {
+    let value = |v: Option<f32>| v.unwrap_or(f32::NAN);
+    let bits = |v: Option<f32>| v.map_or(ABSENT, f32::to_bits);
+    defmt::info!(
+        "summary experiment={=str} epochs={=u32} train_rows={=u32} val_rows={=u32} samples_trained={=u32} best_epoch={=u32} best_val_acc={=f32} final_train_loss={=f32} final_val_loss={=f32} final_val_acc={=f32} bits={=u32:#010x},{=u32:#010x},{=u32:#010x},{=u32:#010x}",
+        s.experiment,
+        s.epochs,
+        s.rows.train,
+        s.rows.validation,
+        s.samples_trained,
+        s.best_epoch,
+        value(s.best_val_acc),
+        s.last.train_loss,
+        value(s.last.val_loss),
+        value(s.last.val_acc),
+        bits(s.best_val_acc),
+        s.last.train_loss.to_bits(),
+        bits(s.last.val_loss),
+        bits(s.last.val_acc)
+    );
+}
+
+fn log_resources(r: &Resources) {
+    defmt::info!(
+        "resources board={=str} static_ram={=u32} stack_peak={=u32} ram_total={=u32} stack_region={=u32} flash_text={=u32} flash_rodata={=u32} clock_hz={=u32} train_ticks={=u64} validation_ticks={=u64} per_train_sample={=u32} per_validation_sample={=u32} cost_unit={=str}",
+        r.board,
+        r.static_ram,
+        r.stack_peak,
+        r.ram_total,
+        r.stack_region,
+        r.flash_text,
+        r.flash_rodata,
+        r.clock_hz,
+        r.train_ticks,
+        r.validation_ticks,
+        r.per_train_sample,
+        r.per_validation_sample,
+        r.cost_unit
+    );
+}

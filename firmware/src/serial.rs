@@ -1,0 +1,182 @@
+//! Register-level UART transmitters behind `embedded_io::Write`.
+//!
+//! The report only needs a byte sink, so a board with a HAL plugs its HAL's UART (anything that
+//! implements [`embedded_io::Write`]) into [`Reporter`](crate::report::Reporter) instead. The three
+//! drivers here need no HAL and no interrupts: they poll a status flag per byte.
+
+use core::convert::Infallible;
+use core::ptr;
+
+use embedded_io::{ErrorType, Write};
+
+/// A memory-mapped peripheral's register block.
+#[derive(Debug)]
+struct Registers(usize);
+
+#[allow(unsafe_code)] // MMIO: the constructor's caller vouched for the base address
+impl Registers {
+    fn read(&self, offset: usize) -> u32 {
+        // SAFETY: `self.0 + offset` is a register of the peripheral (see the drivers' `new`).
+        unsafe { ptr::read_volatile((self.0 + offset) as *const u32) }
+    }
+
+    fn write(&self, offset: usize, value: u32) {
+        // SAFETY: as in `read`.
+        unsafe { ptr::write_volatile((self.0 + offset) as *mut u32, value) }
+    }
+
+    fn modify(&self, offset: usize, f: impl FnOnce(u32) -> u32) {
+        self.write(offset, f(self.read(offset)));
+    }
+}
+
+/// Arm CMSDK APB UART (the UARTs of the MPS2 boards; QEMU's `-serial` shows UART0's output).
+#[derive(Debug)]
+pub struct CmsdkUart(Registers);
+
+impl CmsdkUart {
+    /// UART0 of the MPS2 boards.
+    pub const MPS2_UART0: usize = 0x4000_4000;
+    const DATA: usize = 0x00;
+    const STATE: usize = 0x04;
+    const CTRL: usize = 0x08;
+    const BAUDDIV: usize = 0x10;
+    const STATE_TX_FULL: u32 = 1 << 0;
+    const CTRL_TX_ENABLE: u32 = 1 << 0;
+
+    /// Enables the transmitter with baud divider `bauddiv` (≥ 16; the emulator ignores it).
+    ///
+    /// # Safety
+    /// `base` must be the address of a CMSDK APB UART that nothing else drives.
+    #[allow(unsafe_code)]
+    pub unsafe fn new(base: usize, bauddiv: u32) -> Self {
+        let uart = Registers(base);
+        uart.write(Self::BAUDDIV, bauddiv);
+        uart.write(Self::CTRL, Self::CTRL_TX_ENABLE);
+        Self(uart)
+    }
+}
+
+impl ErrorType for CmsdkUart {
+    type Error = Infallible;
+}
+
+impl Write for CmsdkUart {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
+        for &byte in buf {
+            while self.0.read(Self::STATE) & Self::STATE_TX_FULL != 0 {}
+            self.0.write(Self::DATA, u32::from(byte));
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> Result<(), Infallible> {
+        Ok(())
+    }
+}
+
+/// STM32F4 USART (reference manual RM0090 §30.6 / RM0383 §19.6), 8N1, transmit only.
+#[derive(Debug)]
+pub struct Stm32Usart(Registers);
+
+impl Stm32Usart {
+    /// USART1 (APB2): QEMU's first `-serial` on `netduinoplus2`; PA9 on an STM32F411 "Black Pill".
+    pub const USART1: usize = 0x4001_1000;
+    const SR: usize = 0x00;
+    const DR: usize = 0x04;
+    const BRR: usize = 0x08;
+    const CR1: usize = 0x0C;
+    const SR_TC: u32 = 1 << 6;
+    const SR_TXE: u32 = 1 << 7;
+    const CR1_TE: u32 = 1 << 3;
+    const CR1_UE: u32 = 1 << 13;
+
+    /// Sets the baud rate register (`f_PCLK / baud` with 16× oversampling) and enables the
+    /// transmitter. The peripheral's clock and TX pin must already be set up.
+    ///
+    /// # Safety
+    /// `base` must be the address of an STM32F4 USART that nothing else drives.
+    #[allow(unsafe_code)]
+    pub unsafe fn new(base: usize, brr: u32) -> Self {
+        let usart = Registers(base);
+        usart.write(Self::BRR, brr);
+        usart.modify(Self::CR1, |cr1| cr1 | Self::CR1_UE | Self::CR1_TE);
+        Self(usart)
+    }
+}
+
+impl ErrorType for Stm32Usart {
+    type Error = Infallible;
+}
+
+impl Write for Stm32Usart {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
+        for &byte in buf {
+            while self.0.read(Self::SR) & Self::SR_TXE == 0 {}
+            self.0.write(Self::DR, u32::from(byte));
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> Result<(), Infallible> {
+        while self.0.read(Self::SR) & Self::SR_TC == 0 {}
+        Ok(())
+    }
+}
+
+/// nRF52840 UART0 in its legacy (non-DMA) mode (product specification §6.33), 8N1, transmit only.
+#[derive(Debug)]
+pub struct NrfUart(Registers);
+
+impl NrfUart {
+    /// UART0.
+    pub const UART0: usize = 0x4000_2000;
+    /// GPIO port P0.
+    const P0: usize = 0x5000_0000;
+    const P0_OUTSET: usize = 0x508;
+    const P0_DIRSET: usize = 0x518;
+    const TASKS_STARTTX: usize = 0x008;
+    const EVENTS_TXDRDY: usize = 0x11C;
+    const ENABLE: usize = 0x500;
+    const PSEL_TXD: usize = 0x50C;
+    const TXD: usize = 0x51C;
+    const BAUDRATE: usize = 0x524;
+    /// `BAUDRATE` value for 115 200 baud.
+    pub const BAUD_115200: u32 = 0x01D7_E000;
+
+    /// Routes TX to pin `P0.tx_pin` (driven high while idle) and starts the transmitter.
+    ///
+    /// # Safety
+    /// `base` must be the address of the nRF52840's UART0 and nothing else may drive it or the pin.
+    #[allow(unsafe_code)]
+    pub unsafe fn new(base: usize, tx_pin: u32, baudrate: u32) -> Self {
+        let gpio = Registers(Self::P0);
+        gpio.write(Self::P0_OUTSET, 1 << tx_pin);
+        gpio.write(Self::P0_DIRSET, 1 << tx_pin);
+        let uart = Registers(base);
+        uart.write(Self::PSEL_TXD, tx_pin);
+        uart.write(Self::BAUDRATE, baudrate);
+        uart.write(Self::ENABLE, 4);
+        uart.write(Self::TASKS_STARTTX, 1);
+        Self(uart)
+    }
+}
+
+impl ErrorType for NrfUart {
+    type Error = Infallible;
+}
+
+impl Write for NrfUart {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
+        for &byte in buf {
+            self.0.write(Self::EVENTS_TXDRDY, 0);
+            self.0.write(Self::TXD, u32::from(byte));
+            while self.0.read(Self::EVENTS_TXDRDY) == 0 {}
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> Result<(), Infallible> {
+        Ok(())
+    }
+}
