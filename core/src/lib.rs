@@ -17,6 +17,8 @@
 //! * [`metrics`] — fixed-size running accumulators: mean/variance, confusion matrix, regression errors.
 //! * [`data`] — the [`data::Dataset`] trait, a stratified split and a shuffle.
 //! * [`train`] — the epoch loop that turns all of the above into one [`record::EpochRecord`] per epoch.
+//! * [`diagnose`] — a streaming analyser of those records: overfitting, underfitting, plateaus, divergence.
+//! * [`early_stop`] — Keras-style early stopping with a best-parameter snapshot ([`monitor`]: what it watches).
 //!
 //! Every transcendental function comes from the `libm` crate (never from `std`), so a host and a
 //! Cortex-M compute the same bits from the same seed and data.
@@ -42,12 +44,15 @@
 //! ```
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)] // one `allow`: the M4F square root (`optim::sqrt`, one instruction of inline asm)
 
 pub mod data;
+pub mod diagnose;
+pub mod early_stop;
 pub mod layers;
 pub mod loss;
 pub mod metrics;
+pub mod monitor;
 pub mod network;
 pub mod normalize;
 pub mod optim;

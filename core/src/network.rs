@@ -276,6 +276,29 @@ impl<'a> Mlp<'a> {
     /// Backward pass from `∂L/∂output` (written through [`Mlp::output_and_grad_mut`]); accumulates
     /// into the gradients. Uses the activations, masks and mode of the last forward pass.
     pub fn backward(&mut self) {
+        self.backward_with(None);
+    }
+
+    /// Backward pass with plain SGD (learning rate `lr`, no momentum, no weight decay, batch 1)
+    /// fused into it: each dense layer's parameters are updated as soon as its input gradient has
+    /// been computed, and the gradient buffer is neither written nor read.
+    ///
+    /// Gives the same bits as [`Mlp::backward`] on zeroed gradients followed by that SGD step,
+    /// provided no parameter is `−0.0` (see [`dense::sgd_fused`]; [`Mlp::has_negative_zero`] checks,
+    /// and neither path ever creates one). One pass over the weights instead of three.
+    pub fn backward_sgd(&mut self, lr: f32) {
+        self.backward_with(Some(lr));
+    }
+
+    /// `true` if some parameter is `−0.0`, the one value for which [`Mlp::backward_sgd`] and the
+    /// unfused step could differ (in the sign of that zero).
+    pub fn has_negative_zero(&self) -> bool {
+        self.params
+            .iter()
+            .any(|p| p.to_bits() == (-0.0f32).to_bits())
+    }
+
+    fn backward_with(&mut self, fused_sgd: Option<f32>) {
         let half = self.plan.deltas / 2;
         let (front, back) = self.deltas.split_at_mut(half);
         let (mut dy, mut dx) = (front, back);
@@ -294,12 +317,21 @@ impl<'a> Mlp<'a> {
             match *layer {
                 Layer::Dense { inputs, outputs } => {
                     let start = param_end - layer.params();
-                    let (weight_grad, bias_grad) =
-                        self.grads[start..param_end].split_at_mut(inputs * outputs);
-                    let weight = &self.params[start..start + inputs * outputs];
                     // The network's input needs no gradient.
                     let dx_wanted = if index == 0 { None } else { Some(dx_now) };
-                    dense::backward(weight, x, dy_now, weight_grad, bias_grad, dx_wanted);
+                    if let Some(lr) = fused_sgd {
+                        let (weight, bias) =
+                            self.params[start..param_end].split_at_mut(inputs * outputs);
+                        if let Some(dx) = dx_wanted {
+                            dense::input_grad(weight, dy_now, dx);
+                        }
+                        dense::sgd_fused(weight, bias, x, dy_now, lr);
+                    } else {
+                        let (weight_grad, bias_grad) =
+                            self.grads[start..param_end].split_at_mut(inputs * outputs);
+                        let weight = &self.params[start..start + inputs * outputs];
+                        dense::backward(weight, x, dy_now, weight_grad, bias_grad, dx_wanted);
+                    }
                     param_end = start;
                 }
                 Layer::Activation(activation) => activation.backward(x, y, dy_now, dx_now),

@@ -185,6 +185,19 @@ impl<'a, const C: usize> Trainer<'a, C> {
         self.net.set_mode(Mode::Train);
         self.train.reset();
         let batch_size = self.config.batch_size.max(1);
+        if self.fused_sgd() {
+            // Plain SGD at batch 1: the update runs inside the backward pass (one pass over the
+            // weights, no gradient buffer traffic), with the same bits as backward + step + zero.
+            for (done, &row) in train.iter().enumerate() {
+                self.forward_and_measure(data, row as usize, Pass::Train);
+                self.net.backward_sgd(lr);
+                self.optimizer.count_step();
+                if done % 64 == 63 {
+                    progress(done + 1);
+                }
+            }
+            return self.finish_epoch(data, train.len(), validation, lr, progress);
+        }
         let mut in_batch = 0;
         for (done, &row) in train.iter().enumerate() {
             self.forward_and_measure(data, row as usize, Pass::Train);
@@ -201,10 +214,42 @@ impl<'a, const C: usize> Trainer<'a, C> {
         if in_batch > 0 {
             self.update(lr, in_batch);
         }
-        progress(train.len());
+        self.finish_epoch(data, train.len(), validation, lr, progress)
+    }
+
+    fn finish_epoch(
+        &mut self,
+        data: &impl Dataset,
+        trained: usize,
+        validation: &[u32],
+        lr: f32,
+        mut progress: impl FnMut(usize),
+    ) -> EpochRecord {
+        progress(trained);
         self.epoch += 1;
         self.evaluate(data, validation);
         self.record(lr, !validation.is_empty())
+    }
+
+    /// Whether this epoch may fuse plain SGD into the backward pass: no momentum, no weight decay,
+    /// batch 1, no clipping (its norm needs the whole gradient first), and no `−0.0` parameter.
+    fn fused_sgd(&self) -> bool {
+        let plain = self.config.optimizer
+            == OptimizerKind::Sgd {
+                momentum: 0.0,
+                nesterov: false,
+                weight_decay: 0.0,
+            }
+            || self.config.optimizer
+                == OptimizerKind::Sgd {
+                    momentum: 0.0,
+                    nesterov: true,
+                    weight_decay: 0.0,
+                };
+        plain
+            && self.config.batch_size <= 1
+            && self.config.clip_norm.is_none()
+            && !self.net.has_negative_zero()
     }
 
     /// Evaluates `rows` in eval mode into [`Trainer::validation_summary`]; parameters are untouched.
@@ -250,8 +295,8 @@ impl<'a, const C: usize> Trainer<'a, C> {
         if let Some(max_norm) = self.config.clip_norm {
             scale *= clip::clip_factor(clip::global_norm(grads, scale), max_norm);
         }
-        self.optimizer.step(params, grads, state, lr, scale);
-        self.net.zero_grad();
+        self.optimizer
+            .step_and_zero_grad(params, grads, state, lr, scale);
     }
 
     fn record(&self, lr: f32, has_validation: bool) -> EpochRecord {

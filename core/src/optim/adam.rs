@@ -7,7 +7,8 @@
 //! p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
 //! ```
 //!
-//! The square root is `libm::sqrtf`, single precision (one `vsqrt.f32` on a Cortex-M4F).
+//! The square root is single precision and correctly rounded: `vsqrt.f32` on a Cortex-M4F (libm's
+//! `sqrtf` is a software loop there), `libm::sqrtf` elsewhere — the same bits.
 
 /// Hyper-parameters of one Adam step, with the bias corrections of this step.
 #[derive(Clone, Copy, Debug)]
@@ -51,7 +52,34 @@ pub fn step(
         *p *= decay;
         *m = config.beta1 * *m + (1.0 - config.beta1) * g;
         *v = config.beta2 * *v + (1.0 - config.beta2) * g * g;
-        let denominator = libm::sqrtf(*v) * inv_sqrt_bc2 + config.eps;
+        let denominator = crate::optim::sqrt(*v) * inv_sqrt_bc2 + config.eps;
+        *p -= step_size * *m / denominator;
+    }
+}
+
+/// [`step`], then zeroes `grads`, in the same pass: the update reads each gradient once and clears
+/// it, which saves the separate `zero_grad` pass over the buffer (same bits as `step` + zeroing).
+pub fn step_zeroing(
+    config: Adam,
+    params: &mut [f32],
+    grads: &mut [f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    grad_scale: f32,
+) {
+    let step_size = config.lr / config.bias_correction1;
+    let inv_sqrt_bc2 = 1.0 / libm::sqrtf(config.bias_correction2);
+    let (l2, decay) = if config.decoupled {
+        (0.0, 1.0 - config.lr * config.weight_decay)
+    } else {
+        (config.weight_decay, 1.0)
+    };
+    for (((p, g), m), v) in params.iter_mut().zip(grads).zip(m).zip(v) {
+        let g = core::mem::replace(g, 0.0) * grad_scale + l2 * *p;
+        *p *= decay;
+        *m = config.beta1 * *m + (1.0 - config.beta1) * g;
+        *v = config.beta2 * *v + (1.0 - config.beta2) * g * g;
+        let denominator = crate::optim::sqrt(*v) * inv_sqrt_bc2 + config.eps;
         *p -= step_size * *m / denominator;
     }
 }

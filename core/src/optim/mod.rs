@@ -11,6 +11,28 @@ pub mod sgd;
 
 pub use schedule::Schedule;
 
+/// Single-precision square root, correctly rounded (so the same bits on every target): one
+/// `vsqrt.f32` on an FPU-equipped Cortex-M, whereas `libm::sqrtf` is a software loop there.
+#[cfg(all(target_arch = "arm", target_feature = "vfp2"))]
+#[allow(unsafe_code)]
+#[inline(always)]
+pub(crate) fn sqrt(x: f32) -> f32 {
+    let y: f32;
+    // SAFETY: `vsqrt.f32` reads and writes one FPU register; no memory, no flags besides FPSCR's
+    // cumulative exception bits, which nothing here reads.
+    unsafe {
+        core::arch::asm!("vsqrt.f32 {y}, {x}", x = in(sreg) x, y = lateout(sreg) y, options(pure, nomem, nostack));
+    }
+    y
+}
+
+/// Single-precision square root (`libm::sqrtf`, correctly rounded; `sqrtss` on x86-64).
+#[cfg(not(all(target_arch = "arm", target_feature = "vfp2")))]
+#[inline(always)]
+pub(crate) fn sqrt(x: f32) -> f32 {
+    libm::sqrtf(x)
+}
+
 /// Which optimiser, with its hyper-parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -122,6 +144,57 @@ impl Optimizer {
     /// Updates taken so far.
     pub fn steps(&self) -> u32 {
         self.steps
+    }
+
+    /// [`Optimizer::step`], then zeroes `grads` — in the same pass over the buffers for Adam and
+    /// AdamW. The same bits as `step` followed by zeroing the gradients.
+    pub fn step_and_zero_grad(
+        &mut self,
+        params: &mut [f32],
+        grads: &mut [f32],
+        state: &mut [f32],
+        lr: f32,
+        grad_scale: f32,
+    ) {
+        match self.kind {
+            OptimizerKind::Adam {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+            }
+            | OptimizerKind::AdamW {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+            } => {
+                self.steps += 1;
+                self.beta1_power *= beta1;
+                self.beta2_power *= beta2;
+                let config = adam::Adam {
+                    lr,
+                    beta1,
+                    beta2,
+                    eps,
+                    weight_decay,
+                    decoupled: matches!(self.kind, OptimizerKind::AdamW { .. }),
+                    bias_correction1: 1.0 - self.beta1_power,
+                    bias_correction2: 1.0 - self.beta2_power,
+                };
+                let (m, v) = state.split_at_mut(state.len() / 2);
+                adam::step_zeroing(config, params, grads, m, v, grad_scale);
+            }
+            OptimizerKind::Sgd { .. } => {
+                self.step(params, grads, state, lr, grad_scale);
+                grads.iter_mut().for_each(|g| *g = 0.0);
+            }
+        }
+    }
+
+    /// Counts an update that was applied elsewhere (plain SGD fused into the backward pass).
+    pub(crate) fn count_step(&mut self) {
+        self.steps += 1;
     }
 
     /// One update of `params` from `grads · grad_scale` with learning rate `lr`. `state` must be

@@ -35,6 +35,14 @@ pub fn step(
         nesterov,
         weight_decay,
     } = config;
+    if momentum == 0.0 && weight_decay == 0.0 {
+        // PyTorch also skips a zero weight decay; `g + 0·p` equals `g` for every finite `p` (the
+        // sign of a zero `g` may change, which `p − lr·g` cannot see unless `p` is `−0`).
+        for (p, &g) in params.iter_mut().zip(grads) {
+            *p -= lr * (g * grad_scale);
+        }
+        return;
+    }
     if momentum == 0.0 {
         for (p, &g) in params.iter_mut().zip(grads) {
             let g = g * grad_scale + weight_decay * *p;
