@@ -12,7 +12,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use tinytrain::data::SliceDataset;
@@ -358,13 +358,24 @@ pub fn locate(path: &Path) -> Result<PathBuf, DataError> {
 /// Reads and validates `path`. `label` names the label column (default: the last column); `task`
 /// overrides [`Task::detect`].
 pub fn load(path: &Path, label: Option<&str>, task: Option<Task>) -> Result<Table, DataError> {
+    let file = File::open(path).map_err(|e| Place { path }.file(Problem::Io(e)))?;
+    load_from_reader(path, BufReader::new(file), label, task)
+}
+
+/// Reads and validates CSV text from `input` as [`load`] does; `path` only names the data in the
+/// table and in error messages (the file is not opened).
+pub fn load_from_reader(
+    path: &Path,
+    input: impl Read,
+    label: Option<&str>,
+    task: Option<Task>,
+) -> Result<Table, DataError> {
     let at = Place { path };
-    let file = File::open(path).map_err(|e| at.file(Problem::Io(e)))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false) // read the header ourselves, to check it like any row
         .flexible(true) // count fields ourselves, for a message that names the line
         .trim(csv::Trim::All)
-        .from_reader(BufReader::new(file));
+        .from_reader(input);
     let mut records = reader.records();
 
     let header = match records.next() {

@@ -15,16 +15,26 @@
 //! * [`run_dir`] — the files a run writes.
 //! * [`progress`] — a progress bar on stderr, only when stderr is a terminal.
 //! * [`train_cmd`] — `tinytrain train`.
+//! * [`plot`] — `tinytrain plot`: loss and accuracy curves as PNG and SVG.
 //! * [`accuracy`] — `tinytrain accuracy`, the benchmark table over the bundled datasets.
+//! * [`experiment_cmd`] — `tinytrain train --experiment NAME`, a shared experiment run natively.
+//! * [`decode`] — `tinytrain decode`, a device's defmt log or serial frames back into records.
+//! * [`size`] — `tinytrain size`, the flash and RAM of a firmware image.
+//! * [`cli`] — the command line and its dispatch.
 
 pub mod accuracy;
+pub mod cli;
 pub mod csv_data;
+pub mod decode;
+pub mod experiment_cmd;
 pub mod manifest;
 pub mod memory;
 pub mod options;
 pub mod pipeline;
+pub mod plot;
 pub mod progress;
 pub mod run_dir;
+pub mod size;
 pub mod train_cmd;
 pub mod weights;
 

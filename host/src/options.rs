@@ -10,8 +10,10 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use anyhow::{anyhow, bail};
+use tinytrain::early_stop::EarlyStoppingConfig;
 use tinytrain::layers::Activation;
 use tinytrain::loss::Head;
+use tinytrain::monitor::Monitor;
 use tinytrain::optim::{OptimizerKind, Schedule};
 use tinytrain::spec::Layer;
 use tinytrain::train::TrainConfig;
@@ -171,6 +173,31 @@ impl LrSchedule {
     }
 }
 
+/// The quantity early stopping watches, as named on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum MonitorName {
+    /// Validation loss
+    #[value(name = "val_loss")]
+    ValLoss,
+    /// Validation accuracy (classification)
+    #[value(name = "val_acc")]
+    ValAcc,
+    /// Validation mean absolute error (regression)
+    #[value(name = "val_mae")]
+    ValMae,
+}
+
+impl MonitorName {
+    /// The core's monitor.
+    pub fn monitor(self) -> Monitor {
+        match self {
+            MonitorName::ValLoss => Monitor::ValLoss,
+            MonitorName::ValAcc => Monitor::ValAcc,
+            MonitorName::ValMae => Monitor::ValMae,
+        }
+    }
+}
+
 /// Hidden layer widths: `64,32`, or `""` / `none` for none.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HiddenLayers(pub Vec<usize>);
@@ -283,12 +310,68 @@ pub struct TrainArgs {
     /// Start from these weights (a weights.json or init.json of an earlier run) instead of a random init
     #[arg(long, value_name = "FILE.json")]
     pub init: Option<PathBuf>,
+    /// Stop when --monitor has not improved for --patience epochs (Keras' EarlyStopping)
+    #[arg(long)]
+    pub early_stopping: bool,
+    /// Epochs without improvement before early stopping; implies --early-stopping [default: 5]
+    #[arg(long, value_name = "N")]
+    pub patience: Option<u32>,
+    /// The quantity early stopping watches (lower loss and MAE, higher accuracy is better) [default: val_loss]
+    #[arg(long, value_enum)]
+    pub monitor: Option<MonitorName>,
+    /// Smallest change of --monitor that counts as an improvement [default: 0]
+    #[arg(long, value_name = "DELTA", value_parser = parse_non_negative, allow_negative_numbers = true)]
+    pub min_delta: Option<f32>,
+    /// Early stopping ignores epochs 1..=N (a warm-up) [default: 0]
+    #[arg(long, value_name = "N")]
+    pub start_from_epoch: Option<u32>,
+    /// Save the best epoch's weights as weights.json (the default with early stopping)
+    #[arg(long, overrides_with = "no_restore_best")]
+    pub restore_best: bool,
+    /// Save the last epoch's weights even with early stopping
+    #[arg(long)]
+    pub no_restore_best: bool,
+    /// Do not draw curves.png and curves.svg into the run directory at the end
+    #[arg(long)]
+    pub no_plot: bool,
     /// No per-epoch lines and no progress bar
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run a shared experiment of the firmware (digits, iris) natively instead of a CSV run; writes
+    /// metrics.jsonl and metrics.csv [default --out: runs/experiment-NAME]
+    #[arg(long, value_name = "NAME", value_parser = ["digits", "iris"],
+          conflicts_with_all = ["data", "label", "task", "hidden", "activation", "loss", "dropout",
+                                "normalize", "optimizer", "lr", "momentum", "nesterov", "weight_decay",
+                                "schedule", "step_size", "gamma", "clip_norm", "batch", "epochs",
+                                "seed", "val_fraction", "no_shuffle", "init"])]
+    pub experiment: Option<String>,
 }
 
 impl TrainArgs {
+    /// Early stopping as the options set it (`None`: neither `--early-stopping` nor `--patience`).
+    pub fn early_stopping_config(&self) -> anyhow::Result<Option<EarlyStoppingConfig>> {
+        if !self.early_stopping && self.patience.is_none() {
+            let stray = self.monitor.is_some()
+                || self.min_delta.is_some()
+                || self.start_from_epoch.is_some()
+                || self.restore_best
+                || self.no_restore_best;
+            if stray {
+                bail!("--monitor, --min-delta, --start-from-epoch and --restore-best apply with --early-stopping or --patience");
+            }
+            return Ok(None);
+        }
+        let defaults = EarlyStoppingConfig::default();
+        Ok(Some(EarlyStoppingConfig {
+            monitor: self.monitor.map_or(defaults.monitor, MonitorName::monitor),
+            direction: None,
+            min_delta: self.min_delta.unwrap_or(defaults.min_delta),
+            patience: self.patience.unwrap_or(defaults.patience),
+            start_from_epoch: self.start_from_epoch.unwrap_or(defaults.start_from_epoch),
+            restore_best_weights: !self.no_restore_best,
+        }))
+    }
+
     /// The run these options describe.
     pub fn spec(&self) -> anyhow::Result<TrainSpec> {
         let weight_decay = self.weight_decay;
@@ -339,6 +422,7 @@ impl TrainArgs {
             shuffle: !self.no_shuffle,
             clip_norm: self.clip_norm,
             init: self.init.clone(),
+            early_stopping: self.early_stopping_config()?,
         };
         spec.validate()?;
         Ok(spec)
@@ -384,6 +468,9 @@ pub struct TrainSpec {
     pub clip_norm: Option<f32>,
     /// Initial weights file.
     pub init: Option<PathBuf>,
+    /// Early stopping (`None`: train every epoch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub early_stopping: Option<EarlyStoppingConfig>,
 }
 
 impl Default for TrainSpec {
@@ -408,6 +495,7 @@ impl Default for TrainSpec {
             shuffle: true,
             clip_norm: None,
             init: None,
+            early_stopping: None,
         }
     }
 }
@@ -446,6 +534,9 @@ impl TrainSpec {
             | OptimizerKind::AdamW { weight_decay, .. } => {
                 check("weight-decay", non_negative(weight_decay))?;
             }
+        }
+        if let Some(early) = &self.early_stopping {
+            check("min-delta", non_negative(early.min_delta))?;
         }
         if let LrSchedule::Step { step_size, gamma } = self.schedule {
             check("gamma", positive(gamma))?;
@@ -716,6 +807,41 @@ mod tests {
                 gamma: 0.5
             }
         );
+    }
+
+    #[test]
+    fn early_stopping_options_resolve() {
+        assert_eq!(spec(&[]).unwrap().early_stopping, None);
+        let on = spec(&["--early-stopping"]).unwrap().early_stopping.unwrap();
+        assert_eq!(on, EarlyStoppingConfig::default());
+        let custom = spec(&[
+            "--patience",
+            "3",
+            "--monitor",
+            "val_acc",
+            "--min-delta",
+            "0.01",
+            "--no-restore-best",
+            "--start-from-epoch",
+            "2",
+        ])
+        .unwrap()
+        .early_stopping
+        .unwrap();
+        assert_eq!(
+            custom,
+            EarlyStoppingConfig {
+                monitor: Monitor::ValAcc,
+                direction: None,
+                min_delta: 0.01,
+                patience: 3,
+                start_from_epoch: 2,
+                restore_best_weights: false,
+            }
+        );
+        let message = spec(&["--monitor", "val_acc"]).unwrap_err().to_string();
+        assert!(message.contains("apply with --early-stopping"), "{message}");
+        assert!(clap_error(&["--patience", "2", "--min-delta", "-1"]).contains("--min-delta"));
     }
 
     #[test]

@@ -7,11 +7,15 @@
 //! 1. [`load_table`]: find and read the CSV file.
 //! 2. [`prepare`]: choose the head, build the layers, split the rows (stratified by class, or by
 //!    target value for regression) and fit the standardisers on the training rows only.
-//! 3. [`train`]: build the trainer (or load `--init` weights), then run the epochs.
+//! 3. [`train`]: build the trainer (or load `--init` weights), then run the epochs, each record read
+//!    by the core's curve [`Analyzer`] (events) and, when configured, by [`EarlyStopping`].
 
 use anyhow::{anyhow, bail, Context};
 use tinytrain::data::split;
+use tinytrain::diagnose::{Analyzer, DiagnoseConfig, Event};
+use tinytrain::early_stop::{Decision, EarlyStopping, EarlyStoppingConfig};
 use tinytrain::loss::Head;
+use tinytrain::monitor::Monitor;
 use tinytrain::normalize::{Standardized, Standardizer};
 use tinytrain::record::EpochRecord;
 use tinytrain::spec::{Layer, Plan};
@@ -36,6 +40,101 @@ pub trait Observer {
     /// After each epoch, with its record.
     fn epoch(&mut self, _record: &EpochRecord) -> anyhow::Result<()> {
         Ok(())
+    }
+
+    /// When the curve analyser notices something (right after the `epoch` call that revealed it).
+    fn event(&mut self, _noticed: &Noticed) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    /// Once after the last epoch, with early stopping configured: what it did.
+    fn early_stop(&mut self, _outcome: &EarlyStopOutcome) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// A diagnosis event and the epoch whose record revealed it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Noticed {
+    /// The epoch whose record revealed the event.
+    pub detected: u32,
+    /// The event, with the epoch where it starts.
+    pub event: Event,
+}
+
+impl Noticed {
+    /// Its line of `events.jsonl`, e.g. `{"event":"overfitting","epoch":9,"detected":12,"message":"…"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut json = serde_json::json!({
+            "event": self.event.name(),
+            "epoch": self.event.epoch(),
+            "detected": self.detected,
+            "message": self.event.to_string(),
+        });
+        if let Event::Divergence { non_finite, .. } = self.event {
+            json["non_finite"] = non_finite.into();
+        }
+        json
+    }
+}
+
+/// What early stopping did over a run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EarlyStopOutcome {
+    /// The settings.
+    pub config: EarlyStoppingConfig,
+    /// The epoch of the best monitored value (0: the quantity never appeared).
+    pub best_epoch: u32,
+    /// The best monitored value.
+    pub best: f32,
+    /// The epoch that stopped the run (`None`: every epoch ran).
+    pub stopped_epoch: Option<u32>,
+    /// The epoch whose weights were restored into [`Trained::weights`] (`None`: the last epoch's).
+    pub restored_epoch: Option<u32>,
+    /// Bytes of the best-weights snapshot (`4 · params`, 0 without restoring).
+    pub snapshot_bytes: usize,
+}
+
+impl EarlyStopOutcome {
+    /// Its line of `events.jsonl`: `{"event":"early_stopping","epoch":…,"detected":…,…}`, `epoch`
+    /// and `detected` being the stopping epoch (or the last epoch, when nothing stopped the run).
+    pub fn to_json(&self, last_epoch: u32) -> serde_json::Value {
+        let epoch = self.stopped_epoch.unwrap_or(last_epoch);
+        serde_json::json!({
+            "event": "early_stopping",
+            "epoch": epoch,
+            "detected": epoch,
+            "stopped": self.stopped_epoch.is_some(),
+            "monitor": self.config.monitor.name(),
+            "best_epoch": self.best_epoch,
+            "best": self.best,
+            "patience": self.config.patience,
+            "restored_epoch": self.restored_epoch,
+            "snapshot_bytes": self.snapshot_bytes,
+        })
+    }
+}
+
+impl std::fmt::Display for EarlyStopOutcome {
+    /// One line for stderr.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let monitor = self.config.monitor.name();
+        match self.stopped_epoch {
+            Some(epoch) => write!(
+                f,
+                "early stopping at epoch {epoch}: {monitor} has not improved on {:.4} (epoch {}) for {} epochs",
+                self.best, self.best_epoch, self.config.patience
+            )?,
+            None => write!(
+                f,
+                "early stopping did not stop the run; best {monitor} {:.4} at epoch {}",
+                self.best, self.best_epoch
+            )?,
+        }
+        match self.restored_epoch {
+            Some(epoch) => write!(f, "; restored the weights of epoch {epoch}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -88,8 +187,12 @@ impl Setup<'_> {
 pub struct Trained {
     /// One record per epoch.
     pub records: Vec<EpochRecord>,
-    /// The parameters after the last epoch.
+    /// The parameters after the last epoch, or the best epoch's when early stopping restored them.
     pub weights: Weights,
+    /// What the curve analyser noticed, in order.
+    pub events: Vec<Noticed>,
+    /// What early stopping did (`None`: not configured).
+    pub early_stop: Option<EarlyStopOutcome>,
 }
 
 /// Finds (see [`csv_data::locate`]) and reads the spec's data file.
@@ -132,6 +235,24 @@ pub fn prepare<'a>(spec: &'a TrainSpec, table: &'a Table) -> anyhow::Result<Setu
     let layers = spec.layers(table.width(), head.outputs_for(table.classes()));
     let plan = Plan::of(&layers).map_err(|e| anyhow!("the network does not fit together: {e}"))?;
 
+    if let Some(early) = &spec.early_stopping {
+        let fits = match early.monitor {
+            Monitor::ValAcc | Monitor::ValF1 => table.task() == Task::Classification,
+            Monitor::ValMae => table.task() == Task::Regression,
+            _ => true,
+        };
+        if !fits {
+            bail!(
+                "--monitor {} does not apply to {}, a {} task",
+                early.monitor.name(),
+                table.path.display(),
+                match table.task() {
+                    Task::Classification => "classification",
+                    Task::Regression => "regression",
+                }
+            );
+        }
+    }
     let (train_rows, val_rows) = split_rows(spec, table)?;
 
     let raw = table.dataset();
@@ -244,6 +365,16 @@ pub fn train(setup: &Setup<'_>, observer: &mut impl Observer) -> anyhow::Result<
     // `run_epoch` shuffles this order in place; `setup.train_rows` stays sorted.
     let mut order = setup.train_rows.clone();
     let mut records = Vec::with_capacity(spec.epochs as usize);
+    let mut analyzer = Analyzer::new(DiagnoseConfig::default(), trainer.classes() as u32);
+    let mut events = Vec::new();
+    let mut snapshot = spec
+        .early_stopping
+        .map_or_else(Vec::new, |c| vec![0.0; c.snapshot_len(setup.plan.params)]);
+    let mut stopper = spec
+        .early_stopping
+        .map(|c| EarlyStopping::new(c, setup.plan.params, &mut snapshot))
+        .transpose()
+        .map_err(|e| anyhow!("internal error: early stopping: {e}"))?;
     for _ in 0..spec.epochs {
         let epoch = trainer.epoch();
         let record = trainer.run_epoch(&data, &mut order, &setup.val_rows, |done| {
@@ -251,10 +382,37 @@ pub fn train(setup: &Setup<'_>, observer: &mut impl Observer) -> anyhow::Result<
         });
         observer.epoch(&record)?;
         records.push(record);
+        for event in analyzer.observe(&record) {
+            let noticed = Noticed {
+                detected: record.epoch,
+                event,
+            };
+            observer.event(&noticed)?;
+            events.push(noticed);
+        }
+        if let Some(stopper) = &mut stopper {
+            if stopper.observe(&record, trainer.net().params()) == Decision::Stop {
+                break;
+            }
+        }
+    }
+    // Restoring happens whether or not the run stopped early, so weights.json is the best epoch's.
+    let early_stop = stopper.map(|stopper| EarlyStopOutcome {
+        config: *stopper.config(),
+        best_epoch: stopper.best_epoch(),
+        best: stopper.best(),
+        stopped_epoch: stopper.stopped_epoch(),
+        restored_epoch: stopper.restore(trainer.net_mut().params_mut()),
+        snapshot_bytes: stopper.snapshot_bytes(),
+    });
+    if let Some(outcome) = &early_stop {
+        observer.early_stop(outcome)?;
     }
     Ok(Trained {
         records,
         weights: Weights::of(trainer.net()),
+        events,
+        early_stop,
     })
 }
 

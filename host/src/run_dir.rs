@@ -6,7 +6,9 @@
 //! | `init.json`     | before the first epoch | parameters after initialisation (or `--init`)        |
 //! | `metrics.jsonl` | after every epoch      | one [`EpochRecord`] as JSON per line                 |
 //! | `metrics.csv`   | after every epoch      | the same, as CSV with empty cells for absent values  |
-//! | `weights.json`  | after the last epoch   | the trained parameters                               |
+//! | `events.jsonl`  | when something happens | diagnosis events and early stopping, one JSON a line |
+//! | `weights.json`  | after the last epoch   | the trained (or, early stopping, the best) parameters |
+//! | `curves.png`, `curves.svg` | at the end      | loss and accuracy curves (unless `--no-plot`)        |
 //!
 //! The metrics files are flushed after every epoch, so another program can follow a run as it trains.
 //! They hold no timestamps: the same options produce byte-identical metrics.
@@ -31,6 +33,10 @@ pub const WEIGHTS: &str = "weights.json";
 pub const METRICS_JSONL: &str = "metrics.jsonl";
 /// The CSV metrics' file name.
 pub const METRICS_CSV: &str = "metrics.csv";
+/// The events' file name: one JSON object per line, each with `event`, `epoch` (where it starts) and
+/// `detected` (the epoch that revealed it). Kept apart from `metrics.jsonl`, whose lines are exactly
+/// the core's [`EpochRecord`] on every channel.
+pub const EVENTS_JSONL: &str = "events.jsonl";
 /// The header of `metrics.csv`: the fields of [`EpochRecord`], in order.
 pub const METRICS_CSV_HEADER: &str =
     "epoch,train_loss,train_acc,val_loss,val_acc,lr,val_f1,train_mae,val_mae,val_rmse";
@@ -49,6 +55,7 @@ pub struct RunDir {
     path: PathBuf,
     jsonl: BufWriter<File>,
     csv: BufWriter<File>,
+    events: BufWriter<File>,
 }
 
 impl RunDir {
@@ -66,6 +73,7 @@ impl RunDir {
             path: path.to_path_buf(),
             jsonl: open(METRICS_JSONL)?,
             csv: open(METRICS_CSV)?,
+            events: open(EVENTS_JSONL)?,
         };
         writeln!(run.csv, "{METRICS_CSV_HEADER}").with_context(|| run.error_text(METRICS_CSV))?;
         Ok(run)
@@ -95,6 +103,14 @@ impl RunDir {
         writeln!(self.csv, "{}", csv_line(record))
             .and_then(|()| self.csv.flush())
             .with_context(|| self.error_text(METRICS_CSV))
+    }
+
+    /// Appends one event to `events.jsonl` and flushes it.
+    pub fn append_event(&mut self, event: &impl serde::Serialize) -> anyhow::Result<()> {
+        let json = serde_json::to_string(event).context("cannot serialise an event")?;
+        writeln!(self.events, "{json}")
+            .and_then(|()| self.events.flush())
+            .with_context(|| self.error_text(EVENTS_JSONL))
     }
 
     fn error_text(&self, name: &str) -> String {
@@ -161,6 +177,16 @@ mod tests {
         );
         let csv = std::fs::read_to_string(path.join(METRICS_CSV)).unwrap();
         assert_eq!(csv, format!("{METRICS_CSV_HEADER}\n1,0.25,,,0.5,0.1,,,,\n"));
+        assert_eq!(
+            std::fs::read_to_string(path.join(EVENTS_JSONL)).unwrap(),
+            ""
+        );
+        run.append_event(&serde_json::json!({"event": "plateau", "epoch": 3}))
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(path.join(EVENTS_JSONL)).unwrap(),
+            "{\"epoch\":3,\"event\":\"plateau\"}\n"
+        );
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //!
 //! stdout gets exactly one line per epoch (`Epoch 3/30 | Train Loss: ... | Val Acc: ...`), so it can
 //! be piped or compared; everything else (the setup summary, the progress bar, where the files went)
-//! goes to stderr.
+//! goes to stderr: also one line per diagnosis event (overfitting, plateau, …, see
+//! [`tinytrain::diagnose`]) and one when early stopping ends the run. At the end the curves are drawn
+//! into the run directory (`curves.png`, `curves.svg`; `--no-plot` skips them).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -13,13 +15,17 @@ use tinytrain::record::EpochRecord;
 use crate::csv_data::Task;
 use crate::manifest::Manifest;
 use crate::options::TrainArgs;
-use crate::pipeline::{self, Observer, Setup};
+use crate::pipeline::{self, EarlyStopOutcome, Noticed, Observer, Setup};
+use crate::plot;
 use crate::progress::Progress;
 use crate::run_dir::{self, RunDir};
 use crate::weights::{self, Weights};
 
 /// Runs `tinytrain train`.
 pub fn execute(args: &TrainArgs) -> anyhow::Result<()> {
+    if let Some(name) = &args.experiment {
+        return crate::experiment_cmd::execute(name, args.out.as_deref(), args.quiet);
+    }
     let spec = args.spec()?;
     let out = args
         .out
@@ -41,6 +47,17 @@ pub fn execute(args: &TrainArgs) -> anyhow::Result<()> {
         .run
         .context("internal error: the run directory was never created")?;
     run.write_weights(run_dir::WEIGHTS, &trained.weights)?;
+    if !args.no_plot {
+        let curves = plot::Run {
+            name: plot::run_name(run.path()),
+            records: trained.records,
+        };
+        plot::write(
+            &[curves],
+            &run.path().join(plot::CURVES),
+            &plot::PlotOptions::default(),
+        )?;
+    }
     if !args.quiet {
         eprintln!("saved the run to {}", run.path().display());
     }
@@ -99,6 +116,36 @@ impl Observer for Reporter {
             None => print(),
         }
         .context("cannot write to stdout")
+    }
+
+    fn event(&mut self, noticed: &Noticed) -> anyhow::Result<()> {
+        if let Some(run) = &mut self.run {
+            run.append_event(&noticed.to_json())?;
+        }
+        self.note(&format!("epoch {}: {}", noticed.detected, noticed.event));
+        Ok(())
+    }
+
+    fn early_stop(&mut self, outcome: &EarlyStopOutcome) -> anyhow::Result<()> {
+        let last = outcome.stopped_epoch.unwrap_or(self.epochs);
+        if let Some(run) = &mut self.run {
+            run.append_event(&outcome.to_json(last))?;
+        }
+        self.note(&outcome.to_string());
+        Ok(())
+    }
+}
+
+impl Reporter {
+    /// A line on stderr, between the progress bar's redraws.
+    fn note(&self, line: &str) {
+        if self.quiet {
+            return;
+        }
+        match &self.progress {
+            Some(progress) => progress.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
     }
 }
 

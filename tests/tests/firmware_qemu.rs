@@ -1,9 +1,12 @@
 //! The firmware, run in QEMU, computes what the host computes, bit for bit.
 //!
 //! Builds `firmware/` (its own workspace, `thumbv7em-none-eabihf`), runs each program in
-//! `qemu-system-arm -machine mps2-an386` (Cortex-M4F), and compares every epoch's `f32` bit
-//! patterns — from the serial frames and from the decoded defmt log — and the summary with a native
-//! run of the same experiment. Also checks each frame's CRC, the exit status and the RAM budget.
+//! `qemu-system-arm` — `mps2-an386` (Cortex-M4F) and, for digits, `netduinoplus2` (STM32F405, 128 KiB
+//! of RAM) — and compares every epoch's `f32` bit patterns — from the serial frames and from the
+//! decoded defmt log — and the summary with a native run of the same experiment. Also checks each
+//! frame's CRC, the exit status and the RAM budget, and the `tinytrain` commands that read a device's
+//! output: `decode --serial-log` against `train --experiment`, `decode --elf` against the snapshot
+//! `tests/snapshots/train_iris.out` (`TINYTRAIN_BLESS=1` rewrites it), and `size`.
 //!
 //! Without `qemu-system-arm` the tests are skipped, unless `CI` is set (then they fail).
 
@@ -14,10 +17,34 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tinytrain::record::EpochRecord;
-use tinytrain_experiments::{digits, frame, iris, run, Experiment, Summary, DIGITS, IRIS};
+use tinytrain_experiments::{
+    digits, frame, iris, run, Experiment, RecordBits, Summary, DIGITS, IRIS,
+};
+use tinytrain_host::decode;
 
 /// What the default experiment may use on a microcontroller, statics and stack together.
 const RAM_BUDGET: u64 = 64 * 1024;
+
+/// The RAM of QEMU's `netduinoplus2` (STM32F405).
+const NETDUINO_RAM: u64 = 128 * 1024;
+
+/// A QEMU machine and the firmware build for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Machine {
+    /// `mps2-an386`, the firmware's default features (`qemu`, `mps2-an386`).
+    Mps2An386,
+    /// `netduinoplus2`: features `qemu`, `netduinoplus2`, in a target directory of its own.
+    NetduinoPlus2,
+}
+
+impl Machine {
+    fn name(self) -> &'static str {
+        match self {
+            Machine::Mps2An386 => "mps2-an386",
+            Machine::NetduinoPlus2 => "netduinoplus2",
+        }
+    }
+}
 
 fn firmware_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../firmware")
@@ -38,16 +65,38 @@ fn no_qemu() -> bool {
     !found
 }
 
-/// Builds the firmware's programs once (release, default features: `qemu`, `mps2-an386`) and
-/// returns the directory of the ELF files.
-fn firmware_elves() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
+/// Builds the firmware's programs for `machine` once (release) and returns the directory of the ELF
+/// files.
+fn firmware_elves(machine: Machine) -> &'static Path {
+    static MPS2: OnceLock<PathBuf> = OnceLock::new();
+    static NETDUINO: OnceLock<PathBuf> = OnceLock::new();
+    let cell = match machine {
+        Machine::Mps2An386 => &MPS2,
+        Machine::NetduinoPlus2 => &NETDUINO,
+    };
+    cell.get_or_init(|| {
         let dir = firmware_dir();
         let mut cargo = Command::new("cargo");
-        cargo
-            .current_dir(&dir)
-            .args(["build", "--release", "--bins"]);
+        cargo.current_dir(&dir).args([
+            "build",
+            "--release",
+            "--bin",
+            "train",
+            "--bin",
+            "train_iris",
+        ]);
+        let target = match machine {
+            Machine::Mps2An386 => dir.join("target"),
+            Machine::NetduinoPlus2 => {
+                // Its own target directory, so the two builds never overwrite each other's ELFs.
+                let target = dir.join("target/netduinoplus2");
+                cargo
+                    .args(["--no-default-features", "--features", "qemu,netduinoplus2"])
+                    .arg("--target-dir")
+                    .arg(&target);
+                target
+            }
+        };
         // The firmware's own .cargo/config.toml and rust-toolchain.toml must decide, not the
         // settings of the cargo that runs this test.
         for var in [
@@ -65,29 +114,38 @@ fn firmware_elves() -> &'static Path {
         let output = cargo.output().expect("cargo runs");
         assert!(
             output.status.success(),
-            "building the firmware failed:\n{}",
+            "building the firmware for {machine:?} failed:\n{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        dir.join("target/thumbv7em-none-eabihf/release")
+        target.join("thumbv7em-none-eabihf/release")
     })
 }
 
 /// One QEMU run: the serial port's text and the decoded defmt lines.
 struct Device {
+    /// The ELF file that ran.
+    elf: PathBuf,
+    /// The raw defmt bytes (QEMU's semihosting stdout).
+    raw: Vec<u8>,
     uart: String,
+    /// The decoded defmt lines, as `tinytrain decode --elf` prints them (`INFO  epoch ...`).
     log: Vec<String>,
 }
 
-fn run_in_qemu(bin: &str) -> Device {
-    let elf = firmware_elves().join(bin);
-    let out = std::env::temp_dir().join(format!("tinytrain-qemu-{}-{bin}", std::process::id()));
+fn run_in_qemu(bin: &str, machine: Machine) -> Device {
+    let elf = firmware_elves(machine).join(bin);
+    let out = std::env::temp_dir().join(format!(
+        "tinytrain-qemu-{}-{bin}-{}",
+        std::process::id(),
+        machine.name()
+    ));
     std::fs::create_dir_all(&out).unwrap();
     let (uart, raw) = (out.join("uart.txt"), out.join("defmt.bin"));
     let started = Instant::now();
     let mut qemu = Command::new("qemu-system-arm")
         .args([
             "-machine",
-            "mps2-an386",
+            machine.name(),
             "-display",
             "none",
             "-monitor",
@@ -118,7 +176,8 @@ fn run_in_qemu(bin: &str) -> Device {
         std::thread::sleep(Duration::from_millis(20));
     };
     let elf_bytes = std::fs::read(&elf).unwrap();
-    let log = decode_defmt(&elf_bytes, &std::fs::read(&raw).unwrap());
+    let raw = std::fs::read(&raw).unwrap();
+    let log = decode::decode_defmt(&elf_bytes, &raw).unwrap_or_else(|e| panic!("{bin}: {e:#}"));
     assert!(
         status.success(),
         "{bin}: QEMU exited with {status}; defmt log:\n{}",
@@ -130,24 +189,11 @@ fn run_in_qemu(bin: &str) -> Device {
     );
     let uart = std::fs::read_to_string(&uart).unwrap();
     std::fs::remove_dir_all(&out).ok();
-    Device { uart, log }
-}
-
-fn decode_defmt(elf: &[u8], bytes: &[u8]) -> Vec<String> {
-    let table = defmt_decoder::Table::parse(elf)
-        .expect("the ELF parses")
-        .expect("the ELF has a defmt table");
-    let mut decoder = table.new_stream_decoder();
-    decoder.received(bytes);
-    let mut lines = Vec::new();
-    loop {
-        match decoder.decode() {
-            Ok(frame) => lines.push(frame.display_message().to_string()),
-            Err(defmt_decoder::DecodeError::UnexpectedEof) => return lines,
-            Err(defmt_decoder::DecodeError::Malformed) => {
-                panic!("malformed defmt data after {lines:?}")
-            }
-        }
+    Device {
+        elf,
+        raw,
+        uart,
+        log,
     }
 }
 
@@ -266,7 +312,16 @@ fn parse_line(line: &str) -> (Vec<(&str, &str)>, Vec<u32>) {
 }
 
 fn check_defmt(bin: &str, log: &[String], records: &[EpochRecord], summary: &Summary) {
-    let epochs: Vec<&String> = log.iter().filter(|l| l.starts_with("epoch ")).collect();
+    assert!(
+        log.iter().all(|l| l.starts_with("INFO  ")),
+        "{bin}: every line at level INFO: {log:#?}"
+    );
+    let log: Vec<&str> = log.iter().map(|l| decode::strip_level(l)).collect();
+    let epochs: Vec<&str> = log
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("epoch "))
+        .collect();
     assert_eq!(
         epochs.len(),
         records.len(),
@@ -293,6 +348,14 @@ fn check_defmt(bin: &str, log: &[String], records: &[EpochRecord], summary: &Sum
                 host.epoch
             );
         }
+        // `tinytrain decode` parses the line into the host's record, bit for bit.
+        let parsed = decode::parse_epoch_line(line).unwrap_or_else(|| panic!("{bin}: {line}"));
+        assert_eq!(parsed.epoch, host.epoch);
+        assert_eq!(
+            RecordBits::of(&parsed),
+            RecordBits::of(host),
+            "{bin}: {line}"
+        );
     }
     let line = log
         .iter()
@@ -321,30 +384,233 @@ fn check_defmt(bin: &str, log: &[String], records: &[EpochRecord], summary: &Sum
     );
 }
 
-#[test]
-fn digits_in_qemu_equals_digits_on_the_host() {
-    if no_qemu() {
-        return;
-    }
-    let device = run_in_qemu("train");
+/// The iris program's run on `mps2-an386`, shared by the tests that read it.
+fn iris_device() -> &'static Device {
+    static DEVICE: OnceLock<Device> = OnceLock::new();
+    DEVICE.get_or_init(|| run_in_qemu("train_iris", Machine::Mps2An386))
+}
+
+fn check_digits(machine: Machine, ram_budget: u64) {
+    let device = run_in_qemu("train", machine);
     let (records, summary) = host_run(&DIGITS);
     let resources = check_serial("train", &device.uart, &records, &summary);
     check_defmt("train", &device.log, &records, &summary);
+    assert_eq!(resources["board"], machine.name());
     let ram = resources["ram_total"].as_u64().unwrap();
     assert!(
-        ram <= RAM_BUDGET,
-        "digits needs {ram} B of RAM: {resources}"
+        ram <= ram_budget,
+        "digits on {machine:?} needs {ram} B of RAM: {resources}"
     );
     assert!(resources["stack_peak"].as_u64().unwrap() > 0);
 }
 
 #[test]
-fn iris_in_qemu_equals_iris_on_the_host() {
+fn firmware_digits_in_qemu_equals_digits_on_the_host() {
     if no_qemu() {
         return;
     }
-    let device = run_in_qemu("train_iris");
+    check_digits(Machine::Mps2An386, RAM_BUDGET);
+}
+
+#[test]
+fn firmware_digits_in_qemu_netduinoplus2_fits_128k_and_equals_the_host() {
+    if no_qemu() {
+        return;
+    }
+    check_digits(Machine::NetduinoPlus2, NETDUINO_RAM);
+}
+
+#[test]
+fn firmware_iris_in_qemu_equals_iris_on_the_host() {
+    if no_qemu() {
+        return;
+    }
+    let device = iris_device();
     let (records, summary) = host_run(&IRIS);
     check_serial("train_iris", &device.uart, &records, &summary);
     check_defmt("train_iris", &device.log, &records, &summary);
+}
+
+/// Runs a `tinytrain` command in-process.
+fn tinytrain(args: &[&std::ffi::OsStr]) {
+    let mut argv = vec![std::ffi::OsStr::new("tinytrain")];
+    argv.extend_from_slice(args);
+    tinytrain_host::cli::run(&argv).unwrap_or_else(|e| panic!("tinytrain {args:?}: {e:#}"));
+}
+
+#[test]
+fn firmware_qemu_serial_log_decodes_to_the_metrics_of_train_experiment_iris() {
+    if no_qemu() {
+        return;
+    }
+    let device = iris_device();
+    let dir = tempfile::tempdir().unwrap();
+    let uart = dir.path().join("iris.uart");
+    let raw = dir.path().join("iris.defmt");
+    std::fs::write(&uart, &device.uart).unwrap();
+    std::fs::write(&raw, &device.raw).unwrap();
+    let (trained, from_serial, from_defmt) = (
+        dir.path().join("trained"),
+        dir.path().join("serial"),
+        dir.path().join("defmt"),
+    );
+    tinytrain(&[
+        "train".as_ref(),
+        "--experiment".as_ref(),
+        "iris".as_ref(),
+        "--quiet".as_ref(),
+        "--out".as_ref(),
+        trained.as_os_str(),
+    ]);
+    tinytrain(&[
+        "decode".as_ref(),
+        "--serial-log".as_ref(),
+        uart.as_os_str(),
+        "--out".as_ref(),
+        from_serial.as_os_str(),
+    ]);
+    tinytrain(&[
+        "decode".as_ref(),
+        "--elf".as_ref(),
+        device.elf.as_os_str(),
+        raw.as_os_str(),
+        "--out".as_ref(),
+        from_defmt.as_os_str(),
+    ]);
+    let read = |dir: &Path, name: &str| std::fs::read(dir.join(name)).unwrap();
+    for name in ["metrics.jsonl", "metrics.csv"] {
+        let host = read(&trained, name);
+        assert_eq!(
+            host.iter().filter(|&&b| b == b'\n').count(),
+            IRIS.epochs as usize + usize::from(name.ends_with("csv")),
+            "{name}"
+        );
+        assert!(
+            read(&from_serial, name) == host,
+            "{name}: decode --serial-log differs from train --experiment iris:\n{}\n--- vs ---\n{}",
+            String::from_utf8_lossy(&read(&from_serial, name)),
+            String::from_utf8_lossy(&host)
+        );
+        assert!(
+            read(&from_defmt, name) == host,
+            "{name}: decode --elf differs from train --experiment iris"
+        );
+    }
+    // A damaged frame is dropped, not decoded.
+    let mut damaged = device.uart.clone().into_bytes();
+    let at = damaged.iter().position(|&b| b == b':').unwrap() + 1;
+    damaged[at] ^= 0x01;
+    let log = decode::read_serial_log(std::str::from_utf8(&damaged).unwrap());
+    assert_eq!(log.rejected, 1);
+    assert_eq!(log.records.len(), IRIS.epochs as usize - 1);
+}
+
+/// `tests/snapshots/<name>`; compared with `actual`, or overwritten with it when `TINYTRAIN_BLESS=1`.
+fn snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("snapshots")
+        .join(name);
+    if std::env::var_os("TINYTRAIN_BLESS").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        eprintln!("blessed {}", path.display());
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with TINYTRAIN_BLESS=1 to create it",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let mut diff = String::new();
+        for (i, (e, a)) in expected.lines().zip(actual.lines()).enumerate() {
+            if e != a {
+                diff.push_str(&format!("line {}:\n- {e}\n+ {a}\n", i + 1));
+            }
+        }
+        panic!(
+            "{} differs from the output ({} vs {} lines):\n{diff}\
+             run with TINYTRAIN_BLESS=1 to accept the new output",
+            path.display(),
+            expected.lines().count(),
+            actual.lines().count()
+        );
+    }
+}
+
+/// The figures of the `resources` line that follow the code layout (code size, stack depth,
+/// instruction counts) rather than the experiment: they change whenever the firmware or the core is
+/// rebuilt differently, so the snapshot holds `*` for them. Every other line is kept verbatim.
+const BUILD_FIGURES: [&str; 8] = [
+    "stack_peak",
+    "ram_total",
+    "flash_text",
+    "flash_rodata",
+    "train_ticks",
+    "validation_ticks",
+    "per_train_sample",
+    "per_validation_sample",
+];
+
+fn redact_build_figures(line: &str) -> String {
+    if !decode::strip_level(line).starts_with("resources ") {
+        return line.to_owned();
+    }
+    let tokens: Vec<String> = line
+        .split(' ')
+        .map(|token| match token.split_once('=') {
+            Some((key, _)) if BUILD_FIGURES.contains(&key) => format!("{key}=*"),
+            _ => token.to_owned(),
+        })
+        .collect();
+    tokens.join(" ")
+}
+
+#[test]
+fn firmware_qemu_iris_defmt_log_matches_its_snapshot() {
+    if no_qemu() {
+        return;
+    }
+    let device = iris_device();
+    let mut text = String::new();
+    for line in &device.log {
+        text.push_str(&redact_build_figures(line));
+        text.push('\n');
+    }
+    snapshot("train_iris.out", &text);
+}
+
+#[test]
+fn firmware_size_of_iris_matches_what_it_reports_in_qemu() {
+    if no_qemu() {
+        return;
+    }
+    let device = iris_device();
+    let elf = std::fs::read(&device.elf).unwrap();
+    let sizes = tinytrain_host::size::measure(&elf).unwrap();
+    // The embedded iris tables: 150 rows of 4 f32 features, and 150 labels.
+    assert_eq!(sizes.datasets, 150 * 16 + 150, "{sizes:?}");
+    let resources = device
+        .log
+        .iter()
+        .map(|l| decode::strip_level(l))
+        .find(|l| l.starts_with("resources "))
+        .expect("a resources line");
+    let (pairs, _) = parse_line(resources);
+    let value = |key: &str| -> u64 {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == key)
+            .unwrap_or_else(|| panic!("no {key} in {resources}"))
+            .1
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(sizes.text, value("flash_text"), "{sizes:?}");
+    assert_eq!(sizes.rodata, value("flash_rodata"), "{sizes:?}");
+    assert_eq!(sizes.ram(), value("static_ram"), "{sizes:?}");
+    let table = sizes.table();
+    assert!(table.contains("of which datasets"), "{table}");
+    tinytrain(&["size".as_ref(), device.elf.as_os_str()]);
 }

@@ -1,0 +1,54 @@
+//! The `tinytrain` command line: its subcommands and their dispatch (used by `main.rs`, and by tests
+//! that run a command in-process).
+
+use std::ffi::OsString;
+
+use clap::{Parser, Subcommand};
+
+use crate::{accuracy, decode, options, plot, size, train_cmd};
+
+/// `tinytrain`.
+#[derive(Parser, Debug)]
+#[command(name = "tinytrain", version, about, long_about = None)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train an MLP on a CSV file (or a shared experiment: --experiment); one line per epoch on stdout, metrics and weights in a run directory
+    Train(options::TrainArgs),
+    /// Benchmark table: the defaults on every bundled dataset over several seeds
+    Accuracy(accuracy::AccuracyArgs),
+    /// Decode a device's output: a defmt byte stream (--elf) or a serial log of JSON+CRC frames
+    Decode(decode::DecodeArgs),
+    /// Flash and RAM of a firmware image, by section
+    Size(size::SizeArgs),
+    /// Draw a run's loss and accuracy curves (several runs: overlaid) as PNG and SVG
+    Plot(plot::PlotArgs),
+}
+
+impl Cli {
+    /// Runs the command.
+    pub fn execute(&self) -> anyhow::Result<()> {
+        match &self.command {
+            Command::Train(args) => train_cmd::execute(args),
+            Command::Accuracy(args) => accuracy::execute(args),
+            Command::Decode(args) => decode::execute(args),
+            Command::Size(args) => size::execute(args),
+            Command::Plot(args) => plot::execute(args),
+        }
+    }
+}
+
+/// Parses `args` (the first is the program name) and runs the command, as `tinytrain` would.
+pub fn run<I, T>(args: I) -> anyhow::Result<()>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    Cli::try_parse_from(args)?.execute()
+}

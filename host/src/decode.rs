@@ -1,0 +1,354 @@
+//! `tinytrain decode`: read what a device sent and turn it back into epoch records.
+//!
+//! Two inputs, the two channels of the firmware (see `firmware/README.md`, "Output formats"):
+//!
+//! * `--elf FIRMWARE.elf [FILE|-]` — a raw defmt byte stream (QEMU's semihosting stdout, or a capture
+//!   of RTT), decoded with the `defmt-decoder` crate and the ELF's defmt table. Every log line is
+//!   printed (`INFO  epoch 1/20 ...`); the `epoch` lines are parsed into [`EpochRecord`]s, their
+//!   floats taken from the `bits=` words, so the values are exact.
+//! * `--serial-log FILE` — the serial port's frames (`JSON*crc32`, one per line). A line whose CRC does
+//!   not match, or that is not a frame, is rejected and counted (the count goes to stderr).
+//!
+//! With `--out DIR` the epoch records go to `DIR/metrics.jsonl` and `DIR/metrics.csv`, exactly as
+//! `tinytrain train` writes them.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::Args;
+use defmt_decoder::{DecodeError, Table};
+use tinytrain::record::EpochRecord;
+use tinytrain_experiments::{frame, RecordBits};
+
+use crate::run_dir::RunDir;
+
+/// The options of `tinytrain decode`.
+#[derive(Args, Debug, Clone)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["elf", "serial_log"])))]
+pub struct DecodeArgs {
+    /// The firmware's ELF file (its defmt table decodes the byte stream)
+    #[arg(long, value_name = "FIRMWARE.elf")]
+    pub elf: Option<PathBuf>,
+    /// Raw defmt bytes to decode ("-" or absent: stdin)
+    #[arg(value_name = "FILE|-", requires = "elf")]
+    pub input: Option<PathBuf>,
+    /// A serial log of JSON+CRC frames, one per line, instead of a defmt stream
+    #[arg(long, value_name = "FILE", conflicts_with = "elf")]
+    pub serial_log: Option<PathBuf>,
+    /// Write the epoch records to DIR/metrics.jsonl and DIR/metrics.csv
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Runs `tinytrain decode`.
+pub fn execute(args: &DecodeArgs) -> anyhow::Result<()> {
+    let records = if let Some(log) = &args.serial_log {
+        let text = std::fs::read_to_string(log)
+            .with_context(|| format!("cannot read {}", log.display()))?;
+        let decoded = read_serial_log(&text);
+        let mut stdout = std::io::stdout().lock();
+        for record in &decoded.records {
+            let json = serde_json::to_string(record).context("cannot serialise a record")?;
+            writeln!(stdout, "{json}").context("cannot write to stdout")?;
+        }
+        eprintln!(
+            "{} epoch frames, {} other frames, {} rejected lines (bad CRC or not a frame)",
+            decoded.records.len(),
+            decoded.other_frames,
+            decoded.rejected
+        );
+        decoded.records
+    } else {
+        let elf_path = args
+            .elf
+            .as_ref()
+            .context("--elf or --serial-log is needed")?;
+        let elf = std::fs::read(elf_path)
+            .with_context(|| format!("cannot read {}", elf_path.display()))?;
+        let input: Box<dyn Read> = match &args.input {
+            Some(path) if path != Path::new("-") => Box::new(
+                std::fs::File::open(path)
+                    .with_context(|| format!("cannot open {}", path.display()))?,
+            ),
+            _ => Box::new(std::io::stdin().lock()),
+        };
+        let mut stdout = std::io::stdout().lock();
+        let mut records = Vec::new();
+        decode_defmt_stream(&elf, input, |line| {
+            if let Some(record) = parse_epoch_line(strip_level(line)) {
+                records.push(record);
+            }
+            writeln!(stdout, "{line}")
+                .and_then(|()| stdout.flush())
+                .context("cannot write to stdout")
+        })?;
+        records
+    };
+    if let Some(out) = &args.out {
+        let mut run = RunDir::create(out)?;
+        for record in &records {
+            run.append(record)?;
+        }
+    }
+    Ok(())
+}
+
+/// Decodes a defmt byte stream with `elf`'s defmt table, calling `line` with each log line as
+/// `LEVEL message` (the level padded to 5 characters, as `defmt-print` does), or the bare message for
+/// a `println!`. Reads `input` in chunks, so lines come out as the bytes arrive.
+pub fn decode_defmt_stream(
+    elf: &[u8],
+    mut input: impl Read,
+    mut line: impl FnMut(&str) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let table = Table::parse(elf)
+        .context("cannot parse the ELF's defmt table")?
+        .context("the ELF has no defmt table (was it linked with -Tdefmt.x?)")?;
+    let can_recover = table.encoding().can_recover();
+    let mut decoder = table.new_stream_decoder();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let n = match input.read(&mut buffer) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e).context("cannot read the defmt stream"),
+        };
+        decoder.received(&buffer[..n]);
+        loop {
+            match decoder.decode() {
+                Ok(frame) => {
+                    let text = match frame.level() {
+                        Some(level) => format!(
+                            "{:<5} {}",
+                            level.as_str().to_uppercase(),
+                            frame.display_message()
+                        ),
+                        None => frame.display_message().to_string(),
+                    };
+                    line(&text)?;
+                }
+                Err(DecodeError::UnexpectedEof) => break,
+                Err(DecodeError::Malformed) if can_recover => {
+                    eprintln!("warning: malformed defmt frame skipped");
+                }
+                Err(DecodeError::Malformed) => {
+                    bail!("malformed defmt data (this encoding cannot recover from it)")
+                }
+            }
+        }
+    }
+}
+
+/// Decodes a whole defmt byte stream into its lines (see [`decode_defmt_stream`]).
+pub fn decode_defmt(elf: &[u8], bytes: &[u8]) -> anyhow::Result<Vec<String>> {
+    let mut lines = Vec::new();
+    decode_defmt_stream(elf, bytes, |line| {
+        lines.push(line.to_owned());
+        Ok(())
+    })?;
+    Ok(lines)
+}
+
+/// A line without its `LEVEL ` prefix (`INFO  epoch ...` → `epoch ...`).
+pub fn strip_level(line: &str) -> &str {
+    for level in ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"] {
+        if let Some(rest) = line.strip_prefix(level) {
+            if rest.starts_with(' ') {
+                return rest.trim_start_matches(' ');
+            }
+        }
+    }
+    line
+}
+
+/// Parses a defmt `epoch` line (without its level prefix):
+/// `epoch <n>/<epochs> name=<f32> ... bits=<words>`. The floats come from the `bits=` words, one per
+/// float field named before it, in order; `0xffffffff` marks an absent field. `None` if the line is
+/// not a well-formed epoch line.
+///
+/// ```
+/// let line = "epoch 1/20 train_loss=1 train_acc=0.5 val_loss=NaN val_acc=0.25 val_f1=0.2 lr=0.01 \
+///             bits=0x3f800000,0x3f000000,0xffffffff,0x3e800000,0x3e4ccccd,0x3c23d70a";
+/// let r = tinytrain_host::decode::parse_epoch_line(line).unwrap();
+/// assert_eq!((r.epoch, r.train_loss, r.train_acc, r.val_loss), (1, 1.0, Some(0.5), None));
+/// assert_eq!(r.lr.to_bits(), 0x3c23d70a);
+/// ```
+pub fn parse_epoch_line(line: &str) -> Option<EpochRecord> {
+    let mut tokens = line.split_whitespace();
+    if tokens.next()? != "epoch" {
+        return None;
+    }
+    let (epoch, _) = tokens.next()?.split_once('/')?;
+    let epoch: u32 = epoch.parse().ok()?;
+    let mut names = Vec::new();
+    let mut words = None;
+    for token in tokens {
+        let (key, value) = token.split_once('=')?;
+        if key == "bits" {
+            words = Some(
+                value
+                    .split(',')
+                    .map(|w| u32::from_str_radix(w.strip_prefix("0x")?, 16).ok())
+                    .collect::<Option<Vec<u32>>>()?,
+            );
+        } else {
+            names.push(key);
+        }
+    }
+    let words = words?;
+    if words.len() != names.len() {
+        return None;
+    }
+    let mut record = EpochRecord {
+        epoch,
+        ..Default::default()
+    };
+    let (mut has_loss, mut has_lr) = (false, false);
+    for (name, bits) in names.into_iter().zip(words) {
+        let value = (bits != u32::MAX).then(|| f32::from_bits(bits));
+        match name {
+            "train_loss" => {
+                record.train_loss = value?;
+                has_loss = true;
+            }
+            "lr" => {
+                record.lr = value?;
+                has_lr = true;
+            }
+            "train_acc" => record.train_acc = value,
+            "val_loss" => record.val_loss = value,
+            "val_acc" => record.val_acc = value,
+            "val_f1" => record.val_f1 = value,
+            "train_mae" => record.train_mae = value,
+            "val_mae" => record.val_mae = value,
+            "val_rmse" => record.val_rmse = value,
+            _ => return None,
+        }
+    }
+    (has_loss && has_lr).then_some(record)
+}
+
+/// What a serial log held.
+#[derive(Debug, Default, Clone)]
+pub struct SerialLog {
+    /// The epoch frames, in order, their floats exact (from the frames' `bits`).
+    pub records: Vec<EpochRecord>,
+    /// Good frames that are not epochs (the summary).
+    pub other_frames: usize,
+    /// Non-empty lines that were rejected: no `*crc` trailer, a CRC mismatch, or JSON that is not
+    /// an epoch or a summary frame.
+    pub rejected: usize,
+}
+
+/// Parses a serial log: one `JSON*crc32` frame per line (see [`frame::open`]).
+pub fn read_serial_log(text: &str) -> SerialLog {
+    let mut log = SerialLog::default();
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_frame(line) {
+            Some(Frame::Epoch(record)) => log.records.push(record),
+            Some(Frame::Other) => log.other_frames += 1,
+            None => log.rejected += 1,
+        }
+    }
+    log
+}
+
+enum Frame {
+    Epoch(EpochRecord),
+    Other,
+}
+
+fn parse_frame(line: &str) -> Option<Frame> {
+    let json = frame::open(line).ok()?;
+    let value: serde_json::Value = serde_json::from_str(json).ok()?;
+    if value.get("summary").is_some() {
+        return Some(Frame::Other);
+    }
+    let epoch = u32::try_from(value.get("epoch")?.as_u64()?).ok()?;
+    // The JSON numbers are shortest round-trip digits; the bits are exact, and take precedence.
+    let _: EpochRecord = serde_json::from_value(value.clone()).ok()?;
+    let bits: RecordBits = serde_json::from_value(value.get("bits")?.clone()).ok()?;
+    Some(Frame::Epoch(bits.record(epoch)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn framed(json: &str) -> String {
+        let trailer = frame::trailer(json.as_bytes());
+        format!("{json}{}", std::str::from_utf8(&trailer).unwrap())
+    }
+
+    const EPOCH: &str = r#"{"epoch":1,"train_loss":2.038766,"train_acc":0.45201668,"val_loss":1.744555,"val_acc":0.7214485,"lr":0.001,"val_f1":0.70735365,"bits":{"train_loss":1073904420,"train_acc":1055354555,"val_loss":1071598996,"val_acc":1060679897,"lr":981668463,"val_f1":1060443425}}"#;
+
+    #[test]
+    fn the_readme_frame_checks_out() {
+        let line = format!("{EPOCH}*af5ba938\n");
+        let log = read_serial_log(&line);
+        assert_eq!((log.records.len(), log.rejected), (1, 0));
+    }
+
+    #[test]
+    fn a_good_log_decodes_to_records_with_the_bits_of_its_bits_field() {
+        let second = EPOCH.replace(r#""epoch":1"#, r#""epoch":2"#);
+        let text = format!(
+            "{}{}{}",
+            framed(EPOCH),
+            framed(&second),
+            framed(r#"{"summary":{"experiment":"iris"},"resources":{}}"#)
+        );
+        let log = read_serial_log(&text);
+        assert_eq!(log.rejected, 0);
+        assert_eq!(log.other_frames, 1);
+        assert_eq!(log.records.len(), 2);
+        let value: serde_json::Value = serde_json::from_str(EPOCH).unwrap();
+        for (record, epoch) in log.records.iter().zip([1, 2]) {
+            assert_eq!(record.epoch, epoch);
+            let bits = RecordBits::of(record);
+            let expected: RecordBits = serde_json::from_value(value["bits"].clone()).unwrap();
+            assert_eq!(bits, expected);
+            assert_eq!(record.train_loss.to_bits(), 1_073_904_420);
+            assert_eq!(record.val_f1.map(f32::to_bits), Some(1_060_443_425));
+            assert_eq!(record.val_mae, None);
+        }
+    }
+
+    #[test]
+    fn a_frame_with_a_flipped_bit_is_rejected_and_counted() {
+        let good = framed(EPOCH);
+        let mut bytes = good.clone().into_bytes();
+        // Flip one bit of the JSON text: '1' (0x31) of "epoch":1 becomes '0' (0x30).
+        let at = good.find(r#""epoch":1"#).unwrap() + r#""epoch":"#.len();
+        bytes[at] ^= 0x01;
+        let damaged = String::from_utf8(bytes).unwrap();
+        assert!(frame::open(&damaged).is_err());
+        let text = format!("{good}{damaged}garbled line\n{good}");
+        let log = read_serial_log(&text);
+        assert_eq!(log.records.len(), 2);
+        assert_eq!(log.rejected, 2);
+        // A flipped bit in the CRC itself is caught as well.
+        let mut crc_flipped = good.into_bytes();
+        let at = crc_flipped.len() - 3;
+        crc_flipped[at] ^= 0x01;
+        let log = read_serial_log(std::str::from_utf8(&crc_flipped).unwrap());
+        assert_eq!((log.records.len(), log.rejected), (0, 1));
+    }
+
+    #[test]
+    fn epoch_lines_parse_with_their_level_and_reject_junk() {
+        let line = "INFO  epoch 3/20 train_loss=0.5 train_mae=1 val_loss=NaN val_mae=NaN val_rmse=NaN lr=0.01 bits=0x3f000000,0x3f800000,0xffffffff,0xffffffff,0xffffffff,0x3c23d70a";
+        let r = parse_epoch_line(strip_level(line)).unwrap();
+        assert_eq!(r.epoch, 3);
+        assert_eq!(r.train_mae, Some(1.0));
+        assert_eq!((r.val_loss, r.val_rmse, r.train_acc), (None, None, None));
+        assert!(parse_epoch_line("epoch 1/2 train_loss=1 bits=0x3f800000").is_none());
+        assert!(parse_epoch_line("summary experiment=iris").is_none());
+        assert!(parse_epoch_line("epoch x/2 lr=1 bits=0x3f800000").is_none());
+    }
+}
