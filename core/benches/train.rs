@@ -117,6 +117,7 @@ fn config(case: &Case) -> TrainConfig {
         shuffle: false,
         clip_norm: None,
         target_scale: (0.0, 1.0),
+        divergence: tinytrain::train::DivergencePolicy::Skip,
     }
 }
 

@@ -5,6 +5,41 @@
 
 use crate::rng::Pcg32;
 
+// The Cortex-M4F runs the kernels in assembly (see `dense_m4.rs`), x86-64 its forward pass in SSE
+// (`dense_x86.rs`); other targets run the Rust loops below. All give the same bits.
+#[cfg(target_arch = "x86_64")]
+#[path = "dense_x86.rs"]
+mod x86;
+#[cfg(not(target_arch = "x86_64"))]
+mod x86 {
+    #[inline(always)]
+    pub(super) fn dot(_: &[&[f32]], _: &[f32], _: &mut [f32]) -> usize {
+        0
+    }
+}
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+#[path = "dense_m4.rs"]
+mod m4;
+#[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+mod m4 {
+    #[inline(always)]
+    pub(super) fn forward(_: &[f32], _: &[f32], _: &[f32], _: &mut [f32]) -> bool {
+        false
+    }
+    #[inline(always)]
+    pub(super) fn input_grad(_: &[f32], _: &[f32], _: &mut [f32]) -> bool {
+        false
+    }
+    #[inline(always)]
+    pub(super) fn sgd(_: &mut [f32], _: &mut [f32], _: &[f32], _: &[f32], _: f32) -> bool {
+        false
+    }
+    #[inline(always)]
+    pub(super) fn grad(_: &[f32], _: &[f32], _: &mut [f32], _: &mut [f32]) -> bool {
+        false
+    }
+}
+
 /// PyTorch `nn.Linear.reset_parameters`: `W` and `b` uniform in `[−1/√I, 1/√I)`.
 ///
 /// (`kaiming_uniform_(a = √5)` on `W` reduces to exactly this bound.) Weights are drawn row by row,
@@ -35,6 +70,9 @@ const ROWS: usize = 4;
 /// must keep for bit-identical results (no reassociation, no fused multiply-add: `vmla.f32` on the
 /// M4 rounds the product, like a multiply then an add).
 pub fn forward(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
+    if m4::forward(weight, bias, x, y) {
+        return;
+    }
     let n = x.len();
     let mut blocks = weight.chunks_exact(ROWS * n);
     let mut ys = y.chunks_exact_mut(ROWS);
@@ -59,6 +97,9 @@ pub fn forward(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
 fn dot_rows<const R: usize>(block: &[f32], x: &[f32], mut acc: [f32; R]) -> [f32; R] {
     let n = x.len();
     let rows: [&[f32]; R] = core::array::from_fn(|k| &block[k * n..][..n]);
+    // x86-64: SSE sums the first multiple of four inputs of eight rows; the loop below the rest.
+    let done = x86::dot(&rows, x, &mut acc);
+    let (x, rows) = (&x[done..], rows.map(|r| &r[done..]));
     let mut x4 = x.chunks_exact(4);
     let mut rows4: [core::slice::ChunksExact<'_, f32>; R] = rows.map(|r| r.chunks_exact(4));
     for xs in &mut x4 {
@@ -94,6 +135,9 @@ pub fn backward(
     if let Some(dx) = dx {
         input_grad(weight, dy, dx);
     }
+    if m4::grad(x, dy, weight_grad, bias_grad) {
+        return;
+    }
     for ((grad_row, bias_grad), &dy) in weight_grad.chunks_exact_mut(x.len()).zip(bias_grad).zip(dy)
     {
         *bias_grad += dy;
@@ -128,6 +172,9 @@ fn axpy(g: &mut [f32], a: f32, x: &[f32]) {
 /// costs fewer instructions there than register accumulation over a strided column. The order of
 /// each element's additions is the same either way.
 pub fn input_grad(weight: &[f32], dy: &[f32], dx: &mut [f32]) {
+    if m4::input_grad(weight, dy, dx) {
+        return;
+    }
     dx.iter_mut().for_each(|d| *d = 0.0);
     for (row, &dy) in weight.chunks_exact(dx.len()).zip(dy) {
         let mut d4 = dx.chunks_exact_mut(4);
@@ -153,6 +200,9 @@ pub fn input_grad(weight: &[f32], dy: &[f32], dx: &mut [f32]) {
 /// `p` but `−0`; the caller checks that no parameter is `−0` (no update makes one). A row with
 /// `dy = 0` changes nothing (its gradient is `+0`, for finite `x`), so it is skipped.
 pub fn sgd_fused(weight: &mut [f32], bias: &mut [f32], x: &[f32], dy: &[f32], lr: f32) {
+    if m4::sgd(weight, bias, x, dy, lr) {
+        return;
+    }
     for ((row, b), &dy) in weight.chunks_exact_mut(x.len()).zip(bias).zip(dy) {
         if dy == 0.0 {
             continue;

@@ -141,6 +141,7 @@ fn measure(
         shuffle: false,
         clip_norm: None,
         target_scale: (0.0, 1.0),
+        divergence: tinytrain::train::DivergencePolicy::Skip,
     };
     let Ok(mut trainer) =
         Trainer::<10>::new(case.layers, memory, config, Head::SoftmaxCrossEntropy, 1)
