@@ -92,5 +92,223 @@ fn main() {
     }
     fs::write(out.join("iris_features.bin"), &features).expect("writing iris_features.bin");
     fs::write(out.join("iris_labels.bin"), &iris.labels).expect("writing iris_labels.bin");
+    init_weights(&out);
     println!("cargo:rerun-if-changed=build.rs");
+}
+
+/// `TINYTRAIN_INIT_WEIGHTS=path/to/weights.json`: the parameters as `OUT_DIR/init_weights.rs`
+/// (see `src/init.rs`), with `TINYTRAIN_INIT_EXPERIMENT` naming the experiment (default: the one
+/// whose network has the file's shape, decided at compile time). Unset: no built-in weights.
+fn init_weights(out: &std::path::Path) {
+    println!("cargo:rerun-if-env-changed=TINYTRAIN_INIT_WEIGHTS");
+    println!("cargo:rerun-if-env-changed=TINYTRAIN_INIT_EXPERIMENT");
+    let experiment = env::var("TINYTRAIN_INIT_EXPERIMENT").unwrap_or_default();
+    let code = match env::var_os("TINYTRAIN_INIT_WEIGHTS").filter(|p| !p.is_empty()) {
+        None => "pub const SOURCE: Option<&str> = None;\npub const EXPERIMENT: &str = \"\";\n\
+                 pub const SHAPES: &[(usize, usize)] = &[];\npub const PARAMS: &[f32] = &[];\n"
+            .to_string(),
+        Some(path) => {
+            let path = PathBuf::from(path);
+            println!("cargo:rerun-if-changed={}", path.display());
+            let text = fs::read_to_string(&path).unwrap_or_else(|e| {
+                panic!(
+                    "TINYTRAIN_INIT_WEIGHTS: cannot read {}: {e}",
+                    path.display()
+                )
+            });
+            let layers = weights::parse(&text)
+                .unwrap_or_else(|e| panic!("TINYTRAIN_INIT_WEIGHTS: {}: {e}", path.display()));
+            let mut shapes = Vec::new();
+            let mut params = Vec::new();
+            for (k, (weight, bias)) in layers.iter().enumerate() {
+                let outputs = weight.len();
+                let inputs = weight.first().map_or(0, Vec::len);
+                assert!(
+                    outputs > 0 && inputs > 0 && weight.iter().all(|row| row.len() == inputs),
+                    "TINYTRAIN_INIT_WEIGHTS: layer {k}: the weight is not a non-empty [outputs][inputs] matrix"
+                );
+                assert_eq!(
+                    bias.len(),
+                    outputs,
+                    "TINYTRAIN_INIT_WEIGHTS: layer {k}: {outputs} weight rows but {} biases",
+                    bias.len()
+                );
+                shapes.push((inputs, outputs));
+                weight.iter().for_each(|row| params.extend_from_slice(row));
+                params.extend_from_slice(bias);
+            }
+            let shapes: Vec<String> = shapes.iter().map(|(i, o)| format!("({i}, {o})")).collect();
+            let params: Vec<String> = params
+                .iter()
+                .map(|v| format!("f32::from_bits({:#010x})", v.to_bits()))
+                .collect();
+            format!(
+                "pub const SOURCE: Option<&str> = Some({:?});\npub const EXPERIMENT: &str = {experiment:?};\n\
+                 pub const SHAPES: &[(usize, usize)] = &[{}];\npub const PARAMS: &[f32] = &[{}];\n",
+                path.display().to_string(),
+                shapes.join(", "),
+                params.join(", ")
+            )
+        }
+    };
+    fs::write(out.join("init_weights.rs"), code).expect("writing init_weights.rs");
+}
+
+/// A minimal reader of `weights.json` (`{"layers":[{"weight":[[..]],"bias":[..]}, ...]}`), so the
+/// build needs no JSON crate. Numbers go through `str::parse::<f32>`, which rounds correctly: the
+/// same bits as the host's reader.
+mod weights {
+    type Layer = (Vec<Vec<f32>>, Vec<f32>);
+
+    enum Value {
+        Number(f32),
+        Text(String),
+        Array(Vec<Value>),
+        Object(Vec<(String, Value)>),
+        Other,
+    }
+
+    struct Parser<'a> {
+        bytes: &'a [u8],
+        at: usize,
+    }
+
+    impl Parser<'_> {
+        fn skip(&mut self) {
+            while self.bytes.get(self.at).is_some_and(u8::is_ascii_whitespace) {
+                self.at += 1;
+            }
+        }
+
+        fn eat(&mut self, byte: u8) -> bool {
+            self.skip();
+            if self.bytes.get(self.at) == Some(&byte) {
+                self.at += 1;
+                true
+            } else {
+                false
+            }
+        }
+
+        fn value(&mut self) -> Result<Value, String> {
+            self.skip();
+            match self.bytes.get(self.at) {
+                Some(b'[') => {
+                    self.at += 1;
+                    let mut items = Vec::new();
+                    if self.eat(b']') {
+                        return Ok(Value::Array(items));
+                    }
+                    loop {
+                        items.push(self.value()?);
+                        if self.eat(b']') {
+                            return Ok(Value::Array(items));
+                        }
+                        if !self.eat(b',') {
+                            return Err(format!("expected , or ] at byte {}", self.at));
+                        }
+                    }
+                }
+                Some(b'{') => {
+                    self.at += 1;
+                    let mut fields = Vec::new();
+                    if self.eat(b'}') {
+                        return Ok(Value::Object(fields));
+                    }
+                    loop {
+                        let Value::Text(key) = self.value()? else {
+                            return Err(format!("expected a key at byte {}", self.at));
+                        };
+                        if !self.eat(b':') {
+                            return Err(format!("expected : at byte {}", self.at));
+                        }
+                        fields.push((key, self.value()?));
+                        if self.eat(b'}') {
+                            return Ok(Value::Object(fields));
+                        }
+                        if !self.eat(b',') {
+                            return Err(format!("expected , or }} at byte {}", self.at));
+                        }
+                    }
+                }
+                Some(b'"') => {
+                    self.at += 1;
+                    let start = self.at;
+                    while self.bytes.get(self.at).is_some_and(|&b| b != b'"') {
+                        self.at += 1 + usize::from(self.bytes[self.at] == b'\\');
+                    }
+                    let text =
+                        String::from_utf8_lossy(&self.bytes[start..self.at.min(self.bytes.len())]);
+                    self.at += 1;
+                    Ok(Value::Text(text.into_owned()))
+                }
+                Some(_) => {
+                    let start = self.at;
+                    while self
+                        .bytes
+                        .get(self.at)
+                        .is_some_and(|b| !b",]} \t\r\n".contains(b))
+                    {
+                        self.at += 1;
+                    }
+                    let token = std::str::from_utf8(&self.bytes[start..self.at]).unwrap_or("");
+                    match token {
+                        "true" | "false" | "null" => Ok(Value::Other),
+                        _ => token
+                            .parse::<f32>()
+                            .map(Value::Number)
+                            .map_err(|_| format!("{token:?} is not a number (byte {start})")),
+                    }
+                }
+                None => Err("unexpected end of file".into()),
+            }
+        }
+    }
+
+    fn field<'v>(fields: &'v [(String, Value)], name: &str) -> Result<&'v Value, String> {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+            .ok_or_else(|| format!("no \"{name}\""))
+    }
+
+    fn numbers(value: &Value) -> Result<Vec<f32>, String> {
+        match value {
+            Value::Array(items) => items
+                .iter()
+                .map(|v| match v {
+                    Value::Number(x) if x.is_finite() => Ok(*x),
+                    _ => Err("an array holds something other than a finite number".to_string()),
+                })
+                .collect(),
+            _ => Err("expected an array of numbers".into()),
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Vec<Layer>, String> {
+        let mut parser = Parser {
+            bytes: text.as_bytes(),
+            at: 0,
+        };
+        let Value::Object(top) = parser.value()? else {
+            return Err("not a JSON object".into());
+        };
+        let Value::Array(layers) = field(&top, "layers")? else {
+            return Err("\"layers\" is not an array".into());
+        };
+        layers
+            .iter()
+            .map(|layer| {
+                let Value::Object(fields) = layer else {
+                    return Err("a layer is not an object".to_string());
+                };
+                let Value::Array(rows) = field(fields, "weight")? else {
+                    return Err("\"weight\" is not an array".to_string());
+                };
+                let weight = rows.iter().map(numbers).collect::<Result<Vec<_>, _>>()?;
+                Ok((weight, numbers(field(fields, "bias")?)?))
+            })
+            .collect()
+    }
 }

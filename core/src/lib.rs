@@ -16,7 +16,9 @@
 //! * [`normalize`] — a feature standardiser fitted with streaming (Welford) statistics.
 //! * [`metrics`] — fixed-size running accumulators: mean/variance, confusion matrix, regression errors.
 //! * [`data`] — the [`data::Dataset`] trait, a stratified split and a shuffle.
-//! * [`train`] — the epoch loop that turns all of the above into one [`record::EpochRecord`] per epoch.
+//! * [`train`] — the epoch loop that turns all of the above into one [`record::EpochRecord`] per epoch,
+//!   with a guard that keeps NaN and infinities out of the parameters.
+//! * [`checkpoint`] — save and restore a run between epochs, bit-identically, CRC-checked ([`crc`]).
 //! * [`diagnose`] — a streaming analyser of those records: overfitting, underfitting, plateaus, divergence.
 //! * [`early_stop`] — Keras-style early stopping with a best-parameter snapshot ([`monitor`]: what it watches).
 //!
@@ -44,8 +46,10 @@
 //! ```
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
-#![deny(unsafe_code)] // one `allow`: the M4F square root (`optim::sqrt`, one instruction of inline asm)
+#![deny(unsafe_code)] // allowed in `optim/sqrt.rs` and the dense kernels (`dense_m4.rs`, `dense_x86.rs`)
 
+pub mod checkpoint;
+pub mod crc;
 pub mod data;
 pub mod diagnose;
 pub mod early_stop;
@@ -70,5 +74,5 @@ pub mod prelude {
     pub use crate::optim::{optimizer_state_len, OptimizerKind, Schedule};
     pub use crate::record::EpochRecord;
     pub use crate::spec::Layer;
-    pub use crate::train::{TrainConfig, Trainer};
+    pub use crate::train::{DivergencePolicy, TrainConfig, Trainer};
 }

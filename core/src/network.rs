@@ -224,6 +224,26 @@ impl<'a> Mlp<'a> {
         self.grads
     }
 
+    /// The optimiser's per-parameter state (momentum, Adam moments), for checkpoints.
+    pub fn state(&self) -> &[f32] {
+        self.state
+    }
+
+    /// The optimiser's state, writable (to restore a checkpoint).
+    pub fn state_mut(&mut self) -> &mut [f32] {
+        self.state
+    }
+
+    /// The dropout generator (its position in the stream), for checkpoints.
+    pub fn dropout_rng(&self) -> Pcg32 {
+        self.dropout_rng
+    }
+
+    /// Moves the dropout generator to a saved position (to restore a checkpoint).
+    pub fn set_dropout_rng(&mut self, rng: Pcg32) {
+        self.dropout_rng = rng;
+    }
+
     /// Parameters, gradients and optimiser state together, for an optimiser step.
     pub fn optimizer_parts(&mut self) -> (&mut [f32], &mut [f32], &mut [f32]) {
         (self.params, self.grads, self.state)

@@ -45,6 +45,20 @@ impl Pcg32 {
         Self { state, increment }
     }
 
+    /// The generator's `(state, increment)`, e.g. for a checkpoint.
+    pub const fn to_parts(&self) -> (u64, u64) {
+        (self.state, self.increment)
+    }
+
+    /// A generator at a saved position ([`Pcg32::to_parts`]); the increment is forced odd, as PCG
+    /// requires.
+    pub const fn from_parts(state: u64, increment: u64) -> Self {
+        Self {
+            state,
+            increment: increment | 1,
+        }
+    }
+
     /// The next 32 random bits.
     pub fn next_u32(&mut self) -> u32 {
         let old = self.state;

@@ -35,6 +35,7 @@ pub const EXPERIMENT: Experiment = Experiment {
         shuffle: true,
         clip_norm: None,
         target_scale: (0.0, 1.0),
+        divergence: tinytrain::train::DivergencePolicy::Skip,
     },
     epochs: 10,
     validation_fraction: 0.2,

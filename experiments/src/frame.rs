@@ -9,38 +9,23 @@
 //! digits, then `\n`. The JSON text never contains a raw newline, so a line is a frame; a line whose
 //! CRC does not match was damaged on the wire and is dropped by the reader.
 
-/// The CRC-32 lookup table (one byte per step), computed at compile time.
-const TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut crc = i as u32;
-        let mut bit = 0;
-        while bit < 8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-            bit += 1;
-        }
-        table[i] = crc;
-        i += 1;
-    }
-    table
-};
+/// The byte a host sends when it opens the serial port: a firmware built with the `handshake`
+/// feature waits for it (skipping any other byte) before it starts training, so that nothing is
+/// sent before the host listens (QEMU's `-serial pty` drops what nobody reads).
+pub const HANDSHAKE_START: u8 = b'S';
 
-/// CRC-32 (IEEE, as zlib's `crc32` and the `crc32fast` crate).
+/// The byte a host sends after it has read the summary frame: a `handshake` firmware waits for it
+/// (skipping any other byte) before it exits, so the tail of its output is not lost.
+pub const HANDSHAKE_ACK: u8 = b'A';
+
+/// CRC-32 (IEEE, as zlib's `crc32` and the `crc32fast` crate): the core's [`tinytrain::crc::crc32`],
+/// which also seals checkpoints.
 ///
 /// ```
 /// // The CRC-32 check value.
 /// assert_eq!(tinytrain_experiments::frame::crc32(b"123456789"), 0xCBF4_3926);
 /// ```
-pub fn crc32(bytes: &[u8]) -> u32 {
-    !bytes.iter().fold(!0u32, |crc, &b| {
-        TABLE[((crc ^ u32::from(b)) & 0xFF) as usize] ^ (crc >> 8)
-    })
-}
+pub use tinytrain::crc::crc32;
 
 /// The trailer that follows `json` on the wire: `*`, 8 lowercase hex digits of [`crc32`], `\n`.
 ///

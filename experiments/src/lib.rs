@@ -27,12 +27,16 @@ pub mod datasets;
 pub mod digits;
 pub mod experiment;
 pub mod frame;
+pub mod init;
 pub mod iris;
 pub mod run;
+pub mod weights_frame;
 
 pub use bits::RecordBits;
 pub use experiment::Experiment;
-pub use run::{run, Observer, Rows, RunError, Summary, Workspace};
+pub use run::{
+    run, run_with_fault, Fault, NanInput, NoFault, Observer, Rows, RunError, Summary, Workspace,
+};
 
 /// The default experiment ([`digits::EXPERIMENT`]).
 pub const DIGITS: Experiment = digits::EXPERIMENT;

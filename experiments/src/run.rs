@@ -3,7 +3,7 @@
 //! The firmware and the host both call [`run`] with the same [`Experiment`]; only the memory
 //! (a zeroed `static` or `Vec`s) and what the [`Observer`] does with each record differ.
 
-use tinytrain::data::split;
+use tinytrain::data::{split, Dataset, Target};
 use tinytrain::network::{Buffers, StaticMemory};
 use tinytrain::normalize::{Standardized, Standardizer};
 use tinytrain::record::EpochRecord;
@@ -66,6 +66,74 @@ pub struct Summary {
     pub best_val_acc: Option<f32>,
     /// The last epoch's record.
     pub last: EpochRecord,
+    /// Training samples the core's divergence guard skipped (non-finite input or loss); left out of
+    /// the serde form when 0.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_zero"))]
+    pub skipped_samples: u32,
+    /// Optimiser steps the guard skipped (non-finite gradient); left out of the serde form when 0.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_zero"))]
+    pub skipped_steps: u32,
+}
+
+#[cfg(feature = "serde")]
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// A fault injected into the data a run trains on, after the standardiser was fitted (so only the
+/// training and validation passes see it): how the divergence guard is tested on a device.
+pub trait Fault: Copy {
+    /// Alters the (standardised) features of row `row` as they are loaded.
+    fn apply(&self, _row: usize, _features: &mut [f32]) {}
+}
+
+/// No fault: what [`run`] uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoFault;
+
+impl Fault for NoFault {}
+
+/// Row `row`'s first feature becomes NaN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NanInput {
+    /// The data row (0-based).
+    pub row: u32,
+}
+
+impl Fault for NanInput {
+    fn apply(&self, row: usize, features: &mut [f32]) {
+        if row == self.row as usize {
+            if let Some(x) = features.first_mut() {
+                *x = f32::NAN;
+            }
+        }
+    }
+}
+
+/// A dataset whose rows pass through a [`Fault`] as they are loaded.
+#[derive(Clone, Copy, Debug)]
+struct Faulty<'a, D, F> {
+    data: &'a D,
+    fault: F,
+}
+
+impl<D: Dataset, F: Fault> Dataset for Faulty<'_, D, F> {
+    fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    fn features(&self) -> usize {
+        self.data.features()
+    }
+
+    fn load(&self, index: usize, out: &mut [f32]) {
+        self.data.load(index, out);
+        self.fault.apply(index, out);
+    }
+
+    fn target(&self, index: usize) -> Target {
+        self.data.target(index)
+    }
 }
 
 /// Why a run could not start.
@@ -123,6 +191,19 @@ pub fn run(
     validation: &mut [u32],
     observer: &mut impl Observer,
 ) -> Result<Summary, RunError> {
+    run_with_fault(experiment, NoFault, buffers, train, validation, observer)
+}
+
+/// [`run`] with a [`Fault`] injected into the data (after the standardiser is fitted). A run stops
+/// early when the experiment's [`DivergencePolicy`](tinytrain::train::DivergencePolicy) says so.
+pub fn run_with_fault(
+    experiment: &Experiment,
+    fault: impl Fault,
+    buffers: Buffers<'_>,
+    train: &mut [u32],
+    validation: &mut [u32],
+    observer: &mut impl Observer,
+) -> Result<Summary, RunError> {
     let data = experiment.data;
     let (features, classes) = (data.features(), experiment.classes());
     if features > MAX_FEATURES || classes > MAX_CLASSES {
@@ -148,7 +229,12 @@ pub fn run(
         let mut scratch = [0.0; MAX_FEATURES];
         standardizer.fit(&data, train, &mut scratch[..features]);
     }
-    let inputs = Standardized::new(&data, experiment.standardize.then_some(&standardizer), None);
+    let standardized =
+        Standardized::new(&data, experiment.standardize.then_some(&standardizer), None);
+    let inputs = Faulty {
+        data: &standardized,
+        fault,
+    };
 
     let mut trainer = Trainer::<MAX_CLASSES>::new(
         experiment.layers,
@@ -157,6 +243,16 @@ pub fn run(
         experiment.head,
         experiment.seed,
     )?;
+    if let Some(params) = crate::init::params_for(experiment.name) {
+        // Built in with `TINYTRAIN_INIT_WEIGHTS` (see `crate::init`); the shape was checked at
+        // compile time.
+        trainer
+            .net_mut()
+            .params_mut()
+            .iter_mut()
+            .zip(params)
+            .for_each(|(p, &v)| *p = v);
+    }
     let rows = Rows {
         train: n_train as u32,
         validation: n_val as u32,
@@ -179,16 +275,23 @@ pub fn run(
         if best.is_none_or(|(top, _, _)| score > top || (top.is_nan() && !score.is_nan())) {
             best = Some((score, last.epoch, last.val_acc));
         }
+        if trainer.stopped() {
+            break;
+        }
     }
+    let guard = trainer.divergence_stats();
     let (best_epoch, best_val_acc) = best.map_or((0, None), |(_, epoch, acc)| (epoch, acc));
     Ok(Summary {
         experiment: experiment.name,
-        epochs: experiment.epochs,
+        // The epochs that ran (fewer than the experiment's when the divergence policy stopped it).
+        epochs: last.epoch,
         rows,
-        samples_trained: experiment.epochs * rows.train,
+        samples_trained: last.epoch * rows.train,
         best_epoch,
         best_val_acc,
         last,
+        skipped_samples: guard.skipped_samples(),
+        skipped_steps: guard.skipped_steps,
     })
 }
 
@@ -234,5 +337,44 @@ impl<M: NetworkMemory, const N: usize, const V: usize> Workspace<M, N, V> {
     /// The arguments of [`run`] after the experiment.
     pub fn parts(&mut self) -> (Buffers<'_>, &mut [u32], &mut [u32]) {
         (self.memory.buffers(), &mut self.train, &mut self.validation)
+    }
+}
+
+#[cfg(test)]
+mod fault_tests {
+    use super::*;
+    use crate::iris;
+
+    /// The row `train_iris_nan` (firmware) poisons: a training row of the iris split.
+    pub const NAN_ROW: u32 = 0;
+
+    #[test]
+    fn a_nan_input_row_is_skipped_every_epoch_and_the_run_stays_finite() {
+        let mut ws = Box::new(iris::workspace());
+        let (buffers, train, validation) = ws.parts();
+        let mut records = Vec::new();
+        let summary = run_with_fault(
+            &iris::EXPERIMENT,
+            NanInput { row: NAN_ROW },
+            buffers,
+            train,
+            validation,
+            &mut |r: &EpochRecord| records.push(*r),
+        )
+        .unwrap();
+        assert_eq!(summary.skipped_samples, iris::EXPERIMENT.epochs);
+        assert_eq!(summary.skipped_steps, 0);
+        assert!(records
+            .iter()
+            .all(|r| r.train_loss.is_finite() && r.val_loss.is_some_and(f32::is_finite)));
+        assert!(summary.best_val_acc.unwrap() > 0.8);
+        assert!(ws.memory.buffers().params.iter().all(|p| p.is_finite()));
+        // The serde form carries the counts only when they are not zero.
+        #[cfg(feature = "serde")]
+        {
+            let json = serde_json::to_string(&summary).unwrap();
+            assert!(json.contains("\"skipped_samples\":20"), "{json}");
+            assert!(!json.contains("skipped_steps"), "{json}");
+        }
     }
 }

@@ -29,7 +29,7 @@ pub mod report;
 pub mod serial;
 mod train;
 
-pub use train::train;
+pub use train::{train, train_with_fault};
 
 /// Ends the program successfully: QEMU exits with status 0 (semihosting); under `probe-rs run`
 /// the breakpoint ends the session.

@@ -1,7 +1,7 @@
 //! The program every binary runs: measure, train, report, exit.
 
 use tinytrain_experiments::run::NetworkMemory;
-use tinytrain_experiments::{run, Experiment, Workspace};
+use tinytrain_experiments::{run_with_fault, Experiment, Fault, NoFault, Workspace};
 
 use crate::report::Reporter;
 use crate::{board, clock, exit, exit_failure, ram};
@@ -13,16 +13,64 @@ pub fn train<M: NetworkMemory, const N: usize, const V: usize>(
     experiment: &Experiment,
     workspace: &mut Workspace<M, N, V>,
 ) -> ! {
+    train_with_fault(experiment, NoFault, workspace)
+}
+
+/// [`train`] with a [`Fault`] injected into the data (e.g. a NaN input row): tests the core's
+/// divergence guard on the device. When the guard skipped anything, a `WARN divergence
+/// skipped_samples=… skipped_steps=…` line follows the summary (and the summary frame carries the
+/// counts).
+pub fn train_with_fault<M: NetworkMemory, const N: usize, const V: usize>(
+    experiment: &Experiment,
+    fault: impl Fault,
+    workspace: &mut Workspace<M, N, V>,
+) -> ! {
     ram::paint_stack();
     let Some(peripherals) = cortex_m::Peripherals::take() else {
         defmt::panic!("the core peripherals were already taken");
     };
     clock::start(peripherals.SYST);
-    let mut reporter = Reporter::new(board::serial(), experiment);
+    let mut serial = board::serial();
+    // Feature `handshake`: start when the host says it listens (see `frame::HANDSHAKE_START`).
+    #[cfg(feature = "handshake")]
+    {
+        use crate::serial::Receiver;
+        serial.enable_receiver();
+        crate::serial::wait_for(&mut serial, tinytrain_experiments::frame::HANDSHAKE_START);
+    }
+    let mut reporter = Reporter::new(&mut serial, experiment);
     let (buffers, train, validation) = workspace.parts();
-    match run(experiment, buffers, train, validation, &mut reporter) {
+    match run_with_fault(experiment, fault, buffers, train, validation, &mut reporter) {
         Ok(summary) => {
             reporter.finish(&summary);
+            // Feature `dump-weights`: the trained parameters follow the summary as weights frames
+            // (`tinytrain_experiments::weights_frame`; `tinytrain decode --serial-log` writes them
+            // to weights.json).
+            #[cfg(feature = "dump-weights")]
+            {
+                use embedded_io::Write as _;
+                let (buffers, _, _) = workspace.parts();
+                tinytrain_experiments::weights_frame::for_each_frame(
+                    experiment.layers,
+                    buffers.params,
+                    |json| {
+                        if crate::report::send_frame(&mut serial, json).is_err() {
+                            defmt::panic!("the serial port failed");
+                        }
+                    },
+                );
+                let _ = serial.flush();
+            }
+            if summary.skipped_samples > 0 || summary.skipped_steps > 0 {
+                defmt::warn!(
+                    "divergence skipped_samples={=u32} skipped_steps={=u32}",
+                    summary.skipped_samples,
+                    summary.skipped_steps
+                );
+            }
+            // ... and exit only when the host has read the summary.
+            #[cfg(feature = "handshake")]
+            crate::serial::wait_for(&mut serial, tinytrain_experiments::frame::HANDSHAKE_ACK);
             exit()
         }
         Err(error) => {

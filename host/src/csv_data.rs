@@ -26,7 +26,9 @@ pub const MIN_ROWS: usize = 10;
 pub const MAX_DETECTED_CLASSES: usize = 32;
 
 /// What the label column asks the network to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Task {
     /// Predict one of a set of classes.

@@ -11,6 +11,8 @@
 //!
 //! With `--out DIR` the epoch records go to `DIR/metrics.jsonl` and `DIR/metrics.csv`, exactly as
 //! `tinytrain train` writes them.
+//! A serial log that holds weights frames (firmware feature `dump-weights`, see
+//! [`crate::device_weights`]) also gives `DIR/weights.json`.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -44,9 +46,9 @@ pub struct DecodeArgs {
 /// Runs `tinytrain decode`.
 pub fn execute(args: &DecodeArgs) -> anyhow::Result<()> {
     let records = if let Some(log) = &args.serial_log {
-        let text = std::fs::read_to_string(log)
-            .with_context(|| format!("cannot read {}", log.display()))?;
-        let decoded = read_serial_log(&text);
+        // Bytes, not a `String`: line noise is not UTF-8, and must cost only the line it hits.
+        let bytes = std::fs::read(log).with_context(|| format!("cannot read {}", log.display()))?;
+        let decoded = read_serial_log_bytes(&bytes);
         let mut stdout = std::io::stdout().lock();
         for record in &decoded.records {
             let json = serde_json::to_string(record).context("cannot serialise a record")?;
@@ -89,6 +91,16 @@ pub fn execute(args: &DecodeArgs) -> anyhow::Result<()> {
         let mut run = RunDir::create(out)?;
         for record in &records {
             run.append(record)?;
+        }
+        // Weights frames (firmware feature `dump-weights`) become DIR/weights.json.
+        if let Some(log) = &args.serial_log {
+            let bytes =
+                std::fs::read(log).with_context(|| format!("cannot read {}", log.display()))?;
+            if let Some(weights) =
+                crate::device_weights::from_serial_log(&String::from_utf8_lossy(&bytes))
+            {
+                run.write_weights(crate::run_dir::WEIGHTS, &weights?)?;
+            }
         }
     }
     Ok(())
@@ -180,12 +192,20 @@ pub fn parse_epoch_line(line: &str) -> Option<EpochRecord> {
     if tokens.next()? != "epoch" {
         return None;
     }
-    let (epoch, _) = tokens.next()?.split_once('/')?;
+    let (epoch, epochs) = tokens.next()?.split_once('/')?;
     let epoch: u32 = epoch.parse().ok()?;
+    // `n/total` with n outside 1..=total cannot be sent: a damaged counter.
+    if epoch == 0 || epoch > epochs.parse::<u32>().ok()? {
+        return None;
+    }
     let mut names = Vec::new();
+    let mut texts = Vec::new();
     let mut words = None;
     for token in tokens {
         let (key, value) = token.split_once('=')?;
+        if words.is_some() {
+            return None; // nothing follows the bits
+        }
         if key == "bits" {
             words = Some(
                 value
@@ -195,10 +215,20 @@ pub fn parse_epoch_line(line: &str) -> Option<EpochRecord> {
             );
         } else {
             names.push(key);
+            texts.push(value);
         }
     }
     let words = words?;
     if words.len() != names.len() {
+        return None;
+    }
+    // Each float is sent twice, as text and as bits: a line where they disagree was damaged on the
+    // way (defmt frames carry no checksum), and is refused rather than decoded to a wrong value.
+    if !texts
+        .iter()
+        .zip(&words)
+        .all(|(&text, &bits)| text_matches_bits(text, bits))
+    {
         return None;
     }
     let mut record = EpochRecord {
@@ -230,6 +260,16 @@ pub fn parse_epoch_line(line: &str) -> Option<EpochRecord> {
     (has_loss && has_lr).then_some(record)
 }
 
+/// `text` (defmt's `{=f32}`: the shortest decimal that reads back as the same `f32`, or `NaN`) denotes
+/// the float whose bit pattern is `bits` (`0xffffffff`: absent, printed as `NaN`).
+fn text_matches_bits(text: &str, bits: u32) -> bool {
+    match text.parse::<f32>() {
+        Ok(value) if value.is_nan() => f32::from_bits(bits).is_nan(),
+        Ok(value) => value.to_bits() == bits,
+        Err(_) => false,
+    }
+}
+
 /// What a serial log held.
 #[derive(Debug, Default, Clone)]
 pub struct SerialLog {
@@ -258,6 +298,13 @@ pub fn read_serial_log(text: &str) -> SerialLog {
     log
 }
 
+/// Parses a serial log as it came off the wire, as [`read_serial_log`] does. Bytes that are not
+/// UTF-8 (line noise) become U+FFFD, so they cost only the line they are on (its CRC no longer
+/// matches), never the whole log.
+pub fn read_serial_log_bytes(bytes: &[u8]) -> SerialLog {
+    read_serial_log(&String::from_utf8_lossy(bytes))
+}
+
 enum Frame {
     Epoch(EpochRecord),
     Other,
@@ -266,7 +313,7 @@ enum Frame {
 fn parse_frame(line: &str) -> Option<Frame> {
     let json = frame::open(line).ok()?;
     let value: serde_json::Value = serde_json::from_str(json).ok()?;
-    if value.get("summary").is_some() {
+    if value.get("summary").is_some() || value.get("weights").is_some() {
         return Some(Frame::Other);
     }
     let epoch = u32::try_from(value.get("epoch")?.as_u64()?).ok()?;
@@ -350,5 +397,37 @@ mod tests {
         assert!(parse_epoch_line("epoch 1/2 train_loss=1 bits=0x3f800000").is_none());
         assert!(parse_epoch_line("summary experiment=iris").is_none());
         assert!(parse_epoch_line("epoch x/2 lr=1 bits=0x3f800000").is_none());
+    }
+
+    /// Found by fault injection (tests/tests/fault_injection.rs): a flipped byte in a defmt frame's
+    /// float argument changes the printed number but not its `bits` word, and the line decoded as if
+    /// nothing happened; one in a `bits` word decoded to a wrong value. Text and bits must agree.
+    #[test]
+    fn an_epoch_line_whose_text_and_bits_disagree_is_refused() {
+        let good = "epoch 10/10 train_loss=0.19304118 train_acc=0.9534075 val_loss=0.16794239 val_acc=0.95821726 val_f1=0.95837116 lr=0.001 bits=0x3e45ac96,0x3f741284,0x3e2bf917,0x3f754dba,0x3f7557d0,0x3a83126f";
+        assert!(parse_epoch_line(good).is_some());
+        let text_damaged = good.replace("val_acc=0.95821726", "val_acc=0.96059763");
+        assert!(parse_epoch_line(&text_damaged).is_none());
+        let bits_damaged = good.replace("0x3f7557d0", "0x3f7757d0");
+        assert!(parse_epoch_line(&bits_damaged).is_none());
+        let absent = "epoch 3/20 train_loss=0.5 train_mae=1 val_loss=NaN val_mae=NaN val_rmse=NaN lr=0.01 bits=0x3f000000,0x3f800000,0xffffffff,0xffffffff,0xffffffff,0x3c23d70a";
+        assert!(parse_epoch_line(absent).is_some());
+        assert!(parse_epoch_line(&absent.replace("val_loss=NaN", "val_loss=1")).is_none());
+        assert!(parse_epoch_line(&good.replace("epoch 10/10", "epoch 110/10")).is_none());
+    }
+
+    /// Found by fault injection: one byte that is not UTF-8 made `decode --serial-log` fail on the
+    /// whole file; now it costs only its own line.
+    #[test]
+    fn a_serial_log_with_bytes_that_are_not_utf8_loses_only_their_line() {
+        let good = framed(EPOCH);
+        let mut bytes = good.clone().into_bytes();
+        let mut noisy = good.clone().into_bytes();
+        noisy[5] = 0xff;
+        bytes.extend_from_slice(&noisy);
+        bytes.extend_from_slice(b"\x80\xfe\n");
+        bytes.extend_from_slice(good.as_bytes());
+        let log = read_serial_log_bytes(&bytes);
+        assert_eq!((log.records.len(), log.rejected), (2, 2));
     }
 }

@@ -16,7 +16,7 @@ use tinytrain::loss::Head;
 use tinytrain::monitor::Monitor;
 use tinytrain::optim::{OptimizerKind, Schedule};
 use tinytrain::spec::Layer;
-use tinytrain::train::TrainConfig;
+use tinytrain::train::{DivergencePolicy, TrainConfig};
 
 use crate::csv_data::Task;
 
@@ -110,7 +110,9 @@ pub enum ScheduleName {
 }
 
 /// The loss of a regression, as named on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum RegressionLoss {
     /// Squared error: fits the mean
@@ -133,7 +135,9 @@ impl RegressionLoss {
 }
 
 /// Input normalisation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Normalize {
     /// Standardise each feature (and a regression target) with training-set mean and std
@@ -143,7 +147,7 @@ pub enum Normalize {
 }
 
 /// A learning-rate schedule whose cosine length follows the number of epochs.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LrSchedule {
     /// The base rate throughout.
@@ -171,6 +175,17 @@ impl LrSchedule {
             },
         }
     }
+}
+
+/// What numeric divergence does, as named on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DivergenceName {
+    /// Skip the sample or step and go on
+    Skip,
+    /// Stop the run after the epoch in which it happened
+    Stop,
+    /// Restore the last good parameters and multiply the learning rate by --divergence-lr-factor
+    ReduceLr,
 }
 
 /// The quantity early stopping watches, as named on the command line.
@@ -289,12 +304,18 @@ pub struct TrainArgs {
     /// Clip each mini-batch gradient to this global L2 norm
     #[arg(long, value_name = "NORM", value_parser = parse_positive, allow_negative_numbers = true)]
     pub clip_norm: Option<f32>,
+    /// What a non-finite loss or gradient does (the sample or step is always skipped and counted)
+    #[arg(long, value_enum, default_value_t = DivergenceName::Skip)]
+    pub on_divergence: DivergenceName,
+    /// Learning-rate factor of --on-divergence reduce-lr, in (0, 1)
+    #[arg(long, value_name = "F", default_value_t = 0.5, value_parser = parse_fraction, allow_negative_numbers = true)]
+    pub divergence_lr_factor: f32,
     /// Samples per optimiser step
     #[arg(long, value_name = "N", default_value_t = defaults::BATCH, value_parser = clap::value_parser!(u32).range(1..))]
     pub batch: u32,
-    /// Passes over the training rows
-    #[arg(long, value_name = "N", default_value_t = defaults::EPOCHS, value_parser = clap::value_parser!(u32).range(1..))]
-    pub epochs: u32,
+    /// Passes over the training rows (with --resume: the new total) [default: 30; with --resume: the run's]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub epochs: Option<u32>,
     /// Seed of the split, the initialisation, dropout and shuffling
     #[arg(long, value_name = "N", default_value_t = defaults::SEED)]
     pub seed: u64,
@@ -310,6 +331,10 @@ pub struct TrainArgs {
     /// Start from these weights (a weights.json or init.json of an earlier run) instead of a random init
     #[arg(long, value_name = "FILE.json")]
     pub init: Option<PathBuf>,
+    /// Continue the run in DIR from its checkpoint.bin (bit-identical to an uninterrupted run): its
+    /// manifest's options apply; --epochs sets the new total; other options must agree with the run's
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["out", "init"])]
+    pub resume: Option<PathBuf>,
     /// Stop when --monitor has not improved for --patience epochs (Keras' EarlyStopping)
     #[arg(long)]
     pub early_stopping: bool,
@@ -343,7 +368,7 @@ pub struct TrainArgs {
           conflicts_with_all = ["data", "label", "task", "hidden", "activation", "loss", "dropout",
                                 "normalize", "optimizer", "lr", "momentum", "nesterov", "weight_decay",
                                 "schedule", "step_size", "gamma", "clip_norm", "batch", "epochs",
-                                "seed", "val_fraction", "no_shuffle", "init"])]
+                                "seed", "val_fraction", "no_shuffle", "init", "resume"])]
     pub experiment: Option<String>,
 }
 
@@ -416,21 +441,29 @@ impl TrainArgs {
             lr: self.lr,
             schedule,
             batch: self.batch,
-            epochs: self.epochs,
+            epochs: self.epochs.unwrap_or(defaults::EPOCHS),
             seed: self.seed,
             val_fraction: self.val_fraction,
             shuffle: !self.no_shuffle,
             clip_norm: self.clip_norm,
             init: self.init.clone(),
             early_stopping: self.early_stopping_config()?,
+            divergence: match self.on_divergence {
+                DivergenceName::Skip => DivergencePolicy::Skip,
+                DivergenceName::Stop => DivergencePolicy::Stop,
+                DivergenceName::ReduceLr => DivergencePolicy::ReduceLr {
+                    factor: self.divergence_lr_factor,
+                },
+            },
         };
         spec.validate()?;
         Ok(spec)
     }
 }
 
-/// Everything that defines a training run, in the core's types.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+/// Everything that defines a training run, in the core's types (`manifest.json`'s `config`, read
+/// back by `--resume`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainSpec {
     /// The CSV file.
     pub data: PathBuf,
@@ -471,6 +504,9 @@ pub struct TrainSpec {
     /// Early stopping (`None`: train every epoch).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub early_stopping: Option<EarlyStoppingConfig>,
+    /// What numeric divergence does (absent from the manifest when it is the default, skip).
+    #[serde(default, skip_serializing_if = "DivergencePolicy::is_skip")]
+    pub divergence: DivergencePolicy,
 }
 
 impl Default for TrainSpec {
@@ -496,6 +532,7 @@ impl Default for TrainSpec {
             clip_norm: None,
             init: None,
             early_stopping: None,
+            divergence: DivergencePolicy::Skip,
         }
     }
 }
@@ -575,6 +612,7 @@ impl TrainSpec {
             shuffle: self.shuffle,
             clip_norm: self.clip_norm,
             target_scale,
+            divergence: self.divergence,
         }
     }
 }

@@ -19,7 +19,7 @@ use tinytrain::monitor::Monitor;
 use tinytrain::normalize::{Standardized, Standardizer};
 use tinytrain::record::EpochRecord;
 use tinytrain::spec::{Layer, Plan};
-use tinytrain::train::{TrainConfig, Trainer};
+use tinytrain::train::{DivergencePolicy, DivergenceStats, TrainConfig, Trainer};
 
 use crate::csv_data::{self, Problem, Table, Targets, Task};
 use crate::memory::Memory;
@@ -51,6 +51,42 @@ pub trait Observer {
     fn early_stop(&mut self, _outcome: &EarlyStopOutcome) -> anyhow::Result<()> {
         Ok(())
     }
+
+    /// `true` if the observer wants a checkpoint after every epoch ([`Observer::checkpoint`]).
+    fn wants_checkpoints(&self) -> bool {
+        false
+    }
+
+    /// After each epoch (after [`Observer::epoch`] and its events), when
+    /// [`Observer::wants_checkpoints`]: the trainer's checkpoint ([`tinytrain::checkpoint`]).
+    fn checkpoint(&mut self, _epoch: u32, _bytes: &[u8]) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// Where a resumed run starts: a checkpoint and the records of the epochs it covers.
+#[derive(Clone, Debug)]
+pub struct Resume {
+    /// The checkpoint's bytes (`checkpoint.bin`).
+    pub checkpoint: Vec<u8>,
+    /// The records of epochs `1..=checkpoint epoch`, as `metrics.jsonl` holds them.
+    pub records: Vec<EpochRecord>,
+}
+
+/// The floats a checkpoint carries besides the trainer's state: the normaliser's statistics
+/// (feature means and scales, then the regression target's mean and scale), so that resuming on
+/// changed data is caught.
+pub fn checkpoint_extra(setup: &Setup<'_>) -> Vec<f32> {
+    let mut extra = Vec::new();
+    if let Some(features) = &setup.features {
+        extra.extend_from_slice(features.mean());
+        extra.extend_from_slice(features.scale());
+    }
+    if let Some(target) = &setup.target {
+        extra.extend_from_slice(target.mean());
+        extra.extend_from_slice(target.scale());
+    }
+    extra
 }
 
 /// A diagnosis event and the epoch whose record revealed it.
@@ -193,6 +229,8 @@ pub struct Trained {
     pub events: Vec<Noticed>,
     /// What early stopping did (`None`: not configured).
     pub early_stop: Option<EarlyStopOutcome>,
+    /// What the core's divergence guard skipped (all zero in a healthy run).
+    pub divergence: DivergenceStats,
 }
 
 /// Finds (see [`csv_data::locate`]) and reads the spec's data file.
@@ -342,7 +380,24 @@ fn split_rows(spec: &TrainSpec, table: &Table) -> anyhow::Result<(Vec<u32>, Vec<
 
 /// Trains `setup.spec.epochs` epochs, telling `observer` about each.
 pub fn train(setup: &Setup<'_>, observer: &mut impl Observer) -> anyhow::Result<Trained> {
+    train_from(setup, observer, None)
+}
+
+/// [`train`], or with `resume` the continuation of a run from its checkpoint up to
+/// `setup.spec.epochs` epochs: the records and events of the epochs before the checkpoint are
+/// replayed into the curve analyser, silently (the observer already has them), and the result is
+/// bit-identical to an uninterrupted run.
+pub fn train_from(
+    setup: &Setup<'_>,
+    observer: &mut impl Observer,
+    resume: Option<&Resume>,
+) -> anyhow::Result<Trained> {
     let spec = setup.spec;
+    // The last good parameters, for `--on-divergence reduce-lr` (it outlives the trainer).
+    let mut last_good = match setup.config.divergence {
+        DivergencePolicy::ReduceLr { .. } => vec![0.0; setup.plan.params],
+        _ => Vec::new(),
+    };
     let mut memory = Memory::new(&setup.plan, setup.config.optimizer);
     let mut trainer = Trainer::<MAX_CLASSES>::new(
         &setup.layers,
@@ -352,21 +407,65 @@ pub fn train(setup: &Setup<'_>, observer: &mut impl Observer) -> anyhow::Result<
         spec.seed,
     )
     .map_err(|e| anyhow!("cannot build the network: {e}"))?;
-    if let Some(path) = &spec.init {
-        let weights = Weights::read(path).context("--init")?;
-        weights
-            .load_into(trainer.net_mut())
-            .with_context(|| format!("--init {}", path.display()))?;
+    if !last_good.is_empty() {
+        trainer.keep_last_good(&mut last_good);
+    }
+    // `run_epoch` shuffles this order in place; `setup.train_rows` stays sorted.
+    let mut order = setup.train_rows.clone();
+    let extra = checkpoint_extra(setup);
+    match resume {
+        Some(resume) => {
+            let mut saved = vec![0.0; extra.len()];
+            trainer
+                .load_checkpoint(&resume.checkpoint, &mut order, &mut saved)
+                .map_err(|e| anyhow!("cannot resume from the checkpoint: {e}"))?;
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            if bits(&saved) != bits(&extra) {
+                bail!("cannot resume: the normaliser statistics differ from the checkpoint's (has the data file changed?)");
+            }
+            if spec.early_stopping.is_some() {
+                bail!("cannot resume a run with early stopping (its best-weights snapshot is not checkpointed)");
+            }
+            if resume.records.len() != trainer.epoch() as usize {
+                bail!(
+                    "cannot resume: the checkpoint is at epoch {} but {} records were given",
+                    trainer.epoch(),
+                    resume.records.len()
+                );
+            }
+        }
+        None => {
+            if let Some(path) = &spec.init {
+                let weights = Weights::read(path).context("--init")?;
+                weights
+                    .load_into(trainer.net_mut())
+                    .with_context(|| format!("--init {}", path.display()))?;
+            }
+        }
     }
     observer.start(setup, &Weights::of(trainer.net()))?;
 
     let raw = setup.table.dataset();
     let data = Standardized::new(&raw, setup.features.as_deref(), setup.target.as_ref());
-    // `run_epoch` shuffles this order in place; `setup.train_rows` stays sorted.
-    let mut order = setup.train_rows.clone();
     let mut records = Vec::with_capacity(spec.epochs as usize);
     let mut analyzer = Analyzer::new(DiagnoseConfig::default(), trainer.classes() as u32);
     let mut events = Vec::new();
+    if let Some(resume) = resume {
+        for record in &resume.records {
+            records.push(*record);
+            for event in analyzer.observe(record) {
+                events.push(Noticed {
+                    detected: record.epoch,
+                    event,
+                });
+            }
+        }
+    }
+    let mut checkpoint = if observer.wants_checkpoints() {
+        vec![0u8; trainer.checkpoint_len(order.len(), extra.len())]
+    } else {
+        Vec::new()
+    };
     let mut snapshot = spec
         .early_stopping
         .map_or_else(Vec::new, |c| vec![0.0; c.snapshot_len(setup.plan.params)]);
@@ -375,20 +474,28 @@ pub fn train(setup: &Setup<'_>, observer: &mut impl Observer) -> anyhow::Result<
         .map(|c| EarlyStopping::new(c, setup.plan.params, &mut snapshot))
         .transpose()
         .map_err(|e| anyhow!("internal error: early stopping: {e}"))?;
-    for _ in 0..spec.epochs {
+    while trainer.epoch() < spec.epochs && !trainer.stopped() {
         let epoch = trainer.epoch();
         let record = trainer.run_epoch(&data, &mut order, &setup.val_rows, |done| {
             observer.progress(epoch, done)
         });
         observer.epoch(&record)?;
         records.push(record);
-        for event in analyzer.observe(&record) {
+        // The core's guard first (it saw the non-finite value), then the curve analyser.
+        let guard = trainer.divergence_event();
+        for event in guard.into_iter().chain(analyzer.observe(&record)) {
             let noticed = Noticed {
                 detected: record.epoch,
                 event,
             };
             observer.event(&noticed)?;
             events.push(noticed);
+        }
+        if observer.wants_checkpoints() {
+            let n = trainer
+                .save_checkpoint(record.epoch, &order, &extra, &mut checkpoint)
+                .map_err(|e| anyhow!("internal error: checkpoint: {e}"))?;
+            observer.checkpoint(record.epoch, &checkpoint[..n])?;
         }
         if let Some(stopper) = &mut stopper {
             if stopper.observe(&record, trainer.net().params()) == Decision::Stop {
@@ -413,6 +520,7 @@ pub fn train(setup: &Setup<'_>, observer: &mut impl Observer) -> anyhow::Result<
         weights: Weights::of(trainer.net()),
         events,
         early_stop,
+        divergence: trainer.divergence_stats(),
     })
 }
 

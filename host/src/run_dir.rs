@@ -7,6 +7,7 @@
 //! | `metrics.jsonl` | after every epoch      | one [`EpochRecord`] as JSON per line                 |
 //! | `metrics.csv`   | after every epoch      | the same, as CSV with empty cells for absent values  |
 //! | `events.jsonl`  | when something happens | diagnosis events and early stopping, one JSON a line |
+//! | `checkpoint.bin`| after every epoch      | the trainer's state ([`tinytrain::checkpoint`]), for `--resume` |
 //! | `weights.json`  | after the last epoch   | the trained (or, early stopping, the best) parameters |
 //! | `curves.png`, `curves.svg` | at the end      | loss and accuracy curves (unless `--no-plot`)        |
 //!
@@ -37,6 +38,9 @@ pub const METRICS_CSV: &str = "metrics.csv";
 /// `detected` (the epoch that revealed it). Kept apart from `metrics.jsonl`, whose lines are exactly
 /// the core's [`EpochRecord`] on every channel.
 pub const EVENTS_JSONL: &str = "events.jsonl";
+/// The checkpoint's file name: written after every epoch (to a temporary file, then renamed, so a
+/// crash leaves the previous checkpoint intact); `train --resume` continues from it.
+pub const CHECKPOINT: &str = "checkpoint.bin";
 /// The header of `metrics.csv`: the fields of [`EpochRecord`], in order.
 pub const METRICS_CSV_HEADER: &str =
     "epoch,train_loss,train_acc,val_loss,val_acc,lr,val_f1,train_mae,val_mae,val_rmse";
@@ -77,6 +81,48 @@ impl RunDir {
         };
         writeln!(run.csv, "{METRICS_CSV_HEADER}").with_context(|| run.error_text(METRICS_CSV))?;
         Ok(run)
+    }
+
+    /// Reopens a run directory to continue it: `metrics.jsonl`, `metrics.csv` (after its header) and
+    /// `events.jsonl` are rewritten with the given lines (those of the epochs up to the checkpoint),
+    /// and later epochs are appended to them.
+    pub fn resume(
+        path: &Path,
+        jsonl_lines: &[String],
+        csv_lines: &[String],
+        event_lines: &[String],
+    ) -> anyhow::Result<Self> {
+        let mut run = Self::create(path)?;
+        for line in jsonl_lines {
+            writeln!(run.jsonl, "{line}").with_context(|| run.error_text(METRICS_JSONL))?;
+        }
+        for line in csv_lines {
+            writeln!(run.csv, "{line}").with_context(|| run.error_text(METRICS_CSV))?;
+        }
+        for line in event_lines {
+            writeln!(run.events, "{line}").with_context(|| run.error_text(EVENTS_JSONL))?;
+        }
+        for (writer, name) in [
+            (&mut run.jsonl, METRICS_JSONL),
+            (&mut run.csv, METRICS_CSV),
+            (&mut run.events, EVENTS_JSONL),
+        ] {
+            writer
+                .flush()
+                .with_context(|| format!("cannot write {}", path.join(name).display()))?;
+        }
+        Ok(run)
+    }
+
+    /// Replaces `checkpoint.bin` with `bytes`, atomically (a temporary file, then a rename).
+    pub fn write_checkpoint(&self, bytes: &[u8]) -> anyhow::Result<()> {
+        let (file, temporary) = (
+            self.path.join(CHECKPOINT),
+            self.path.join(format!("{CHECKPOINT}.tmp")),
+        );
+        std::fs::write(&temporary, bytes)
+            .and_then(|()| std::fs::rename(&temporary, &file))
+            .with_context(|| format!("cannot write {}", file.display()))
     }
 
     /// The directory.

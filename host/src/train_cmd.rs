@@ -5,17 +5,20 @@
 //! goes to stderr: also one line per diagnosis event (overfitting, plateau, …, see
 //! [`tinytrain::diagnose`]) and one when early stopping ends the run. At the end the curves are drawn
 //! into the run directory (`curves.png`, `curves.svg`; `--no-plot` skips them).
+//!
+//! After every epoch the trainer's checkpoint goes to `checkpoint.bin`; `--resume RUN_DIR` continues
+//! such a run bit-identically to an uninterrupted one (see [`ResumeRun`]).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{anyhow, bail, Context};
 use tinytrain::record::EpochRecord;
 
 use crate::csv_data::Task;
 use crate::manifest::Manifest;
-use crate::options::TrainArgs;
-use crate::pipeline::{self, EarlyStopOutcome, Noticed, Observer, Setup};
+use crate::options::{TrainArgs, TrainSpec};
+use crate::pipeline::{self, EarlyStopOutcome, Noticed, Observer, Resume, Setup};
 use crate::plot;
 use crate::progress::Progress;
 use crate::run_dir::{self, RunDir};
@@ -26,11 +29,22 @@ pub fn execute(args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(name) = &args.experiment {
         return crate::experiment_cmd::execute(name, args.out.as_deref(), args.quiet);
     }
-    let spec = args.spec()?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| run_dir::default_dir(&spec.data, spec.seed));
+    let resume = args
+        .resume
+        .as_deref()
+        .map(|dir| ResumeRun::read(dir, args))
+        .transpose()?;
+    let (spec, out) = match &resume {
+        Some(resume) => (resume.spec.clone(), resume.dir.clone()),
+        None => {
+            let spec = args.spec()?;
+            let out = args
+                .out
+                .clone()
+                .unwrap_or_else(|| run_dir::default_dir(&spec.data, spec.seed));
+            (spec, out)
+        }
+    };
     let mut reporter = Reporter {
         out,
         quiet: args.quiet,
@@ -38,8 +52,20 @@ pub fn execute(args: &TrainArgs) -> anyhow::Result<()> {
         run: None,
         progress: None,
         train_rows: 0,
+        resume: resume.as_ref().map(|r| r.files.clone()),
     };
-    let trained = pipeline::run(&spec, &mut reporter)?;
+    let table = pipeline::load_table(&spec)?;
+    let setup = pipeline::prepare(&spec, &table)?;
+    if let Some(resume) = &resume {
+        if resume.train_rows.as_ref() != Some(&setup.train_rows) {
+            bail!(
+                "cannot resume {}: the split of {} differs from the run's (has the data file changed?)",
+                resume.dir.display(),
+                table.path.display()
+            );
+        }
+    }
+    let trained = pipeline::train_from(&setup, &mut reporter, resume.as_ref().map(|r| &r.resume))?;
     if let Some(progress) = &reporter.progress {
         progress.finish();
     }
@@ -58,10 +84,203 @@ pub fn execute(args: &TrainArgs) -> anyhow::Result<()> {
             &plot::PlotOptions::default(),
         )?;
     }
+    let guard = trained.divergence;
+    if !guard.is_clean() && !args.quiet {
+        eprintln!(
+            "the divergence guard skipped {} training samples ({} non-finite input rows, {} non-finite losses) and {} optimiser steps (non-finite gradients)",
+            guard.skipped_samples(),
+            guard.bad_inputs,
+            guard.bad_losses,
+            guard.skipped_steps
+        );
+    }
     if !args.quiet {
         eprintln!("saved the run to {}", run.path().display());
     }
     Ok(())
+}
+
+/// What `--resume RUN_DIR` reads from a run directory, checked before anything is trained.
+#[derive(Debug)]
+pub struct ResumeRun {
+    /// The run directory.
+    pub dir: PathBuf,
+    /// The manifest's options, with `--epochs` as the new total.
+    pub spec: TrainSpec,
+    /// The checkpoint and the records of its epochs.
+    pub resume: Resume,
+    /// The lines of the files that are kept (those of the epochs up to the checkpoint).
+    pub files: KeptLines,
+    /// The manifest's training rows, checked against the split of the data as read now.
+    pub train_rows: Option<Vec<u32>>,
+}
+
+/// Lines of the run's files up to the checkpoint's epoch.
+#[derive(Clone, Debug, Default)]
+pub struct KeptLines {
+    /// `metrics.jsonl`.
+    pub jsonl: Vec<String>,
+    /// `metrics.csv`, without its header.
+    pub csv: Vec<String>,
+    /// `events.jsonl`: the events detected up to the checkpoint's epoch.
+    pub events: Vec<String>,
+}
+
+impl ResumeRun {
+    /// Reads and checks `dir`: its manifest (the options given on the command line must agree with
+    /// it, except `--epochs`, the new total), its checkpoint (magic, version, length, CRC) and its
+    /// metrics up to the checkpoint's epoch (later lines, from an epoch that had not been
+    /// checkpointed, are dropped).
+    pub fn read(dir: &Path, args: &TrainArgs) -> anyhow::Result<Self> {
+        let manifest_path = dir.join(run_dir::MANIFEST);
+        let text = std::fs::read_to_string(&manifest_path).with_context(|| {
+            format!(
+                "cannot resume {}: cannot read {}",
+                dir.display(),
+                manifest_path.display()
+            )
+        })?;
+        let manifest: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not JSON", manifest_path.display()))?;
+        let config = manifest.get("config").cloned().unwrap_or_default();
+        let mut spec: TrainSpec = serde_json::from_value(config.clone()).with_context(|| {
+            format!(
+                "{} has no readable `config` (a manifest of another version?)",
+                manifest_path.display()
+            )
+        })?;
+        check_agreement(args, &spec, &config, &manifest_path)?;
+        if let Some(epochs) = args.epochs {
+            spec.epochs = epochs;
+        }
+        spec.validate()?;
+        let train_rows = serde_json::from_value(manifest["split"]["train_rows"].clone()).ok();
+
+        let checkpoint_path = dir.join(run_dir::CHECKPOINT);
+        let checkpoint = std::fs::read(&checkpoint_path).with_context(|| {
+            format!(
+                "cannot resume {}: cannot read {}",
+                dir.display(),
+                checkpoint_path.display()
+            )
+        })?;
+        let header = tinytrain::checkpoint::verify(&checkpoint)
+            .map_err(|e| anyhow!("cannot resume from {}: {e}", checkpoint_path.display()))?;
+        let done = header.epoch as usize;
+        if header.epoch > spec.epochs {
+            bail!(
+                "{} has trained {done} epochs already; --epochs {} asks for fewer",
+                dir.display(),
+                spec.epochs
+            );
+        }
+
+        let read_lines = |name: &str| -> anyhow::Result<Vec<String>> {
+            let path = dir.join(name);
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot resume: cannot read {}", path.display()))?;
+            Ok(text.lines().map(str::to_owned).collect())
+        };
+        let mut jsonl = read_lines(run_dir::METRICS_JSONL)?;
+        if jsonl.len() < done {
+            bail!(
+                "cannot resume: {} holds {} epochs, the checkpoint is at epoch {done}",
+                dir.join(run_dir::METRICS_JSONL).display(),
+                jsonl.len()
+            );
+        }
+        jsonl.truncate(done);
+        let records = jsonl
+            .iter()
+            .enumerate()
+            .map(|(i, line)| {
+                let record: EpochRecord = serde_json::from_str(line)
+                    .with_context(|| format!("{} line {}", run_dir::METRICS_JSONL, i + 1))?;
+                if record.epoch as usize != i + 1 {
+                    bail!(
+                        "{} line {} is epoch {}",
+                        run_dir::METRICS_JSONL,
+                        i + 1,
+                        record.epoch
+                    );
+                }
+                Ok(record)
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let csv: Vec<String> = read_lines(run_dir::METRICS_CSV)?
+            .into_iter()
+            .skip(1)
+            .take(done)
+            .collect();
+        let events = match read_lines(run_dir::EVENTS_JSONL) {
+            Ok(lines) => lines
+                .into_iter()
+                .filter(|line| {
+                    serde_json::from_str::<serde_json::Value>(line)
+                        .ok()
+                        .and_then(|v| v.get("detected")?.as_u64())
+                        .is_some_and(|detected| detected <= u64::from(header.epoch))
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        Ok(ResumeRun {
+            dir: dir.to_path_buf(),
+            spec,
+            resume: Resume {
+                checkpoint,
+                records,
+            },
+            files: KeptLines { jsonl, csv, events },
+            train_rows,
+        })
+    }
+}
+
+/// Every option given on the command line (that is, differing from its default) must have the
+/// run's value; `--epochs` is the new total and is not compared.
+fn check_agreement(
+    args: &TrainArgs,
+    run: &TrainSpec,
+    config: &serde_json::Value,
+    manifest: &Path,
+) -> anyhow::Result<()> {
+    let given = serde_json::to_value(args.spec()?)?;
+    let defaults = serde_json::to_value(TrainSpec::default())?;
+    let mut conflicts = Vec::new();
+    if let Some(given) = given.as_object() {
+        for (key, value) in given {
+            let run_value = config.get(key).unwrap_or(&serde_json::Value::Null);
+            if key == "epochs" || Some(value) == defaults.get(key) || value == run_value {
+                continue;
+            }
+            if key == "data" && same_file(&args.data, &run.data) {
+                continue;
+            }
+            conflicts.push(format!(
+                "--{} {value} (the run has {run_value})",
+                key.replace('_', "-")
+            ));
+        }
+    }
+    if conflicts.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "--resume: options conflict with the run's ({}): {}; leave them out to use the run's",
+        manifest.display(),
+        conflicts.join(", ")
+    )
+}
+
+/// Two data paths that name the same file (as `--data` finds it).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let canonical = |p: &Path| {
+        crate::csv_data::locate(p)
+            .ok()
+            .and_then(|found| found.canonicalize().ok())
+    };
+    matches!((canonical(a), canonical(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// The observer of `tinytrain train`: files, stdout lines, progress bar.
@@ -73,6 +292,8 @@ struct Reporter {
     run: Option<RunDir>,
     progress: Option<Progress>,
     train_rows: usize,
+    /// `--resume`: the kept lines of the run's files (the directory is reopened, not recreated).
+    resume: Option<KeptLines>,
 }
 
 impl Observer for Reporter {
@@ -80,16 +301,36 @@ impl Observer for Reporter {
         if !self.quiet {
             eprintln!("{}", describe(setup));
         }
-        let run = RunDir::create(&self.out)?;
+        let done = self.resume.as_ref().map_or(0, |kept| kept.jsonl.len());
+        let run = match &self.resume {
+            Some(kept) => RunDir::resume(&self.out, &kept.jsonl, &kept.csv, &kept.events)?,
+            None => {
+                let run = RunDir::create(&self.out)?;
+                run.write_weights(run_dir::INIT_WEIGHTS, initial)?;
+                run
+            }
+        };
+        // Resumed: the manifest as an uninterrupted run of the new total would have written it.
         run.write_manifest(&Manifest::of(setup))?;
-        run.write_weights(run_dir::INIT_WEIGHTS, initial)?;
         self.run = Some(run);
         self.train_rows = setup.train_rows.len();
         let total = u64::from(self.epochs) * self.train_rows as u64;
         let progress = Progress::new(total, "samples", !self.quiet);
-        progress.set_message(format!("epoch 1/{}", self.epochs));
+        progress.set_position(done as u64 * self.train_rows as u64);
+        progress.set_message(format!("epoch {}/{}", done + 1, self.epochs));
         self.progress = Some(progress);
         Ok(())
+    }
+
+    fn wants_checkpoints(&self) -> bool {
+        true
+    }
+
+    fn checkpoint(&mut self, _epoch: u32, bytes: &[u8]) -> anyhow::Result<()> {
+        match &self.run {
+            Some(run) => run.write_checkpoint(bytes),
+            None => Ok(()),
+        }
     }
 
     fn progress(&mut self, epoch: u32, done: usize) {
@@ -169,4 +410,148 @@ fn describe(setup: &Setup<'_>) -> String {
         setup.train_rows.len(),
         setup.val_rows.len(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn train(args: &[&str]) -> anyhow::Result<()> {
+        let argv = ["tinytrain", "train", "--quiet", "--no-plot"];
+        crate::cli::run(argv.iter().chain(args))
+    }
+
+    #[test]
+    fn a_resumed_run_equals_an_uninterrupted_one_and_damage_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name).display().to_string();
+        let (full, part) = (path("full"), path("part"));
+        let common = ["--data", "iris.csv", "--seed", "5", "--batch", "8"];
+        fn with<'s>(common: &[&'s str], extra: &[&'s str]) -> Vec<&'s str> {
+            [common, extra].concat()
+        }
+        train(&with(&common, &["--epochs", "7", "--out", &full])).unwrap();
+        train(&with(&common, &["--epochs", "3", "--out", &part])).unwrap();
+        // Options that agree with the manifest are accepted; --epochs is the new total.
+        train(&with(&common, &["--epochs", "7", "--resume", &part])).unwrap();
+        for name in [
+            "metrics.jsonl",
+            "metrics.csv",
+            "events.jsonl",
+            "weights.json",
+            "manifest.json",
+            "checkpoint.bin",
+        ] {
+            let read = |run: &str| std::fs::read(Path::new(run).join(name)).unwrap();
+            assert!(read(&full) == read(&part), "{name} differs");
+        }
+        // Nothing left to do, then conflicting options.
+        let message = format!(
+            "{:#}",
+            train(&["--resume", &part, "--epochs", "5"]).unwrap_err()
+        );
+        assert!(message.contains("asks for fewer"), "{message}");
+        let message = format!(
+            "{:#}",
+            train(&["--resume", &part, "--seed", "6"]).unwrap_err()
+        );
+        assert!(
+            message.contains("conflict") && message.contains("--seed 6 (the run has 5)"),
+            "{message}"
+        );
+        // A damaged checkpoint: one flipped bit; a truncated one; not a checkpoint at all.
+        let checkpoint = Path::new(&part).join(run_dir::CHECKPOINT);
+        let good = std::fs::read(&checkpoint).unwrap();
+        for (bytes, expected) in [
+            (
+                {
+                    let mut b = good.clone();
+                    b[good.len() / 2] ^= 0x04;
+                    b
+                },
+                "corrupted checkpoint",
+            ),
+            (good[..good.len() - 7].to_vec(), "truncated checkpoint"),
+            (b"{\"layers\":[]}".to_vec(), "bad magic"),
+        ] {
+            std::fs::write(&checkpoint, &bytes).unwrap();
+            let message = format!(
+                "{:#}",
+                train(&["--resume", &part, "--epochs", "9"]).unwrap_err()
+            );
+            assert!(message.contains(expected), "{message}");
+        }
+        std::fs::remove_file(&checkpoint).unwrap();
+        let message = format!("{:#}", train(&["--resume", &part]).unwrap_err());
+        assert!(message.contains("checkpoint.bin"), "{message}");
+    }
+
+    /// A regression whose target has rows of 1e30: with `--normalize none`, their squared error
+    /// overflows to infinity.
+    fn overflowing_csv(dir: &Path) -> String {
+        let mut text = String::from("x,y\n");
+        for i in 0..60 {
+            let y = if i % 6 == 0 {
+                "1e30".to_string()
+            } else {
+                format!("{}", i % 7)
+            };
+            text.push_str(&format!("{},{y}\n", i as f32 / 10.0));
+        }
+        let path = dir.join("overflow.csv");
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    }
+
+    #[test]
+    fn an_infinite_loss_is_skipped_reported_and_can_stop_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = overflowing_csv(dir.path());
+        for (policy, epochs) in [("skip", 4), ("stop", 1), ("reduce-lr", 4)] {
+            let out = dir.path().join(policy);
+            train(&[
+                "--data",
+                &csv,
+                "--task",
+                "regression",
+                "--normalize",
+                "none",
+                "--hidden",
+                "8",
+                "--epochs",
+                "4",
+                "--on-divergence",
+                policy,
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .unwrap();
+            let metrics = std::fs::read_to_string(out.join(run_dir::METRICS_JSONL)).unwrap();
+            assert_eq!(metrics.lines().count(), epochs, "{policy}: {metrics}");
+            for line in metrics.lines() {
+                let record: EpochRecord = serde_json::from_str(line).unwrap();
+                assert!(record.train_loss.is_finite(), "{policy}: {line}");
+            }
+            let events = std::fs::read_to_string(out.join(run_dir::EVENTS_JSONL)).unwrap();
+            let first: serde_json::Value =
+                serde_json::from_str(events.lines().next().unwrap()).unwrap();
+            assert_eq!(first["event"], "divergence", "{policy}: {events}");
+            assert_eq!(first["non_finite"], true);
+            assert_eq!(first["detected"], 1);
+            // Every parameter finite (a non-finite one would be written as null and not parse).
+            let weights = Weights::read(&out.join(run_dir::WEIGHTS)).unwrap();
+            let finite = weights.layers.iter().all(|l| {
+                l.bias
+                    .iter()
+                    .chain(l.weight.iter().flatten())
+                    .all(|v| v.is_finite())
+            });
+            assert!(finite, "{policy}");
+            if policy == "reduce-lr" {
+                let last: EpochRecord =
+                    serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
+                assert!(last.lr < 1e-3, "{policy}: {last:?}");
+            }
+        }
+    }
 }

@@ -93,9 +93,8 @@ impl Weights {
 
     /// Parses the text of a weights file (what [`Weights::read`] reads from a file).
     pub fn parse(json: &[u8]) -> anyhow::Result<Self> {
-        serde_json::from_slice(json).context(
-            "not a weights file ({\"layers\":[{\"weight\":..,\"bias\":..}]})",
-        )
+        serde_json::from_slice(json)
+            .context("not a weights file ({\"layers\":[{\"weight\":..,\"bias\":..}]})")
     }
 
     /// Writes a weights file (one line of JSON).

@@ -8,30 +8,11 @@ pub mod adam;
 pub mod clip;
 pub mod schedule;
 pub mod sgd;
+mod sqrt;
+
+pub(crate) use sqrt::sqrt;
 
 pub use schedule::Schedule;
-
-/// Single-precision square root, correctly rounded (so the same bits on every target): one
-/// `vsqrt.f32` on an FPU-equipped Cortex-M, whereas `libm::sqrtf` is a software loop there.
-#[cfg(all(target_arch = "arm", target_feature = "vfp2"))]
-#[allow(unsafe_code)]
-#[inline(always)]
-pub(crate) fn sqrt(x: f32) -> f32 {
-    let y: f32;
-    // SAFETY: `vsqrt.f32` reads and writes one FPU register; no memory, no flags besides FPSCR's
-    // cumulative exception bits, which nothing here reads.
-    unsafe {
-        core::arch::asm!("vsqrt.f32 {y}, {x}", x = in(sreg) x, y = lateout(sreg) y, options(pure, nomem, nostack));
-    }
-    y
-}
-
-/// Single-precision square root (`libm::sqrtf`, correctly rounded; `sqrtss` on x86-64).
-#[cfg(not(all(target_arch = "arm", target_feature = "vfp2")))]
-#[inline(always)]
-pub(crate) fn sqrt(x: f32) -> f32 {
-    libm::sqrtf(x)
-}
 
 /// Which optimiser, with its hyper-parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -134,6 +115,22 @@ impl Optimizer {
             beta1_power: 1.0,
             beta2_power: 1.0,
         }
+    }
+
+    /// An optimiser that has taken `steps` steps, with Adam's running `β₁ᵗ` and `β₂ᵗ` (1 for SGD):
+    /// the counters a checkpoint saves ([`Optimizer::beta_powers`]).
+    pub const fn resume(kind: OptimizerKind, steps: u32, beta_powers: (f32, f32)) -> Self {
+        Self {
+            kind,
+            steps,
+            beta1_power: beta_powers.0,
+            beta2_power: beta_powers.1,
+        }
+    }
+
+    /// Adam's bias-correction products `(β₁ᵗ, β₂ᵗ)` after the steps taken so far.
+    pub fn beta_powers(&self) -> (f32, f32) {
+        (self.beta1_power, self.beta2_power)
     }
 
     /// The hyper-parameters.

@@ -1,0 +1,676 @@
+//! Checkpoints: everything a [`Trainer`] needs to continue a run bit-identically, as bytes in a
+//! caller-provided buffer (no allocation), sealed with a CRC-32.
+//!
+//! A checkpoint taken between two epochs holds the parameters, the optimiser state (momentum or Adam
+//! moments) and its counters (steps, `β₁ᵗ`, `β₂ᵗ`), the epoch count, both generators (shuffling and
+//! dropout), the training order as it stands (each epoch shuffles it in place, starting from the last
+//! epoch's order, so the order is part of the state), the divergence guard's counters and learning
+//! rate factor, and the caller's `extra` floats (e.g. the normaliser's statistics, so that a resume
+//! can check that the data are the same). Gradients are zero between epochs and the other buffers
+//! are scratch, so they are not saved. The last-good snapshot of
+//! [`DivergencePolicy::ReduceLr`](crate::train::DivergencePolicy) is not saved either: it is taken
+//! again at the start of the next epoch.
+//!
+//! ## Layout (version 1, little-endian)
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 4 | magic `TTCK` |
+//! | 4 | 2 | version (1) |
+//! | 6 | 2 | flags (bit 0: the run was stopped by the divergence policy) |
+//! | 8 | 4 | total length in bytes, CRC included |
+//! | 12 | 4 | sequence number (see *Two slots* below) |
+//! | 16 | 4 | epochs completed |
+//! | 20 | 12 | optimiser steps, `β₁ᵗ`, `β₂ᵗ` (f32 bits) |
+//! | 32 | 4 | learning-rate factor (f32 bits) |
+//! | 36 | 20 | bad inputs, bad losses, skipped steps, restores, epoch of the first divergence (0: none) |
+//! | 56 | 32 | shuffle generator (state, increment), dropout generator (state, increment), u64 each |
+//! | 88 | 16 | lengths: parameters, optimiser state, order, extra |
+//! | 104 | … | parameters (f32), optimiser state (f32), order (u32), extra (f32) |
+//! | end − 4 | 4 | CRC-32 ([`crate::crc`]) of every byte before it |
+//!
+//! [`verify`] checks, in order: the length covers a header, the magic, the version, the total length
+//! against the section lengths and against the bytes available, then the CRC. Loading also checks
+//! that each section has the length the trainer expects — before it changes anything.
+//!
+//! ## Two slots in flash
+//!
+//! Flash is erased in sectors and a reset can strike halfway through a write, so a device keeps two
+//! slots (two sectors, each at least [`checkpoint_len`] bytes) and alternates between them:
+//!
+//! 1. At start-up, [`newest`] checks both slots and picks the valid one with the higher sequence
+//!    number (compared with wrap-around, [`is_newer`]); an erased or half-written slot fails its CRC
+//!    and is ignored. Load it with [`Trainer::load_checkpoint`], or start afresh if neither is valid.
+//! 2. After an epoch, erase the *other* slot ([`next_slot`]) and write a checkpoint there with the
+//!    sequence number plus one. Until that write completes, the previous checkpoint stays intact.
+//!
+//! So a power cut loses at most the epoch in progress. Bytes after a checkpoint's length (an erased
+//! slot's `0xFF` tail) are ignored.
+
+use crate::crc;
+use crate::optim::Optimizer;
+use crate::rng::Pcg32;
+use crate::train::{DivergenceStats, Trainer};
+
+/// The first four bytes of every checkpoint.
+pub const MAGIC: [u8; 4] = *b"TTCK";
+/// The layout version this crate writes and reads.
+pub const VERSION: u16 = 1;
+/// Bytes before the first section.
+pub const HEADER_LEN: usize = 104;
+const CRC_LEN: usize = 4;
+const FLAG_STOPPED: u16 = 1;
+
+/// Bytes of a checkpoint with these section lengths (in elements of 4 bytes).
+pub const fn checkpoint_len(params: usize, state: usize, order: usize, extra: usize) -> usize {
+    HEADER_LEN + 4 * (params + state + order + extra) + CRC_LEN
+}
+
+/// Why bytes are not a checkpoint this trainer can load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum CheckpointError {
+    /// The output buffer cannot hold the checkpoint.
+    BufferTooSmall {
+        /// Bytes needed.
+        needed: usize,
+        /// Bytes available.
+        available: usize,
+    },
+    /// Fewer bytes than the header or its length field say (a truncated file or write).
+    Truncated {
+        /// Bytes the checkpoint needs.
+        needed: usize,
+        /// Bytes available.
+        available: usize,
+    },
+    /// The bytes do not start with [`MAGIC`] (not a checkpoint, or an erased slot).
+    BadMagic,
+    /// A layout version this crate does not read.
+    UnsupportedVersion {
+        /// The version found.
+        found: u16,
+    },
+    /// The length field disagrees with the section lengths.
+    BadLength {
+        /// The length field.
+        stated: usize,
+        /// The length the sections add up to.
+        computed: usize,
+    },
+    /// The CRC does not match: the bytes were damaged.
+    Crc {
+        /// The CRC stored in the checkpoint.
+        stored: u32,
+        /// The CRC of the bytes as read.
+        computed: u32,
+    },
+    /// A section's length differs from what the trainer and the caller expect (another network,
+    /// optimiser, dataset or normaliser).
+    Mismatch {
+        /// `"parameters"`, `"optimizer state"`, `"order"` or `"extra"`.
+        section: &'static str,
+        /// Elements in the checkpoint.
+        found: usize,
+        /// Elements expected.
+        expected: usize,
+    },
+}
+
+impl core::fmt::Display for CheckpointError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            CheckpointError::BufferTooSmall { needed, available } => write!(
+                f,
+                "the checkpoint needs {needed} bytes, the buffer has {available}"
+            ),
+            CheckpointError::Truncated { needed, available } => write!(
+                f,
+                "truncated checkpoint: {available} bytes of {needed}"
+            ),
+            CheckpointError::BadMagic => f.write_str("not a tinytrain checkpoint (bad magic)"),
+            CheckpointError::UnsupportedVersion { found } => write!(
+                f,
+                "checkpoint version {found} is not supported (this build reads version {VERSION})"
+            ),
+            CheckpointError::BadLength { stated, computed } => write!(
+                f,
+                "corrupted checkpoint: its header says {stated} bytes, its sections {computed}"
+            ),
+            CheckpointError::Crc { stored, computed } => write!(
+                f,
+                "corrupted checkpoint: CRC-32 {computed:08x} of the bytes differs from the stored {stored:08x}"
+            ),
+            CheckpointError::Mismatch {
+                section,
+                found,
+                expected,
+            } => write!(
+                f,
+                "the checkpoint's {section} has {found} values, this run has {expected}"
+            ),
+        }
+    }
+}
+
+/// What a valid checkpoint's header says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Header {
+    /// Total bytes, CRC included.
+    pub length: usize,
+    /// Sequence number (two-slot scheme).
+    pub sequence: u32,
+    /// Epochs completed when it was taken.
+    pub epoch: u32,
+    /// Parameters.
+    pub params: usize,
+    /// Optimiser state floats.
+    pub state: usize,
+    /// Training order length.
+    pub order: usize,
+    /// Extra floats.
+    pub extra: usize,
+}
+
+fn u16_at(bytes: &[u8], at: usize) -> u16 {
+    let mut b = [0; 2];
+    if let Some(src) = bytes.get(at..at + 2) {
+        b.copy_from_slice(src);
+    }
+    u16::from_le_bytes(b)
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    let mut b = [0; 4];
+    if let Some(src) = bytes.get(at..at + 4) {
+        b.copy_from_slice(src);
+    }
+    u32::from_le_bytes(b)
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    u64::from(u32_at(bytes, at)) | (u64::from(u32_at(bytes, at + 4)) << 32)
+}
+
+/// Checks magic, version, lengths and CRC; returns the header. Bytes after the checkpoint's length
+/// are ignored.
+pub fn verify(bytes: &[u8]) -> Result<Header, CheckpointError> {
+    if bytes.len() < HEADER_LEN + CRC_LEN {
+        // Too short to say more; an empty or cut file.
+        if bytes.len() >= 4 && bytes[..4] != MAGIC {
+            return Err(CheckpointError::BadMagic);
+        }
+        return Err(CheckpointError::Truncated {
+            needed: HEADER_LEN + CRC_LEN,
+            available: bytes.len(),
+        });
+    }
+    if bytes[..4] != MAGIC {
+        return Err(CheckpointError::BadMagic);
+    }
+    let version = u16_at(bytes, 4);
+    if version != VERSION {
+        return Err(CheckpointError::UnsupportedVersion { found: version });
+    }
+    let header = Header {
+        length: u32_at(bytes, 8) as usize,
+        sequence: u32_at(bytes, 12),
+        epoch: u32_at(bytes, 16),
+        params: u32_at(bytes, 88) as usize,
+        state: u32_at(bytes, 92) as usize,
+        order: u32_at(bytes, 96) as usize,
+        extra: u32_at(bytes, 100) as usize,
+    };
+    let computed =
+        (header.params as u64 + header.state as u64 + header.order as u64 + header.extra as u64)
+            .saturating_mul(4)
+            .saturating_add((HEADER_LEN + CRC_LEN) as u64);
+    if computed != header.length as u64 {
+        return Err(CheckpointError::BadLength {
+            stated: header.length,
+            computed: usize::try_from(computed).unwrap_or(usize::MAX),
+        });
+    }
+    if bytes.len() < header.length {
+        return Err(CheckpointError::Truncated {
+            needed: header.length,
+            available: bytes.len(),
+        });
+    }
+    let body = header.length - CRC_LEN;
+    let stored = u32_at(bytes, body);
+    let computed = crc::crc32(&bytes[..body]);
+    if stored != computed {
+        return Err(CheckpointError::Crc { stored, computed });
+    }
+    Ok(header)
+}
+
+/// `true` if sequence number `a` is newer than `b`, with wrap-around (`0` is newer than `u32::MAX`).
+pub const fn is_newer(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) > 0
+}
+
+/// The newest valid checkpoint of two slots: its index (0 or 1) and header; `None` if neither slot
+/// holds a valid checkpoint. See the [module documentation](self).
+pub fn newest(slots: [&[u8]; 2]) -> Option<(usize, Header)> {
+    match (verify(slots[0]).ok(), verify(slots[1]).ok()) {
+        (Some(a), Some(b)) if is_newer(b.sequence, a.sequence) => Some((1, b)),
+        (Some(a), _) => Some((0, a)),
+        (None, Some(b)) => Some((1, b)),
+        (None, None) => None,
+    }
+}
+
+/// The slot to write next and its sequence number, given [`newest`]'s answer: the other slot, one
+/// more than the newest sequence (slot 0, sequence 0 when there is none).
+pub fn next_slot(newest: Option<(usize, Header)>) -> (usize, u32) {
+    match newest {
+        Some((slot, header)) => (1 - slot.min(1), header.sequence.wrapping_add(1)),
+        None => (0, 0),
+    }
+}
+
+/// Little-endian writer over a buffer known to be long enough.
+struct Writer<'b> {
+    bytes: &'b mut [u8],
+    at: usize,
+}
+
+impl Writer<'_> {
+    fn put(&mut self, src: &[u8]) {
+        if let Some(dst) = self.bytes.get_mut(self.at..self.at + src.len()) {
+            dst.copy_from_slice(src);
+        }
+        self.at += src.len();
+    }
+
+    fn u16(&mut self, v: u16) {
+        self.put(&v.to_le_bytes());
+    }
+
+    fn u32(&mut self, v: u32) {
+        self.put(&v.to_le_bytes());
+    }
+
+    fn u64(&mut self, v: u64) {
+        self.put(&v.to_le_bytes());
+    }
+
+    fn f32s(&mut self, values: &[f32]) {
+        values.iter().for_each(|v| self.u32(v.to_bits()));
+    }
+}
+
+fn read_f32s(bytes: &[u8], at: usize, out: &mut [f32]) -> usize {
+    for (i, v) in out.iter_mut().enumerate() {
+        *v = f32::from_bits(u32_at(bytes, at + 4 * i));
+    }
+    at + 4 * out.len()
+}
+
+impl<const C: usize> Trainer<'_, C> {
+    /// Bytes of this trainer's checkpoint with a training order of `order` rows and `extra` floats.
+    pub fn checkpoint_len(&self, order: usize, extra: usize) -> usize {
+        checkpoint_len(
+            self.net.params().len(),
+            self.net.state().len(),
+            order,
+            extra,
+        )
+    }
+
+    /// Writes a checkpoint (see the [module documentation](self)) into `out` and returns its length.
+    /// Call it between epochs, with the training order [`Trainer::run_epoch`] shuffles in place.
+    pub fn save_checkpoint(
+        &self,
+        sequence: u32,
+        order: &[u32],
+        extra: &[f32],
+        out: &mut [u8],
+    ) -> Result<usize, CheckpointError> {
+        let length = self.checkpoint_len(order.len(), extra.len());
+        if out.len() < length || u32::try_from(length).is_err() {
+            return Err(CheckpointError::BufferTooSmall {
+                needed: length,
+                available: out.len(),
+            });
+        }
+        let stats = self.divergence_stats();
+        let (beta1_power, beta2_power) = self.optimizer.beta_powers();
+        let (shuffle_state, shuffle_inc) = self.shuffle_rng.to_parts();
+        let (dropout_state, dropout_inc) = self.net.dropout_rng().to_parts();
+        let (params, state) = (self.net.params(), self.net.state());
+        let mut w = Writer {
+            bytes: &mut out[..length],
+            at: 0,
+        };
+        w.put(&MAGIC);
+        w.u16(VERSION);
+        w.u16(if self.stopped { FLAG_STOPPED } else { 0 });
+        w.u32(length as u32);
+        w.u32(sequence);
+        w.u32(self.epoch);
+        w.u32(self.optimizer.steps());
+        w.u32(beta1_power.to_bits());
+        w.u32(beta2_power.to_bits());
+        w.u32(self.lr_scale.to_bits());
+        for v in [
+            stats.bad_inputs,
+            stats.bad_losses,
+            stats.skipped_steps,
+            stats.restores,
+            self.first_divergence,
+        ] {
+            w.u32(v);
+        }
+        for v in [shuffle_state, shuffle_inc, dropout_state, dropout_inc] {
+            w.u64(v);
+        }
+        for n in [params.len(), state.len(), order.len(), extra.len()] {
+            w.u32(n as u32);
+        }
+        w.f32s(params);
+        w.f32s(state);
+        order.iter().for_each(|&row| w.u32(row));
+        w.f32s(extra);
+        let body = w.at;
+        let crc = crc::crc32(&out[..body]);
+        out[body..length].copy_from_slice(&crc.to_le_bytes());
+        Ok(length)
+    }
+
+    /// Restores a checkpoint written by [`Trainer::save_checkpoint`] for the same network, optimiser
+    /// and data: the trainer, the training `order` and the `extra` floats. Everything is checked
+    /// first; on an error nothing has changed.
+    pub fn load_checkpoint(
+        &mut self,
+        bytes: &[u8],
+        order: &mut [u32],
+        extra: &mut [f32],
+    ) -> Result<Header, CheckpointError> {
+        let header = verify(bytes)?;
+        for (section, found, expected) in [
+            ("parameters", header.params, self.net.params().len()),
+            ("optimizer state", header.state, self.net.state().len()),
+            ("order", header.order, order.len()),
+            ("extra", header.extra, extra.len()),
+        ] {
+            if found != expected {
+                return Err(CheckpointError::Mismatch {
+                    section,
+                    found,
+                    expected,
+                });
+            }
+        }
+        self.stopped = u16_at(bytes, 6) & FLAG_STOPPED != 0;
+        self.epoch = header.epoch;
+        self.optimizer = Optimizer::resume(
+            self.optimizer.kind(),
+            u32_at(bytes, 20),
+            (
+                f32::from_bits(u32_at(bytes, 24)),
+                f32::from_bits(u32_at(bytes, 28)),
+            ),
+        );
+        self.lr_scale = f32::from_bits(u32_at(bytes, 32));
+        self.restore_divergence_state(
+            DivergenceStats {
+                bad_inputs: u32_at(bytes, 36),
+                bad_losses: u32_at(bytes, 40),
+                skipped_steps: u32_at(bytes, 44),
+                restores: u32_at(bytes, 48),
+            },
+            u32_at(bytes, 52),
+        );
+        self.shuffle_rng = Pcg32::from_parts(u64_at(bytes, 56), u64_at(bytes, 64));
+        self.net
+            .set_dropout_rng(Pcg32::from_parts(u64_at(bytes, 72), u64_at(bytes, 80)));
+        let at = read_f32s(bytes, HEADER_LEN, self.net.params_mut());
+        let at = read_f32s(bytes, at, self.net.state_mut());
+        for (i, row) in order.iter_mut().enumerate() {
+            *row = u32_at(bytes, at + 4 * i);
+        }
+        read_f32s(bytes, at + 4 * order.len(), extra);
+        self.net.zero_grad();
+        Ok(header)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::SliceDataset;
+    use crate::loss::Head;
+    use crate::optim::{optimizer_state_len, OptimizerKind};
+    use crate::record::EpochRecord;
+    use crate::train::TrainConfig;
+
+    crate::network! {
+        /// With dropout, so that the dropout generator matters.
+        net = [
+            Layer::dense(2, 8),
+            Layer::Activation(Activation::Tanh),
+            Layer::Dropout { p: 0.25 },
+            Layer::dense(8, 2),
+        ]
+    }
+
+    type Memory = net::Memory<{ optimizer_state_len(OptimizerKind::ADAM, net::PARAMS) }>;
+
+    fn data() -> (Vec<f32>, Vec<u16>) {
+        let mut rng = Pcg32::new(9, 0);
+        let features: Vec<f32> = (0..80).map(|_| rng.symmetric(1.0)).collect();
+        let labels = features
+            .chunks(2)
+            .map(|x| u16::from(x[0] * x[1] > 0.0))
+            .collect();
+        (features, labels)
+    }
+
+    const CONFIG: TrainConfig = TrainConfig {
+        lr: 0.02,
+        optimizer: OptimizerKind::ADAM,
+        schedule: crate::optim::Schedule::Constant,
+        batch_size: 3,
+        shuffle: true,
+        clip_norm: None,
+        target_scale: (0.0, 1.0),
+        divergence: crate::train::DivergencePolicy::Skip,
+    };
+
+    fn bits(records: &[EpochRecord]) -> Vec<[u32; 4]> {
+        records
+            .iter()
+            .map(|r| {
+                [
+                    r.epoch,
+                    r.train_loss.to_bits(),
+                    r.val_loss.unwrap_or(0.0).to_bits(),
+                    r.val_acc.unwrap_or(0.0).to_bits(),
+                ]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn resuming_from_a_checkpoint_is_bit_identical() {
+        let (features, labels) = data();
+        let data = SliceDataset::classification(&features, 2, &labels);
+        let val: Vec<u32> = (30..40).collect();
+
+        // Uninterrupted: 7 epochs.
+        let mut memory = Memory::new();
+        let mut trainer = Trainer::<2>::new(
+            net::LAYERS,
+            memory.buffers(),
+            CONFIG,
+            Head::SoftmaxCrossEntropy,
+            4,
+        )
+        .unwrap();
+        let mut order: Vec<u32> = (0..30).collect();
+        let full: Vec<EpochRecord> = (0..7)
+            .map(|_| trainer.run_epoch(&data, &mut order, &val, |_| {}))
+            .collect();
+        let full_params = trainer.net().params().to_vec();
+
+        // Interrupted after 3 epochs, resumed in a fresh trainer.
+        let mut memory = Memory::new();
+        let mut first = Trainer::<2>::new(
+            net::LAYERS,
+            memory.buffers(),
+            CONFIG,
+            Head::SoftmaxCrossEntropy,
+            4,
+        )
+        .unwrap();
+        let mut order: Vec<u32> = (0..30).collect();
+        let mut records: Vec<EpochRecord> = (0..3)
+            .map(|_| first.run_epoch(&data, &mut order, &val, |_| {}))
+            .collect();
+        let extra = [1.5f32, -2.0];
+        let mut bytes = vec![0u8; first.checkpoint_len(order.len(), extra.len())];
+        let n = first
+            .save_checkpoint(5, &order, &extra, &mut bytes)
+            .unwrap();
+        assert_eq!(n, bytes.len());
+
+        let mut memory = Memory::new();
+        let mut resumed = Trainer::<2>::new(
+            net::LAYERS,
+            memory.buffers(),
+            CONFIG,
+            Head::SoftmaxCrossEntropy,
+            4,
+        )
+        .unwrap();
+        let mut order: Vec<u32> = (0..30).collect();
+        let mut extra_back = [0.0f32; 2];
+        let header = resumed
+            .load_checkpoint(&bytes, &mut order, &mut extra_back)
+            .unwrap();
+        assert_eq!((header.epoch, header.sequence), (3, 5));
+        assert_eq!(extra_back, extra);
+        assert_eq!(resumed.epoch(), 3);
+        records.extend((0..4).map(|_| resumed.run_epoch(&data, &mut order, &val, |_| {})));
+        assert_eq!(bits(&records), bits(&full));
+        let to_bits = |p: &[f32]| p.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(to_bits(resumed.net().params()), to_bits(&full_params));
+    }
+
+    fn saved() -> Vec<u8> {
+        let mut memory = Memory::new();
+        let trainer = Trainer::<2>::new(
+            net::LAYERS,
+            memory.buffers(),
+            CONFIG,
+            Head::SoftmaxCrossEntropy,
+            4,
+        )
+        .unwrap();
+        let order = [3u32, 1, 2];
+        let mut bytes = vec![0u8; trainer.checkpoint_len(3, 0)];
+        trainer.save_checkpoint(1, &order, &[], &mut bytes).unwrap();
+        bytes
+    }
+
+    #[test]
+    fn damaged_or_truncated_checkpoints_are_rejected() {
+        let good = saved();
+        assert!(verify(&good).is_ok());
+        // Every single-bit flip is caught.
+        for at in 0..good.len() {
+            let mut bad = good.clone();
+            bad[at] ^= 0x10;
+            assert!(verify(&bad).is_err(), "flip at byte {at}");
+        }
+        for cut in [0, 3, 50, good.len() - 1] {
+            let error = verify(&good[..cut]).unwrap_err();
+            assert!(
+                matches!(error, CheckpointError::Truncated { .. }),
+                "cut at {cut}: {error:?}"
+            );
+        }
+        let mut bad = good.clone();
+        bad[0] = b'X';
+        assert_eq!(verify(&bad), Err(CheckpointError::BadMagic));
+        let mut bad = good.clone();
+        bad[4] = 9;
+        assert_eq!(
+            verify(&bad),
+            Err(CheckpointError::UnsupportedVersion { found: 9 })
+        );
+        let mut bad = good.clone();
+        let last = bad.len() - 10;
+        bad[last] ^= 1;
+        assert!(matches!(verify(&bad), Err(CheckpointError::Crc { .. })));
+        // A trailing erased-flash tail is fine.
+        let mut slot = good.clone();
+        slot.extend_from_slice(&[0xFF; 64]);
+        assert!(verify(&slot).is_ok());
+
+        // Loading into another shape changes nothing.
+        let mut memory = Memory::new();
+        let mut trainer = Trainer::<2>::new(
+            net::LAYERS,
+            memory.buffers(),
+            CONFIG,
+            Head::SoftmaxCrossEntropy,
+            8,
+        )
+        .unwrap();
+        let before = trainer.net().params().to_vec();
+        let error = trainer
+            .load_checkpoint(&good, &mut [0u32; 4], &mut [])
+            .unwrap_err();
+        assert_eq!(
+            error,
+            CheckpointError::Mismatch {
+                section: "order",
+                found: 3,
+                expected: 4
+            }
+        );
+        assert_eq!(trainer.net().params(), &before[..]);
+        assert!(error.to_string().contains("order has 3 values"));
+    }
+
+    #[test]
+    fn the_newest_valid_slot_wins() {
+        let mut memory = Memory::new();
+        let trainer = Trainer::<2>::new(
+            net::LAYERS,
+            memory.buffers(),
+            CONFIG,
+            Head::SoftmaxCrossEntropy,
+            4,
+        )
+        .unwrap();
+        let write = |sequence: u32| {
+            let mut bytes = vec![0xFF; trainer.checkpoint_len(0, 0) + 16];
+            trainer
+                .save_checkpoint(sequence, &[], &[], &mut bytes)
+                .unwrap();
+            bytes
+        };
+        let erased = vec![0xFF; 200];
+        assert_eq!(newest([&erased, &erased]), None);
+        assert_eq!(next_slot(None), (0, 0));
+        let (a, b) = (write(7), write(8));
+        assert_eq!(newest([&a, &b]).map(|(i, h)| (i, h.sequence)), Some((1, 8)));
+        assert_eq!(newest([&b, &a]).map(|(i, _)| i), Some(0));
+        assert_eq!(next_slot(newest([&a, &b])), (0, 9));
+        // A half-written newer slot is ignored.
+        let mut torn = write(9);
+        torn[150] ^= 0xFF;
+        assert_eq!(newest([&torn, &b]).map(|(i, _)| i), Some(1));
+        // Wrap-around.
+        let (old, new) = (write(u32::MAX), write(0));
+        assert!(is_newer(0, u32::MAX));
+        assert_eq!(newest([&old, &new]).map(|(i, _)| i), Some(1));
+    }
+}

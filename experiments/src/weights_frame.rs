@@ -1,0 +1,123 @@
+//! A network's parameters as serial frames, so a device can hand its trained weights to the host
+//! (`tinytrain decode --serial-log LOG --out DIR` writes them to `DIR/weights.json`).
+//!
+//! One frame (see [`frame`](crate::frame): JSON, `*`, CRC-32, `\n`) per chunk of at most [`CHUNK`]
+//! parameters of one dense layer, in the core's flat layout (`W` row-major `[outputs][inputs]`, then
+//! `b`), each parameter as the 8 lowercase hex digits of its `f32` bits — exact, and NaN-safe:
+//!
+//! ```text
+//! {"weights":{"layer":0,"inputs":4,"outputs":8,"offset":0,"count":40,"bits":"3e8a3d71be0f5c29..."}}*1c2b3a4d
+//! ```
+//!
+//! `offset` is the chunk's first parameter within the layer (whose `inputs·outputs + outputs`
+//! parameters the frames cover exactly once). A damaged frame fails its CRC and is dropped, so the
+//! host can tell that a layer is incomplete rather than read wrong numbers.
+
+use tinytrain::spec::Layer;
+
+/// Parameters per frame: 64 × 8 hex digits keep a frame's JSON under 640 bytes.
+pub const CHUNK: usize = 64;
+/// Longest JSON text of a weights frame.
+pub const FRAME_CAPACITY: usize = 640;
+
+struct Cursor<'b> {
+    bytes: &'b mut [u8; FRAME_CAPACITY],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    fn put(&mut self, text: &[u8]) {
+        for &b in text {
+            if let Some(slot) = self.bytes.get_mut(self.at) {
+                *slot = b;
+            }
+            self.at += 1;
+        }
+    }
+
+    fn number(&mut self, mut n: usize) {
+        let mut digits = [0u8; 20];
+        let mut len = 0;
+        loop {
+            if let Some(d) = digits.get_mut(len) {
+                *d = b'0' + (n % 10) as u8;
+            }
+            len += 1;
+            n /= 10;
+            if n == 0 || len == digits.len() {
+                break;
+            }
+        }
+        for i in (0..len).rev() {
+            let d = digits.get(i).copied().unwrap_or(b'0');
+            self.put(&[d]);
+        }
+    }
+
+    fn hex(&mut self, word: u32) {
+        for i in 0..8 {
+            let nibble = (word >> (28 - 4 * i)) & 0xF;
+            self.put(&[b"0123456789abcdef"[nibble as usize & 0xF]]);
+        }
+    }
+}
+
+/// Calls `send` with the JSON text of every weights frame of `params` (laid out by `layers`), in
+/// order; the caller adds the trailer ([`frame::trailer`](crate::frame::trailer)).
+pub fn for_each_frame(layers: &[Layer], params: &[f32], mut send: impl FnMut(&[u8])) {
+    let mut buffer = [0u8; FRAME_CAPACITY];
+    let (mut start, mut k) = (0usize, 0usize);
+    for layer in layers {
+        let Layer::Dense { inputs, outputs } = *layer else {
+            continue;
+        };
+        let len = inputs * outputs + outputs;
+        let layer_params = params.get(start..start + len).unwrap_or(&[]);
+        for (chunk_index, chunk) in layer_params.chunks(CHUNK).enumerate() {
+            let mut c = Cursor {
+                bytes: &mut buffer,
+                at: 0,
+            };
+            c.put(b"{\"weights\":{\"layer\":");
+            c.number(k);
+            c.put(b",\"inputs\":");
+            c.number(inputs);
+            c.put(b",\"outputs\":");
+            c.number(outputs);
+            c.put(b",\"offset\":");
+            c.number(chunk_index * CHUNK);
+            c.put(b",\"count\":");
+            c.number(chunk.len());
+            c.put(b",\"bits\":\"");
+            chunk.iter().for_each(|p| c.hex(p.to_bits()));
+            c.put(b"\"}}");
+            let end = c.at.min(FRAME_CAPACITY);
+            send(buffer.get(..end).unwrap_or(&[]));
+        }
+        start += len;
+        k += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_cover_every_parameter_once() {
+        let layers = [Layer::dense(4, 20), Layer::dense(20, 3)];
+        let params: Vec<f32> = (0..163).map(|i| i as f32 * 0.5 - 7.0).collect();
+        let mut frames = Vec::new();
+        for_each_frame(&layers, &params, |json| {
+            frames.push(String::from_utf8(json.to_vec()).unwrap())
+        });
+        // Layer 0: 100 parameters (2 frames), layer 1: 63 (1 frame).
+        assert_eq!(frames.len(), 3);
+        assert!(frames.iter().all(|f| f.len() <= FRAME_CAPACITY));
+        let value: serde_json::Value = serde_json::from_str(&frames[1]).unwrap();
+        assert_eq!(value["weights"]["offset"], 64);
+        assert_eq!(value["weights"]["count"], 36);
+        let bits = value["weights"]["bits"].as_str().unwrap();
+        assert_eq!(&bits[..8], format!("{:08x}", params[64].to_bits()));
+    }
+}

@@ -1,0 +1,37 @@
+//! The `weights.json` loader (`tinytrain_host::weights::Weights`) on arbitrary bytes, and loading what
+//! it accepts into a small network (which must fit or be refused, never panic).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tinytrain::layers::Activation;
+use tinytrain::network::Mlp;
+use tinytrain::optim::OptimizerKind;
+use tinytrain::spec::{Layer, Plan};
+use tinytrain_host::memory::Memory;
+use tinytrain_host::weights::Weights;
+
+const LAYERS: [Layer; 3] = [
+    Layer::dense(2, 3),
+    Layer::Activation(Activation::Relu),
+    Layer::dense(3, 2),
+];
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(weights) = Weights::parse(data) else {
+        return;
+    };
+    let mut memory = Memory::new(&Plan::of(&LAYERS).unwrap(), OptimizerKind::SGD);
+    let mut net = Mlp::new(&LAYERS, memory.buffers(), 1).unwrap();
+    if weights.load_into(&mut net).is_ok() {
+        // What went in comes back out.
+        assert_eq!(Weights::of(&net).layers.len(), weights.layers.len());
+        let flat: Vec<u32> = weights
+            .layers
+            .iter()
+            .flat_map(|l| l.weight.iter().flatten().chain(&l.bias))
+            .map(|v| v.to_bits())
+            .collect();
+        let params: Vec<u32> = net.params().iter().map(|v| v.to_bits()).collect();
+        assert_eq!(flat, params);
+    }
+});

@@ -1,0 +1,152 @@
+//! A device's trained parameters from its serial log: the weights frames of
+//! [`tinytrain_experiments::weights_frame`] (firmware feature `dump-weights`), reassembled into a
+//! [`Weights`] (`tinytrain decode --serial-log LOG --out DIR` writes it to `DIR/weights.json`).
+
+use anyhow::{bail, Context};
+use tinytrain_experiments::frame;
+
+use crate::weights::{DenseWeights, Weights};
+
+/// One weights frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chunk {
+    /// Dense layer index.
+    pub layer: usize,
+    /// The layer's inputs.
+    pub inputs: usize,
+    /// The layer's outputs.
+    pub outputs: usize,
+    /// First parameter of the chunk within the layer (flat layout: `W` row-major, then `b`).
+    pub offset: usize,
+    /// The parameters.
+    pub values: Vec<f32>,
+}
+
+/// The chunk in a frame's JSON text (`None`: not a weights frame, or malformed).
+pub fn parse_chunk(json: &str) -> Option<Chunk> {
+    let value: serde_json::Value = serde_json::from_str(json).ok()?;
+    let w = value.get("weights")?;
+    let field = |name: &str| -> Option<usize> { usize::try_from(w.get(name)?.as_u64()?).ok() };
+    let hex = w.get("bits")?.as_str()?;
+    if hex.len() % 8 != 0 || !hex.is_ascii() {
+        return None;
+    }
+    let values = (0..hex.len() / 8)
+        .map(|i| {
+            u32::from_str_radix(&hex[8 * i..8 * i + 8], 16)
+                .ok()
+                .map(f32::from_bits)
+        })
+        .collect::<Option<Vec<f32>>>()?;
+    if field("count")? != values.len() {
+        return None;
+    }
+    Some(Chunk {
+        layer: field("layer")?,
+        inputs: field("inputs")?,
+        outputs: field("outputs")?,
+        offset: field("offset")?,
+        values,
+    })
+}
+
+/// The weights in a serial log's good frames (lines that fail their CRC are ignored): `None` if the
+/// log has no weights frame; an error if a layer is incomplete or the frames disagree.
+pub fn from_serial_log(text: &str) -> Option<anyhow::Result<Weights>> {
+    let chunks: Vec<Chunk> = text
+        .lines()
+        .filter_map(|line| frame::open(line).ok())
+        .filter_map(parse_chunk)
+        .collect();
+    (!chunks.is_empty()).then(|| assemble(&chunks))
+}
+
+/// Puts chunks together, checking that every layer's parameters arrived exactly once.
+pub fn assemble(chunks: &[Chunk]) -> anyhow::Result<Weights> {
+    let layers = chunks.iter().map(|c| c.layer + 1).max().unwrap_or(0);
+    let mut weights = Vec::with_capacity(layers);
+    for k in 0..layers {
+        let mine: Vec<&Chunk> = chunks.iter().filter(|c| c.layer == k).collect();
+        let first = mine
+            .first()
+            .with_context(|| format!("no weights frame of dense layer {k} arrived"))?;
+        let (inputs, outputs) = (first.inputs, first.outputs);
+        let len = inputs
+            .checked_mul(outputs)
+            .and_then(|n| n.checked_add(outputs))
+            .context("layer shape overflows")?;
+        let mut flat = vec![None; len];
+        for chunk in &mine {
+            if (chunk.inputs, chunk.outputs) != (inputs, outputs) {
+                bail!("the weights frames of dense layer {k} disagree on its shape");
+            }
+            for (i, &v) in chunk.values.iter().enumerate() {
+                let slot = flat
+                    .get_mut(chunk.offset + i)
+                    .with_context(|| format!("a weights frame of layer {k} runs past its end"))?;
+                if slot.replace(v).is_some() {
+                    bail!(
+                        "parameter {} of dense layer {k} arrived twice",
+                        chunk.offset + i
+                    );
+                }
+            }
+        }
+        let missing = flat.iter().filter(|v| v.is_none()).count();
+        if missing > 0 {
+            bail!("dense layer {k} ({inputs}→{outputs}) is missing {missing} of {len} parameters (a damaged frame?)");
+        }
+        let flat: Vec<f32> = flat.into_iter().flatten().collect();
+        let (w, b) = flat.split_at(inputs * outputs);
+        weights.push(DenseWeights {
+            weight: w.chunks_exact(inputs.max(1)).map(<[f32]>::to_vec).collect(),
+            bias: b.to_vec(),
+        });
+    }
+    Ok(Weights { layers: weights })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tinytrain::spec::Layer;
+    use tinytrain_experiments::weights_frame;
+
+    /// Frames produced natively by the firmware's code, decoded back bit for bit.
+    #[test]
+    fn device_frames_decode_to_the_same_weights_and_damage_is_caught() {
+        let layers = [
+            Layer::dense(4, 20),
+            Layer::Activation(tinytrain::layers::Activation::Tanh),
+            Layer::dense(20, 3),
+        ];
+        let params: Vec<f32> = (0..163u32)
+            .map(|i| f32::from_bits(0x3f00_0000 ^ i.wrapping_mul(2_654_435_761) >> 9))
+            .collect();
+        let mut log = String::new();
+        weights_frame::for_each_frame(&layers, &params, |json| {
+            log.push_str(std::str::from_utf8(json).unwrap());
+            log.push_str(std::str::from_utf8(&frame::trailer(json)).unwrap());
+        });
+        let weights = from_serial_log(&log).unwrap().unwrap();
+        assert_eq!(weights.layers.len(), 2);
+        assert_eq!(weights.layers[0].weight.len(), 20);
+        assert_eq!(weights.layers[0].weight[0].len(), 4);
+        let flat: Vec<u32> = weights
+            .layers
+            .iter()
+            .flat_map(|l| l.weight.iter().flatten().chain(&l.bias))
+            .map(|v| v.to_bits())
+            .collect();
+        assert_eq!(flat, params.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        // The decoder's epoch reader counts the weights frames as good non-epoch frames.
+        let decoded = crate::decode::read_serial_log(&log);
+        assert_eq!((decoded.rejected, decoded.other_frames), (0, 3));
+
+        // One damaged frame: its CRC fails, the layer is incomplete, and that is an error.
+        let damaged = log.replacen("\"offset\":64", "\"offset\":65", 1);
+        let message = from_serial_log(&damaged).unwrap().unwrap_err().to_string();
+        assert!(message.contains("missing 36 of 100"), "{message}");
+        assert!(from_serial_log("no frames here\n").is_none());
+    }
+}

@@ -1,0 +1,101 @@
+//! The core's divergence guard on the device: `train_iris_nan` (firmware) trains iris with a NaN in
+//! one training row's features, in QEMU. The guard must skip that sample every epoch, report the
+//! count (a `WARN divergence …` defmt line and `skipped_samples` in the summary frame), keep the run
+//! finite, and compute exactly what the host computes with the same fault.
+//!
+//! Without `qemu-system-arm` the test is skipped, unless `CI` is set (then it fails).
+
+mod common;
+
+use std::process::Command;
+
+use common::{firmware_dir, firmware_elves, no_qemu, run_in_qemu, Machine};
+use serde_json::Value;
+use tinytrain::record::EpochRecord;
+use tinytrain_experiments::{frame, iris, run_with_fault, NanInput, RecordBits, IRIS};
+use tinytrain_host::decode;
+
+/// The row `firmware/src/bin/train_iris_nan.rs` poisons.
+const NAN_ROW: u32 = 0;
+
+fn build_nan_program() {
+    let mut cargo = Command::new("cargo");
+    cargo
+        .current_dir(firmware_dir())
+        .args(["build", "--release", "--bin", "train_iris_nan"]);
+    for var in [
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_BUILD_TARGET_DIR",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "RUSTC",
+        "RUSTUP_TOOLCHAIN",
+    ] {
+        cargo.env_remove(var);
+    }
+    let output = cargo.output().expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "building train_iris_nan failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn firmware_qemu_nan_input_is_skipped_and_counted_like_on_the_host() {
+    if no_qemu() {
+        return;
+    }
+    // The other programs first (shared helper), then this one into the same directory.
+    firmware_elves(Machine::Mps2An386);
+    build_nan_program();
+    let device = run_in_qemu("train_iris_nan", Machine::Mps2An386);
+
+    let mut ws = Box::new(iris::workspace());
+    let (buffers, train, validation) = ws.parts();
+    let mut records = Vec::new();
+    let summary = run_with_fault(
+        &IRIS,
+        NanInput { row: NAN_ROW },
+        buffers,
+        train,
+        validation,
+        &mut |r: &EpochRecord| records.push(*r),
+    )
+    .unwrap();
+    assert_eq!(summary.skipped_samples, IRIS.epochs, "host");
+    assert!(ws.memory.buffers().params.iter().all(|p| p.is_finite()));
+
+    // Serial frames: every epoch bit-identical to the host's, finite; the summary has the count.
+    let lines: Vec<&str> = device.uart.lines().collect();
+    assert_eq!(lines.len(), records.len() + 1, "{}", device.uart);
+    for (line, host) in lines.iter().zip(&records) {
+        let json = frame::open(line).unwrap();
+        let value: Value = serde_json::from_str(json).unwrap();
+        let bits: RecordBits = serde_json::from_value(value["bits"].clone()).unwrap();
+        let device_record = bits.record(host.epoch);
+        assert_eq!(RecordBits::of(&device_record), RecordBits::of(host));
+        assert!(device_record.train_loss.is_finite());
+        assert!(device_record.val_loss.is_some_and(f32::is_finite));
+    }
+    let summary_frame: Value =
+        serde_json::from_str(frame::open(lines[records.len()]).unwrap()).unwrap();
+    assert_eq!(
+        summary_frame["summary"]["skipped_samples"], IRIS.epochs,
+        "{summary_frame}"
+    );
+    assert!(summary_frame["summary"].get("skipped_steps").is_none());
+
+    // defmt: the warning line with the counts.
+    let warning = device
+        .log
+        .iter()
+        .find(|l| l.starts_with("WARN"))
+        .unwrap_or_else(|| panic!("no WARN line: {:#?}", device.log));
+    assert_eq!(
+        decode::strip_level(warning),
+        format!("divergence skipped_samples={} skipped_steps=0", IRIS.epochs)
+    );
+}
