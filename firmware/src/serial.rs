@@ -3,11 +3,29 @@
 //! The report only needs a byte sink, so a board with a HAL plugs its HAL's UART (anything that
 //! implements [`embedded_io::Write`]) into [`Reporter`](crate::report::Reporter) instead. The three
 //! drivers here need no HAL and no interrupts: they poll a status flag per byte.
+//!
+//! The CMSDK and STM32 drivers can also receive ([`Receiver`]), for the host handshake of the
+//! `handshake` feature ([`wait_for`]).
 
 use core::convert::Infallible;
 use core::ptr;
 
 use embedded_io::{ErrorType, Write};
+
+/// A UART's receiver: polled, one byte at a time.
+pub trait Receiver {
+    /// Turns the receiver on (the drivers start with the transmitter only).
+    fn enable_receiver(&mut self);
+    /// Waits for the next received byte.
+    fn read_byte(&mut self) -> u8;
+}
+
+/// Waits until `byte` arrives, skipping any other byte (line noise, a repeated start byte). The
+/// `handshake` feature waits for `frame::HANDSHAKE_START` before training and for
+/// `frame::HANDSHAKE_ACK` after the summary (see `tinytrain_experiments::frame`).
+pub fn wait_for(receiver: &mut impl Receiver, byte: u8) {
+    while receiver.read_byte() != byte {}
+}
 
 /// A memory-mapped peripheral's register block.
 #[derive(Debug)]
@@ -42,7 +60,9 @@ impl CmsdkUart {
     const CTRL: usize = 0x08;
     const BAUDDIV: usize = 0x10;
     const STATE_TX_FULL: u32 = 1 << 0;
+    const STATE_RX_FULL: u32 = 1 << 1;
     const CTRL_TX_ENABLE: u32 = 1 << 0;
+    const CTRL_RX_ENABLE: u32 = 1 << 1;
 
     /// Enables the transmitter with baud divider `bauddiv` (≥ 16; the emulator ignores it).
     ///
@@ -54,6 +74,18 @@ impl CmsdkUart {
         uart.write(Self::BAUDDIV, bauddiv);
         uart.write(Self::CTRL, Self::CTRL_TX_ENABLE);
         Self(uart)
+    }
+}
+
+impl Receiver for CmsdkUart {
+    fn enable_receiver(&mut self) {
+        self.0
+            .modify(Self::CTRL, |ctrl| ctrl | Self::CTRL_RX_ENABLE);
+    }
+
+    fn read_byte(&mut self) -> u8 {
+        while self.0.read(Self::STATE) & Self::STATE_RX_FULL == 0 {}
+        (self.0.read(Self::DATA) & 0xFF) as u8
     }
 }
 
@@ -86,8 +118,10 @@ impl Stm32Usart {
     const DR: usize = 0x04;
     const BRR: usize = 0x08;
     const CR1: usize = 0x0C;
+    const SR_RXNE: u32 = 1 << 5;
     const SR_TC: u32 = 1 << 6;
     const SR_TXE: u32 = 1 << 7;
+    const CR1_RE: u32 = 1 << 2;
     const CR1_TE: u32 = 1 << 3;
     const CR1_UE: u32 = 1 << 13;
 
@@ -102,6 +136,19 @@ impl Stm32Usart {
         usart.write(Self::BRR, brr);
         usart.modify(Self::CR1, |cr1| cr1 | Self::CR1_UE | Self::CR1_TE);
         Self(usart)
+    }
+}
+
+/// Receiving needs the RX pin (PA10 for USART1) in its alternate function too: QEMU needs no pin
+/// set-up; on a board, set PA10 to AF7 before enabling the receiver.
+impl Receiver for Stm32Usart {
+    fn enable_receiver(&mut self) {
+        self.0.modify(Self::CR1, |cr1| cr1 | Self::CR1_RE);
+    }
+
+    fn read_byte(&mut self) -> u8 {
+        while self.0.read(Self::SR) & Self::SR_RXNE == 0 {}
+        (self.0.read(Self::DR) & 0xFF) as u8
     }
 }
 

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 
 use clap::{Parser, Subcommand};
 
-use crate::{accuracy, decode, options, plot, size, train_cmd};
+use crate::{accuracy, decode, monitor, options, plot, size, train_cmd};
 
 /// `tinytrain`.
 #[derive(Parser, Debug)]
@@ -29,6 +29,8 @@ pub enum Command {
     Size(size::SizeArgs),
     /// Draw a run's loss and accuracy curves (several runs: overlaid) as PNG and SVG
     Plot(plot::PlotArgs),
+    /// Watch a run live (serial port, QEMU, debug probe) or replay one (metrics.jsonl, serial log); saves it as a run directory
+    Monitor(monitor::MonitorArgs),
 }
 
 impl Cli {
@@ -40,6 +42,7 @@ impl Cli {
             Command::Decode(args) => decode::execute(args),
             Command::Size(args) => size::execute(args),
             Command::Plot(args) => plot::execute(args),
+            Command::Monitor(args) => monitor::execute(args),
         }
     }
 }

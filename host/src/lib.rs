@@ -20,15 +20,18 @@
 //! * [`experiment_cmd`] — `tinytrain train --experiment NAME`, a shared experiment run natively.
 //! * [`decode`] — `tinytrain decode`, a device's defmt log or serial frames back into records.
 //! * [`size`] — `tinytrain size`, the flash and RAM of a firmware image.
+//! * [`monitor`] — `tinytrain monitor`, a run watched live (serial port, QEMU, probe) or replayed.
 //! * [`cli`] — the command line and its dispatch.
 
 pub mod accuracy;
 pub mod cli;
 pub mod csv_data;
 pub mod decode;
+pub mod device_weights;
 pub mod experiment_cmd;
 pub mod manifest;
 pub mod memory;
+pub mod monitor;
 pub mod options;
 pub mod pipeline;
 pub mod plot;

@@ -10,211 +10,23 @@
 //!
 //! Without `qemu-system-arm` the tests are skipped, unless `CI` is set (then they fail).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod common;
+
+use std::path::Path;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tinytrain::record::EpochRecord;
-use tinytrain_experiments::{
-    digits, frame, iris, run, Experiment, RecordBits, Summary, DIGITS, IRIS,
-};
+use tinytrain_experiments::{frame, RecordBits, Summary, DIGITS, IRIS};
 use tinytrain_host::decode;
+
+use common::{host_run, no_qemu, run_in_qemu, Device, Machine};
 
 /// What the default experiment may use on a microcontroller, statics and stack together.
 const RAM_BUDGET: u64 = 64 * 1024;
 
 /// The RAM of QEMU's `netduinoplus2` (STM32F405).
 const NETDUINO_RAM: u64 = 128 * 1024;
-
-/// A QEMU machine and the firmware build for it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Machine {
-    /// `mps2-an386`, the firmware's default features (`qemu`, `mps2-an386`).
-    Mps2An386,
-    /// `netduinoplus2`: features `qemu`, `netduinoplus2`, in a target directory of its own.
-    NetduinoPlus2,
-}
-
-impl Machine {
-    fn name(self) -> &'static str {
-        match self {
-            Machine::Mps2An386 => "mps2-an386",
-            Machine::NetduinoPlus2 => "netduinoplus2",
-        }
-    }
-}
-
-fn firmware_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../firmware")
-}
-
-/// `true` when QEMU is missing and the test should be skipped (outside CI).
-fn no_qemu() -> bool {
-    let found = Command::new("qemu-system-arm")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found && std::env::var_os("CI").is_some() {
-        panic!("qemu-system-arm is not installed (apt-get install qemu-system-arm)");
-    }
-    if !found {
-        eprintln!("skipped: qemu-system-arm is not installed");
-    }
-    !found
-}
-
-/// Builds the firmware's programs for `machine` once (release) and returns the directory of the ELF
-/// files.
-fn firmware_elves(machine: Machine) -> &'static Path {
-    static MPS2: OnceLock<PathBuf> = OnceLock::new();
-    static NETDUINO: OnceLock<PathBuf> = OnceLock::new();
-    let cell = match machine {
-        Machine::Mps2An386 => &MPS2,
-        Machine::NetduinoPlus2 => &NETDUINO,
-    };
-    cell.get_or_init(|| {
-        let dir = firmware_dir();
-        let mut cargo = Command::new("cargo");
-        cargo.current_dir(&dir).args([
-            "build",
-            "--release",
-            "--bin",
-            "train",
-            "--bin",
-            "train_iris",
-        ]);
-        let target = match machine {
-            Machine::Mps2An386 => dir.join("target"),
-            Machine::NetduinoPlus2 => {
-                // Its own target directory, so the two builds never overwrite each other's ELFs.
-                let target = dir.join("target/netduinoplus2");
-                cargo
-                    .args(["--no-default-features", "--features", "qemu,netduinoplus2"])
-                    .arg("--target-dir")
-                    .arg(&target);
-                target
-            }
-        };
-        // The firmware's own .cargo/config.toml and rust-toolchain.toml must decide, not the
-        // settings of the cargo that runs this test.
-        for var in [
-            "CARGO_TARGET_DIR",
-            "CARGO_BUILD_TARGET",
-            "CARGO_BUILD_TARGET_DIR",
-            "CARGO_BUILD_RUSTFLAGS",
-            "CARGO_ENCODED_RUSTFLAGS",
-            "RUSTFLAGS",
-            "RUSTC",
-            "RUSTUP_TOOLCHAIN",
-        ] {
-            cargo.env_remove(var);
-        }
-        let output = cargo.output().expect("cargo runs");
-        assert!(
-            output.status.success(),
-            "building the firmware for {machine:?} failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        target.join("thumbv7em-none-eabihf/release")
-    })
-}
-
-/// One QEMU run: the serial port's text and the decoded defmt lines.
-struct Device {
-    /// The ELF file that ran.
-    elf: PathBuf,
-    /// The raw defmt bytes (QEMU's semihosting stdout).
-    raw: Vec<u8>,
-    uart: String,
-    /// The decoded defmt lines, as `tinytrain decode --elf` prints them (`INFO  epoch ...`).
-    log: Vec<String>,
-}
-
-fn run_in_qemu(bin: &str, machine: Machine) -> Device {
-    let elf = firmware_elves(machine).join(bin);
-    let out = std::env::temp_dir().join(format!(
-        "tinytrain-qemu-{}-{bin}-{}",
-        std::process::id(),
-        machine.name()
-    ));
-    std::fs::create_dir_all(&out).unwrap();
-    let (uart, raw) = (out.join("uart.txt"), out.join("defmt.bin"));
-    let started = Instant::now();
-    let mut qemu = Command::new("qemu-system-arm")
-        .args([
-            "-machine",
-            machine.name(),
-            "-display",
-            "none",
-            "-monitor",
-            "none",
-        ])
-        .arg("-serial")
-        .arg(format!("file:{}", uart.display()))
-        .args([
-            "-semihosting-config",
-            "enable=on,target=native",
-            "-icount",
-            "shift=0",
-        ])
-        .arg("-kernel")
-        .arg(&elf)
-        .stdout(std::fs::File::create(&raw).unwrap())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("qemu-system-arm starts");
-    let status = loop {
-        if let Some(status) = qemu.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(300) {
-            qemu.kill().unwrap();
-            panic!("{bin}: QEMU did not exit within 300 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let elf_bytes = std::fs::read(&elf).unwrap();
-    let raw = std::fs::read(&raw).unwrap();
-    let log = decode::decode_defmt(&elf_bytes, &raw).unwrap_or_else(|e| panic!("{bin}: {e:#}"));
-    assert!(
-        status.success(),
-        "{bin}: QEMU exited with {status}; defmt log:\n{}",
-        log.join("\n")
-    );
-    eprintln!(
-        "{bin}: QEMU ran for {:.2} s",
-        started.elapsed().as_secs_f64()
-    );
-    let uart = std::fs::read_to_string(&uart).unwrap();
-    std::fs::remove_dir_all(&out).ok();
-    Device {
-        elf,
-        raw,
-        uart,
-        log,
-    }
-}
-
-fn host_run(experiment: &Experiment) -> (Vec<EpochRecord>, Summary) {
-    let mut records = Vec::new();
-    let mut observer = |r: &EpochRecord| records.push(*r);
-    let summary = match experiment.name {
-        "digits" => {
-            let mut ws = Box::new(digits::workspace());
-            let (buffers, train, validation) = ws.parts();
-            run(experiment, buffers, train, validation, &mut observer)
-        }
-        _ => {
-            let mut ws = Box::new(iris::workspace());
-            let (buffers, train, validation) = ws.parts();
-            run(experiment, buffers, train, validation, &mut observer)
-        }
-    }
-    .expect("the experiment runs");
-    (records, summary)
-}
 
 /// A record's floats with their names, in the order of the defmt `epoch` line's `bits`.
 fn named_fields(r: &EpochRecord) -> [(&'static str, Option<f32>); 6] {

@@ -1,0 +1,530 @@
+//! `tinytrain monitor`: watch a run as it trains — on a device, in QEMU, or replayed from a file.
+//!
+//! Sources (exactly one):
+//!
+//! * `FILE` or `-` (stdin) — a replay: `metrics.jsonl` records, a serial log of `JSON*crc32` frames,
+//!   or `tinytrain decode --elf` output; the format is detected per line ([`classify`]).
+//! * `--serial PATH [--baud N]` — a serial port (or a Unix socket, e.g. QEMU's
+//!   `-serial unix:PATH,server=on`) carrying the firmware's frames. The monitor sends
+//!   [`frame::HANDSHAKE_START`] when it opens the port (again every second until bytes arrive) and
+//!   [`frame::HANDSHAKE_ACK`] after the summary frame, for firmware built with the `handshake`
+//!   feature; other firmware ignores them. A disconnect is reported and the port reopened every
+//!   `--retry-ms` until the device is back. The summary frame ends the session.
+//! * `--qemu FIRMWARE.elf` — runs the firmware in `qemu-system-arm` (machine from the ELF as
+//!   `firmware/qemu-run.sh` picks it, or `--machine`), its UART on a Unix socket, its defmt output
+//!   (semihosting stdout) decoded with the ELF's table and shown as the device log.
+//! * `--probe --chip NAME FIRMWARE.elf` — RTT up channel 0 through a debug probe (probe-rs), defmt
+//!   decoded, `epoch` lines parsed (exact, from their `bits=`). Needs the `probe` cargo feature.
+//!
+//! On a terminal (stdout a tty, no `--plain`) a live view: the latest epoch, the loss and accuracy
+//! (or MAE) curves, the diagnosis events of the core's [`Analyzer`] and the device log, with the count
+//! of corrupted frames. Otherwise one `Epoch n/N | …` line per epoch on stdout and the events,
+//! corrupted frames, disconnects and the device log on stderr.
+//!
+//! Every record goes into the run directory as it arrives (`--out DIR`, default
+//! `runs/monitor-<source>`): `metrics.jsonl`, `metrics.csv`, `events.jsonl` (as `tinytrain train`
+//! writes them), `summary.json` (the device's summary frame, if one came), and on exit — end of
+//! input, the summary, `q` or Ctrl-C — the curves (`curves.png`, `curves.svg`). Corrupted frames are
+//! counted, never recorded.
+
+mod source;
+mod tui;
+
+#[cfg(feature = "probe")]
+mod probe;
+
+use std::collections::VecDeque;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Mutex, Once};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use tinytrain::diagnose::{Analyzer, DiagnoseConfig};
+use tinytrain::record::EpochRecord;
+use tinytrain_experiments::{frame, RecordBits};
+
+use crate::decode;
+use crate::pipeline::Noticed;
+use crate::plot;
+use crate::run_dir::RunDir;
+
+pub use source::Source;
+
+/// The file the summary frame is saved to.
+pub const SUMMARY_JSON: &str = "summary.json";
+
+/// Lines of device log and notes the live view keeps.
+const LOG_LINES: usize = 200;
+
+/// The options of `tinytrain monitor`.
+#[derive(Args, Debug, Clone)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["input", "serial", "qemu"])))]
+pub struct MonitorArgs {
+    /// Replay a metrics.jsonl, a serial log of frames or a decoded defmt log ("-": stdin; detected per line); with --probe: the firmware's ELF
+    #[arg(value_name = "FILE|-")]
+    pub input: Option<PathBuf>,
+    /// A serial port (or a Unix socket) carrying the firmware's JSON+CRC frames
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["input", "qemu"])]
+    pub serial: Option<PathBuf>,
+    /// The serial port's baud rate
+    #[arg(long, value_name = "N", default_value_t = 115_200)]
+    pub baud: u32,
+    /// Run this firmware in qemu-system-arm: frames from its UART, defmt from its semihosting output
+    #[arg(long, value_name = "FIRMWARE.elf", conflicts_with = "input")]
+    pub qemu: Option<PathBuf>,
+    /// The QEMU machine [default: netduinoplus2 for flash at 0x0800_0000, else mps2-an386]
+    #[arg(long, value_name = "NAME", requires = "qemu")]
+    pub machine: Option<String>,
+    /// Read the firmware (the FILE argument, its ELF) over RTT through a debug probe (feature `probe`)
+    #[arg(long, requires_all = ["chip", "input"], conflicts_with_all = ["serial", "qemu"])]
+    pub probe: bool,
+    /// The target chip for --probe, e.g. STM32F411CEUx or nRF52840_xxAA
+    #[arg(long, value_name = "NAME", requires = "probe")]
+    pub chip: Option<String>,
+    /// The run directory [default: runs/monitor-<source name>]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Plain lines even on a terminal (no live view)
+    #[arg(long)]
+    pub plain: bool,
+    /// The number of epochs, for `Epoch n/N` (default: from the device's start line or the file)
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<u32>,
+    /// Milliseconds between attempts to reopen a disconnected serial port
+    #[arg(long, value_name = "MS", default_value_t = 500)]
+    pub retry_ms: u64,
+    /// Do not draw curves.png / curves.svg at the end
+    #[arg(long)]
+    pub no_plot: bool,
+}
+
+/// What a source reports, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// An epoch record (from a frame, exact to the bit; a `metrics.jsonl` line; a defmt line).
+    Record(EpochRecord),
+    /// The summary frame (`{"summary":…,"resources":…}`).
+    Summary(serde_json::Value),
+    /// A line that is not a good frame or record (bad CRC, cut off, noise): why.
+    Corrupted(String),
+    /// A device log line (decoded defmt) or a note from the source.
+    Log(String),
+    /// The source is connected (a port opened, QEMU started).
+    Connected(String),
+    /// The source lost its device: why; it is retrying.
+    Disconnected(String),
+    /// The input ended (`Err`: the source failed).
+    End(Result<(), String>),
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// Classifies one line of input (without or with its line ending); `None` for a blank line.
+///
+/// * a good `JSON*crc32` frame: an epoch ([`Input::Record`], floats from its `bits`) or the summary;
+/// * a frame whose CRC does not match, or that holds neither: [`Input::Corrupted`];
+/// * a JSON `EpochRecord` (a `metrics.jsonl` line): [`Input::Record`];
+/// * a decoded defmt line (`INFO  epoch …` with `bits=`): [`Input::Record`]; other defmt lines:
+///   [`Input::Log`];
+/// * anything else: [`Input::Corrupted`].
+///
+/// ```
+/// use tinytrain_host::monitor::{classify, Input};
+/// let Some(Input::Record(r)) = classify(r#"{"epoch":2,"train_loss":0.5,"lr":0.001}"#) else { panic!() };
+/// assert_eq!((r.epoch, r.train_loss), (2, 0.5));
+/// assert!(matches!(classify(r#"{"epoch":2}*00000000"#), Some(Input::Corrupted(_))));
+/// assert!(matches!(classify("INFO  start experiment=iris"), Some(Input::Log(_))));
+/// assert_eq!(classify("  \r\n"), None);
+/// ```
+pub fn classify(line: &str) -> Option<Input> {
+    let line = line.trim_end_matches(['\n', '\r']);
+    if line.trim().is_empty() {
+        return None;
+    }
+    Some(match frame::open(line) {
+        Ok(json) => parse_frame(json),
+        Err(frame::FrameError::NoTrailer) => {
+            if line.trim_start().starts_with('{') {
+                match serde_json::from_str::<EpochRecord>(line) {
+                    Ok(record) => Input::Record(record),
+                    Err(e) => Input::Corrupted(format!("not an epoch record: {e}")),
+                }
+            } else if let Some(record) = decode::parse_epoch_line(decode::strip_level(line)) {
+                Input::Record(record)
+            } else if decode::strip_level(line) != line {
+                Input::Log(line.to_owned())
+            } else {
+                Input::Corrupted("not a frame".into())
+            }
+        }
+        Err(error) => Input::Corrupted(error.to_string()),
+    })
+}
+
+/// A good frame's JSON: an epoch (its floats from `bits`, exact) or the summary.
+fn parse_frame(json: &str) -> Input {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(json) else {
+        return Input::Corrupted("a frame whose JSON does not parse".into());
+    };
+    if value.get("summary").is_some() {
+        return Input::Summary(value);
+    }
+    let epoch = value
+        .get("epoch")
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|e| u32::try_from(e).ok());
+    let bits = value
+        .get("bits")
+        .and_then(|b| serde_json::from_value::<RecordBits>(b.clone()).ok());
+    match (epoch, bits) {
+        (Some(epoch), Some(bits))
+            if serde_json::from_value::<EpochRecord>(value.clone()).is_ok() =>
+        {
+            Input::Record(bits.record(epoch))
+        }
+        _ => Input::Corrupted("a frame that is neither an epoch nor a summary".into()),
+    }
+}
+
+/// `Epoch n/N | Train Loss: …` ([`EpochRecord::line`]), or `Epoch n | …` when `N` is unknown.
+pub fn epoch_line(record: &EpochRecord, epochs: Option<u32>) -> String {
+    match epochs {
+        Some(n) => record.line(n.max(record.epoch)).to_string(),
+        None => {
+            let line = record.line(0).to_string();
+            let prefix = format!("Epoch {}/0", record.epoch);
+            line.replacen(&prefix, &format!("Epoch {}", record.epoch), 1)
+        }
+    }
+}
+
+/// Where the monitor's output of one input goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// An epoch line (stdout in the plain mode).
+    Epoch(String),
+    /// An event, a corrupted frame, a connection change (stderr in the plain mode).
+    Note(String),
+    /// A device log line (stderr in the plain mode).
+    Log(String),
+}
+
+/// The monitor's state: everything the views show, and the open run directory.
+#[derive(Debug)]
+pub struct State {
+    /// The source, as shown in the title.
+    pub source: String,
+    /// The records so far.
+    pub records: Vec<EpochRecord>,
+    /// The diagnosis events so far.
+    pub events: Vec<Noticed>,
+    /// Lines that were not good frames or records.
+    pub corrupted: usize,
+    /// The number of epochs, when known.
+    pub epochs: Option<u32>,
+    /// The device's summary frame.
+    pub summary: Option<serde_json::Value>,
+    /// The last lines of the device log and the notes.
+    pub log: VecDeque<String>,
+    /// Connected, disconnected, ended.
+    pub status: String,
+    /// `Some` once the input ended (`Err`: the source failed).
+    pub ended: Option<Result<(), String>>,
+    /// Ctrl-C or `q`.
+    pub interrupted: bool,
+    analyzer: Analyzer,
+    run: RunDir,
+}
+
+impl State {
+    /// A monitor of `source` writing into `run`.
+    pub fn new(source: String, run: RunDir, epochs: Option<u32>) -> Self {
+        Self {
+            source,
+            records: Vec::new(),
+            events: Vec::new(),
+            corrupted: 0,
+            epochs,
+            summary: None,
+            log: VecDeque::new(),
+            status: "waiting".into(),
+            ended: None,
+            interrupted: false,
+            analyzer: Analyzer::new(DiagnoseConfig::default(), 0),
+            run,
+        }
+    }
+
+    /// The run directory.
+    pub fn dir(&self) -> &Path {
+        self.run.path()
+    }
+
+    /// Takes one input: records it, analyses it, and returns what to show.
+    pub fn apply(&mut self, input: Input) -> anyhow::Result<Vec<Output>> {
+        let mut out = Vec::new();
+        match input {
+            Input::Record(record) => {
+                self.run.append(&record)?;
+                self.records.push(record);
+                out.push(Output::Epoch(epoch_line(&record, self.epochs)));
+                for event in self.analyzer.observe(&record) {
+                    let noticed = Noticed {
+                        detected: record.epoch,
+                        event,
+                    };
+                    self.run.append_event(&noticed.to_json())?;
+                    self.events.push(noticed);
+                    out.push(Output::Note(format!("epoch {}: {event}", record.epoch)));
+                }
+            }
+            Input::Summary(value) => {
+                if let Some(n) = value["summary"]["epochs"].as_u64() {
+                    self.epochs = u32::try_from(n).ok().or(self.epochs);
+                }
+                let path = self.dir().join(SUMMARY_JSON);
+                let text = serde_json::to_string_pretty(&value)?;
+                std::fs::write(&path, text + "\n")
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                let best = &value["summary"]["best_epoch"];
+                out.push(Output::Note(format!(
+                    "summary: {} epochs, best epoch {best}",
+                    value["summary"]["epochs"]
+                )));
+                self.summary = Some(value);
+            }
+            Input::Corrupted(why) => {
+                self.corrupted += 1;
+                out.push(Output::Note(format!(
+                    "corrupted frame ignored ({} so far): {why}",
+                    self.corrupted
+                )));
+            }
+            Input::Log(line) => {
+                // The device's start line tells the number of epochs.
+                let text = decode::strip_level(&line);
+                if self.epochs.is_none() && text.starts_with("start ") {
+                    self.epochs = text
+                        .split_whitespace()
+                        .find_map(|t| t.strip_prefix("epochs="))
+                        .and_then(|n| n.parse().ok());
+                }
+                out.push(Output::Log(line));
+            }
+            Input::Connected(what) => {
+                self.status = format!("connected: {what}");
+                out.push(Output::Note(self.status.clone()));
+            }
+            Input::Disconnected(why) => {
+                self.status = format!("disconnected: {why}; waiting for the device");
+                out.push(Output::Note(self.status.clone()));
+            }
+            Input::End(result) => {
+                self.status = match &result {
+                    Ok(()) => "end of input".into(),
+                    Err(e) => format!("failed: {e}"),
+                };
+                self.ended = Some(result);
+            }
+            Input::Interrupted => {
+                self.status = "interrupted".into();
+                self.interrupted = true;
+            }
+        }
+        for line in &out {
+            if let Output::Note(text) | Output::Log(text) = line {
+                if self.log.len() == LOG_LINES {
+                    self.log.pop_front();
+                }
+                self.log.push_back(text.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Draws the curves (unless `no_plot` or there are no records); returns a note for the user.
+    pub fn finish(&self, no_plot: bool) -> anyhow::Result<String> {
+        if !no_plot && !self.records.is_empty() {
+            let run = plot::Run {
+                name: plot::run_name(self.dir()),
+                records: self.records.clone(),
+            };
+            plot::write(
+                &[run],
+                &self.dir().join(plot::CURVES),
+                &plot::PlotOptions::default(),
+            )?;
+        }
+        Ok(format!(
+            "saved {} epochs to {} ({} events, {} corrupted frames)",
+            self.records.len(),
+            self.dir().display(),
+            self.events.len(),
+            self.corrupted
+        ))
+    }
+}
+
+/// The sender Ctrl-C reports to (the ctrlc handler can be installed once per process).
+static INTERRUPT: Mutex<Option<Sender<Input>>> = Mutex::new(None);
+
+fn catch_ctrl_c(sender: Sender<Input>) {
+    static INSTALL: Once = Once::new();
+    if let Ok(mut slot) = INTERRUPT.lock() {
+        *slot = Some(sender);
+    }
+    INSTALL.call_once(|| {
+        let installed = ctrlc::set_handler(|| {
+            if let Some(sender) = INTERRUPT.lock().ok().and_then(|s| s.clone()) {
+                let _ = sender.send(Input::Interrupted);
+            }
+        });
+        if let Err(error) = installed {
+            eprintln!("warning: Ctrl-C will not save the run: {error}");
+        }
+    });
+}
+
+/// `runs/monitor-<name>`: the file's stem (a run directory's name for its `metrics.jsonl`), the
+/// port's or the ELF's name, or `stdin-<seconds since 1970>`.
+pub fn default_dir(args: &MonitorArgs) -> PathBuf {
+    let stem = |path: &Path| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let name = if let Some(port) = &args.serial {
+        stem(port)
+    } else if let Some(elf) = &args.qemu {
+        stem(elf)
+    } else {
+        match &args.input {
+            Some(path) if path != Path::new("-") => {
+                let name = stem(path);
+                match path.parent().map(plot::run_name) {
+                    Some(dir) if name == "metrics" && !dir.is_empty() => dir,
+                    _ => name,
+                }
+            }
+            _ => {
+                let seconds = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                format!("stdin-{seconds}")
+            }
+        }
+    };
+    Path::new("runs").join(format!("monitor-{name}"))
+}
+
+/// Runs `tinytrain monitor`.
+pub fn execute(args: &MonitorArgs) -> anyhow::Result<()> {
+    if args.probe && !cfg!(feature = "probe") {
+        bail!("--probe needs tinytrain built with the `probe` feature (cargo build -p tinytrain-host --features probe)");
+    }
+    let out = args.out.clone().unwrap_or_else(|| default_dir(args));
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let retry = Duration::from_millis(args.retry_ms.max(1));
+    let (source, name) = if let Some(port) = &args.serial {
+        (
+            Source::serial(port, args.baud, retry, sender.clone()),
+            port.display().to_string(),
+        )
+    } else if let Some(elf) = &args.qemu {
+        (
+            Source::qemu(elf, args.machine.as_deref(), sender.clone())?,
+            format!("QEMU {}", elf.display()),
+        )
+    } else if args.probe {
+        let elf = args.input.as_deref().context("--probe needs the ELF")?;
+        let chip = args.chip.as_deref().context("--probe needs --chip")?;
+        (
+            probe_source(elf, chip, sender.clone())?,
+            format!("probe {chip}"),
+        )
+    } else {
+        let input = args.input.as_deref().unwrap_or(Path::new("-"));
+        let (source, lines) = Source::replay(input, sender.clone())?;
+        let name = if input == Path::new("-") {
+            "stdin".into()
+        } else {
+            input.display().to_string()
+        };
+        // A file's records tell the number of epochs.
+        let epochs = args.epochs.or(lines);
+        return monitor(args, &out, source, name, epochs, sender, receiver);
+    };
+    monitor(args, &out, source, name, args.epochs, sender, receiver)
+}
+
+#[cfg(feature = "probe")]
+fn probe_source(elf: &Path, chip: &str, sender: Sender<Input>) -> anyhow::Result<Source> {
+    probe::start(elf, chip, sender)
+}
+
+#[cfg(not(feature = "probe"))]
+fn probe_source(_elf: &Path, _chip: &str, _sender: Sender<Input>) -> anyhow::Result<Source> {
+    bail!("--probe needs the `probe` feature")
+}
+
+fn monitor(
+    args: &MonitorArgs,
+    out: &Path,
+    source: Source,
+    name: String,
+    epochs: Option<u32>,
+    sender: Sender<Input>,
+    receiver: Receiver<Input>,
+) -> anyhow::Result<()> {
+    let run = RunDir::create(out)?;
+    let mut state = State::new(name, run, epochs);
+    let live = !args.plain && std::io::stdout().is_terminal();
+    if live {
+        drop(sender);
+        tui::run(&mut state, &receiver, args.no_plot)?;
+    } else {
+        catch_ctrl_c(sender);
+        plain(&mut state, &receiver)?;
+        if let Ok(mut slot) = INTERRUPT.lock() {
+            *slot = None;
+        }
+    }
+    drop(source); // stops the source (kills QEMU, closes the port)
+    if !live {
+        let note = state.finish(args.no_plot)?;
+        eprintln!("{note}");
+    }
+    match state.ended {
+        Some(Err(error)) => bail!("{error}"),
+        _ => Ok(()),
+    }
+}
+
+/// The plain mode: epoch lines on stdout, everything else on stderr, until the end or Ctrl-C.
+fn plain(state: &mut State, receiver: &Receiver<Input>) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    while state.ended.is_none() && !state.interrupted {
+        let Ok(input) = receiver.recv() else {
+            state.apply(Input::End(Ok(())))?;
+            break;
+        };
+        for output in state.apply(input)? {
+            match output {
+                Output::Epoch(line) => writeln!(stdout, "{line}")
+                    .and_then(|()| stdout.flush())
+                    .context("cannot write to stdout")?,
+                Output::Note(line) | Output::Log(line) => eprintln!("{line}"),
+            }
+        }
+    }
+    if state.interrupted {
+        eprintln!("interrupted");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

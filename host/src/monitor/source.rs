@@ -1,0 +1,426 @@
+//! The monitor's sources: each runs on a thread of its own and sends [`Input`]s over a channel.
+
+use std::io::{BufRead, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tinytrain_experiments::frame::{HANDSHAKE_ACK, HANDSHAKE_START};
+
+use super::{classify, Input};
+use crate::decode;
+
+/// How long a read on a port waits before the source looks at its stop flag again.
+const POLL: Duration = Duration::from_millis(100);
+/// How often the start byte is repeated until the device sends something.
+const START_REPEAT: Duration = Duration::from_secs(1);
+/// Longest line kept while waiting for its newline (noise without newlines is dropped).
+const MAX_LINE: usize = 64 * 1024;
+/// How long QEMU may take to create its socket, and to exit after the acknowledgement.
+const QEMU_GRACE: Duration = Duration::from_secs(30);
+
+/// A running source. Dropping it stops the thread, closes the port and kills QEMU.
+#[derive(Debug)]
+pub struct Source {
+    stop: Arc<AtomicBool>,
+    child: Arc<Mutex<Option<Child>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Source {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Ok(mut child) = self.child.lock() {
+            if let Some(child) = child.as_mut() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+        // The threads of ports and QEMU notice the flag within `POLL`; a replay of stdin may be
+        // blocked in `read` for good, so it is left to end with the process.
+        if let Some(thread) = self.thread.take() {
+            if thread.is_finished() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+impl Source {
+    fn new(stop: Arc<AtomicBool>, thread: Option<JoinHandle<()>>) -> Self {
+        Self {
+            stop,
+            child: Arc::new(Mutex::new(None)),
+            thread,
+        }
+    }
+
+    /// A replay of `input` (`-`: stdin). A file is read at once; returns the number of epochs it
+    /// holds (its highest epoch), `None` for stdin.
+    pub fn replay(input: &Path, sender: Sender<Input>) -> anyhow::Result<(Self, Option<u32>)> {
+        let stop = Arc::new(AtomicBool::new(false));
+        if input == Path::new("-") {
+            let thread = std::thread::spawn(move || {
+                let result = read_lines(std::io::stdin().lock(), &sender);
+                let _ = sender.send(Input::End(result));
+            });
+            return Ok((Self::new(stop, Some(thread)), None));
+        }
+        let bytes =
+            std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+        let mut epochs = None;
+        for line in bytes.split(|&b| b == b'\n') {
+            if let Some(input) = classify(&String::from_utf8_lossy(line)) {
+                if let Input::Record(r) = &input {
+                    epochs = epochs.max(Some(r.epoch));
+                }
+                let _ = sender.send(input);
+            }
+        }
+        let _ = sender.send(Input::End(Ok(())));
+        Ok((Self::new(stop, None), epochs))
+    }
+
+    /// A serial port or Unix socket at `path`, reopened every `retry` after a disconnect, until the
+    /// summary frame.
+    pub fn serial(path: &Path, baud: u32, retry: Duration, sender: Sender<Input>) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (path, flag) = (path.to_path_buf(), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            let result = serial_loop(&path, baud, Some(retry), &sender, &flag);
+            let _ = sender.send(Input::End(result));
+        });
+        Self::new(stop, Some(thread))
+    }
+
+    /// `elf` in `qemu-system-arm` on `machine` (default: [`machine_for`] the ELF), its UART on a
+    /// Unix socket, its semihosting stdout decoded as defmt.
+    pub fn qemu(elf: &Path, machine: Option<&str>, sender: Sender<Input>) -> anyhow::Result<Self> {
+        let elf_bytes =
+            std::fs::read(elf).with_context(|| format!("cannot read {}", elf.display()))?;
+        let machine = machine.map_or_else(|| machine_for(&elf_bytes).to_owned(), str::to_owned);
+        let dir = std::env::temp_dir().join(format!(
+            "tinytrain-monitor-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let socket = dir.join("uart.sock");
+        let mut child = Command::new("qemu-system-arm")
+            .args(["-machine", &machine, "-display", "none", "-monitor", "none"])
+            .arg("-serial")
+            .arg(format!("unix:{},server=on,wait=on", socket.display()))
+            .args(["-semihosting-config", "enable=on,target=native"])
+            .args(["-icount", "shift=0", "-kernel"])
+            .arg(elf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("cannot start qemu-system-arm (apt-get install qemu-system-arm)")?;
+        let stdout = child.stdout.take().context("QEMU's stdout")?;
+        let mut stderr = child.stderr.take().context("QEMU's stderr")?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut source = Self::new(Arc::clone(&stop), None);
+        *source
+            .child
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))? = Some(child);
+        let child = Arc::clone(&source.child);
+        let thread = std::thread::spawn(move || {
+            let log = sender.clone();
+            let defmt = std::thread::spawn(move || {
+                decode::decode_defmt_stream(&elf_bytes, stdout, |line| {
+                    let _ = log.send(Input::Log(line.to_owned()));
+                    Ok(())
+                })
+            });
+            let errors = std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = stderr.read_to_string(&mut text);
+                text
+            });
+            let mut result = connect_to_qemu(&socket, &child, &stop).and_then(|mut port| {
+                let _ = sender.send(Input::Connected(format!("QEMU {machine}")));
+                match session(&mut *port, &sender, &stop) {
+                    Session::Summary | Session::Stopped => Ok(()),
+                    Session::Lost(why) => Err(format!(
+                        "QEMU's serial port: {why} before the summary frame"
+                    )),
+                }
+            });
+            let status = wait_for_exit(&child, &stop);
+            let decoded = defmt.join();
+            let errors = errors.join().unwrap_or_default();
+            let _ = std::fs::remove_dir_all(&dir);
+            if result.is_ok() {
+                result = match (status, decoded) {
+                    (Some(status), _) if !status.success() => {
+                        Err(format!("QEMU exited with {status} {}", errors.trim()))
+                    }
+                    (None, _) if !stop.load(Ordering::SeqCst) => {
+                        Err("QEMU did not exit after the summary".into())
+                    }
+                    (_, Ok(Err(e))) => Err(format!("defmt: {e:#}")),
+                    _ => Ok(()),
+                };
+            } else if let Err(e) = &mut result {
+                if !errors.trim().is_empty() {
+                    e.push_str(&format!(" (QEMU: {})", errors.trim()));
+                }
+            }
+            let _ = sender.send(Input::End(result));
+        });
+        source.thread = Some(thread);
+        Ok(source)
+    }
+
+    #[cfg(feature = "probe")]
+    pub(super) fn from_thread(stop: Arc<AtomicBool>, thread: JoinHandle<()>) -> Self {
+        Self::new(stop, Some(thread))
+    }
+}
+
+/// The QEMU machine for a firmware image, as `firmware/qemu-run.sh` picks it: `netduinoplus2` when
+/// a segment loads at the STM32's flash (`0x0800_0000`), else `mps2-an386`.
+pub fn machine_for(elf: &[u8]) -> &'static str {
+    use object::{Object, ObjectSegment};
+    let stm32 = object::File::parse(elf).is_ok_and(|file| {
+        file.segments()
+            .any(|s| (0x0800_0000..0x0900_0000).contains(&s.address()))
+    });
+    if stm32 {
+        "netduinoplus2"
+    } else {
+        "mps2-an386"
+    }
+}
+
+/// Reads lines until the end of `reader`, classifying each.
+fn read_lines(mut reader: impl BufRead, sender: &Sender<Input>) -> Result<(), String> {
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {
+                if let Some(input) = classify(&String::from_utf8_lossy(&line)) {
+                    if sender.send(input).is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("cannot read the input: {e}")),
+        }
+    }
+}
+
+/// A byte stream both ways: a serial port or a Unix socket.
+trait Port: Read + Write + Send {}
+impl<T: Read + Write + Send> Port for T {}
+
+/// Opens a Unix socket (connects to it) or a serial port, reads time out after [`POLL`].
+fn open_port(path: &Path, baud: u32) -> std::io::Result<Box<dyn Port>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if std::fs::metadata(path)?.file_type().is_socket() {
+            let stream = std::os::unix::net::UnixStream::connect(path)?;
+            stream.set_read_timeout(Some(POLL))?;
+            return Ok(Box::new(stream));
+        }
+    }
+    let port = serialport::new(path.to_string_lossy(), baud)
+        .timeout(POLL)
+        .open()
+        .map_err(std::io::Error::from)?;
+    Ok(Box::new(port))
+}
+
+/// How a connection ended.
+enum Session {
+    /// The summary frame came (and was acknowledged).
+    Summary,
+    /// The monitor is stopping.
+    Stopped,
+    /// The port failed or closed: why.
+    Lost(String),
+}
+
+/// Opens `path` and reads frames until the summary; after a disconnect, reopens it every `retry`
+/// (`None`: a disconnect is the end).
+fn serial_loop(
+    path: &Path,
+    baud: u32,
+    retry: Option<Duration>,
+    sender: &Sender<Input>,
+    stop: &AtomicBool,
+) -> Result<(), String> {
+    let mut reported = false;
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let mut port = match open_port(path, baud) {
+            Ok(port) => port,
+            Err(e) => {
+                let why = format!("cannot open {}: {e}", path.display());
+                let Some(retry) = retry else { return Err(why) };
+                if !reported {
+                    reported = true;
+                    if sender.send(Input::Disconnected(why)).is_err() {
+                        return Ok(());
+                    }
+                }
+                std::thread::sleep(retry);
+                continue;
+            }
+        };
+        let _ = sender.send(Input::Connected(path.display().to_string()));
+        match session(&mut *port, sender, stop) {
+            Session::Summary | Session::Stopped => return Ok(()),
+            Session::Lost(why) => {
+                let why = format!("{}: {why}", path.display());
+                let Some(retry) = retry else {
+                    return Err(format!("{why} before the summary frame"));
+                };
+                reported = true;
+                let _ = sender.send(Input::Disconnected(why));
+                std::thread::sleep(retry);
+            }
+        }
+    }
+}
+
+/// One connection: sends the start byte (repeated until bytes arrive), splits the stream into lines,
+/// and acknowledges the summary frame.
+fn session(port: &mut dyn Port, sender: &Sender<Input>, stop: &AtomicBool) -> Session {
+    let send_byte = |port: &mut dyn Port, byte: u8| {
+        let _ = port.write_all(&[byte]).and_then(|()| port.flush());
+    };
+    send_byte(port, HANDSHAKE_START);
+    let (mut started, mut heard) = (Instant::now(), false);
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let lost = |pending: &[u8], why: String| {
+        if !pending.iter().all(u8::is_ascii_whitespace) {
+            let _ = sender.send(Input::Corrupted("a line cut off by the disconnect".into()));
+        }
+        Session::Lost(why)
+    };
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return Session::Stopped;
+        }
+        if !heard && started.elapsed() >= START_REPEAT {
+            send_byte(port, HANDSHAKE_START);
+            started = Instant::now();
+        }
+        let n = match port.read(&mut buffer) {
+            Ok(0) => return lost(&pending, "end of stream".into()),
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue
+            }
+            Err(e) => return lost(&pending, e.to_string()),
+        };
+        heard = true;
+        pending.extend_from_slice(&buffer[..n]);
+        while let Some(end) = pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=end).collect();
+            let Some(input) = classify(&String::from_utf8_lossy(&line)) else {
+                continue;
+            };
+            let summary = matches!(input, Input::Summary(_));
+            if sender.send(input).is_err() {
+                return Session::Stopped;
+            }
+            if summary {
+                send_byte(port, HANDSHAKE_ACK);
+                return Session::Summary;
+            }
+        }
+        if pending.len() > MAX_LINE {
+            pending.clear();
+            let _ = sender.send(Input::Corrupted("no line end in 64 KiB".into()));
+        }
+    }
+}
+
+/// Connects to QEMU's serial socket once QEMU listens on it (`Err` if QEMU exits first). The
+/// first connection is the one QEMU serves (`wait=on`): no probing connections.
+fn connect_to_qemu(
+    socket: &Path,
+    child: &Mutex<Option<Child>>,
+    stop: &AtomicBool,
+) -> Result<Box<dyn Port>, String> {
+    let started = Instant::now();
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return Err("stopped".into());
+        }
+        // The socket file exists from `bind` on; QEMU accepts connections from `listen` on.
+        if let Ok(stream) = std::os::unix::net::UnixStream::connect(socket) {
+            stream
+                .set_read_timeout(Some(POLL))
+                .map_err(|e| e.to_string())?;
+            return Ok(Box::new(stream));
+        }
+        if let Some(status) = try_wait(child) {
+            return Err(format!(
+                "QEMU exited with {status} before it opened the serial port"
+            ));
+        }
+        if started.elapsed() > QEMU_GRACE {
+            return Err("QEMU did not open its serial socket".into());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn try_wait(child: &Mutex<Option<Child>>) -> Option<std::process::ExitStatus> {
+    child
+        .lock()
+        .ok()?
+        .as_mut()
+        .and_then(|c| c.try_wait().ok().flatten())
+}
+
+/// Waits for QEMU to exit (`None`: stopped, or not within [`QEMU_GRACE`]; it is then killed).
+fn wait_for_exit(
+    child: &Mutex<Option<Child>>,
+    stop: &AtomicBool,
+) -> Option<std::process::ExitStatus> {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = try_wait(child) {
+            return Some(status);
+        }
+        if stop.load(Ordering::SeqCst) || started.elapsed() > QEMU_GRACE {
+            if let Ok(mut child) = child.lock() {
+                if let Some(child) = child.as_mut() {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+            }
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

@@ -1,0 +1,263 @@
+//! `tinytrain monitor` against the firmware in QEMU: the records it saves are the device's, every
+//! epoch, byte for byte equal to `tinytrain train --experiment NAME` (which is bit-identical to the
+//! device, see `firmware_qemu.rs`).
+//!
+//! * `--serial /dev/pts/N`: QEMU with `-serial pty` (the path parsed from QEMU's "char device
+//!   redirected to" line) and the firmware built with the `handshake` feature, which waits for the
+//!   monitor's start byte before training and for its acknowledgement before exiting — so nothing
+//!   is lost on the pty. iris and digits.
+//! * `--qemu FIRMWARE.elf`: the monitor starts QEMU itself (UART on a Unix socket).
+//!
+//! Without `qemu-system-arm` the tests are skipped, unless `CI` is set (then they fail).
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// `true` when QEMU is missing and the test should be skipped (outside CI).
+fn no_qemu() -> bool {
+    let found = Command::new("qemu-system-arm")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found && std::env::var_os("CI").is_some() {
+        panic!("qemu-system-arm is not installed (apt-get install qemu-system-arm)");
+    }
+    if !found {
+        eprintln!("skipped: qemu-system-arm is not installed");
+    }
+    !found
+}
+
+/// Builds the firmware with the `handshake` feature (release, in `firmware/target/handshake` so the
+/// default build's ELFs stay as they are) once; returns the directory of the ELF files.
+fn handshake_elves() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../firmware");
+        let target = dir.join("target/handshake");
+        let mut cargo = Command::new("cargo");
+        cargo
+            .current_dir(&dir)
+            .args([
+                "build",
+                "--release",
+                "--bin",
+                "train",
+                "--bin",
+                "train_iris",
+            ])
+            .args(["--features", "handshake", "--target-dir"])
+            .arg(&target);
+        // The firmware's own .cargo/config.toml and rust-toolchain.toml decide.
+        for var in [
+            "CARGO_TARGET_DIR",
+            "CARGO_BUILD_TARGET",
+            "CARGO_BUILD_TARGET_DIR",
+            "CARGO_BUILD_RUSTFLAGS",
+            "CARGO_ENCODED_RUSTFLAGS",
+            "RUSTFLAGS",
+            "RUSTC",
+            "RUSTUP_TOOLCHAIN",
+        ] {
+            cargo.env_remove(var);
+        }
+        let output = cargo.output().expect("cargo runs");
+        assert!(
+            output.status.success(),
+            "building the handshake firmware failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        target.join("thumbv7em-none-eabihf/release")
+    })
+}
+
+/// Runs a `tinytrain` command in-process.
+fn tinytrain(args: &[&std::ffi::OsStr]) {
+    let mut argv = vec![std::ffi::OsStr::new("tinytrain")];
+    argv.extend_from_slice(args);
+    tinytrain_host::cli::run(&argv).unwrap_or_else(|e| panic!("tinytrain {args:?}: {e:#}"));
+}
+
+/// `tinytrain train --experiment NAME`'s metrics.jsonl.
+fn host_metrics(experiment: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    tinytrain(&[
+        "train".as_ref(),
+        "--experiment".as_ref(),
+        experiment.as_ref(),
+        "--quiet".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    std::fs::read_to_string(out.join("metrics.jsonl")).unwrap()
+}
+
+/// Kills QEMU if the test fails before it exits.
+struct Qemu(Child);
+
+impl Drop for Qemu {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `elf` in QEMU with `-serial pty`; returns QEMU and the pty's path. Both of QEMU's outputs
+/// are drained on threads (stdout carries the defmt bytes); the one that says "char device
+/// redirected to /dev/pts/N" gives the path.
+fn qemu_on_a_pty(elf: &Path) -> (Qemu, String) {
+    let mut child = Command::new("qemu-system-arm")
+        .args([
+            "-machine",
+            "mps2-an386",
+            "-display",
+            "none",
+            "-monitor",
+            "none",
+        ])
+        .args([
+            "-serial",
+            "pty",
+            "-semihosting-config",
+            "enable=on,target=native",
+        ])
+        .args(["-icount", "shift=0", "-kernel"])
+        .arg(elf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("qemu-system-arm starts");
+    let (sender, receiver) = mpsc::channel();
+    let pipes: [Box<dyn Read + Send>; 2] = [
+        Box::new(child.stdout.take().unwrap()),
+        Box::new(child.stderr.take().unwrap()),
+    ];
+    for pipe in pipes {
+        let sender = sender.clone();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(pipe);
+            let mut line = Vec::new();
+            while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+                let text = String::from_utf8_lossy(&line);
+                if let Some(at) = text.find("char device redirected to ") {
+                    let rest = &text[at + "char device redirected to ".len()..];
+                    let path = rest.split_whitespace().next().unwrap_or_default();
+                    let _ = sender.send(path.to_owned());
+                }
+                line.clear();
+            }
+        });
+    }
+    let path = receiver
+        .recv_timeout(Duration::from_secs(30))
+        .expect("QEMU names its pty");
+    assert!(path.starts_with("/dev/"), "{path}");
+    (Qemu(child), path)
+}
+
+fn wait_for(qemu: &mut Qemu, what: &str) {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = qemu.0.try_wait().unwrap() {
+            assert!(status.success(), "{what}: QEMU exited with {status}");
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{what}: QEMU did not exit after the acknowledgement"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn lines(text: &str) -> usize {
+    text.lines().count()
+}
+
+/// `monitor --serial PTY` on the handshake firmware `bin`, compared with `train --experiment`.
+fn monitor_over_a_pty(bin: &str, experiment: &str, epochs: usize) {
+    let elf = handshake_elves().join(bin);
+    let (mut qemu, pty) = qemu_on_a_pty(&elf);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("monitor");
+    tinytrain(&[
+        "monitor".as_ref(),
+        "--serial".as_ref(),
+        pty.as_ref(),
+        "--plain".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    wait_for(&mut qemu, bin);
+    let saved = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+    let host = host_metrics(experiment);
+    assert_eq!(lines(&host), epochs);
+    assert_eq!(
+        saved, host,
+        "{bin}: the monitor's metrics.jsonl differs from train --experiment {experiment}"
+    );
+    // The summary frame came through too (the tail of the output), and the curves were drawn.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["summary"]["experiment"], experiment);
+    assert_eq!(summary["summary"]["epochs"], epochs);
+    for name in ["metrics.csv", "events.jsonl", "curves.png", "curves.svg"] {
+        assert!(out.join(name).is_file(), "{bin}: no {name}");
+    }
+    assert_eq!(
+        lines(&std::fs::read_to_string(out.join("metrics.csv")).unwrap()),
+        epochs + 1
+    );
+}
+
+#[test]
+fn monitor_serial_pty_qemu_iris_saves_every_epoch_of_the_device() {
+    if no_qemu() {
+        return;
+    }
+    monitor_over_a_pty(
+        "train_iris",
+        "iris",
+        tinytrain_experiments::IRIS.epochs as usize,
+    );
+}
+
+#[test]
+fn monitor_serial_pty_qemu_digits_saves_every_epoch_of_the_device() {
+    if no_qemu() {
+        return;
+    }
+    monitor_over_a_pty(
+        "train",
+        "digits",
+        tinytrain_experiments::DIGITS.epochs as usize,
+    );
+}
+
+#[test]
+fn monitor_starts_qemu_itself_and_saves_every_epoch() {
+    if no_qemu() {
+        return;
+    }
+    let elf = handshake_elves().join("train_iris");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("monitor");
+    tinytrain(&[
+        "monitor".as_ref(),
+        "--qemu".as_ref(),
+        elf.as_os_str(),
+        "--plain".as_ref(),
+        "--no-plot".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    let saved = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+    assert_eq!(saved, host_metrics("iris"));
+    assert!(out.join("summary.json").is_file());
+}
