@@ -41,6 +41,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     validation_fraction: 0.2,
     seed: 42,
     standardize: true,
+    early_stopping: None,
 };
 
 /// Optimiser state floats (Adam: two moments per parameter).

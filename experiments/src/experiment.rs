@@ -1,6 +1,7 @@
 //! What an experiment is: everything that decides its numbers, in one `Copy` value.
 
 use tinytrain::data::REGRESSION_STRATUM;
+use tinytrain::early_stop::EarlyStoppingConfig;
 use tinytrain::loss::Head;
 use tinytrain::spec::Layer;
 use tinytrain::train::TrainConfig;
@@ -31,6 +32,10 @@ pub struct Experiment {
     pub seed: u64,
     /// Standardise the features with statistics of the training rows.
     pub standardize: bool,
+    /// Early stopping ([`tinytrain::early_stop`]); `None`: every epoch runs. With
+    /// `restore_best_weights`, [`run`](crate::run()) needs a snapshot buffer of
+    /// [`Experiment::snapshot_len`] floats.
+    pub early_stopping: Option<EarlyStoppingConfig>,
 }
 
 impl Experiment {
@@ -46,6 +51,15 @@ impl Experiment {
     /// class in it before handing rows out).
     pub const fn train_capacity(&self) -> usize {
         self.data.rows()
+    }
+
+    /// Floats of the best-weights snapshot a network of `params` parameters needs (0 without early
+    /// stopping or without restoring).
+    pub const fn snapshot_len(&self, params: usize) -> usize {
+        match &self.early_stopping {
+            Some(config) => config.snapshot_len(params),
+            None => 0,
+        }
     }
 
     /// An upper bound of the number of validation rows, for sizing the validation index buffer.

@@ -7,6 +7,8 @@
 //!
 //! * [`digits`] — the default: 64 → 32 → 10, ReLU, dropout, Adam, fits in 64 KiB of RAM.
 //! * [`iris`] — tiny and quick: 4 → 8 → 3, tanh, Adam.
+//! * [`iris_es`] — iris for up to 300 epochs with early stopping on the validation loss, restoring
+//!   the best weights.
 //!
 //! ```
 //! use tinytrain_experiments::{digits, run};
@@ -29,21 +31,25 @@ pub mod experiment;
 pub mod frame;
 pub mod init;
 pub mod iris;
+pub mod iris_es;
 pub mod run;
 pub mod weights_frame;
 
 pub use bits::RecordBits;
 pub use experiment::Experiment;
 pub use run::{
-    run, run_with_fault, Fault, NanInput, NoFault, Observer, Rows, RunError, Summary, Workspace,
+    run, run_full, run_with_fault, EarlyStop, Fault, NanInput, NoFault, Observer, Rows, RunError,
+    Summary, Workspace,
 };
 
 /// The default experiment ([`digits::EXPERIMENT`]).
 pub const DIGITS: Experiment = digits::EXPERIMENT;
 /// The tiny experiment ([`iris::EXPERIMENT`]).
 pub const IRIS: Experiment = iris::EXPERIMENT;
+/// Iris with early stopping ([`iris_es::EXPERIMENT`]).
+pub const IRIS_ES: Experiment = iris_es::EXPERIMENT;
 /// Every experiment, default first.
-pub const ALL: [Experiment; 2] = [DIGITS, IRIS];
+pub const ALL: [Experiment; 3] = [DIGITS, IRIS, IRIS_ES];
 
 /// The experiment called `name`.
 ///

@@ -4,6 +4,9 @@
 //! (a zeroed `static` or `Vec`s) and what the [`Observer`] does with each record differ.
 
 use tinytrain::data::{split, Dataset, Target};
+use tinytrain::diagnose::{Analyzer, DiagnoseConfig, Event};
+use tinytrain::early_stop::{Decision, EarlyStopping};
+use tinytrain::monitor::Monitor;
 use tinytrain::network::{Buffers, StaticMemory};
 use tinytrain::normalize::{Standardized, Standardizer};
 use tinytrain::record::EpochRecord;
@@ -28,6 +31,13 @@ pub trait Observer {
     fn progress(&mut self, _epoch: u32, _done: usize) {}
     /// After every epoch.
     fn epoch(&mut self, record: &EpochRecord);
+    /// After [`Observer::epoch`], once for each event the core's curve analyser
+    /// ([`tinytrain::diagnose::Analyzer`], default thresholds) noticed in that epoch's record;
+    /// `detected` is that record's epoch.
+    fn event(&mut self, _detected: u32, _event: &Event) {}
+    /// After the last epoch of an experiment with early stopping (whether or not it stopped), once
+    /// the best weights are restored, before the summary.
+    fn early_stop(&mut self, _outcome: &EarlyStop) {}
 }
 
 impl<F: FnMut(&EpochRecord)> Observer for F {
@@ -45,6 +55,28 @@ pub struct Rows {
     pub train: u32,
     /// Validation rows.
     pub validation: u32,
+}
+
+/// What early stopping did over a run ([`Experiment::early_stopping`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct EarlyStop {
+    /// The quantity watched.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "monitor_name"))]
+    pub monitor: Monitor,
+    /// The epoch that stopped the run (`None`: every epoch ran).
+    pub stopped_epoch: Option<u32>,
+    /// The epoch of the best monitored value (0: the quantity never appeared).
+    pub best_epoch: u32,
+    /// The best monitored value (NaN before any).
+    pub best: f32,
+    /// The epoch whose weights were restored (`None`: the last epoch's weights are kept).
+    pub restored_epoch: Option<u32>,
+}
+
+#[cfg(feature = "serde")]
+fn monitor_name<S: serde::Serializer>(monitor: &Monitor, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(monitor.name())
 }
 
 /// The outcome of a run.
@@ -73,6 +105,14 @@ pub struct Summary {
     /// Optimiser steps the guard skipped (non-finite gradient); left out of the serde form when 0.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_zero"))]
     pub skipped_steps: u32,
+    /// The epoch early stopping stopped the run at; left out of the serde form when `None` (no early
+    /// stopping, or every epoch ran).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub stopped_epoch: Option<u32>,
+    /// Early stopping's best epoch, whose weights the run ended with (restored); left out of the
+    /// serde form when `None` (no early stopping, or no restoring).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub restored_epoch: Option<u32>,
 }
 
 #[cfg(feature = "serde")]
@@ -148,6 +188,9 @@ pub enum RunError {
     ValidationIndicesTooShort,
     /// More features than [`MAX_FEATURES`] or classes than [`MAX_CLASSES`].
     TooLarge,
+    /// The experiment restores its best weights and the snapshot buffer is shorter than
+    /// [`Experiment::snapshot_len`].
+    SnapshotTooShort,
 }
 
 impl From<ShapeError> for RunError {
@@ -167,6 +210,9 @@ impl core::fmt::Display for RunError {
                 f.write_str("the validation index buffer is too short")
             }
             RunError::TooLarge => f.write_str("the dataset has too many features or classes"),
+            RunError::SnapshotTooShort => {
+                f.write_str("the early-stopping snapshot buffer is too short")
+            }
         }
     }
 }
@@ -202,6 +248,31 @@ pub fn run_with_fault(
     buffers: Buffers<'_>,
     train: &mut [u32],
     validation: &mut [u32],
+    observer: &mut impl Observer,
+) -> Result<Summary, RunError> {
+    run_full(
+        experiment,
+        fault,
+        buffers,
+        train,
+        validation,
+        &mut [],
+        observer,
+    )
+}
+
+/// [`run_with_fault`] with the best-weights `snapshot` early stopping needs (at least
+/// [`Experiment::snapshot_len`] floats; may be empty for an experiment without early stopping or
+/// without restoring). With [`Experiment::early_stopping`] set, the run stops when the monitored
+/// quantity has not improved for `patience` epochs, copies the best epoch's weights back into
+/// `buffers.params`, and tells [`Observer::early_stop`].
+pub fn run_full(
+    experiment: &Experiment,
+    fault: impl Fault,
+    buffers: Buffers<'_>,
+    train: &mut [u32],
+    validation: &mut [u32],
+    snapshot: &mut [f32],
     observer: &mut impl Observer,
 ) -> Result<Summary, RunError> {
     let data = experiment.data;
@@ -253,12 +324,21 @@ pub fn run_with_fault(
             .zip(params)
             .for_each(|(p, &v)| *p = v);
     }
+    let params = trainer.net().params().len();
+    let mut stopper = match experiment.early_stopping {
+        Some(config) => Some(
+            EarlyStopping::new(config, params, snapshot).map_err(|_| RunError::SnapshotTooShort)?,
+        ),
+        None => None,
+    };
     let rows = Rows {
         train: n_train as u32,
         validation: n_val as u32,
     };
     observer.started(&rows);
 
+    // Fixed memory: the analyser keeps a handful of numbers, not the curve.
+    let mut analyzer = Analyzer::new(DiagnoseConfig::default(), classes as u32);
     let mut best: Option<(f32, u32, Option<f32>)> = None;
     let mut last = EpochRecord::default();
     for epoch in 1..=experiment.epochs {
@@ -266,6 +346,9 @@ pub fn run_with_fault(
             observer.progress(epoch, done)
         });
         observer.epoch(&last);
+        for event in analyzer.observe(&last) {
+            observer.event(last.epoch, &event);
+        }
         // Higher is better; a NaN (a diverged epoch) loses to any number.
         let score = match (last.val_acc, last.val_loss) {
             (Some(acc), _) => acc,
@@ -278,6 +361,23 @@ pub fn run_with_fault(
         if trainer.stopped() {
             break;
         }
+        if let Some(stopper) = &mut stopper {
+            if stopper.observe(&last, trainer.net().params()) == Decision::Stop {
+                break;
+            }
+        }
+    }
+    let (mut stopped_epoch, mut restored_epoch) = (None, None);
+    if let Some(stopper) = &stopper {
+        stopped_epoch = stopper.stopped_epoch();
+        restored_epoch = stopper.restore(trainer.net_mut().params_mut());
+        observer.early_stop(&EarlyStop {
+            monitor: stopper.config().monitor,
+            stopped_epoch,
+            best_epoch: stopper.best_epoch(),
+            best: stopper.best(),
+            restored_epoch,
+        });
     }
     let guard = trainer.divergence_stats();
     let (best_epoch, best_val_acc) = best.map_or((0, None), |(_, epoch, acc)| (epoch, acc));
@@ -292,6 +392,8 @@ pub fn run_with_fault(
         last,
         skipped_samples: guard.skipped_samples(),
         skipped_steps: guard.skipped_steps,
+        stopped_epoch,
+        restored_epoch,
     })
 }
 
@@ -309,34 +411,49 @@ impl<const P: usize, const A: usize, const D: usize, const M: usize, const S: us
     }
 }
 
-/// Everything [`run`] needs, as arrays: the network's memory and the two index buffers.
+/// Everything [`run`] needs, as arrays: the network's memory, the two index buffers, and the
+/// best-weights snapshot of early stopping (`S` floats: 0, costing nothing, for an experiment
+/// without it).
 ///
 /// All zeros when new, so a `static` of it lands in `.bss` and costs no flash.
 #[derive(Clone, Debug)]
-pub struct Workspace<M, const N: usize, const V: usize> {
+pub struct Workspace<M, const N: usize, const V: usize, const S: usize = 0> {
     /// The network's buffers.
     pub memory: M,
     /// Training indices (the dataset's length).
     pub train: [u32; N],
     /// Validation indices.
     pub validation: [u32; V],
+    /// Early stopping's snapshot of the best parameters.
+    pub snapshot: [f32; S],
 }
 
-impl<M, const N: usize, const V: usize> Workspace<M, N, V> {
-    /// Wraps `memory` with zeroed index buffers.
+impl<M, const N: usize, const V: usize, const S: usize> Workspace<M, N, V, S> {
+    /// Wraps `memory` with zeroed index buffers and snapshot.
     pub const fn new(memory: M) -> Self {
         Self {
             memory,
             train: [0; N],
             validation: [0; V],
+            snapshot: [0.0; S],
         }
     }
 }
 
-impl<M: NetworkMemory, const N: usize, const V: usize> Workspace<M, N, V> {
+impl<M: NetworkMemory, const N: usize, const V: usize, const S: usize> Workspace<M, N, V, S> {
     /// The arguments of [`run`] after the experiment.
     pub fn parts(&mut self) -> (Buffers<'_>, &mut [u32], &mut [u32]) {
         (self.memory.buffers(), &mut self.train, &mut self.validation)
+    }
+
+    /// The arguments of [`run_full`] after the experiment and the fault.
+    pub fn parts_with_snapshot(&mut self) -> (Buffers<'_>, &mut [u32], &mut [u32], &mut [f32]) {
+        (
+            self.memory.buffers(),
+            &mut self.train,
+            &mut self.validation,
+            &mut self.snapshot,
+        )
     }
 }
 
@@ -375,6 +492,101 @@ mod fault_tests {
             let json = serde_json::to_string(&summary).unwrap();
             assert!(json.contains("\"skipped_samples\":20"), "{json}");
             assert!(!json.contains("skipped_steps"), "{json}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod early_stop_tests {
+    use super::*;
+    use crate::{iris, iris_es};
+
+    #[derive(Default)]
+    struct Seen {
+        records: Vec<EpochRecord>,
+        events: Vec<(u32, Event)>,
+        outcome: Option<EarlyStop>,
+    }
+
+    impl Observer for Seen {
+        fn epoch(&mut self, record: &EpochRecord) {
+            self.records.push(*record);
+        }
+        fn event(&mut self, detected: u32, event: &Event) {
+            self.events.push((detected, *event));
+        }
+        fn early_stop(&mut self, outcome: &EarlyStop) {
+            self.outcome = Some(*outcome);
+        }
+    }
+
+    #[test]
+    fn iris_es_stops_early_and_restores_the_best_epoch() {
+        let mut ws = Box::new(iris_es::workspace());
+        let (buffers, train, validation, snapshot) = ws.parts_with_snapshot();
+        let mut seen = Seen::default();
+        let summary = run_full(
+            &iris_es::EXPERIMENT,
+            NoFault,
+            buffers,
+            train,
+            validation,
+            snapshot,
+            &mut seen,
+        )
+        .unwrap();
+        let outcome = seen.outcome.unwrap();
+        eprintln!("{outcome:?} {:?}", seen.events);
+        let stopped = outcome.stopped_epoch.expect("iris_es stops early");
+        assert!(stopped < iris_es::EXPERIMENT.epochs);
+        assert_eq!(summary.stopped_epoch, Some(stopped));
+        assert_eq!(summary.epochs, stopped);
+        assert_eq!(seen.records.len() as u32, stopped);
+        assert_eq!(stopped - outcome.best_epoch, 10);
+        assert_eq!(summary.restored_epoch, Some(outcome.best_epoch));
+        let best = seen.records[outcome.best_epoch as usize - 1];
+        assert_eq!(
+            best.val_loss.map(f32::to_bits),
+            Some(outcome.best.to_bits())
+        );
+        // The first 20 epochs are iris's.
+        let mut ws = Box::new(iris::workspace());
+        let (buffers, train, validation) = ws.parts();
+        let mut plain = Vec::new();
+        run(
+            &iris::EXPERIMENT,
+            buffers,
+            train,
+            validation,
+            &mut |r: &EpochRecord| plain.push(*r),
+        )
+        .unwrap();
+        assert_eq!(plain[..], seen.records[..20]);
+        #[cfg(feature = "serde")]
+        {
+            let json = serde_json::to_string(&summary).unwrap();
+            assert!(
+                json.contains(&format!("\"stopped_epoch\":{stopped}")),
+                "{json}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_serialized_summary_has_no_early_stop_fields_without_early_stopping() {
+        let mut ws = Box::new(iris::workspace());
+        let (buffers, train, validation) = ws.parts();
+        let mut seen = Seen::default();
+        let summary = run(&iris::EXPERIMENT, buffers, train, validation, &mut seen).unwrap();
+        assert!(seen.outcome.is_none());
+        assert_eq!(
+            (summary.stopped_epoch, summary.restored_epoch),
+            (None, None)
+        );
+        #[cfg(feature = "serde")]
+        {
+            let json = serde_json::to_string(&summary).unwrap();
+            assert!(!json.contains("stopped_epoch") && !json.contains("restored_epoch"));
         }
     }
 }

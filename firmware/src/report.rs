@@ -1,5 +1,5 @@
-//! The report of a run, on two channels: one defmt line and one serial frame per epoch, then the
-//! summary. The formats are specified in `README.md` (section "Output formats").
+//! The report of a run, on two channels: one defmt line and one serial frame per epoch and per
+//! diagnosis event, the early-stopping outcome (experiments with early stopping), then the summary. The formats are specified in `README.md` (section "Output formats").
 //!
 //! Every float is logged twice in defmt, as a number and as its bit pattern, because a defmt decoder
 //! only gives formatted text; the serial frames are JSON with a `bits` object for the same reason
@@ -7,9 +7,10 @@
 
 use embedded_io::Write;
 use serde::Serialize;
+use tinytrain::diagnose::Event;
 use tinytrain::record::EpochRecord;
 use tinytrain::spec::Plan;
-use tinytrain_experiments::{frame, Experiment, Observer, RecordBits, Rows, Summary};
+use tinytrain_experiments::{frame, EarlyStop, Experiment, Observer, RecordBits, Rows, Summary};
 
 use crate::{board, clock, ram};
 
@@ -80,6 +81,29 @@ pub struct Resources {
 struct SummaryFrame<'a> {
     summary: &'a Summary,
     resources: &'a Resources,
+}
+
+/// A diagnosis event's serial frame: `{"event":{"kind":…,"epoch":…,"detected":…}}`, plus
+/// `"non_finite"` for a divergence.
+#[derive(Serialize)]
+struct EventFrame {
+    event: EventFields,
+}
+
+#[derive(Serialize)]
+struct EventFields {
+    kind: &'static str,
+    epoch: u32,
+    detected: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    non_finite: Option<bool>,
+}
+
+/// Early stopping's serial frame: `{"early_stop":{…EarlyStop…},"best_bits":…}`.
+#[derive(Serialize)]
+struct EarlyStopFrame<'a> {
+    early_stop: &'a EarlyStop,
+    best_bits: u32,
 }
 
 /// An [`Observer`] that reports every epoch over defmt and `serial`, and times the passes.
@@ -195,6 +219,68 @@ impl<W: Write> Observer for Reporter<'_, W> {
         self.send(length);
         // Reporting is not part of the next epoch's cost.
         self.mark = clock::ticks();
+    }
+
+    fn event(&mut self, detected: u32, event: &Event) {
+        let non_finite = match *event {
+            Event::Divergence { non_finite, .. } => Some(non_finite),
+            _ => None,
+        };
+        log_event(detected, event, non_finite);
+        let length = serde_json_core::to_slice(
+            &EventFrame {
+                event: EventFields {
+                    kind: event.name(),
+                    epoch: event.epoch(),
+                    detected,
+                    non_finite,
+                },
+            },
+            &mut self.buffer,
+        )
+        .ok();
+        self.send(length);
+        self.mark = clock::ticks();
+    }
+
+    fn early_stop(&mut self, outcome: &EarlyStop) {
+        defmt::info!(
+            "early_stop monitor={=str} stopped_epoch={=u32} best_epoch={=u32} best={=f32} restored_epoch={=u32} bits={=u32:#010x}",
+            outcome.monitor.name(),
+            outcome.stopped_epoch.unwrap_or(0),
+            outcome.best_epoch,
+            outcome.best,
+            outcome.restored_epoch.unwrap_or(0),
+            outcome.best.to_bits()
+        );
+        let length = serde_json_core::to_slice(
+            &EarlyStopFrame {
+                early_stop: outcome,
+                best_bits: outcome.best.to_bits(),
+            },
+            &mut self.buffer,
+        )
+        .ok();
+        self.send(length);
+    }
+}
+
+/// Logs a diagnosis event's `event` line.
+fn log_event(detected: u32, event: &Event, non_finite: Option<bool>) {
+    match non_finite {
+        Some(non_finite) => defmt::info!(
+            "event kind={=str} epoch={=u32} detected={=u32} non_finite={=bool}",
+            event.name(),
+            event.epoch(),
+            detected,
+            non_finite
+        ),
+        None => defmt::info!(
+            "event kind={=str} epoch={=u32} detected={=u32}",
+            event.name(),
+            event.epoch(),
+            detected
+        ),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The program every binary runs: measure, train, report, exit.
 
 use tinytrain_experiments::run::NetworkMemory;
-use tinytrain_experiments::{run_with_fault, Experiment, Fault, NoFault, Workspace};
+use tinytrain_experiments::{run_full, Experiment, Fault, NoFault, Workspace};
 
 use crate::report::Reporter;
 use crate::{board, clock, exit, exit_failure, ram};
@@ -9,9 +9,9 @@ use crate::{board, clock, exit, exit_failure, ram};
 /// Paints the stack, starts the tick counter and the board's serial port, runs `experiment` in
 /// `workspace` reporting every epoch, reports the summary with the measured resources, and exits
 /// (status 0 under QEMU; 1 if the experiment cannot run).
-pub fn train<M: NetworkMemory, const N: usize, const V: usize>(
+pub fn train<M: NetworkMemory, const N: usize, const V: usize, const S: usize>(
     experiment: &Experiment,
-    workspace: &mut Workspace<M, N, V>,
+    workspace: &mut Workspace<M, N, V, S>,
 ) -> ! {
     train_with_fault(experiment, NoFault, workspace)
 }
@@ -20,10 +20,10 @@ pub fn train<M: NetworkMemory, const N: usize, const V: usize>(
 /// divergence guard on the device. When the guard skipped anything, a `WARN divergence
 /// skipped_samples=… skipped_steps=…` line follows the summary (and the summary frame carries the
 /// counts).
-pub fn train_with_fault<M: NetworkMemory, const N: usize, const V: usize>(
+pub fn train_with_fault<M: NetworkMemory, const N: usize, const V: usize, const S: usize>(
     experiment: &Experiment,
     fault: impl Fault,
-    workspace: &mut Workspace<M, N, V>,
+    workspace: &mut Workspace<M, N, V, S>,
 ) -> ! {
     ram::paint_stack();
     let Some(peripherals) = cortex_m::Peripherals::take() else {
@@ -39,8 +39,17 @@ pub fn train_with_fault<M: NetworkMemory, const N: usize, const V: usize>(
         crate::serial::wait_for(&mut serial, tinytrain_experiments::frame::HANDSHAKE_START);
     }
     let mut reporter = Reporter::new(&mut serial, experiment);
-    let (buffers, train, validation) = workspace.parts();
-    match run_with_fault(experiment, fault, buffers, train, validation, &mut reporter) {
+    // The snapshot is empty (`S = 0`) unless the experiment stops early and restores its best weights.
+    let (buffers, train, validation, snapshot) = workspace.parts_with_snapshot();
+    match run_full(
+        experiment,
+        fault,
+        buffers,
+        train,
+        validation,
+        snapshot,
+        &mut reporter,
+    ) {
         Ok(summary) => {
             reporter.finish(&summary);
             // Feature `dump-weights`: the trained parameters follow the summary as weights frames

@@ -9,8 +9,12 @@
 //! * `--serial-log FILE` — the serial port's frames (`JSON*crc32`, one per line). A line whose CRC does
 //!   not match, or that is not a frame, is rejected and counted (the count goes to stderr).
 //!
+//! Diagnosis events (the defmt `event …` lines and `{"event":{…}}` frames, see
+//! [`parse_event_line`]) are good non-epoch lines/frames, and so is early stopping's outcome.
+//!
 //! With `--out DIR` the epoch records go to `DIR/metrics.jsonl` and `DIR/metrics.csv`, exactly as
-//! `tinytrain train` writes them.
+//! `tinytrain train` writes them, and the events to `DIR/events.jsonl` (as `train --experiment`
+//! writes them).
 //! A serial log that holds weights frames (firmware feature `dump-weights`, see
 //! [`crate::device_weights`]) also gives `DIR/weights.json`.
 
@@ -20,9 +24,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::Args;
 use defmt_decoder::{DecodeError, Table};
+use tinytrain::diagnose::Event;
 use tinytrain::record::EpochRecord;
 use tinytrain_experiments::{frame, RecordBits};
 
+use crate::pipeline::Noticed;
 use crate::run_dir::RunDir;
 
 /// The options of `tinytrain decode`.
@@ -45,6 +51,7 @@ pub struct DecodeArgs {
 
 /// Runs `tinytrain decode`.
 pub fn execute(args: &DecodeArgs) -> anyhow::Result<()> {
+    let mut events = Vec::new();
     let records = if let Some(log) = &args.serial_log {
         // Bytes, not a `String`: line noise is not UTF-8, and must cost only the line it hits.
         let bytes = std::fs::read(log).with_context(|| format!("cannot read {}", log.display()))?;
@@ -60,6 +67,7 @@ pub fn execute(args: &DecodeArgs) -> anyhow::Result<()> {
             decoded.other_frames,
             decoded.rejected
         );
+        events = decoded.events;
         decoded.records
     } else {
         let elf_path = args
@@ -80,6 +88,8 @@ pub fn execute(args: &DecodeArgs) -> anyhow::Result<()> {
         decode_defmt_stream(&elf, input, |line| {
             if let Some(record) = parse_epoch_line(strip_level(line)) {
                 records.push(record);
+            } else if let Some(noticed) = parse_event_line(strip_level(line)) {
+                events.push(noticed);
             }
             writeln!(stdout, "{line}")
                 .and_then(|()| stdout.flush())
@@ -91,6 +101,9 @@ pub fn execute(args: &DecodeArgs) -> anyhow::Result<()> {
         let mut run = RunDir::create(out)?;
         for record in &records {
             run.append(record)?;
+        }
+        for noticed in &events {
+            run.append_event(&noticed.to_json())?;
         }
         // Weights frames (firmware feature `dump-weights`) become DIR/weights.json.
         if let Some(log) = &args.serial_log {
@@ -260,6 +273,63 @@ pub fn parse_epoch_line(line: &str) -> Option<EpochRecord> {
     (has_loss && has_lr).then_some(record)
 }
 
+/// Parses a defmt `event` line (without its level prefix):
+/// `event kind=<name> epoch=<onset> detected=<epoch>`, plus `non_finite=<bool>` for a divergence.
+/// `None` if the line is not a well-formed event line.
+///
+/// ```
+/// let n = tinytrain_host::decode::parse_event_line("event kind=overfitting epoch=23 detected=26").unwrap();
+/// assert_eq!((n.detected, n.event.name(), n.event.epoch()), (26, "overfitting", 23));
+/// ```
+pub fn parse_event_line(line: &str) -> Option<Noticed> {
+    let mut tokens = line.split_whitespace();
+    if tokens.next()? != "event" {
+        return None;
+    }
+    let (mut kind, mut epoch, mut detected, mut non_finite) = (None, None, None, None);
+    for token in tokens {
+        match token.split_once('=')? {
+            ("kind", v) => kind = Some(v),
+            ("epoch", v) => epoch = Some(v.parse().ok()?),
+            ("detected", v) => detected = Some(v.parse().ok()?),
+            ("non_finite", v) => non_finite = Some(v.parse().ok()?),
+            _ => return None,
+        }
+    }
+    Some(Noticed {
+        detected: detected?,
+        event: event_of(kind?, epoch?, non_finite)?,
+    })
+}
+
+/// The [`Event`] called `kind` ([`Event::name`]) starting at `epoch`; `non_finite` is needed for a
+/// divergence (and refused for anything else).
+pub fn event_of(kind: &str, epoch: u32, non_finite: Option<bool>) -> Option<Event> {
+    let event = match (kind, non_finite) {
+        ("overfitting", None) => Event::Overfitting { epoch },
+        ("underfitting", None) => Event::Underfitting { epoch },
+        ("plateau", None) => Event::Plateau { epoch },
+        ("confident_mistakes", None) => Event::ConfidentMistakes { epoch },
+        ("divergence", Some(non_finite)) => Event::Divergence { epoch, non_finite },
+        _ => return None,
+    };
+    Some(event)
+}
+
+/// An event frame's JSON value (`{"event":{"kind":…,"epoch":…,"detected":…}}`), as a [`Noticed`].
+pub fn event_of_frame(value: &serde_json::Value) -> Option<Noticed> {
+    let fields = value.get("event")?;
+    let number = |name: &str| u32::try_from(fields.get(name)?.as_u64()?).ok();
+    let non_finite = match fields.get("non_finite") {
+        Some(v) => Some(v.as_bool()?),
+        None => None,
+    };
+    Some(Noticed {
+        detected: number("detected")?,
+        event: event_of(fields.get("kind")?.as_str()?, number("epoch")?, non_finite)?,
+    })
+}
+
 /// `text` (defmt's `{=f32}`: the shortest decimal that reads back as the same `f32`, or `NaN`) denotes
 /// the float whose bit pattern is `bits` (`0xffffffff`: absent, printed as `NaN`).
 fn text_matches_bits(text: &str, bits: u32) -> bool {
@@ -275,10 +345,12 @@ fn text_matches_bits(text: &str, bits: u32) -> bool {
 pub struct SerialLog {
     /// The epoch frames, in order, their floats exact (from the frames' `bits`).
     pub records: Vec<EpochRecord>,
-    /// Good frames that are not epochs (the summary).
+    /// The event frames, in order.
+    pub events: Vec<Noticed>,
+    /// Good frames that are not epochs (events, early stopping, the summary, weights).
     pub other_frames: usize,
     /// Non-empty lines that were rejected: no `*crc` trailer, a CRC mismatch, or JSON that is not
-    /// an epoch or a summary frame.
+    /// an epoch, event, early-stopping, summary or weights frame.
     pub rejected: usize,
 }
 
@@ -291,6 +363,10 @@ pub fn read_serial_log(text: &str) -> SerialLog {
         }
         match parse_frame(line) {
             Some(Frame::Epoch(record)) => log.records.push(record),
+            Some(Frame::Event(noticed)) => {
+                log.events.push(noticed);
+                log.other_frames += 1;
+            }
             Some(Frame::Other) => log.other_frames += 1,
             None => log.rejected += 1,
         }
@@ -307,14 +383,21 @@ pub fn read_serial_log_bytes(bytes: &[u8]) -> SerialLog {
 
 enum Frame {
     Epoch(EpochRecord),
+    Event(Noticed),
     Other,
 }
 
 fn parse_frame(line: &str) -> Option<Frame> {
     let json = frame::open(line).ok()?;
     let value: serde_json::Value = serde_json::from_str(json).ok()?;
-    if value.get("summary").is_some() || value.get("weights").is_some() {
+    if value.get("summary").is_some()
+        || value.get("weights").is_some()
+        || value.get("early_stop").is_some()
+    {
         return Some(Frame::Other);
+    }
+    if value.get("event").is_some() {
+        return event_of_frame(&value).map(Frame::Event);
     }
     let epoch = u32::try_from(value.get("epoch")?.as_u64()?).ok()?;
     // The JSON numbers are shortest round-trip digits; the bits are exact, and take precedence.
@@ -414,6 +497,52 @@ mod tests {
         assert!(parse_epoch_line(absent).is_some());
         assert!(parse_epoch_line(&absent.replace("val_loss=NaN", "val_loss=1")).is_none());
         assert!(parse_epoch_line(&good.replace("epoch 10/10", "epoch 110/10")).is_none());
+    }
+
+    #[test]
+    fn event_and_early_stop_frames_and_lines_are_good_non_epoch_input() {
+        let text = format!(
+            "{}{}{}{}",
+            framed(EPOCH),
+            framed(r#"{"event":{"kind":"overfitting","epoch":23,"detected":26}}"#),
+            framed(r#"{"event":{"kind":"divergence","epoch":4,"detected":4,"non_finite":true}}"#),
+            framed(
+                r#"{"early_stop":{"monitor":"val_loss","stopped_epoch":33,"best_epoch":23,"best":0.084609866,"restored_epoch":23},"best_bits":1034766320}"#
+            )
+        );
+        let log = read_serial_log(&text);
+        assert_eq!(
+            (log.records.len(), log.other_frames, log.rejected),
+            (1, 3, 0)
+        );
+        assert_eq!(
+            log.events,
+            [
+                Noticed {
+                    detected: 26,
+                    event: Event::Overfitting { epoch: 23 }
+                },
+                Noticed {
+                    detected: 4,
+                    event: Event::Divergence {
+                        epoch: 4,
+                        non_finite: true
+                    }
+                },
+            ]
+        );
+        let bad = framed(r#"{"event":{"kind":"nonsense","epoch":1,"detected":1}}"#);
+        assert_eq!(read_serial_log(&bad).rejected, 1);
+        let line = strip_level("INFO  event kind=divergence epoch=3 detected=3 non_finite=false");
+        assert_eq!(
+            parse_event_line(line).map(|n| n.event),
+            Some(Event::Divergence {
+                epoch: 3,
+                non_finite: false
+            })
+        );
+        assert!(parse_event_line("event kind=plateau epoch=3").is_none());
+        assert!(parse_event_line("event kind=plateau epoch=3 detected=8 extra=1").is_none());
     }
 
     /// Found by fault injection: one byte that is not UTF-8 made `decode --serial-log` fail on the

@@ -362,9 +362,9 @@ pub struct TrainArgs {
     /// No per-epoch lines and no progress bar
     #[arg(long, short)]
     pub quiet: bool,
-    /// Run a shared experiment of the firmware (digits, iris) natively instead of a CSV run; writes
-    /// metrics.jsonl and metrics.csv [default --out: runs/experiment-NAME]
-    #[arg(long, value_name = "NAME", value_parser = ["digits", "iris"],
+    /// Run a shared experiment of the firmware (digits, iris, iris_es) natively instead of a CSV run; writes
+    /// metrics.jsonl, metrics.csv and events.jsonl [default --out: runs/experiment-NAME]
+    #[arg(long, value_name = "NAME", value_parser = ["digits", "iris", "iris_es"],
           conflicts_with_all = ["data", "label", "task", "hidden", "activation", "loss", "dropout",
                                 "normalize", "optimizer", "lr", "momentum", "nesterov", "weight_decay",
                                 "schedule", "step_size", "gamma", "clip_norm", "batch", "epochs",

@@ -108,6 +108,8 @@ pub enum Input {
     Record(EpochRecord),
     /// The summary frame (`{"summary":…,"resources":…}`).
     Summary(serde_json::Value),
+    /// A diagnosis event the device reported (an `{"event":…}` frame or a defmt `event` line).
+    Event(Noticed),
     /// A line that is not a good frame or record (bad CRC, cut off, noise): why.
     Corrupted(String),
     /// A device log line (decoded defmt) or a note from the source.
@@ -124,11 +126,12 @@ pub enum Input {
 
 /// Classifies one line of input (without or with its line ending); `None` for a blank line.
 ///
-/// * a good `JSON*crc32` frame: an epoch ([`Input::Record`], floats from its `bits`) or the summary;
+/// * a good `JSON*crc32` frame: an epoch ([`Input::Record`], floats from its `bits`), an event
+///   ([`Input::Event`]), early stopping's outcome ([`Input::Log`], its JSON) or the summary;
 /// * a frame whose CRC does not match, or that holds neither: [`Input::Corrupted`];
 /// * a JSON `EpochRecord` (a `metrics.jsonl` line): [`Input::Record`];
-/// * a decoded defmt line (`INFO  epoch …` with `bits=`): [`Input::Record`]; other defmt lines:
-///   [`Input::Log`];
+/// * a decoded defmt line (`INFO  epoch …` with `bits=`): [`Input::Record`]; `INFO  event …`:
+///   [`Input::Event`]; other defmt lines: [`Input::Log`];
 /// * anything else: [`Input::Corrupted`].
 ///
 /// ```
@@ -154,6 +157,8 @@ pub fn classify(line: &str) -> Option<Input> {
                 }
             } else if let Some(record) = decode::parse_epoch_line(decode::strip_level(line)) {
                 Input::Record(record)
+            } else if let Some(noticed) = decode::parse_event_line(decode::strip_level(line)) {
+                Input::Event(noticed)
             } else if decode::strip_level(line) != line {
                 Input::Log(line.to_owned())
             } else {
@@ -171,6 +176,15 @@ fn parse_frame(json: &str) -> Input {
     };
     if value.get("summary").is_some() {
         return Input::Summary(value);
+    }
+    if value.get("event").is_some() {
+        return match decode::event_of_frame(&value) {
+            Some(noticed) => Input::Event(noticed),
+            None => Input::Corrupted("an event frame that does not parse".into()),
+        };
+    }
+    if value.get("early_stop").is_some() {
+        return Input::Log(json.to_owned());
     }
     let epoch = value
         .get("epoch")
@@ -279,6 +293,17 @@ impl State {
                     self.run.append_event(&noticed.to_json())?;
                     self.events.push(noticed);
                     out.push(Output::Note(format!("epoch {}: {event}", record.epoch)));
+                }
+            }
+            Input::Event(noticed) => {
+                // The monitor's own analyser may have noticed it already (from the records).
+                if !self.events.contains(&noticed) {
+                    self.run.append_event(&noticed.to_json())?;
+                    self.events.push(noticed);
+                    out.push(Output::Note(format!(
+                        "epoch {}: {} (device)",
+                        noticed.detected, noticed.event
+                    )));
                 }
             }
             Input::Summary(value) => {
