@@ -17,20 +17,9 @@ use std::sync::mpsc;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// `true` when QEMU is missing and the test should be skipped (outside CI).
-fn no_qemu() -> bool {
-    let found = Command::new("qemu-system-arm")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found && std::env::var_os("CI").is_some() {
-        panic!("qemu-system-arm is not installed (apt-get install qemu-system-arm)");
-    }
-    if !found {
-        eprintln!("skipped: qemu-system-arm is not installed");
-    }
-    !found
-}
+mod common;
+
+use common::no_qemu;
 
 /// Builds the firmware with the `handshake` feature (release, in `firmware/target/handshake` so the
 /// default build's ELFs stay as they are) once; returns the directory of the ELF files.
@@ -52,25 +41,7 @@ fn handshake_elves() -> &'static Path {
             ])
             .args(["--features", "handshake", "--target-dir"])
             .arg(&target);
-        // The firmware's own .cargo/config.toml and rust-toolchain.toml decide.
-        for var in [
-            "CARGO_TARGET_DIR",
-            "CARGO_BUILD_TARGET",
-            "CARGO_BUILD_TARGET_DIR",
-            "CARGO_BUILD_RUSTFLAGS",
-            "CARGO_ENCODED_RUSTFLAGS",
-            "RUSTFLAGS",
-            "RUSTC",
-            "RUSTUP_TOOLCHAIN",
-        ] {
-            cargo.env_remove(var);
-        }
-        let output = cargo.output().expect("cargo runs");
-        assert!(
-            output.status.success(),
-            "building the handshake firmware failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        common::build_firmware(cargo, "the handshake firmware");
         target.join("thumbv7em-none-eabihf/release")
     })
 }

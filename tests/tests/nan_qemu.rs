@@ -23,24 +23,7 @@ fn build_nan_program() {
     cargo
         .current_dir(firmware_dir())
         .args(["build", "--release", "--bin", "train_iris_nan"]);
-    for var in [
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-        "CARGO_BUILD_TARGET_DIR",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTFLAGS",
-        "RUSTC",
-        "RUSTUP_TOOLCHAIN",
-    ] {
-        cargo.env_remove(var);
-    }
-    let output = cargo.output().expect("cargo runs");
-    assert!(
-        output.status.success(),
-        "building train_iris_nan failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::build_firmware(cargo, "train_iris_nan");
 }
 
 #[test]

@@ -1,6 +1,6 @@
-//! Helpers shared by the tests that run the firmware in QEMU (`firmware_qemu.rs`,
-//! `fault_injection.rs`): building `firmware/`, running a program in `qemu-system-arm`, and the native
-//! run of the same experiment.
+//! Helpers shared by the tests that run the firmware in QEMU (`firmware_qemu.rs`, `monitor_qemu.rs`,
+//! `nan_qemu.rs`, `early_stop_qemu.rs`, `fault_injection.rs`): building `firmware/`, running a
+//! program in `qemu-system-arm`, and the native run of the same experiment.
 
 // Each test file uses its own subset.
 #![allow(dead_code)]
@@ -51,6 +51,30 @@ pub fn no_qemu() -> bool {
     !found
 }
 
+/// Runs `cargo` (a `cargo build` in `firmware/`) with the firmware's own `.cargo/config.toml` and
+/// `rust-toolchain.toml` in charge — not the settings of the cargo that runs this test — and fails
+/// the test with cargo's output if the build fails. `what` names the build in that message.
+pub fn build_firmware(mut cargo: Command, what: impl std::fmt::Display) {
+    for var in [
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_BUILD_TARGET_DIR",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "RUSTC",
+        "RUSTUP_TOOLCHAIN",
+    ] {
+        cargo.env_remove(var);
+    }
+    let output = cargo.output().expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "building {what} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// Builds the firmware's programs for `machine` once (release) and returns the directory of the ELF
 /// files.
 pub fn firmware_elves(machine: Machine) -> &'static Path {
@@ -83,26 +107,7 @@ pub fn firmware_elves(machine: Machine) -> &'static Path {
                 target
             }
         };
-        // The firmware's own .cargo/config.toml and rust-toolchain.toml must decide, not the
-        // settings of the cargo that runs this test.
-        for var in [
-            "CARGO_TARGET_DIR",
-            "CARGO_BUILD_TARGET",
-            "CARGO_BUILD_TARGET_DIR",
-            "CARGO_BUILD_RUSTFLAGS",
-            "CARGO_ENCODED_RUSTFLAGS",
-            "RUSTFLAGS",
-            "RUSTC",
-            "RUSTUP_TOOLCHAIN",
-        ] {
-            cargo.env_remove(var);
-        }
-        let output = cargo.output().expect("cargo runs");
-        assert!(
-            output.status.success(),
-            "building the firmware for {machine:?} failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        build_firmware(cargo, format!("the firmware for {machine:?}"));
         target.join("thumbv7em-none-eabihf/release")
     })
 }
