@@ -40,20 +40,9 @@ pub fn step(
     v: &mut [f32],
     grad_scale: f32,
 ) {
-    let step_size = config.lr / config.bias_correction1;
-    let inv_sqrt_bc2 = 1.0 / libm::sqrtf(config.bias_correction2);
-    let (l2, decay) = if config.decoupled {
-        (0.0, 1.0 - config.lr * config.weight_decay)
-    } else {
-        (config.weight_decay, 1.0)
-    };
+    let update = Update::new(&config);
     for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(m).zip(v) {
-        let g = g * grad_scale + l2 * *p;
-        *p *= decay;
-        *m = config.beta1 * *m + (1.0 - config.beta1) * g;
-        *v = config.beta2 * *v + (1.0 - config.beta2) * g * g;
-        let denominator = crate::optim::sqrt(*v) * inv_sqrt_bc2 + config.eps;
-        *p -= step_size * *m / denominator;
+        update.apply(p, g * grad_scale, m, v);
     }
 }
 
@@ -67,19 +56,49 @@ pub fn step_zeroing(
     v: &mut [f32],
     grad_scale: f32,
 ) {
-    let step_size = config.lr / config.bias_correction1;
-    let inv_sqrt_bc2 = 1.0 / libm::sqrtf(config.bias_correction2);
-    let (l2, decay) = if config.decoupled {
-        (0.0, 1.0 - config.lr * config.weight_decay)
-    } else {
-        (config.weight_decay, 1.0)
-    };
+    let update = Update::new(&config);
     for (((p, g), m), v) in params.iter_mut().zip(grads).zip(m).zip(v) {
-        let g = core::mem::replace(g, 0.0) * grad_scale + l2 * *p;
-        *p *= decay;
-        *m = config.beta1 * *m + (1.0 - config.beta1) * g;
-        *v = config.beta2 * *v + (1.0 - config.beta2) * g * g;
-        let denominator = crate::optim::sqrt(*v) * inv_sqrt_bc2 + config.eps;
-        *p -= step_size * *m / denominator;
+        update.apply(p, core::mem::replace(g, 0.0) * grad_scale, m, v);
+    }
+}
+
+/// The constants of one step, computed once, and the update of one parameter.
+struct Update {
+    step_size: f32,
+    inv_sqrt_bc2: f32,
+    l2: f32,
+    decay: f32,
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+}
+
+impl Update {
+    fn new(config: &Adam) -> Self {
+        let (l2, decay) = if config.decoupled {
+            (0.0, 1.0 - config.lr * config.weight_decay)
+        } else {
+            (config.weight_decay, 1.0)
+        };
+        Self {
+            step_size: config.lr / config.bias_correction1,
+            inv_sqrt_bc2: 1.0 / libm::sqrtf(config.bias_correction2),
+            l2,
+            decay,
+            beta1: config.beta1,
+            beta2: config.beta2,
+            eps: config.eps,
+        }
+    }
+
+    /// `g` is the mean gradient (already scaled).
+    #[inline(always)]
+    fn apply(&self, p: &mut f32, g: f32, m: &mut f32, v: &mut f32) {
+        let g = g + self.l2 * *p;
+        *p *= self.decay;
+        *m = self.beta1 * *m + (1.0 - self.beta1) * g;
+        *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
+        let denominator = crate::optim::sqrt(*v) * self.inv_sqrt_bc2 + self.eps;
+        *p -= self.step_size * *m / denominator;
     }
 }

@@ -153,36 +153,12 @@ impl Optimizer {
         lr: f32,
         grad_scale: f32,
     ) {
-        match self.kind {
-            OptimizerKind::Adam {
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-            }
-            | OptimizerKind::AdamW {
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-            } => {
-                self.steps += 1;
-                self.beta1_power *= beta1;
-                self.beta2_power *= beta2;
-                let config = adam::Adam {
-                    lr,
-                    beta1,
-                    beta2,
-                    eps,
-                    weight_decay,
-                    decoupled: matches!(self.kind, OptimizerKind::AdamW { .. }),
-                    bias_correction1: 1.0 - self.beta1_power,
-                    bias_correction2: 1.0 - self.beta2_power,
-                };
+        match self.next_adam_step(lr) {
+            Some(config) => {
                 let (m, v) = state.split_at_mut(state.len() / 2);
                 adam::step_zeroing(config, params, grads, m, v, grad_scale);
             }
-            OptimizerKind::Sgd { .. } => {
+            None => {
                 self.step(params, grads, state, lr, grad_scale);
                 grads.iter_mut().for_each(|g| *g = 0.0);
             }
@@ -205,50 +181,57 @@ impl Optimizer {
         lr: f32,
         grad_scale: f32,
     ) {
-        self.steps += 1;
-        match self.kind {
-            OptimizerKind::Sgd {
+        if let Some(config) = self.next_adam_step(lr) {
+            let (m, v) = state.split_at_mut(state.len() / 2);
+            adam::step(config, params, grads, m, v, grad_scale);
+        } else if let OptimizerKind::Sgd {
+            momentum,
+            nesterov,
+            weight_decay,
+        } = self.kind
+        {
+            self.steps += 1;
+            let config = sgd::Sgd {
+                lr,
                 momentum,
                 nesterov,
                 weight_decay,
-            } => {
-                let config = sgd::Sgd {
-                    lr,
-                    momentum,
-                    nesterov,
-                    weight_decay,
-                };
-                sgd::step(config, params, grads, state, grad_scale);
-            }
-            OptimizerKind::Adam {
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-            }
-            | OptimizerKind::AdamW {
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-            } => {
-                // βᵗ as a running product: exact step to step, the same on every target.
-                self.beta1_power *= beta1;
-                self.beta2_power *= beta2;
-                let decoupled = matches!(self.kind, OptimizerKind::AdamW { .. });
-                let config = adam::Adam {
-                    lr,
-                    beta1,
-                    beta2,
-                    eps,
-                    weight_decay,
-                    decoupled,
-                    bias_correction1: 1.0 - self.beta1_power,
-                    bias_correction2: 1.0 - self.beta2_power,
-                };
-                let (m, v) = state.split_at_mut(state.len() / 2);
-                adam::step(config, params, grads, m, v, grad_scale);
-            }
+            };
+            sgd::step(config, params, grads, state, grad_scale);
         }
+    }
+
+    /// For Adam and AdamW: counts the step, advances `βᵗ` and returns this step's hyper-parameters
+    /// with their bias corrections; `None` (and nothing counted) for SGD.
+    fn next_adam_step(&mut self, lr: f32) -> Option<adam::Adam> {
+        let (OptimizerKind::Adam {
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+        }
+        | OptimizerKind::AdamW {
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+        }) = self.kind
+        else {
+            return None;
+        };
+        self.steps += 1;
+        // βᵗ as a running product: exact step to step, the same on every target.
+        self.beta1_power *= beta1;
+        self.beta2_power *= beta2;
+        Some(adam::Adam {
+            lr,
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+            decoupled: matches!(self.kind, OptimizerKind::AdamW { .. }),
+            bias_correction1: 1.0 - self.beta1_power,
+            bias_correction2: 1.0 - self.beta2_power,
+        })
     }
 }
