@@ -204,6 +204,20 @@ impl<'a> EarlyStopping<'a> {
         Some(self.snapshot_epoch)
     }
 
+    /// Restores the best parameters into `params` (see [`EarlyStopping::restore`]) and says what
+    /// early stopping did over the run.
+    pub fn finish(&self, params: &mut [f32]) -> Outcome {
+        Outcome {
+            monitor: self.config.monitor,
+            patience: self.config.patience,
+            stopped_epoch: self.stopped_epoch,
+            best_epoch: self.best_epoch,
+            best: self.best,
+            restored_epoch: self.restore(params),
+            snapshot_bytes: self.snapshot_bytes() as u32,
+        }
+    }
+
     fn take_snapshot(&mut self, epoch: u32, params: &[f32]) {
         if self.config.restore_best_weights {
             self.snapshot
@@ -211,6 +225,51 @@ impl<'a> EarlyStopping<'a> {
                 .zip(params)
                 .for_each(|(s, p)| *s = *p);
             self.snapshot_epoch = epoch;
+        }
+    }
+}
+
+/// What early stopping did over a run: one type for the host's files, the device's frames and every
+/// message.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Outcome {
+    /// The quantity watched.
+    pub monitor: Monitor,
+    /// Epochs without improvement it waited for.
+    pub patience: u32,
+    /// The epoch that stopped the run (`None`: every epoch ran).
+    pub stopped_epoch: Option<u32>,
+    /// The epoch of the best monitored value (0: the quantity never appeared).
+    pub best_epoch: u32,
+    /// The best monitored value (NaN before any).
+    pub best: f32,
+    /// The epoch whose weights were restored (`None`: the last epoch's weights are kept).
+    pub restored_epoch: Option<u32>,
+    /// Bytes of the best-weights snapshot (`4 · params`; 0 without restoring).
+    pub snapshot_bytes: u32,
+}
+
+impl core::fmt::Display for Outcome {
+    /// One line, e.g. `early stopping at epoch 33: val_loss has not improved on 0.0846 (epoch 23)
+    /// for 10 epochs; restored the weights of epoch 23`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let monitor = self.monitor.name();
+        match self.stopped_epoch {
+            Some(epoch) => write!(
+                f,
+                "early stopping at epoch {epoch}: {monitor} has not improved on {:.4} (epoch {}) for {} epochs",
+                self.best, self.best_epoch, self.patience
+            )?,
+            None => write!(
+                f,
+                "early stopping did not stop the run; best {monitor} {:.4} at epoch {}",
+                self.best, self.best_epoch
+            )?,
+        }
+        match self.restored_epoch {
+            Some(epoch) => write!(f, "; restored the weights of epoch {epoch}"),
+            None => Ok(()),
         }
     }
 }

@@ -21,6 +21,7 @@
 //! * [`checkpoint`] — save and restore a run between epochs, bit-identically, CRC-checked ([`crc`]).
 //! * [`diagnose`] — a streaming analyser of those records: overfitting, underfitting, plateaus, divergence.
 //! * [`early_stop`] — Keras-style early stopping with a best-parameter snapshot ([`monitor`]: what it watches).
+//! * [`best`] — the best epoch of a run, defined once.
 //!
 //! Every transcendental function comes from the `libm` crate (never from `std`), so a host and a
 //! Cortex-M compute the same bits from the same seed and data.
@@ -48,6 +49,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)] // allowed in `optim/sqrt.rs` and the dense kernels (`dense_m4.rs`, `dense_x86.rs`)
 
+pub mod best;
 pub mod checkpoint;
 pub mod crc;
 pub mod data;

@@ -27,6 +27,7 @@
 pub mod bits;
 pub mod datasets;
 pub mod digits;
+pub mod driver;
 pub mod experiment;
 pub mod frame;
 pub mod init;
@@ -36,10 +37,10 @@ pub mod run;
 pub mod weights_frame;
 
 pub use bits::RecordBits;
+pub use driver::{Driver, Observer};
 pub use experiment::Experiment;
 pub use run::{
-    run, run_full, run_with_fault, EarlyStop, Fault, NanInput, NoFault, Observer, Rows, RunError,
-    Summary, Workspace,
+    run, run_full, run_with_fault, Fault, NanInput, NoFault, Rows, RunError, Summary, Workspace,
 };
 
 /// The default experiment ([`digits::EXPERIMENT`]).

@@ -4,47 +4,20 @@
 //! (a zeroed `static` or `Vec`s) and what the [`Observer`] does with each record differ.
 
 use tinytrain::data::{split, Dataset, Target};
-use tinytrain::diagnose::{Analyzer, DiagnoseConfig, Event};
-use tinytrain::early_stop::{Decision, EarlyStopping};
-use tinytrain::monitor::Monitor;
+use tinytrain::early_stop::EarlyStopping;
 use tinytrain::network::{Buffers, StaticMemory};
 use tinytrain::normalize::{Standardized, Standardizer};
 use tinytrain::record::EpochRecord;
 use tinytrain::spec::ShapeError;
-use tinytrain::train::Trainer;
+use tinytrain::train::{DivergenceStats, Trainer};
 
+use crate::driver::{Driver, Observer};
 use crate::experiment::Experiment;
 
 /// Most features an experiment may have (the standardiser lives on the stack, sized for this).
 pub const MAX_FEATURES: usize = 64;
 /// Most classes an experiment may have (the trainer's confusion matrices are sized for this).
 pub const MAX_CLASSES: usize = 10;
-
-/// What the caller sees of a run, in order.
-///
-/// A closure `FnMut(&EpochRecord)` is an observer that only looks at the epoch records.
-pub trait Observer {
-    /// After the split and the standardiser fit, before the first epoch.
-    fn started(&mut self, _rows: &Rows) {}
-    /// During epoch `epoch` (1-based): `done` training samples so far (every 64, and at the end of
-    /// the training pass, before validation).
-    fn progress(&mut self, _epoch: u32, _done: usize) {}
-    /// After every epoch.
-    fn epoch(&mut self, record: &EpochRecord);
-    /// After [`Observer::epoch`], once for each event the core's curve analyser
-    /// ([`tinytrain::diagnose::Analyzer`], default thresholds) noticed in that epoch's record;
-    /// `detected` is that record's epoch.
-    fn event(&mut self, _detected: u32, _event: &Event) {}
-    /// After the last epoch of an experiment with early stopping (whether or not it stopped), once
-    /// the best weights are restored, before the summary.
-    fn early_stop(&mut self, _outcome: &EarlyStop) {}
-}
-
-impl<F: FnMut(&EpochRecord)> Observer for F {
-    fn epoch(&mut self, record: &EpochRecord) {
-        self(record)
-    }
-}
 
 /// How the split came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,28 +28,6 @@ pub struct Rows {
     pub train: u32,
     /// Validation rows.
     pub validation: u32,
-}
-
-/// What early stopping did over a run ([`Experiment::early_stopping`]).
-#[derive(Clone, Copy, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct EarlyStop {
-    /// The quantity watched.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "monitor_name"))]
-    pub monitor: Monitor,
-    /// The epoch that stopped the run (`None`: every epoch ran).
-    pub stopped_epoch: Option<u32>,
-    /// The epoch of the best monitored value (0: the quantity never appeared).
-    pub best_epoch: u32,
-    /// The best monitored value (NaN before any).
-    pub best: f32,
-    /// The epoch whose weights were restored (`None`: the last epoch's weights are kept).
-    pub restored_epoch: Option<u32>,
-}
-
-#[cfg(feature = "serde")]
-fn monitor_name<S: serde::Serializer>(monitor: &Monitor, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(monitor.name())
 }
 
 /// The outcome of a run.
@@ -91,13 +42,16 @@ pub struct Summary {
     pub rows: Rows,
     /// Training samples processed over all epochs (forward, backward and their share of an update).
     pub samples_trained: u32,
-    /// The best epoch: highest validation accuracy (then lowest validation loss, then lowest training
-    /// loss, for runs without those); the earliest wins ties.
+    /// The best epoch ([`tinytrain::best`]; 0: no epoch had a finite loss).
     pub best_epoch: u32,
     /// Validation accuracy of the best epoch (classification with validation data).
     pub best_val_acc: Option<f32>,
     /// The last epoch's record.
     pub last: EpochRecord,
+    /// What the core's divergence guard skipped, in full (the serde form carries the two counts
+    /// below).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub divergence: DivergenceStats,
     /// Training samples the core's divergence guard skipped (non-finite input or loss); left out of
     /// the serde form when 0.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_zero"))]
@@ -265,7 +219,7 @@ pub fn run_with_fault(
 /// [`Experiment::snapshot_len`] floats; may be empty for an experiment without early stopping or
 /// without restoring). With [`Experiment::early_stopping`] set, the run stops when the monitored
 /// quantity has not improved for `patience` epochs, copies the best epoch's weights back into
-/// `buffers.params`, and tells [`Observer::early_stop`].
+/// `buffers.params`, and tells [`Observer::early_stop`]. The epochs run in [`Driver::run`].
 pub fn run_full(
     experiment: &Experiment,
     fault: impl Fault,
@@ -325,7 +279,7 @@ pub fn run_full(
             .for_each(|(p, &v)| *p = v);
     }
     let params = trainer.net().params().len();
-    let mut stopper = match experiment.early_stopping {
+    let stopper = match experiment.early_stopping {
         Some(config) => Some(
             EarlyStopping::new(config, params, snapshot).map_err(|_| RunError::SnapshotTooShort)?,
         ),
@@ -335,65 +289,33 @@ pub fn run_full(
         train: n_train as u32,
         validation: n_val as u32,
     };
-    observer.started(&rows);
-
-    // Fixed memory: the analyser keeps a handful of numbers, not the curve.
-    let mut analyzer = Analyzer::new(DiagnoseConfig::default(), classes as u32);
-    let mut best: Option<(f32, u32, Option<f32>)> = None;
-    let mut last = EpochRecord::default();
-    for epoch in 1..=experiment.epochs {
-        last = trainer.run_epoch(&inputs, train, validation, |done| {
-            observer.progress(epoch, done)
-        });
-        observer.epoch(&last);
-        for event in analyzer.observe(&last) {
-            observer.event(last.epoch, &event);
-        }
-        // Higher is better; a NaN (a diverged epoch) loses to any number.
-        let score = match (last.val_acc, last.val_loss) {
-            (Some(acc), _) => acc,
-            (None, Some(loss)) => -loss,
-            (None, None) => -last.train_loss,
-        };
-        if best.is_none_or(|(top, _, _)| score > top || (top.is_nan() && !score.is_nan())) {
-            best = Some((score, last.epoch, last.val_acc));
-        }
-        if trainer.stopped() {
-            break;
-        }
-        if let Some(stopper) = &mut stopper {
-            if stopper.observe(&last, trainer.net().params()) == Decision::Stop {
-                break;
-            }
-        }
-    }
-    let (mut stopped_epoch, mut restored_epoch) = (None, None);
-    if let Some(stopper) = &stopper {
-        stopped_epoch = stopper.stopped_epoch();
-        restored_epoch = stopper.restore(trainer.net_mut().params_mut());
-        observer.early_stop(&EarlyStop {
-            monitor: stopper.config().monitor,
-            stopped_epoch,
-            best_epoch: stopper.best_epoch(),
-            best: stopper.best(),
-            restored_epoch,
-        });
-    }
-    let guard = trainer.divergence_stats();
-    let (best_epoch, best_val_acc) = best.map_or((0, None), |(_, epoch, acc)| (epoch, acc));
+    let Ok(()) = observer.started(&rows);
+    let mut driver = Driver::new(classes, stopper);
+    let Ok(outcome) = driver.run(
+        &mut trainer,
+        &inputs,
+        train,
+        validation,
+        experiment.epochs,
+        observer,
+    );
+    let last = outcome.last.unwrap_or_default();
+    let early_stop = outcome.early_stop;
     Ok(Summary {
         experiment: experiment.name,
-        // The epochs that ran (fewer than the experiment's when the divergence policy stopped it).
+        // The epochs that ran (fewer than the experiment's when the divergence policy or early
+        // stopping ended it).
         epochs: last.epoch,
         rows,
         samples_trained: last.epoch * rows.train,
-        best_epoch,
-        best_val_acc,
+        best_epoch: outcome.best.map_or(0, |best| best.epoch),
+        best_val_acc: outcome.best.and_then(|best| best.val_acc),
         last,
-        skipped_samples: guard.skipped_samples(),
-        skipped_steps: guard.skipped_steps,
-        stopped_epoch,
-        restored_epoch,
+        divergence: outcome.divergence,
+        skipped_samples: outcome.divergence.skipped_samples(),
+        skipped_steps: outcome.divergence.skipped_steps,
+        stopped_epoch: early_stop.and_then(|o| o.stopped_epoch),
+        restored_epoch: early_stop.and_then(|o| o.restored_epoch),
     })
 }
 
@@ -500,23 +422,29 @@ mod fault_tests {
 mod early_stop_tests {
     use super::*;
     use crate::{iris, iris_es};
+    use core::convert::Infallible;
+    use tinytrain::diagnose::Event;
+    use tinytrain::early_stop::Outcome;
 
     #[derive(Default)]
     struct Seen {
         records: Vec<EpochRecord>,
         events: Vec<(u32, Event)>,
-        outcome: Option<EarlyStop>,
+        outcome: Option<Outcome>,
     }
 
     impl Observer for Seen {
-        fn epoch(&mut self, record: &EpochRecord) {
+        fn epoch(&mut self, record: &EpochRecord) -> Result<(), Infallible> {
             self.records.push(*record);
+            Ok(())
         }
-        fn event(&mut self, detected: u32, event: &Event) {
+        fn event(&mut self, detected: u32, event: &Event) -> Result<(), Infallible> {
             self.events.push((detected, *event));
+            Ok(())
         }
-        fn early_stop(&mut self, outcome: &EarlyStop) {
+        fn early_stop(&mut self, outcome: &Outcome) -> Result<(), Infallible> {
             self.outcome = Some(*outcome);
+            Ok(())
         }
     }
 

@@ -5,12 +5,14 @@
 //! only gives formatted text; the serial frames are JSON with a `bits` object for the same reason
 //! (and because JSON has no NaN).
 
+use core::convert::Infallible;
 use embedded_io::Write;
 use serde::Serialize;
 use tinytrain::diagnose::Event;
+use tinytrain::early_stop::Outcome;
 use tinytrain::record::EpochRecord;
 use tinytrain::spec::Plan;
-use tinytrain_experiments::{frame, EarlyStop, Experiment, Observer, RecordBits, Rows, Summary};
+use tinytrain_experiments::{frame, Experiment, Observer, RecordBits, Rows, Summary};
 
 use crate::{board, clock, ram};
 
@@ -99,10 +101,10 @@ struct EventFields {
     non_finite: Option<bool>,
 }
 
-/// Early stopping's serial frame: `{"early_stop":{…EarlyStop…},"best_bits":…}`.
+/// Early stopping's serial frame: `{"early_stop":{…Outcome…},"best_bits":…}`.
 #[derive(Serialize)]
 struct EarlyStopFrame<'a> {
-    early_stop: &'a EarlyStop,
+    early_stop: &'a Outcome,
     best_bits: u32,
 }
 
@@ -189,7 +191,7 @@ impl<'a, W: Write> Reporter<'a, W> {
 }
 
 impl<W: Write> Observer for Reporter<'_, W> {
-    fn started(&mut self, rows: &Rows) {
+    fn started(&mut self, rows: &Rows) -> Result<(), Infallible> {
         self.rows = *rows;
         let params = Plan::of(self.experiment.layers).map_or(0, |plan| plan.params) as u32;
         defmt::info!(
@@ -202,6 +204,7 @@ impl<W: Write> Observer for Reporter<'_, W> {
             params
         );
         self.mark = clock::ticks();
+        Ok(())
     }
 
     fn progress(&mut self, _epoch: u32, done: usize) {
@@ -210,7 +213,7 @@ impl<W: Write> Observer for Reporter<'_, W> {
         }
     }
 
-    fn epoch(&mut self, record: &EpochRecord) {
+    fn epoch(&mut self, record: &EpochRecord) -> Result<(), Infallible> {
         let now = clock::ticks();
         self.train_ticks += self.trained_at - self.mark;
         self.validation_ticks += now - self.trained_at;
@@ -219,9 +222,10 @@ impl<W: Write> Observer for Reporter<'_, W> {
         self.send(length);
         // Reporting is not part of the next epoch's cost.
         self.mark = clock::ticks();
+        Ok(())
     }
 
-    fn event(&mut self, detected: u32, event: &Event) {
+    fn event(&mut self, detected: u32, event: &Event) -> Result<(), Infallible> {
         let non_finite = match *event {
             Event::Divergence { non_finite, .. } => Some(non_finite),
             _ => None,
@@ -241,9 +245,10 @@ impl<W: Write> Observer for Reporter<'_, W> {
         .ok();
         self.send(length);
         self.mark = clock::ticks();
+        Ok(())
     }
 
-    fn early_stop(&mut self, outcome: &EarlyStop) {
+    fn early_stop(&mut self, outcome: &Outcome) -> Result<(), Infallible> {
         defmt::info!(
             "early_stop monitor={=str} stopped_epoch={=u32} best_epoch={=u32} best={=f32} restored_epoch={=u32} bits={=u32:#010x}",
             outcome.monitor.name(),
@@ -262,6 +267,7 @@ impl<W: Write> Observer for Reporter<'_, W> {
         )
         .ok();
         self.send(length);
+        Ok(())
     }
 }
 

@@ -13,16 +13,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
 use tinytrain::diagnose::Event;
-use tinytrain::network::Buffers;
-use tinytrain::optim::optimizer_state_len;
+use tinytrain::early_stop;
+use tinytrain::network::Mlp;
 use tinytrain::record::EpochRecord;
 use tinytrain::spec::Plan;
-use tinytrain_experiments::{
-    by_name, run_full, EarlyStop, Experiment, NoFault, Observer, Summary, ALL,
-};
+use tinytrain_experiments::{by_name, run_full, Experiment, NoFault, Observer, Summary, ALL};
 
-use crate::pipeline::Noticed;
+use crate::memory::Memory;
+use crate::options::TrainArgs;
+use crate::pipeline::{self, Noticed};
 use crate::run_dir::RunDir;
+use crate::train_cmd;
+use crate::weights::Weights;
 
 /// The names `--experiment` accepts.
 pub fn names() -> Vec<&'static str> {
@@ -39,7 +41,7 @@ pub fn default_dir(name: &str) -> PathBuf {
 pub fn run_experiment(
     name: &str,
     observer: &mut impl Observer,
-) -> anyhow::Result<(Experiment, Summary, Vec<f32>)> {
+) -> anyhow::Result<(Experiment, Summary, Weights)> {
     let experiment = by_name(name).ok_or_else(|| {
         anyhow!(
             "no experiment called {name:?} (known: {})",
@@ -48,39 +50,35 @@ pub fn run_experiment(
     })?;
     // A host's memory: Vecs sized by the plan (a firmware uses the experiment's `Workspace`).
     let plan = Plan::of(experiment.layers).map_err(|e| anyhow!("{e:?}"))?;
-    let (mut params, mut grads) = (vec![0.0; plan.params], vec![0.0; plan.params]);
-    let (mut activations, mut deltas) = (vec![0.0; plan.activations], vec![0.0; plan.deltas]);
-    let mut masks = vec![0; plan.mask_words];
-    let mut state = vec![0.0; optimizer_state_len(experiment.config.optimizer, plan.params)];
+    let mut memory = Memory::new(&plan, experiment.config.optimizer);
     let mut snapshot = vec![0.0; experiment.snapshot_len(plan.params)];
-    let buffers = Buffers {
-        params: &mut params,
-        grads: &mut grads,
-        activations: &mut activations,
-        deltas: &mut deltas,
-        masks: &mut masks,
-        state: &mut state,
-    };
     let mut train = vec![0; experiment.train_capacity()];
     let mut validation = vec![0; experiment.validation_capacity()];
     let summary = run_full(
         &experiment,
         NoFault,
-        buffers,
+        memory.buffers(),
         &mut train,
         &mut validation,
         &mut snapshot,
         observer,
     )
     .map_err(|e| anyhow!("experiment {name}: {e}"))?;
-    Ok((experiment, summary, params))
+    // The trained parameters, read through the network that owns them (seed irrelevant: the
+    // initialisation is overwritten).
+    let trained = memory.buffers().params.to_vec();
+    let mut net = Mlp::new(experiment.layers, memory.buffers(), 0)
+        .map_err(|e| anyhow!("experiment {name}: {e}"))?;
+    net.params_mut().copy_from_slice(&trained);
+    Ok((experiment, summary, Weights::of(&net)))
 }
 
-/// What `train --experiment` does with a run as it goes.
+/// What `train --experiment` does with a run as it goes: what `train`'s observer does.
 struct Printer {
     dir: RunDir,
     epochs: u32,
     quiet: bool,
+    records: Vec<EpochRecord>,
     failure: Option<anyhow::Error>,
 }
 
@@ -93,7 +91,8 @@ impl Printer {
 }
 
 impl Observer for Printer {
-    fn epoch(&mut self, record: &EpochRecord) {
+    fn epoch(&mut self, record: &EpochRecord) -> Result<(), std::convert::Infallible> {
+        self.records.push(*record);
         let result = self.dir.append(record).and_then(|()| {
             if self.quiet {
                 return Ok(());
@@ -102,9 +101,10 @@ impl Observer for Printer {
                 .context("cannot write to stdout")
         });
         self.keep(result);
+        Ok(())
     }
 
-    fn event(&mut self, detected: u32, event: &Event) {
+    fn event(&mut self, detected: u32, event: &Event) -> Result<(), std::convert::Infallible> {
         let noticed = Noticed {
             detected,
             event: *event,
@@ -114,56 +114,52 @@ impl Observer for Printer {
         if !self.quiet {
             eprintln!("epoch {detected}: {event}");
         }
+        Ok(())
     }
 
-    fn early_stop(&mut self, outcome: &EarlyStop) {
-        if self.quiet {
-            return;
+    fn early_stop(
+        &mut self,
+        outcome: &early_stop::Outcome,
+    ) -> Result<(), std::convert::Infallible> {
+        let last = outcome.stopped_epoch.unwrap_or(self.epochs);
+        let result = self
+            .dir
+            .append_event(&pipeline::early_stop_json(outcome, last));
+        self.keep(result);
+        if !self.quiet {
+            eprintln!("{outcome}");
         }
-        let restored = outcome.restored_epoch.map_or(String::new(), |e| {
-            format!(", restored the weights of epoch {e}")
-        });
-        match outcome.stopped_epoch {
-            Some(epoch) => eprintln!(
-                "early_stopping: stopped at epoch {epoch}, best {} {} at epoch {}{restored}",
-                outcome.monitor.name(),
-                outcome.best,
-                outcome.best_epoch
-            ),
-            None => eprintln!(
-                "early_stopping: never stopped, best {} {} at epoch {}{restored}",
-                outcome.monitor.name(),
-                outcome.best,
-                outcome.best_epoch
-            ),
-        }
+        Ok(())
     }
 }
 
-/// Runs `tinytrain train --experiment NAME`.
-pub fn execute(name: &str, out: Option<&Path>, quiet: bool) -> anyhow::Result<()> {
-    let out = out.map_or_else(|| default_dir(name), Path::to_path_buf);
+/// Runs `tinytrain train --experiment NAME` (with `args`' `--out`, `--quiet`, `--no-plot`).
+pub fn execute(name: &str, args: &TrainArgs) -> anyhow::Result<()> {
+    let out = args.out.clone().unwrap_or_else(|| default_dir(name));
     let dir = RunDir::create(&out)?;
     let epochs = by_name(name).map_or(0, |e| e.epochs);
     let mut printer = Printer {
         dir,
         epochs,
-        quiet,
+        quiet: args.quiet,
+        records: Vec::new(),
         failure: None,
     };
-    let (experiment, summary, _) = run_experiment(name, &mut printer)?;
+    let (experiment, summary, weights) = run_experiment(name, &mut printer)?;
     if let Some(e) = printer.failure {
         return Err(e);
     }
-    if !quiet {
+    if !args.quiet {
         eprintln!(
-            "experiment {}: {} training, {} validation rows, best epoch {}; saved the run to {}",
-            experiment.name,
-            summary.rows.train,
-            summary.rows.validation,
-            summary.best_epoch,
-            printer.dir.path().display()
+            "experiment {}: {} training, {} validation rows, best epoch {}",
+            experiment.name, summary.rows.train, summary.rows.validation, summary.best_epoch,
         );
     }
-    Ok(())
+    train_cmd::finish(
+        &printer.dir,
+        &weights,
+        printer.records,
+        summary.divergence,
+        args,
+    )
 }

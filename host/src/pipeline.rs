@@ -12,14 +12,15 @@
 
 use anyhow::{anyhow, bail, Context};
 use tinytrain::data::split;
-use tinytrain::diagnose::{Analyzer, DiagnoseConfig, Event};
-use tinytrain::early_stop::{Decision, EarlyStopping, EarlyStoppingConfig};
+use tinytrain::diagnose::Event;
+use tinytrain::early_stop::{self, EarlyStopping};
 use tinytrain::loss::Head;
 use tinytrain::monitor::Monitor;
 use tinytrain::normalize::{Standardized, Standardizer};
 use tinytrain::record::EpochRecord;
 use tinytrain::spec::{Layer, Plan};
 use tinytrain::train::{DivergencePolicy, DivergenceStats, TrainConfig, Trainer};
+use tinytrain_experiments::driver::{self, Driver};
 
 use crate::csv_data::{self, Problem, Table, Targets, Task};
 use crate::memory::Memory;
@@ -34,7 +35,7 @@ pub trait Observer {
         Ok(())
     }
 
-    /// During epoch `epoch` (0-based): `done` training rows processed so far.
+    /// During epoch `epoch` (1-based): `done` training rows processed so far.
     fn progress(&mut self, _epoch: u32, _done: usize) {}
 
     /// After each epoch, with its record.
@@ -48,7 +49,7 @@ pub trait Observer {
     }
 
     /// Once after the last epoch, with early stopping configured: what it did.
-    fn early_stop(&mut self, _outcome: &EarlyStopOutcome) -> anyhow::Result<()> {
+    fn early_stop(&mut self, _outcome: &early_stop::Outcome) -> anyhow::Result<()> {
         Ok(())
     }
 
@@ -114,64 +115,22 @@ impl Noticed {
     }
 }
 
-/// What early stopping did over a run.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct EarlyStopOutcome {
-    /// The settings.
-    pub config: EarlyStoppingConfig,
-    /// The epoch of the best monitored value (0: the quantity never appeared).
-    pub best_epoch: u32,
-    /// The best monitored value.
-    pub best: f32,
-    /// The epoch that stopped the run (`None`: every epoch ran).
-    pub stopped_epoch: Option<u32>,
-    /// The epoch whose weights were restored into [`Trained::weights`] (`None`: the last epoch's).
-    pub restored_epoch: Option<u32>,
-    /// Bytes of the best-weights snapshot (`4 · params`, 0 without restoring).
-    pub snapshot_bytes: usize,
-}
-
-impl EarlyStopOutcome {
-    /// Its line of `events.jsonl`: `{"event":"early_stopping","epoch":…,"detected":…,…}`, `epoch`
-    /// and `detected` being the stopping epoch (or the last epoch, when nothing stopped the run).
-    pub fn to_json(&self, last_epoch: u32) -> serde_json::Value {
-        let epoch = self.stopped_epoch.unwrap_or(last_epoch);
-        serde_json::json!({
-            "event": "early_stopping",
-            "epoch": epoch,
-            "detected": epoch,
-            "stopped": self.stopped_epoch.is_some(),
-            "monitor": self.config.monitor.name(),
-            "best_epoch": self.best_epoch,
-            "best": self.best,
-            "patience": self.config.patience,
-            "restored_epoch": self.restored_epoch,
-            "snapshot_bytes": self.snapshot_bytes,
-        })
-    }
-}
-
-impl std::fmt::Display for EarlyStopOutcome {
-    /// One line for stderr.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let monitor = self.config.monitor.name();
-        match self.stopped_epoch {
-            Some(epoch) => write!(
-                f,
-                "early stopping at epoch {epoch}: {monitor} has not improved on {:.4} (epoch {}) for {} epochs",
-                self.best, self.best_epoch, self.config.patience
-            )?,
-            None => write!(
-                f,
-                "early stopping did not stop the run; best {monitor} {:.4} at epoch {}",
-                self.best, self.best_epoch
-            )?,
-        }
-        match self.restored_epoch {
-            Some(epoch) => write!(f, "; restored the weights of epoch {epoch}"),
-            None => Ok(()),
-        }
-    }
+/// Early stopping's line of `events.jsonl`: `{"event":"early_stopping","epoch":…,"detected":…,…}`,
+/// `epoch` and `detected` being the stopping epoch (or `last_epoch`, when nothing stopped the run).
+pub fn early_stop_json(outcome: &early_stop::Outcome, last_epoch: u32) -> serde_json::Value {
+    let epoch = outcome.stopped_epoch.unwrap_or(last_epoch);
+    serde_json::json!({
+        "event": "early_stopping",
+        "epoch": epoch,
+        "detected": epoch,
+        "stopped": outcome.stopped_epoch.is_some(),
+        "monitor": outcome.monitor.name(),
+        "best_epoch": outcome.best_epoch,
+        "best": outcome.best,
+        "patience": outcome.patience,
+        "restored_epoch": outcome.restored_epoch,
+        "snapshot_bytes": outcome.snapshot_bytes,
+    })
 }
 
 /// An observer that ignores everything.
@@ -228,7 +187,7 @@ pub struct Trained {
     /// What the curve analyser noticed, in order.
     pub events: Vec<Noticed>,
     /// What early stopping did (`None`: not configured).
-    pub early_stop: Option<EarlyStopOutcome>,
+    pub early_stop: Option<early_stop::Outcome>,
     /// What the core's divergence guard skipped (all zero in a healthy run).
     pub divergence: DivergenceStats,
 }
@@ -447,81 +406,100 @@ pub fn train_from(
 
     let raw = setup.table.dataset();
     let data = Standardized::new(&raw, setup.features.as_deref(), setup.target.as_ref());
-    let mut records = Vec::with_capacity(spec.epochs as usize);
-    let mut analyzer = Analyzer::new(DiagnoseConfig::default(), trainer.classes() as u32);
-    let mut events = Vec::new();
-    if let Some(resume) = resume {
-        for record in &resume.records {
-            records.push(*record);
-            for event in analyzer.observe(record) {
-                events.push(Noticed {
-                    detected: record.epoch,
-                    event,
-                });
-            }
-        }
-    }
-    let mut checkpoint = if observer.wants_checkpoints() {
-        vec![0u8; trainer.checkpoint_len(order.len(), extra.len())]
-    } else {
-        Vec::new()
-    };
     let mut snapshot = spec
         .early_stopping
         .map_or_else(Vec::new, |c| vec![0.0; c.snapshot_len(setup.plan.params)]);
-    let mut stopper = spec
+    let stopper = spec
         .early_stopping
         .map(|c| EarlyStopping::new(c, setup.plan.params, &mut snapshot))
         .transpose()
         .map_err(|e| anyhow!("internal error: early stopping: {e}"))?;
-    while trainer.epoch() < spec.epochs && !trainer.stopped() {
-        let epoch = trainer.epoch();
-        let record = trainer.run_epoch(&data, &mut order, &setup.val_rows, |done| {
-            observer.progress(epoch, done)
-        });
-        observer.epoch(&record)?;
-        records.push(record);
-        // The core's guard first (it saw the non-finite value), then the curve analyser.
-        let guard = trainer.divergence_event();
-        for event in guard.into_iter().chain(analyzer.observe(&record)) {
-            let noticed = Noticed {
-                detected: record.epoch,
-                event,
-            };
-            observer.event(&noticed)?;
-            events.push(noticed);
-        }
-        if observer.wants_checkpoints() {
-            let n = trainer
-                .save_checkpoint(record.epoch, &order, &extra, &mut checkpoint)
-                .map_err(|e| anyhow!("internal error: checkpoint: {e}"))?;
-            observer.checkpoint(record.epoch, &checkpoint[..n])?;
-        }
-        if let Some(stopper) = &mut stopper {
-            if stopper.observe(&record, trainer.net().params()) == Decision::Stop {
-                break;
-            }
+    let mut driver = Driver::new(trainer.classes(), stopper);
+    let mut seen = Seen {
+        observer,
+        records: Vec::new(),
+        events: Vec::new(),
+        checkpoint: Vec::new(),
+        extra,
+    };
+    if let Some(resume) = resume {
+        // The epochs before the checkpoint, silently: the observer already has them.
+        for record in &resume.records {
+            seen.records.push(*record);
+            driver.replay(record, |detected, event| {
+                seen.events.push(Noticed { detected, event })
+            });
         }
     }
-    // Restoring happens whether or not the run stopped early, so weights.json is the best epoch's.
-    let early_stop = stopper.map(|stopper| EarlyStopOutcome {
-        config: *stopper.config(),
-        best_epoch: stopper.best_epoch(),
-        best: stopper.best(),
-        stopped_epoch: stopper.stopped_epoch(),
-        restored_epoch: stopper.restore(trainer.net_mut().params_mut()),
-        snapshot_bytes: stopper.snapshot_bytes(),
-    });
-    if let Some(outcome) = &early_stop {
-        observer.early_stop(outcome)?;
-    }
+    let outcome = driver.run(
+        &mut trainer,
+        &data,
+        &mut order,
+        &setup.val_rows,
+        spec.epochs,
+        &mut seen,
+    )?;
     Ok(Trained {
-        records,
+        records: seen.records,
         weights: Weights::of(trainer.net()),
-        events,
-        early_stop,
-        divergence: trainer.divergence_stats(),
+        events: seen.events,
+        early_stop: outcome.early_stop,
+        divergence: outcome.divergence,
     })
+}
+
+/// The driver's observer for a host run: keeps the records and events for [`Trained`], writes the
+/// checkpoint, and passes everything on to the caller's [`Observer`].
+struct Seen<'o, O> {
+    observer: &'o mut O,
+    records: Vec<EpochRecord>,
+    events: Vec<Noticed>,
+    /// The checkpoint's bytes, sized at the first epoch end.
+    checkpoint: Vec<u8>,
+    /// [`checkpoint_extra`].
+    extra: Vec<f32>,
+}
+
+impl<O: Observer> driver::Observer<anyhow::Error> for Seen<'_, O> {
+    fn progress(&mut self, epoch: u32, done: usize) {
+        self.observer.progress(epoch, done);
+    }
+
+    fn epoch(&mut self, record: &EpochRecord) -> anyhow::Result<()> {
+        self.records.push(*record);
+        self.observer.epoch(record)
+    }
+
+    fn event(&mut self, detected: u32, event: &Event) -> anyhow::Result<()> {
+        let noticed = Noticed {
+            detected,
+            event: *event,
+        };
+        self.events.push(noticed);
+        self.observer.event(&noticed)
+    }
+
+    fn epoch_end<const C: usize>(
+        &mut self,
+        trainer: &Trainer<'_, C>,
+        order: &[u32],
+    ) -> anyhow::Result<()> {
+        if !self.observer.wants_checkpoints() {
+            return Ok(());
+        }
+        if self.checkpoint.is_empty() {
+            self.checkpoint = vec![0u8; trainer.checkpoint_len(order.len(), self.extra.len())];
+        }
+        let n = trainer
+            .save_checkpoint(trainer.epoch(), order, &self.extra, &mut self.checkpoint)
+            .map_err(|e| anyhow!("internal error: checkpoint: {e}"))?;
+        self.observer
+            .checkpoint(trainer.epoch(), &self.checkpoint[..n])
+    }
+
+    fn early_stop(&mut self, outcome: &early_stop::Outcome) -> anyhow::Result<()> {
+        self.observer.early_stop(outcome)
+    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,9 @@ use std::sync::Once;
 use anyhow::{anyhow, bail, Context};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use tinytrain::best::BestEpoch;
 use tinytrain::diagnose::{Analyzer, DiagnoseConfig, Event};
+use tinytrain::monitor::Monitor;
 use tinytrain::record::EpochRecord;
 
 use crate::run_dir;
@@ -100,18 +102,10 @@ impl Run {
         })
     }
 
-    /// The epoch of the lowest validation loss (the lowest training loss without validation);
-    /// the earliest wins ties.
+    /// The epoch of the lowest validation loss (the lowest training loss without validation):
+    /// [`BestEpoch`] by `val_loss`.
     pub fn best_epoch(&self) -> Option<u32> {
-        let loss = |r: &EpochRecord| r.val_loss.unwrap_or(r.train_loss);
-        self.records
-            .iter()
-            .filter(|r| loss(r).is_finite())
-            .fold(None::<&EpochRecord>, |best, r| match best {
-                Some(b) if loss(b) <= loss(r) => Some(b),
-                _ => Some(r),
-            })
-            .map(|r| r.epoch)
+        BestEpoch::of(Monitor::ValLoss, &self.records)
     }
 
     /// The overfitting episodes the core's analyser (default thresholds) finds, as `(onset, end)`:

@@ -14,20 +14,22 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
 use tinytrain::record::EpochRecord;
+use tinytrain::train::DivergenceStats;
 
 use crate::csv_data::Task;
 use crate::manifest::Manifest;
 use crate::options::{TrainArgs, TrainSpec};
-use crate::pipeline::{self, EarlyStopOutcome, Noticed, Observer, Resume, Setup};
+use crate::pipeline::{self, Noticed, Observer, Resume, Setup};
 use crate::plot;
 use crate::progress::Progress;
 use crate::run_dir::{self, RunDir};
 use crate::weights::{self, Weights};
+use tinytrain::early_stop;
 
 /// Runs `tinytrain train`.
 pub fn execute(args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(name) = &args.experiment {
-        return crate::experiment_cmd::execute(name, args.out.as_deref(), args.quiet);
+        return crate::experiment_cmd::execute(name, args);
     }
     let resume = args
         .resume
@@ -72,11 +74,29 @@ pub fn execute(args: &TrainArgs) -> anyhow::Result<()> {
     let run = reporter
         .run
         .context("internal error: the run directory was never created")?;
-    run.write_weights(run_dir::WEIGHTS, &trained.weights)?;
+    finish(
+        &run,
+        &trained.weights,
+        trained.records,
+        trained.divergence,
+        args,
+    )
+}
+
+/// The end of every training run, from a CSV or an experiment: `weights.json`, the curves (unless
+/// `--no-plot`), what the divergence guard skipped, and where the run went.
+pub fn finish(
+    run: &RunDir,
+    weights: &Weights,
+    records: Vec<EpochRecord>,
+    guard: DivergenceStats,
+    args: &TrainArgs,
+) -> anyhow::Result<()> {
+    run.write_weights(run_dir::WEIGHTS, weights)?;
     if !args.no_plot {
         let curves = plot::Run {
             name: plot::run_name(run.path()),
-            records: trained.records,
+            records,
         };
         plot::write(
             &[curves],
@@ -84,7 +104,6 @@ pub fn execute(args: &TrainArgs) -> anyhow::Result<()> {
             &plot::PlotOptions::default(),
         )?;
     }
-    let guard = trained.divergence;
     if !guard.is_clean() && !args.quiet {
         eprintln!(
             "the divergence guard skipped {} training samples ({} non-finite input rows, {} non-finite losses) and {} optimiser steps (non-finite gradients)",
@@ -335,7 +354,8 @@ impl Observer for Reporter {
 
     fn progress(&mut self, epoch: u32, done: usize) {
         if let Some(progress) = &self.progress {
-            progress.set_position(u64::from(epoch) * self.train_rows as u64 + done as u64);
+            let before = u64::from(epoch.saturating_sub(1));
+            progress.set_position(before * self.train_rows as u64 + done as u64);
         }
     }
 
@@ -367,10 +387,10 @@ impl Observer for Reporter {
         Ok(())
     }
 
-    fn early_stop(&mut self, outcome: &EarlyStopOutcome) -> anyhow::Result<()> {
+    fn early_stop(&mut self, outcome: &early_stop::Outcome) -> anyhow::Result<()> {
         let last = outcome.stopped_epoch.unwrap_or(self.epochs);
         if let Some(run) = &mut self.run {
-            run.append_event(&outcome.to_json(last))?;
+            run.append_event(&pipeline::early_stop_json(outcome, last))?;
         }
         self.note(&outcome.to_string());
         Ok(())

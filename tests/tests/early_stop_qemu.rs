@@ -12,8 +12,10 @@ use std::process::Command;
 
 use common::{firmware_dir, firmware_elves, no_qemu, run_in_qemu, Machine};
 use serde_json::Value;
+use std::convert::Infallible;
 use tinytrain::data::split;
 use tinytrain::diagnose::Event;
+use tinytrain::early_stop::Outcome;
 use tinytrain::network::Buffers;
 use tinytrain::normalize::{Standardized, Standardizer};
 use tinytrain::optim::optimizer_state_len;
@@ -21,9 +23,7 @@ use tinytrain::record::EpochRecord;
 use tinytrain::spec::Plan;
 use tinytrain::train::Trainer;
 use tinytrain_experiments::run::{MAX_CLASSES, MAX_FEATURES};
-use tinytrain_experiments::{
-    frame, iris_es, run_full, EarlyStop, NoFault, Observer, RecordBits, IRIS_ES,
-};
+use tinytrain_experiments::{frame, iris_es, run_full, NoFault, Observer, RecordBits, IRIS_ES};
 use tinytrain_host::decode;
 
 fn build_program() {
@@ -38,18 +38,21 @@ fn build_program() {
 struct Host {
     records: Vec<EpochRecord>,
     events: Vec<(u32, Event)>,
-    outcome: Option<EarlyStop>,
+    outcome: Option<Outcome>,
 }
 
 impl Observer for Host {
-    fn epoch(&mut self, record: &EpochRecord) {
+    fn epoch(&mut self, record: &EpochRecord) -> Result<(), Infallible> {
         self.records.push(*record);
+        Ok(())
     }
-    fn event(&mut self, detected: u32, event: &Event) {
+    fn event(&mut self, detected: u32, event: &Event) -> Result<(), Infallible> {
         self.events.push((detected, *event));
+        Ok(())
     }
-    fn early_stop(&mut self, outcome: &EarlyStop) {
+    fn early_stop(&mut self, outcome: &Outcome) -> Result<(), Infallible> {
         self.outcome = Some(*outcome);
+        Ok(())
     }
 }
 
