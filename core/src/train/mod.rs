@@ -1,0 +1,413 @@
+//! The epoch loop: the one function that host and firmware both call to train and to measure.
+//!
+//! One epoch: optionally shuffle the training order; for each sample, forward in train mode, loss and
+//! its gradient, accumulate metrics (so `train_loss` is measured before each update, like PyTorch's
+//! running loss), backward (accumulating gradients), and every `batch_size` samples one optimiser
+//! step with the gradient mean; then evaluate the validation rows in eval mode.
+//! Memory does not depend on the batch size: a mini-batch is a gradient sum.
+//!
+//! The divergence guard, which keeps NaN and infinities out of the parameters, is in [`guard`].
+
+mod guard;
+
+use guard::{all_finite, all_finite_bits, Action, Health};
+pub use guard::{DivergencePolicy, DivergenceStats};
+
+use crate::data::{shuffle, Dataset};
+use crate::loss::Head;
+use crate::metrics::{ConfusionMatrix, RegressionMetrics, Welford};
+use crate::network::{Buffers, Mlp, Mode};
+use crate::optim::{clip, Optimizer, OptimizerKind, Schedule};
+use crate::record::EpochRecord;
+use crate::rng::{stream, Pcg32};
+use crate::spec::{Layer, ShapeError};
+
+/// Hyper-parameters of a training run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct TrainConfig {
+    /// Base learning rate (see `schedule`).
+    pub lr: f32,
+    /// Optimiser and its hyper-parameters.
+    pub optimizer: OptimizerKind,
+    /// Learning-rate schedule over epochs.
+    pub schedule: Schedule,
+    /// Samples per optimiser step (gradient accumulation; the last batch of an epoch may be smaller).
+    pub batch_size: u32,
+    /// Shuffle the training order at the start of every epoch.
+    pub shuffle: bool,
+    /// Clip the mini-batch gradient to this global L2 norm (`None`: no clipping).
+    pub clip_norm: Option<f32>,
+    /// For regression on standardised targets: `(mean, std)` that map the network's output back to
+    /// the target's units for MAE/RMSE (`y = out·std + mean`).
+    pub target_scale: (f32, f32),
+    /// What numeric divergence (a non-finite loss or gradient) does, beyond skipping the sample or
+    /// step (see the [module documentation](self)). Left out of the serde form when it is the default.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "DivergencePolicy::is_skip")
+    )]
+    pub divergence: DivergencePolicy,
+}
+
+impl Default for TrainConfig {
+    /// Adam at 1e-3, batch 32, shuffled, constant rate, no clipping, divergence skipped.
+    fn default() -> Self {
+        Self {
+            lr: 1e-3,
+            optimizer: OptimizerKind::ADAM,
+            schedule: Schedule::Constant,
+            batch_size: 32,
+            shuffle: true,
+            clip_norm: None,
+            target_scale: (0.0, 1.0),
+            divergence: DivergencePolicy::Skip,
+        }
+    }
+}
+
+/// Loss and task metrics over one pass, for up to `C` classes.
+#[derive(Clone, Debug)]
+pub struct Summary<const C: usize> {
+    /// Mean loss and its spread.
+    pub loss: Welford,
+    /// Confusion matrix (classification).
+    pub confusion: ConfusionMatrix<C>,
+    /// Errors in the target's units (regression).
+    pub regression: RegressionMetrics,
+}
+
+impl<const C: usize> Summary<C> {
+    fn new(classes: usize) -> Self {
+        Self {
+            loss: Welford::new(),
+            confusion: ConfusionMatrix::new(classes),
+            regression: RegressionMetrics::new(),
+        }
+    }
+
+    fn reset(&mut self) {
+        self.loss.reset();
+        self.confusion.reset();
+        self.regression.reset();
+    }
+}
+
+/// A network, its optimiser and its head, trained one epoch at a time. `C` bounds the number of
+/// classes the metrics can count.
+#[derive(Debug)]
+pub struct Trainer<'a, const C: usize> {
+    pub(crate) net: Mlp<'a>,
+    head: Head,
+    pub(crate) optimizer: Optimizer,
+    config: TrainConfig,
+    classes: usize,
+    pub(crate) epoch: u32,
+    pub(crate) shuffle_rng: Pcg32,
+    train: Summary<C>,
+    validation: Summary<C>,
+    /// Multiplies the scheduled learning rate (1 until [`DivergencePolicy::ReduceLr`] acts).
+    pub(crate) lr_scale: f32,
+    /// Everything skipped before the current epoch.
+    pub(crate) stats: DivergenceStats,
+    /// What the current (or last) epoch skipped.
+    epoch_stats: DivergenceStats,
+    /// The epoch (1-based) of the run's first numeric divergence (0: none).
+    pub(crate) first_divergence: u32,
+    /// [`DivergencePolicy::Stop`] ended the run.
+    pub(crate) stopped: bool,
+    /// The caller's buffer for the last good parameters ([`Trainer::keep_last_good`]).
+    last_good: Option<&'a mut [f32]>,
+    /// `last_good` holds parameters.
+    last_good_valid: bool,
+}
+
+impl<'a, const C: usize> Trainer<'a, C> {
+    /// Builds the network over `buffers` (parameters initialised from `seed`) and checks that the
+    /// head fits its output width and the optimiser state fits its buffer.
+    pub fn new(
+        layers: &'a [Layer],
+        buffers: Buffers<'a>,
+        config: TrainConfig,
+        head: Head,
+        seed: u64,
+    ) -> Result<Self, ShapeError> {
+        let state_len = crate::optim::optimizer_state_len(
+            config.optimizer,
+            crate::spec::Plan::of(layers)?.params,
+        );
+        if buffers.state.len() < state_len {
+            return Err(ShapeError::BufferTooSmall);
+        }
+        let net = Mlp::new(layers, buffers, seed)?;
+        let outputs = net.plan().outputs;
+        let classes = match head {
+            Head::SoftmaxCrossEntropy if outputs >= 2 => outputs,
+            Head::SigmoidBinaryCrossEntropy if outputs == 1 => 2,
+            Head::LinearMse | Head::LinearL1 | Head::LinearHuber if outputs == 1 => 0,
+            _ => return Err(ShapeError::HeadMismatch),
+        };
+        if classes > C {
+            return Err(ShapeError::TooManyClasses);
+        }
+        Ok(Self {
+            net,
+            head,
+            optimizer: Optimizer::new(config.optimizer),
+            config,
+            classes,
+            epoch: 0,
+            shuffle_rng: Pcg32::new(seed, stream::SHUFFLE),
+            train: Summary::new(classes),
+            validation: Summary::new(classes),
+            lr_scale: 1.0,
+            stats: DivergenceStats::default(),
+            epoch_stats: DivergenceStats::default(),
+            first_divergence: 0,
+            stopped: false,
+            last_good: None,
+            last_good_valid: false,
+        })
+    }
+
+    /// The network (to read or load parameters).
+    pub fn net(&self) -> &Mlp<'a> {
+        &self.net
+    }
+
+    /// The network, writable.
+    pub fn net_mut(&mut self) -> &mut Mlp<'a> {
+        &mut self.net
+    }
+
+    /// Epochs completed.
+    pub fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    /// The optimiser (its step count).
+    pub fn optimizer(&self) -> &Optimizer {
+        &self.optimizer
+    }
+
+    /// Number of classes (0 for regression).
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
+    /// Metrics of the last training pass.
+    pub fn train_summary(&self) -> &Summary<C> {
+        &self.train
+    }
+
+    /// Metrics of the last validation pass.
+    pub fn validation_summary(&self) -> &Summary<C> {
+        &self.validation
+    }
+
+    /// Trains one epoch over `train` (shuffled in place when configured), evaluates `validation`, and
+    /// returns the epoch's record. `progress(done)` is called every 64 training samples and at the end.
+    pub fn run_epoch(
+        &mut self,
+        data: &impl Dataset,
+        train: &mut [u32],
+        validation: &[u32],
+        mut progress: impl FnMut(usize),
+    ) -> EpochRecord {
+        let mut lr = self.config.schedule.lr(self.config.lr, self.epoch);
+        if self.lr_scale != 1.0 {
+            lr *= self.lr_scale;
+        }
+        self.begin_epoch();
+        if self.config.shuffle {
+            shuffle(train, &mut self.shuffle_rng);
+        }
+        self.net.set_mode(Mode::Train);
+        self.train.reset();
+        let batch_size = self.config.batch_size.max(1);
+        let fused = self.fused_sgd();
+        // `in_batch` counts the samples of the mini-batch, `contributing` those whose gradient it
+        // holds (equal unless the guard skipped a sample; always 0 when the update is fused).
+        let (mut in_batch, mut contributing) = (0, 0);
+        let mut stopping = false;
+        for (done, &row) in train.iter().enumerate() {
+            // forward (and the loss, measured before this sample's update) ...
+            let mut action = match self.forward_and_measure(data, row as usize, Pass::Train) {
+                // ... backward: plain SGD at batch 1 updates the weights inside the backward pass
+                // (one pass over them, no gradient buffer; the same bits as backward + step +
+                // zero_grad), everything else accumulates into the gradient buffer ...
+                Health::Finite if fused => {
+                    self.net.backward_sgd(lr);
+                    self.optimizer.count_step();
+                    Action::Continue
+                }
+                Health::Finite => {
+                    self.net.backward();
+                    contributing += 1;
+                    Action::Continue
+                }
+                Health::BadInput => Action::Continue,
+                Health::BadLoss => self.diverged(&mut lr),
+            };
+            if action == Action::Restart {
+                contributing = 0;
+            }
+            // ... and at the end of a mini-batch the update, which zeroes the gradients.
+            in_batch += 1;
+            if in_batch == batch_size && action != Action::Stop {
+                if contributing > 0 && !self.update(lr, contributing) {
+                    action = self.diverged(&mut lr);
+                }
+                (in_batch, contributing) = (0, 0);
+            }
+            if action == Action::Stop {
+                self.net.zero_grad();
+                stopping = true;
+                break;
+            }
+            if done % 64 == 63 {
+                progress(done + 1);
+            }
+        }
+        if in_batch > 0 && contributing > 0 && !stopping && !self.update(lr, contributing) {
+            self.diverged(&mut lr);
+        }
+        self.finish_epoch(data, train.len(), validation, lr, progress)
+    }
+
+    fn finish_epoch(
+        &mut self,
+        data: &impl Dataset,
+        trained: usize,
+        validation: &[u32],
+        lr: f32,
+        mut progress: impl FnMut(usize),
+    ) -> EpochRecord {
+        progress(trained);
+        self.epoch += 1;
+        self.evaluate(data, validation);
+        self.record(lr, !validation.is_empty())
+    }
+
+    /// Whether this epoch may fuse plain SGD into the backward pass: no momentum, no weight decay,
+    /// batch 1, no clipping (its norm needs the whole gradient first), and no `−0.0` parameter.
+    fn fused_sgd(&self) -> bool {
+        let plain = self.config.optimizer
+            == OptimizerKind::Sgd {
+                momentum: 0.0,
+                nesterov: false,
+                weight_decay: 0.0,
+            }
+            || self.config.optimizer
+                == OptimizerKind::Sgd {
+                    momentum: 0.0,
+                    nesterov: true,
+                    weight_decay: 0.0,
+                };
+        plain
+            && self.config.batch_size <= 1
+            && self.config.clip_norm.is_none()
+            && !self.net.has_negative_zero()
+    }
+
+    /// Evaluates `rows` in eval mode into [`Trainer::validation_summary`]; parameters are untouched.
+    pub fn evaluate(&mut self, data: &impl Dataset, rows: &[u32]) -> &Summary<C> {
+        self.net.set_mode(Mode::Eval);
+        self.validation.reset();
+        for &row in rows {
+            self.forward_and_measure(data, row as usize, Pass::Validation);
+        }
+        &self.validation
+    }
+
+    /// Loads a sample, runs the forward pass and the loss (leaving `∂L/∂output` for backward) and
+    /// counts the sample in the pass's metrics. In a training pass a sample with a non-finite input
+    /// row or loss is not counted and is reported (and counted in the epoch's [`DivergenceStats`]).
+    fn forward_and_measure(&mut self, data: &impl Dataset, row: usize, pass: Pass) -> Health {
+        let input = self.net.input_mut();
+        data.load(row, input);
+        if pass == Pass::Train && !all_finite_bits(input) {
+            self.epoch_stats.bad_inputs += 1;
+            return Health::BadInput;
+        }
+        self.net.forward();
+        let target = data.target(row);
+        let (out, grad) = self.net.output_and_grad_mut();
+        let loss = self.head.loss_and_grad(out, target, grad);
+        let summary = match pass {
+            Pass::Train if !loss.is_finite() => {
+                self.epoch_stats.bad_losses += 1;
+                return Health::BadLoss;
+            }
+            Pass::Train => &mut self.train,
+            Pass::Validation => &mut self.validation,
+        };
+        summary.loss.update(loss);
+        match (self.head.predict_class(out), target.class()) {
+            (Some(predicted), Some(truth)) => summary.confusion.update(truth, predicted),
+            _ => {
+                let (mean, std) = self.config.target_scale;
+                let unscale = |v: f32| v * std + mean;
+                summary.regression.update(
+                    unscale(out.first().copied().unwrap_or(0.0)),
+                    unscale(target.value()),
+                );
+            }
+        }
+        Health::Finite
+    }
+
+    /// One optimiser step with the mean gradient of `batch` samples (clipped if configured), unless
+    /// the gradient holds a NaN or an infinity: then the gradients are zeroed, the step is counted
+    /// as skipped, and `false` is returned.
+    fn update(&mut self, lr: f32, batch: u32) -> bool {
+        let (params, grads, state) = self.net.optimizer_parts();
+        let mut scale = 1.0 / batch as f32;
+        let finite = match self.config.clip_norm {
+            Some(max_norm) => {
+                let norm = clip::global_norm(grads, scale);
+                // A finite norm means finite gradients; an infinite one may be an overflow of the
+                // sum of squares, which clipping handles (factor 0) as it always did.
+                if norm.is_finite() || all_finite(grads) {
+                    scale *= clip::clip_factor(norm, max_norm);
+                    true
+                } else {
+                    false
+                }
+            }
+            None => all_finite(grads),
+        };
+        if !finite {
+            grads.iter_mut().for_each(|g| *g = 0.0);
+            self.epoch_stats.skipped_steps += 1;
+            return false;
+        }
+        self.optimizer
+            .step_and_zero_grad(params, grads, state, lr, scale);
+        true
+    }
+
+    fn record(&self, lr: f32, has_validation: bool) -> EpochRecord {
+        let (train, val) = (&self.train, &self.validation);
+        let classification = self.head.is_classification();
+        let when = |flag: bool, v: f32| if flag { Some(v) } else { None };
+        EpochRecord {
+            epoch: self.epoch,
+            train_loss: train.loss.mean(),
+            train_acc: when(classification, train.confusion.accuracy()),
+            val_loss: when(has_validation, val.loss.mean()),
+            val_acc: when(classification && has_validation, val.confusion.accuracy()),
+            lr,
+            val_f1: when(classification && has_validation, val.confusion.macro_f1()),
+            train_mae: when(!classification, train.regression.mae()),
+            val_mae: when(!classification && has_validation, val.regression.mae()),
+            val_rmse: when(!classification && has_validation, val.regression.rmse()),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Train,
+    Validation,
+}
