@@ -59,6 +59,7 @@ pub mod layers;
 pub mod loss;
 pub mod metrics;
 pub mod monitor;
+pub mod names;
 pub mod network;
 pub mod normalize;
 pub mod optim;

@@ -62,17 +62,7 @@ impl Monitor {
             Monitor::ValAcc | Monitor::ValF1 => Direction::Max,
         }
     }
-
-    /// The record's field name, e.g. `"val_loss"`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Monitor::TrainLoss => "train_loss",
-            Monitor::ValLoss => "val_loss",
-            Monitor::ValAcc => "val_acc",
-            Monitor::ValF1 => "val_f1",
-            Monitor::ValMae => "val_mae",
-        }
-    }
+    // `name()`, the record's field name (e.g. `"val_loss"`), is in `crate::names`.
 }
 
 impl Direction {

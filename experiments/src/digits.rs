@@ -4,7 +4,7 @@
 //! 4 × 2410 floats (38.6 KB), the split's index buffers 1797 + 370 words (8.7 KB).
 
 use tinytrain::loss::Head;
-use tinytrain::optim::{optimizer_state_len, OptimizerKind, Schedule};
+use tinytrain::optim::{optimizer_state_len, OptimizerKind};
 use tinytrain::train::TrainConfig;
 
 use crate::datasets::{DataSource, Digits};
@@ -27,16 +27,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     data: DataSource::DIGITS,
     layers: net::LAYERS,
     head: Head::SoftmaxCrossEntropy,
-    config: TrainConfig {
-        lr: 1e-3,
-        optimizer: OptimizerKind::ADAM,
-        schedule: Schedule::Constant,
-        batch_size: 32,
-        shuffle: true,
-        clip_norm: None,
-        target_scale: (0.0, 1.0),
-        divergence: tinytrain::train::DivergencePolicy::Skip,
-    },
+    config: TrainConfig::DEFAULT,
     epochs: 10,
     validation_fraction: 0.2,
     seed: 42,

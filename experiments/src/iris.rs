@@ -1,7 +1,7 @@
 //! The tiny, quick experiment: Fisher's iris, 4 → 8 → 3 with tanh, Adam.
 
 use tinytrain::loss::Head;
-use tinytrain::optim::{optimizer_state_len, OptimizerKind, Schedule};
+use tinytrain::optim::{optimizer_state_len, OptimizerKind};
 use tinytrain::train::TrainConfig;
 
 use crate::datasets::DataSource;
@@ -25,13 +25,8 @@ pub const EXPERIMENT: Experiment = Experiment {
     head: Head::SoftmaxCrossEntropy,
     config: TrainConfig {
         lr: 0.01,
-        optimizer: OptimizerKind::ADAM,
-        schedule: Schedule::Constant,
         batch_size: 8,
-        shuffle: true,
-        clip_norm: None,
-        target_scale: (0.0, 1.0),
-        divergence: tinytrain::train::DivergencePolicy::Skip,
+        ..TrainConfig::DEFAULT
     },
     epochs: 20,
     validation_fraction: 0.2,

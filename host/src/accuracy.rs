@@ -13,9 +13,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{anyhow, bail, Context};
 
 use crate::csv_data::Table;
-use crate::options::{cli_name, defaults, HiddenLayers, RegressionLoss, TrainSpec};
+use crate::options::{cli_name, defaults, HiddenLayers, TrainSpec};
 use crate::pipeline::{self, Silent};
 use crate::progress::Progress;
+use tinytrain::loss::Head;
 
 /// How a dataset is scored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,7 +83,7 @@ pub struct Preset {
     /// `--batch`.
     pub batch: Option<u32>,
     /// `--loss` (regression datasets only).
-    pub loss: Option<RegressionLoss>,
+    pub loss: Option<Head>,
 }
 
 impl Preset {
@@ -129,7 +130,7 @@ impl Preset {
             options.push(format!("--batch {batch}"));
         }
         if let Some(loss) = self.loss {
-            options.push(format!("--loss {}", cli_name(loss)));
+            options.push(format!("--loss {loss}"));
         }
         if options.is_empty() {
             "defaults".to_string()
@@ -388,10 +389,10 @@ fn caption() -> String {
         100.0 * (1.0 - d.val_fraction),
         100.0 * d.val_fraction,
         HiddenLayers(d.hidden.clone()),
-        cli_name(defaults::ACTIVATION),
+        defaults::ACTIVATION,
         d.dropout,
         cli_name(defaults::NORMALIZE),
-        cli_name(defaults::OPTIMIZER),
+        d.optimizer,
         d.lr,
         d.batch,
         d.epochs
@@ -476,7 +477,7 @@ mod tests {
         );
         assert_eq!(preset.describe(), "--epochs 200 --lr 0.01");
         let l1 = Preset {
-            loss: Some(RegressionLoss::L1),
+            loss: Some(Head::LinearL1),
             ..Preset::NONE
         };
         assert_eq!(l1.describe(), "--loss l1");

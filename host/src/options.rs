@@ -22,38 +22,37 @@ use crate::csv_data::Task;
 
 /// The defaults of every option, in one place.
 pub mod defaults {
-    use super::{ActivationName, Normalize, OptimizerName, RegressionLoss, ScheduleName};
+    use super::Normalize;
+    use tinytrain::layers::Activation;
+    use tinytrain::loss::Head;
+    use tinytrain::train::TrainConfig;
 
     /// Data file.
     pub const DATA: &str = "data/digits.csv";
     /// Hidden layer widths.
     pub const HIDDEN: &[usize] = &[64];
     /// Hidden activation.
-    pub const ACTIVATION: ActivationName = ActivationName::Relu;
+    pub const ACTIVATION: Activation = Activation::Relu;
     /// Dropout probability after each hidden activation.
     pub const DROPOUT: f32 = 0.1;
     /// Loss of a regression (classification always uses cross-entropy).
-    pub const REGRESSION_LOSS: RegressionLoss = RegressionLoss::Mse;
+    pub const REGRESSION_LOSS: Head = Head::LinearMse;
     /// Feature (and regression target) normalisation.
     pub const NORMALIZE: Normalize = Normalize::Standard;
-    /// Optimiser.
-    pub const OPTIMIZER: OptimizerName = OptimizerName::Adam;
-    /// Base learning rate.
-    pub const LR: f32 = 1e-3;
+    /// Base learning rate (the core's default, with Adam).
+    pub const LR: f32 = TrainConfig::DEFAULT.lr;
     /// SGD momentum (PyTorch's default).
     pub const MOMENTUM: f32 = 0.0;
     /// Weight decay for SGD and Adam (PyTorch's default).
     pub const WEIGHT_DECAY: f32 = 0.0;
     /// Weight decay for AdamW (PyTorch's default).
     pub const ADAMW_WEIGHT_DECAY: f32 = 0.01;
-    /// Learning-rate schedule.
-    pub const SCHEDULE: ScheduleName = ScheduleName::Constant;
     /// Epochs between decays of the step schedule.
     pub const STEP_SIZE: u32 = 10;
     /// Decay factor of the step schedule (PyTorch's default).
     pub const GAMMA: f32 = 0.1;
     /// Samples per optimiser step.
-    pub const BATCH: u32 = 32;
+    pub const BATCH: u32 = TrainConfig::DEFAULT.batch_size;
     /// Passes over the training rows.
     pub const EPOCHS: u32 = 30;
     /// Seed of the split, the initialisation, dropout and shuffling.
@@ -62,75 +61,46 @@ pub mod defaults {
     pub const VAL_FRACTION: f32 = 0.2;
 }
 
-/// Hidden activation, as named on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ActivationName {
-    /// max(x, 0)
-    Relu,
-    /// x, or 0.01·x below zero
-    LeakyRelu,
-    /// tanh(x)
-    Tanh,
-    /// 1 / (1 + e^-x)
-    Sigmoid,
+/// The `--loss` choices: the regression heads.
+pub const REGRESSION_LOSSES: &[&str] = &["mse", "l1", "huber"];
+
+/// The `--monitor` choices.
+pub const MONITORS: &[&str] = &["val_loss", "val_acc", "val_mae"];
+
+/// A clap parser for one of the core's named choices (see [`tinytrain::names`]), restricted to
+/// `names`: `--help` and errors list them.
+fn choice<T>(names: &'static [&'static str]) -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: FromStr<Err = tinytrain::names::UnknownName> + Clone + Send + Sync + 'static,
+{
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(names).try_map(|name| name.parse::<T>())
 }
 
-impl ActivationName {
-    /// The core's activation.
-    pub fn activation(self) -> Activation {
-        match self {
-            ActivationName::Relu => Activation::Relu,
-            ActivationName::LeakyRelu => Activation::LEAKY_RELU,
-            ActivationName::Tanh => Activation::Tanh,
-            ActivationName::Sigmoid => Activation::Sigmoid,
+/// Serde by the core's names (`"l1"`, not `"LinearL1"`), for the manifest.
+mod by_name {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    pub fn serialize<T: Display, S: serde::Serializer>(
+        value: &Option<T>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(v) => s.collect_str(v),
+            None => s.serialize_none(),
         }
     }
-}
 
-/// Optimiser, as named on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum OptimizerName {
-    /// SGD (with --momentum, --nesterov)
-    Sgd,
-    /// Adam (L2 weight decay)
-    Adam,
-    /// AdamW (decoupled weight decay)
-    Adamw,
-}
-
-/// Learning-rate schedule, as named on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ScheduleName {
-    /// The base rate throughout
-    Constant,
-    /// Multiply by --gamma every --step-size epochs
-    Step,
-    /// Half a cosine from the base rate to 0 over all epochs
-    Cosine,
-}
-
-/// The loss of a regression, as named on the command line.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum RegressionLoss {
-    /// Squared error: fits the mean
-    Mse,
-    /// Absolute error: fits the median, minimises MAE
-    L1,
-    /// Huber (delta 1 on the standardised target): squared near the target, absolute far from it
-    Huber,
-}
-
-impl RegressionLoss {
-    /// The core's output head for this loss.
-    pub fn head(self) -> Head {
-        match self {
-            RegressionLoss::Mse => Head::LinearMse,
-            RegressionLoss::L1 => Head::LinearL1,
-            RegressionLoss::Huber => Head::LinearHuber,
-        }
+    pub fn deserialize<'de, T, D>(d: D) -> Result<Option<T>, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: serde::Deserializer<'de>,
+    {
+        let name: Option<String> = serde::Deserialize::deserialize(d)?;
+        name.map(|n| n.parse().map_err(serde::de::Error::custom))
+            .transpose()
     }
 }
 
@@ -173,42 +143,6 @@ impl LrSchedule {
                 t_max: epochs,
                 eta_min: 0.0,
             },
-        }
-    }
-}
-
-/// What numeric divergence does, as named on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum DivergenceName {
-    /// Skip the sample or step and go on
-    Skip,
-    /// Stop the run after the epoch in which it happened
-    Stop,
-    /// Restore the last good parameters and multiply the learning rate by --divergence-lr-factor
-    ReduceLr,
-}
-
-/// The quantity early stopping watches, as named on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum MonitorName {
-    /// Validation loss
-    #[value(name = "val_loss")]
-    ValLoss,
-    /// Validation accuracy (classification)
-    #[value(name = "val_acc")]
-    ValAcc,
-    /// Validation mean absolute error (regression)
-    #[value(name = "val_mae")]
-    ValMae,
-}
-
-impl MonitorName {
-    /// The core's monitor.
-    pub fn monitor(self) -> Monitor {
-        match self {
-            MonitorName::ValLoss => Monitor::ValLoss,
-            MonitorName::ValAcc => Monitor::ValAcc,
-            MonitorName::ValMae => Monitor::ValMae,
         }
     }
 }
@@ -265,20 +199,20 @@ pub struct TrainArgs {
     #[arg(long, value_name = "WIDTHS", default_value_t = HiddenLayers(defaults::HIDDEN.to_vec()))]
     pub hidden: HiddenLayers,
     /// Hidden activation
-    #[arg(long, value_enum, default_value_t = defaults::ACTIVATION)]
-    pub activation: ActivationName,
+    #[arg(long, value_parser = choice::<Activation>(Activation::NAMES), default_value_t = defaults::ACTIVATION)]
+    pub activation: Activation,
     /// Regression loss [default: mse; classification always uses cross-entropy]
-    #[arg(long, value_enum)]
-    pub loss: Option<RegressionLoss>,
+    #[arg(long, value_parser = choice::<Head>(REGRESSION_LOSSES))]
+    pub loss: Option<Head>,
     /// Dropout probability after each hidden activation, in [0, 1)
     #[arg(long, value_name = "P", default_value_t = defaults::DROPOUT, value_parser = parse_dropout, allow_negative_numbers = true)]
     pub dropout: f32,
     /// Input normalisation
     #[arg(long, value_enum, default_value_t = defaults::NORMALIZE)]
     pub normalize: Normalize,
-    /// Optimiser
-    #[arg(long, value_enum, default_value_t = defaults::OPTIMIZER)]
-    pub optimizer: OptimizerName,
+    /// Optimiser: SGD (with --momentum, --nesterov), Adam (L2 weight decay), AdamW (decoupled)
+    #[arg(long, value_parser = choice::<OptimizerKind>(OptimizerKind::NAMES), default_value_t = TrainConfig::DEFAULT.optimizer)]
+    pub optimizer: OptimizerKind,
     /// Base learning rate
     #[arg(long, value_name = "RATE", default_value_t = defaults::LR, value_parser = parse_positive, allow_negative_numbers = true)]
     pub lr: f32,
@@ -291,9 +225,9 @@ pub struct TrainArgs {
     /// Weight decay: L2 penalty for SGD and Adam, decoupled for AdamW [default: 0; AdamW: 0.01]
     #[arg(long, value_name = "DECAY", value_parser = parse_non_negative, allow_negative_numbers = true)]
     pub weight_decay: Option<f32>,
-    /// Learning-rate schedule
-    #[arg(long, value_enum, default_value_t = defaults::SCHEDULE)]
-    pub schedule: ScheduleName,
+    /// Learning-rate schedule: constant, step (× --gamma every --step-size epochs), cosine (to 0 over all epochs)
+    #[arg(long, value_parser = choice::<Schedule>(Schedule::NAMES), default_value_t = TrainConfig::DEFAULT.schedule)]
+    pub schedule: Schedule,
     /// Epochs between decays (--schedule step)
     #[arg(long, value_name = "EPOCHS", default_value_t = defaults::STEP_SIZE,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -305,8 +239,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "NORM", value_parser = parse_positive, allow_negative_numbers = true)]
     pub clip_norm: Option<f32>,
     /// What a non-finite loss or gradient does (the sample or step is always skipped and counted)
-    #[arg(long, value_enum, default_value_t = DivergenceName::Skip)]
-    pub on_divergence: DivergenceName,
+    #[arg(long, value_parser = choice::<DivergencePolicy>(DivergencePolicy::NAMES), default_value_t = TrainConfig::DEFAULT.divergence)]
+    pub on_divergence: DivergencePolicy,
     /// Learning-rate factor of --on-divergence reduce-lr, in (0, 1)
     #[arg(long, value_name = "F", default_value_t = 0.5, value_parser = parse_fraction, allow_negative_numbers = true)]
     pub divergence_lr_factor: f32,
@@ -342,8 +276,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N")]
     pub patience: Option<u32>,
     /// The quantity early stopping watches (lower loss and MAE, higher accuracy is better) [default: val_loss]
-    #[arg(long, value_enum)]
-    pub monitor: Option<MonitorName>,
+    #[arg(long, value_parser = choice::<Monitor>(MONITORS))]
+    pub monitor: Option<Monitor>,
     /// Smallest change of --monitor that counts as an improvement [default: 0]
     #[arg(long, value_name = "DELTA", value_parser = parse_non_negative, allow_negative_numbers = true)]
     pub min_delta: Option<f32>,
@@ -388,7 +322,7 @@ impl TrainArgs {
         }
         let defaults = EarlyStoppingConfig::default();
         Ok(Some(EarlyStoppingConfig {
-            monitor: self.monitor.map_or(defaults.monitor, MonitorName::monitor),
+            monitor: self.monitor.unwrap_or(defaults.monitor),
             direction: None,
             min_delta: self.min_delta.unwrap_or(defaults.min_delta),
             patience: self.patience.unwrap_or(defaults.patience),
@@ -400,33 +334,32 @@ impl TrainArgs {
     /// The run these options describe.
     pub fn spec(&self) -> anyhow::Result<TrainSpec> {
         let weight_decay = self.weight_decay;
+        let sgd = matches!(self.optimizer, OptimizerKind::Sgd { .. });
         let optimizer = match self.optimizer {
-            OptimizerName::Sgd => OptimizerKind::Sgd {
+            OptimizerKind::Sgd { .. } => OptimizerKind::Sgd {
                 momentum: self.momentum,
                 nesterov: self.nesterov,
                 weight_decay: weight_decay.unwrap_or(defaults::WEIGHT_DECAY),
             },
-            OptimizerName::Adam => with_weight_decay(
-                OptimizerKind::ADAM,
+            OptimizerKind::Adam { .. } => with_weight_decay(
+                self.optimizer,
                 weight_decay.unwrap_or(defaults::WEIGHT_DECAY),
             ),
-            OptimizerName::Adamw => with_weight_decay(
-                OptimizerKind::ADAMW,
+            OptimizerKind::AdamW { .. } => with_weight_decay(
+                self.optimizer,
                 weight_decay.unwrap_or(defaults::ADAMW_WEIGHT_DECAY),
             ),
         };
-        if self.optimizer != OptimizerName::Sgd
-            && (self.momentum != defaults::MOMENTUM || self.nesterov)
-        {
+        if !sgd && (self.momentum != defaults::MOMENTUM || self.nesterov) {
             bail!("--momentum and --nesterov apply to --optimizer sgd only");
         }
         let schedule = match self.schedule {
-            ScheduleName::Constant => LrSchedule::Constant,
-            ScheduleName::Step => LrSchedule::Step {
+            Schedule::Constant => LrSchedule::Constant,
+            Schedule::Step { .. } => LrSchedule::Step {
                 step_size: self.step_size,
                 gamma: self.gamma,
             },
-            ScheduleName::Cosine => LrSchedule::Cosine,
+            Schedule::Cosine { .. } => LrSchedule::Cosine,
         };
         let spec = TrainSpec {
             data: self.data.clone(),
@@ -434,7 +367,7 @@ impl TrainArgs {
             task: self.task,
             loss: self.loss,
             hidden: self.hidden.0.clone(),
-            activation: self.activation.activation(),
+            activation: self.activation,
             dropout: self.dropout,
             normalize: self.normalize,
             optimizer,
@@ -449,11 +382,10 @@ impl TrainArgs {
             init: self.init.clone(),
             early_stopping: self.early_stopping_config()?,
             divergence: match self.on_divergence {
-                DivergenceName::Skip => DivergencePolicy::Skip,
-                DivergenceName::Stop => DivergencePolicy::Stop,
-                DivergenceName::ReduceLr => DivergencePolicy::ReduceLr {
+                DivergencePolicy::ReduceLr { .. } => DivergencePolicy::ReduceLr {
                     factor: self.divergence_lr_factor,
                 },
+                policy => policy,
             },
         };
         spec.validate()?;
@@ -471,8 +403,10 @@ pub struct TrainSpec {
     pub label: Option<String>,
     /// Task (`None`: detected from the labels).
     pub task: Option<Task>,
-    /// Regression loss (`None`: [`defaults::REGRESSION_LOSS`]; must be `None` for classification).
-    pub loss: Option<RegressionLoss>,
+    /// Regression loss, a linear head (`None`: [`defaults::REGRESSION_LOSS`]; must be `None` for
+    /// classification).
+    #[serde(with = "by_name")]
+    pub loss: Option<Head>,
     /// Hidden layer widths.
     pub hidden: Vec<usize>,
     /// Hidden activation.
@@ -518,10 +452,10 @@ impl Default for TrainSpec {
             task: None,
             loss: None,
             hidden: defaults::HIDDEN.to_vec(),
-            activation: defaults::ACTIVATION.activation(),
+            activation: defaults::ACTIVATION,
             dropout: defaults::DROPOUT,
             normalize: defaults::NORMALIZE,
-            optimizer: with_weight_decay(OptimizerKind::ADAM, defaults::WEIGHT_DECAY),
+            optimizer: with_weight_decay(TrainConfig::DEFAULT.optimizer, defaults::WEIGHT_DECAY),
             lr: defaults::LR,
             schedule: LrSchedule::Constant,
             batch: defaults::BATCH,
@@ -532,7 +466,7 @@ impl Default for TrainSpec {
             clip_norm: None,
             init: None,
             early_stopping: None,
-            divergence: DivergencePolicy::Skip,
+            divergence: TrainConfig::DEFAULT.divergence,
         }
     }
 }
@@ -617,7 +551,7 @@ impl TrainSpec {
     }
 }
 
-/// How a choice is spelled on the command line, e.g. `leaky-relu`.
+/// How a clap value enum (`--normalize`, `--task`) is spelled on the command line.
 pub fn cli_name(value: impl clap::ValueEnum) -> String {
     value
         .to_possible_value()

@@ -208,7 +208,7 @@ pub fn run(spec: &TrainSpec, observer: &mut impl Observer) -> anyhow::Result<Tra
 /// regression a linear output with the spec's loss (MSE by default).
 pub fn head_for(spec: &TrainSpec, table: &Table) -> anyhow::Result<Head> {
     Ok(match (table.task(), spec.loss) {
-        (Task::Regression, loss) => loss.unwrap_or(defaults::REGRESSION_LOSS).head(),
+        (Task::Regression, loss) => loss.unwrap_or(defaults::REGRESSION_LOSS),
         (Task::Classification, Some(_)) => bail!(
             "--loss applies to regression, but {} is a classification task (cross-entropy)",
             table.path.display()
@@ -505,7 +505,6 @@ impl<O: Observer> driver::Observer<anyhow::Error> for Seen<'_, O> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::RegressionLoss;
     use std::path::PathBuf;
 
     fn table(labels: &[u16], names: &[&str]) -> Table {
@@ -542,7 +541,7 @@ mod tests {
         };
         assert_eq!(head_for(&spec, &values).unwrap(), Head::LinearMse);
         let l1 = TrainSpec {
-            loss: Some(RegressionLoss::L1),
+            loss: Some(Head::LinearL1),
             ..spec
         };
         assert_eq!(head_for(&l1, &values).unwrap(), Head::LinearL1);

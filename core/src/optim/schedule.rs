@@ -27,6 +27,18 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    /// `StepLR` every 10 epochs by PyTorch's default `γ = 0.1`.
+    pub const STEP: Self = Self::Step {
+        step_size: 10,
+        gamma: 0.1,
+    };
+    /// Cosine annealing to 0 over `t_max` epochs; `t_max` is 0 here and must be set to the run's
+    /// length (as `tinytrain train` does with `--epochs`).
+    pub const COSINE: Self = Self::Cosine {
+        t_max: 0,
+        eta_min: 0.0,
+    };
+
     /// The learning rate for 0-based `epoch`.
     ///
     /// ```

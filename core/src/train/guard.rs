@@ -39,6 +39,9 @@ pub enum DivergencePolicy {
 }
 
 impl DivergencePolicy {
+    /// [`DivergencePolicy::ReduceLr`] halving the learning rate.
+    pub const REDUCE_LR: Self = Self::ReduceLr { factor: 0.5 };
+
     /// `true` for the default, [`DivergencePolicy::Skip`].
     pub fn is_skip(&self) -> bool {
         *self == DivergencePolicy::Skip

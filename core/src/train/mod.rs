@@ -50,19 +50,25 @@ pub struct TrainConfig {
     pub divergence: DivergencePolicy,
 }
 
+impl TrainConfig {
+    /// Adam at 1e-3, batch 32, shuffled, constant rate, no clipping, divergence skipped: the
+    /// defaults of `tinytrain train`.
+    pub const DEFAULT: Self = Self {
+        lr: 1e-3,
+        optimizer: OptimizerKind::ADAM,
+        schedule: Schedule::Constant,
+        batch_size: 32,
+        shuffle: true,
+        clip_norm: None,
+        target_scale: (0.0, 1.0),
+        divergence: DivergencePolicy::Skip,
+    };
+}
+
 impl Default for TrainConfig {
-    /// Adam at 1e-3, batch 32, shuffled, constant rate, no clipping, divergence skipped.
+    /// [`TrainConfig::DEFAULT`].
     fn default() -> Self {
-        Self {
-            lr: 1e-3,
-            optimizer: OptimizerKind::ADAM,
-            schedule: Schedule::Constant,
-            batch_size: 32,
-            shuffle: true,
-            clip_norm: None,
-            target_scale: (0.0, 1.0),
-            divergence: DivergencePolicy::Skip,
-        }
+        Self::DEFAULT
     }
 }
 
