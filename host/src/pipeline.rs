@@ -101,16 +101,7 @@ pub struct Noticed {
 impl Noticed {
     /// Its line of `events.jsonl`, e.g. `{"event":"overfitting","epoch":9,"detected":12,"message":"…"}`.
     pub fn to_json(&self) -> serde_json::Value {
-        let mut json = serde_json::json!({
-            "event": self.event.name(),
-            "epoch": self.event.epoch(),
-            "detected": self.detected,
-            "message": self.event.to_string(),
-        });
-        if let Event::Divergence { non_finite, .. } = self.event {
-            json["non_finite"] = non_finite.into();
-        }
-        json
+        tinytrain_experiments::wire::event_json(self.detected, &self.event)
     }
 }
 
@@ -135,19 +126,15 @@ impl EarlyStopOutcome {
     /// Its line of `events.jsonl`: `{"event":"early_stopping","epoch":…,"detected":…,…}`, `epoch`
     /// and `detected` being the stopping epoch (or the last epoch, when nothing stopped the run).
     pub fn to_json(&self, last_epoch: u32) -> serde_json::Value {
-        let epoch = self.stopped_epoch.unwrap_or(last_epoch);
-        serde_json::json!({
-            "event": "early_stopping",
-            "epoch": epoch,
-            "detected": epoch,
-            "stopped": self.stopped_epoch.is_some(),
-            "monitor": self.config.monitor.name(),
-            "best_epoch": self.best_epoch,
-            "best": self.best,
-            "patience": self.config.patience,
-            "restored_epoch": self.restored_epoch,
-            "snapshot_bytes": self.snapshot_bytes,
-        })
+        let outcome = tinytrain_experiments::EarlyStop {
+            monitor: self.config.monitor,
+            stopped_epoch: self.stopped_epoch,
+            best_epoch: self.best_epoch,
+            best: self.best,
+            restored_epoch: self.restored_epoch,
+        };
+        let (patience, bytes) = (self.config.patience, self.snapshot_bytes);
+        tinytrain_experiments::wire::early_stopping_json(&outcome, patience, bytes, last_epoch)
     }
 }
 
