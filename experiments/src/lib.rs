@@ -35,12 +35,12 @@ pub mod wire;
 
 pub use wire::bits::RecordBits;
 // The wire's submodules under their former paths.
-pub use wire::{bits, frame, weights as weights_frame};
 pub use experiment::Experiment;
 pub use run::{
     run, run_full, run_with_fault, EarlyStop, Fault, NanInput, NoFault, Observer, Rows, RunError,
     Summary, Workspace,
 };
+pub use wire::{bits, frame, weights as weights_frame};
 
 /// The default experiment ([`digits::EXPERIMENT`]).
 pub const DIGITS: Experiment = digits::EXPERIMENT;

@@ -46,7 +46,12 @@ pub struct DecodeArgs {
     pub input: Option<PathBuf>,
     /// A text capture instead of a defmt stream: serial frames (JSON+CRC, one per line) and/or
     /// decoded defmt lines (e.g. `probe-rs run` output)
-    #[arg(long, visible_alias = "log", value_name = "FILE", conflicts_with = "elf")]
+    #[arg(
+        long,
+        visible_alias = "log",
+        value_name = "FILE",
+        conflicts_with = "elf"
+    )]
     pub serial_log: Option<PathBuf>,
     /// Write the epoch records to DIR/metrics.jsonl and DIR/metrics.csv
     #[arg(long, value_name = "DIR")]

@@ -7,7 +7,10 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/probe-rs-default.log");
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/probe-rs-default.log"
+);
 const COUNTS: &str = "20 epochs, 0 events, 3 other lines, 0 corrupted lines";
 
 fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
@@ -47,7 +50,9 @@ fn a_probe_rs_default_log_replays_with_every_epoch_and_decode_counts_alike() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read(FIXTURE).unwrap();
     for (source, stdin) in [(FIXTURE, None), ("-", Some(text.as_slice()))] {
-        let out = dir.path().join(if stdin.is_some() { "stdin" } else { "file" });
+        let out = dir
+            .path()
+            .join(if stdin.is_some() { "stdin" } else { "file" });
         let out_arg = out.to_str().unwrap();
         let monitor = run(
             &["monitor", source, "--plain", "--no-plot", "--out", out_arg],

@@ -112,7 +112,8 @@ fn firmware_qemu_probe_rs_default_format_replays_through_monitor_and_decode() {
             assert_eq!(RecordBits::of(device), RecordBits::of(host), "{name}");
         }
         assert!(
-            tally.starts_with(&format!("{} epochs,", records.len())) && tally.ends_with(" 0 corrupted lines"),
+            tally.starts_with(&format!("{} epochs,", records.len()))
+                && tally.ends_with(" 0 corrupted lines"),
             "{name}: {tally}"
         );
         let saved = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();

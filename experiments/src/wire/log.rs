@@ -64,7 +64,9 @@ pub fn message(line: &str) -> Option<&str> {
     let after_level = level_prefix(line).or_else(|| {
         let (stamp, rest) = line.split_once(' ')?;
         let is_stamp = stamp.bytes().any(|b| b.is_ascii_digit())
-            && stamp.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b':');
+            && stamp
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.' || b == b':');
         is_stamp.then(|| level_prefix(rest.trim_start())).flatten()
     })?;
     let (message, bracketed) = after_level;

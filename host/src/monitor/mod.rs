@@ -348,7 +348,11 @@ impl State {
                 &plot::PlotOptions::default(),
             )?;
         }
-        Ok(format!("saved to {}: {}", self.dir().display(), self.tally()))
+        Ok(format!(
+            "saved to {}: {}",
+            self.dir().display(),
+            self.tally()
+        ))
     }
 
     /// The input's counts, in the words `tinytrain decode` uses.
