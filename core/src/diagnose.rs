@@ -156,6 +156,36 @@ impl Event {
             Event::ConfidentMistakes { .. } => "confident_mistakes",
         }
     }
+
+    /// The event called `name` ([`Event::name`]) starting at `epoch`; `non_finite` is needed for a
+    /// divergence and refused for anything else, so a damaged report cannot pass for another event.
+    ///
+    /// ```
+    /// use tinytrain::diagnose::Event;
+    /// let e = Event::Divergence { epoch: 4, non_finite: true };
+    /// assert_eq!(Event::from_name(e.name(), 4, Some(true)), Some(e));
+    /// assert_eq!(Event::from_name("plateau", 4, Some(true)), None);
+    /// ```
+    pub fn from_name(name: &str, epoch: u32, non_finite: Option<bool>) -> Option<Event> {
+        let event = match (name, non_finite) {
+            ("overfitting", None) => Event::Overfitting { epoch },
+            ("underfitting", None) => Event::Underfitting { epoch },
+            ("plateau", None) => Event::Plateau { epoch },
+            ("confident_mistakes", None) => Event::ConfidentMistakes { epoch },
+            ("divergence", Some(non_finite)) => Event::Divergence { epoch, non_finite },
+            _ => return None,
+        };
+        Some(event)
+    }
+
+    /// A divergence's `non_finite` flag (`None` for every other event): the one extra field of an
+    /// event's report.
+    pub const fn non_finite(&self) -> Option<bool> {
+        match *self {
+            Event::Divergence { non_finite, .. } => Some(non_finite),
+            _ => None,
+        }
+    }
 }
 
 impl core::fmt::Display for Event {

@@ -1,64 +1,151 @@
 //! The one record a training run produces per epoch, on every channel (host files, defmt, serial).
 
-/// Metrics of one epoch. Accuracies are fractions in `[0, 1]`.
-///
-/// `train_loss` is the mean per-sample loss accumulated *during* the epoch's training pass (before each
-/// update, dropout active: PyTorch's usual `running_loss / n`). `val_*` are computed in eval mode after
-/// the epoch's last update. Classification fills `train_acc`, `val_acc` and `val_f1` (macro F1);
-/// regression fills `train_mae`, `val_mae` and `val_rmse` (in the target's original units).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct EpochRecord {
-    /// 1-based epoch number.
-    pub epoch: u32,
-    /// Mean training loss of the epoch.
-    pub train_loss: f32,
-    /// Training accuracy (classification).
-    #[cfg_attr(
-        feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
-    )]
-    pub train_acc: Option<f32>,
-    /// Mean validation loss (`None` without validation data).
-    #[cfg_attr(
-        feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
-    )]
-    pub val_loss: Option<f32>,
-    /// Validation accuracy (classification).
-    #[cfg_attr(
-        feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
-    )]
-    pub val_acc: Option<f32>,
-    /// Learning rate used during the epoch.
-    pub lr: f32,
-    /// Validation macro F1 (classification).
-    #[cfg_attr(
-        feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
-    )]
-    pub val_f1: Option<f32>,
-    /// Training mean absolute error (regression).
-    #[cfg_attr(
-        feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
-    )]
-    pub train_mae: Option<f32>,
-    /// Validation mean absolute error (regression).
-    #[cfg_attr(
-        feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
-    )]
-    pub val_mae: Option<f32>,
-    /// Validation root mean squared error (regression).
-    #[cfg_attr(
-        feature = "serde",
-        serde(default, skip_serializing_if = "Option::is_none")
-    )]
-    pub val_rmse: Option<f32>,
+/// Calls the macro `$callback` with the record's float fields, in the record's order: each as its
+/// doc comment, `name: type` (`f32`: always there; `Option<f32>`: left out of the serde form when
+/// `None`). `epoch: u32` comes first and is not listed. This table is the only list of the fields:
+/// the struct, its serde form, the bits object, the CSV columns and the decoders follow it.
+#[macro_export]
+macro_rules! record_floats {
+    ($callback:ident) => {
+        $callback! {
+            /// Mean training loss of the epoch.
+            train_loss: f32,
+            /// Training accuracy (classification).
+            train_acc: Option<f32>,
+            /// Mean validation loss (`None` without validation data).
+            val_loss: Option<f32>,
+            /// Validation accuracy (classification).
+            val_acc: Option<f32>,
+            /// Learning rate used during the epoch.
+            lr: f32,
+            /// Validation macro F1 (classification).
+            val_f1: Option<f32>,
+            /// Training mean absolute error (regression).
+            train_mae: Option<f32>,
+            /// Validation mean absolute error (regression).
+            val_mae: Option<f32>,
+            /// Validation root mean squared error (regression).
+            val_rmse: Option<f32>,
+        }
+    };
 }
+
+/// A float field of [`EpochRecord`]: `f32` (always there) or `Option<f32>`.
+pub trait Field: Copy {
+    /// Its bit pattern on the wire: `u32` or `Option<u32>`.
+    type Bits: Copy + Default + Eq + core::fmt::Debug + Absent;
+    /// The value, `None` when absent.
+    fn value(self) -> Option<f32>;
+    /// The field holding `value`; `None` if a required field is absent.
+    fn from_value(value: Option<f32>) -> Option<Self>;
+    /// `f32::to_bits` of the value.
+    fn to_bits(self) -> Self::Bits;
+    /// The field whose bits are `bits`.
+    fn from_bits(bits: Self::Bits) -> Self;
+}
+
+impl Field for f32 {
+    type Bits = u32;
+    fn value(self) -> Option<f32> {
+        Some(self)
+    }
+    fn from_value(value: Option<f32>) -> Option<Self> {
+        value
+    }
+    fn to_bits(self) -> u32 {
+        f32::to_bits(self)
+    }
+    fn from_bits(bits: u32) -> Self {
+        f32::from_bits(bits)
+    }
+}
+
+impl Field for Option<f32> {
+    type Bits = Option<u32>;
+    fn value(self) -> Option<f32> {
+        self
+    }
+    fn from_value(value: Option<f32>) -> Option<Self> {
+        Some(value)
+    }
+    fn to_bits(self) -> Option<u32> {
+        self.map(f32::to_bits)
+    }
+    fn from_bits(bits: Option<u32>) -> Self {
+        bits.map(f32::from_bits)
+    }
+}
+
+/// Whether a field is left out of a serde form (`skip_serializing_if`): only an `Option`'s `None`.
+pub trait Absent {
+    /// `true`: leave the field out.
+    fn absent(&self) -> bool;
+}
+
+impl Absent for u32 {
+    fn absent(&self) -> bool {
+        false
+    }
+}
+
+impl Absent for f32 {
+    fn absent(&self) -> bool {
+        false
+    }
+}
+
+impl<T> Absent for Option<T> {
+    fn absent(&self) -> bool {
+        self.is_none()
+    }
+}
+
+macro_rules! define_record {
+    ($( $(#[$doc:meta])* $name:ident: $ty:ty, )*) => {
+        /// Metrics of one epoch. Accuracies are fractions in `[0, 1]`.
+        ///
+        /// `train_loss` is the mean per-sample loss accumulated *during* the epoch's training pass
+        /// (before each update, dropout active: PyTorch's usual `running_loss / n`). `val_*` are
+        /// computed in eval mode after the epoch's last update. Classification fills `train_acc`,
+        /// `val_acc` and `val_f1` (macro F1); regression fills `train_mae`, `val_mae` and `val_rmse`
+        /// (in the target's original units). The fields are listed once, in [`record_floats!`].
+        #[derive(Clone, Copy, Debug, Default, PartialEq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        pub struct EpochRecord {
+            /// 1-based epoch number.
+            pub epoch: u32,
+            $(
+                $(#[$doc])*
+                #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Absent::absent"))]
+                pub $name: $ty,
+            )*
+        }
+
+        /// The number of float fields (all but `epoch`).
+        pub const FLOATS: usize = [$(stringify!($name)),*].len();
+
+        impl EpochRecord {
+            /// The float fields' names, in order.
+            pub const FLOAT_NAMES: [&'static str; FLOATS] = [$(stringify!($name)),*];
+            /// Every field's name, comma-separated: the header of `metrics.csv`.
+            pub const CSV_HEADER: &'static str = concat!("epoch" $(, ",", stringify!($name))*);
+
+            /// The float fields' values, in [`Self::FLOAT_NAMES`] order (`None`: absent).
+            pub fn floats(&self) -> [Option<f32>; FLOATS] {
+                [$(Field::value(self.$name)),*]
+            }
+
+            /// The record of `epoch` with these float values; `None` if a required one is absent.
+            pub fn from_floats(epoch: u32, floats: [Option<f32>; FLOATS]) -> Option<Self> {
+                let [$($name),*] = floats;
+                Some(Self { epoch, $($name: Field::from_value($name)?),* })
+            }
+        }
+    };
+}
+
+record_floats!(define_record);
 
 impl EpochRecord {
     /// The human-readable line, e.g.

@@ -20,28 +20,28 @@
 //! let summary = run(&experiment, buffers, train, validation, &mut |r: &_| println!("{r:?}")).unwrap();
 //! assert_eq!((summary.rows.train, summary.rows.validation), (1438, 359));
 //! ```
-#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(any(test, feature = "host")), no_std)]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-pub mod bits;
 pub mod datasets;
 pub mod digits;
 pub mod driver;
 pub mod experiment;
-pub mod frame;
 pub mod init;
 pub mod iris;
 pub mod iris_es;
 pub mod run;
-pub mod weights_frame;
+pub mod wire;
 
-pub use bits::RecordBits;
 pub use driver::{Driver, Observer};
+pub use wire::bits::RecordBits;
+// The wire's submodules under their former paths.
 pub use experiment::Experiment;
 pub use run::{
     run, run_full, run_with_fault, Fault, NanInput, NoFault, Rows, RunError, Summary, Workspace,
 };
+pub use wire::{bits, frame, weights as weights_frame};
 
 /// The default experiment ([`digits::EXPERIMENT`]).
 pub const DIGITS: Experiment = digits::EXPERIMENT;

@@ -1,5 +1,7 @@
 //! The report of a run, on two channels: one defmt line and one serial frame per epoch and per
-//! diagnosis event, the early-stopping outcome (experiments with early stopping), then the summary. The formats are specified in `README.md` (section "Output formats").
+//! diagnosis event, the early-stopping outcome (experiments with early stopping), then the summary.
+//! The formats are specified in `README.md` ("Output formats"); the frames are encoded by
+//! `tinytrain_experiments::wire`, which the host parses them with.
 //!
 //! Every float is logged twice in defmt, as a number and as its bit pattern, because a defmt decoder
 //! only gives formatted text; the serial frames are JSON with a `bits` object for the same reason
@@ -12,39 +14,19 @@ use tinytrain::diagnose::Event;
 use tinytrain::early_stop::Outcome;
 use tinytrain::record::EpochRecord;
 use tinytrain::spec::Plan;
-use tinytrain_experiments::{frame, Experiment, Observer, RecordBits, Rows, Summary};
+use tinytrain_experiments::wire::{self, frame, FRAME_CAPACITY};
+use tinytrain_experiments::{Experiment, Observer, Rows, Summary};
 
 use crate::{board, clock, ram};
 
 /// Bit pattern logged for a field the record does not have (a NaN no arithmetic produces).
 pub const ABSENT: u32 = 0xFFFF_FFFF;
-/// Longest JSON text of a frame.
-pub const FRAME_CAPACITY: usize = 768;
 
 /// Writes one serial frame: the JSON text, `*`, its CRC-32 in 8 hex digits, `\n` (see
 /// [`tinytrain_experiments::frame`]).
 pub fn send_frame<W: Write>(serial: &mut W, json: &[u8]) -> Result<(), W::Error> {
     serial.write_all(json)?;
     serial.write_all(&frame::trailer(json))
-}
-
-/// Writes an epoch's JSON into `buffer` and returns its length (`None` if it does not fit): the
-/// record's own fields (`EpochRecord`'s serde form, so that a host can parse the frame as an
-/// `EpochRecord`), then `"bits"`, the [`RecordBits`].
-///
-/// Spliced as text because serde's `flatten` needs `alloc`.
-pub fn epoch_json(record: &EpochRecord, buffer: &mut [u8]) -> Option<usize> {
-    let record_end = serde_json_core::to_slice(record, buffer).ok()? - 1; // drop the closing `}`
-                                                                          // The record always has `epoch`, so the bits follow a comma.
-    let key = b",\"bits\":";
-    buffer
-        .get_mut(record_end..record_end + key.len())?
-        .copy_from_slice(key);
-    let bits_start = record_end + key.len();
-    let bits_end = bits_start
-        + serde_json_core::to_slice(&RecordBits::of(record), buffer.get_mut(bits_start..)?).ok()?;
-    *buffer.get_mut(bits_end)? = b'}';
-    Some(bits_end + 1)
 }
 
 /// What the device measured about itself.
@@ -76,36 +58,6 @@ pub struct Resources {
     pub per_train_sample: u32,
     /// Cost of one validation sample: forward and loss.
     pub per_validation_sample: u32,
-}
-
-/// The summary's serial frame.
-#[derive(Serialize)]
-struct SummaryFrame<'a> {
-    summary: &'a Summary,
-    resources: &'a Resources,
-}
-
-/// A diagnosis event's serial frame: `{"event":{"kind":…,"epoch":…,"detected":…}}`, plus
-/// `"non_finite"` for a divergence.
-#[derive(Serialize)]
-struct EventFrame {
-    event: EventFields,
-}
-
-#[derive(Serialize)]
-struct EventFields {
-    kind: &'static str,
-    epoch: u32,
-    detected: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    non_finite: Option<bool>,
-}
-
-/// Early stopping's serial frame: `{"early_stop":{…Outcome…},"best_bits":…}`.
-#[derive(Serialize)]
-struct EarlyStopFrame<'a> {
-    early_stop: &'a Outcome,
-    best_bits: u32,
 }
 
 /// An [`Observer`] that reports every epoch over defmt and `serial`, and times the passes.
@@ -176,14 +128,7 @@ impl<'a, W: Write> Reporter<'a, W> {
         };
         log_summary(summary);
         log_resources(&resources);
-        let length = serde_json_core::to_slice(
-            &SummaryFrame {
-                summary,
-                resources: &resources,
-            },
-            &mut self.buffer,
-        )
-        .ok();
+        let length = wire::outcome::encode_summary(summary, &resources, &mut self.buffer);
         self.send(length);
         let _ = self.serial.flush();
         resources
@@ -218,7 +163,7 @@ impl<W: Write> Observer for Reporter<'_, W> {
         self.train_ticks += self.trained_at - self.mark;
         self.validation_ticks += now - self.trained_at;
         log_epoch(record, self.experiment.epochs);
-        let length = epoch_json(record, &mut self.buffer);
+        let length = wire::epoch::encode(record, &mut self.buffer);
         self.send(length);
         // Reporting is not part of the next epoch's cost.
         self.mark = clock::ticks();
@@ -226,23 +171,8 @@ impl<W: Write> Observer for Reporter<'_, W> {
     }
 
     fn event(&mut self, detected: u32, event: &Event) -> Result<(), Infallible> {
-        let non_finite = match *event {
-            Event::Divergence { non_finite, .. } => Some(non_finite),
-            _ => None,
-        };
-        log_event(detected, event, non_finite);
-        let length = serde_json_core::to_slice(
-            &EventFrame {
-                event: EventFields {
-                    kind: event.name(),
-                    epoch: event.epoch(),
-                    detected,
-                    non_finite,
-                },
-            },
-            &mut self.buffer,
-        )
-        .ok();
+        log_event(detected, event);
+        let length = wire::event::encode(detected, event, &mut self.buffer);
         self.send(length);
         self.mark = clock::ticks();
         Ok(())
@@ -258,31 +188,25 @@ impl<W: Write> Observer for Reporter<'_, W> {
             outcome.restored_epoch.unwrap_or(0),
             outcome.best.to_bits()
         );
-        let length = serde_json_core::to_slice(
-            &EarlyStopFrame {
-                early_stop: outcome,
-                best_bits: outcome.best.to_bits(),
-            },
-            &mut self.buffer,
-        )
-        .ok();
+        let length = wire::outcome::encode_early_stop(outcome, &mut self.buffer);
         self.send(length);
         Ok(())
     }
 }
 
-/// Logs a diagnosis event's `event` line.
-fn log_event(detected: u32, event: &Event, non_finite: Option<bool>) {
-    match non_finite {
+/// Logs a diagnosis event's line: its fields as `key=value`, named as in its frame (see
+/// `tinytrain_experiments::wire::event`).
+fn log_event(detected: u32, event: &Event) {
+    match event.non_finite() {
         Some(non_finite) => defmt::info!(
-            "event kind={=str} epoch={=u32} detected={=u32} non_finite={=bool}",
+            "event={=str} epoch={=u32} detected={=u32} non_finite={=bool}",
             event.name(),
             event.epoch(),
             detected,
             non_finite
         ),
         None => defmt::info!(
-            "event kind={=str} epoch={=u32} detected={=u32}",
+            "event={=str} epoch={=u32} detected={=u32}",
             event.name(),
             event.epoch(),
             detected

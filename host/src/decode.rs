@@ -6,11 +6,15 @@
 //!   of RTT), decoded with the `defmt-decoder` crate and the ELF's defmt table. Every log line is
 //!   printed (`INFO  epoch 1/20 ...`); the `epoch` lines are parsed into [`EpochRecord`]s, their
 //!   floats taken from the `bits=` words, so the values are exact.
-//! * `--serial-log FILE` — the serial port's frames (`JSON*crc32`, one per line). A line whose CRC does
-//!   not match, or that is not a frame, is rejected and counted (the count goes to stderr).
+//! * `--serial-log FILE` (or `--log`) — a text capture: the serial port's frames (`JSON*crc32`, one
+//!   per line), decoded defmt text in any of defmt-decoder's formats (`probe-rs run`'s default
+//!   included), or both. A line whose CRC does not match, or that is neither, is rejected and
+//!   counted.
 //!
-//! Diagnosis events (the defmt `event …` lines and `{"event":{…}}` frames, see
-//! [`parse_event_line`]) are good non-epoch lines/frames, and so is early stopping's outcome.
+//! Every line goes through [`wire::classify`], the function `tinytrain monitor` calls, and the counts
+//! go to stderr in the monitor's words ([`wire::Tally`]). Diagnosis events (defmt `event=…` lines and
+//! event frames) are good non-epoch lines, and so are early stopping's outcome, the summary, weights
+//! frames and the other log lines.
 //!
 //! With `--out DIR` the epoch records go to `DIR/metrics.jsonl` and `DIR/metrics.csv`, exactly as
 //! `tinytrain train` writes them, and the events to `DIR/events.jsonl` (as `train --experiment`
@@ -24,9 +28,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::Args;
 use defmt_decoder::{DecodeError, Table};
-use tinytrain::diagnose::Event;
 use tinytrain::record::EpochRecord;
-use tinytrain_experiments::{frame, RecordBits};
+use tinytrain_experiments::wire::{self, Line, Tally};
 
 use crate::pipeline::Noticed;
 use crate::run_dir::RunDir;
@@ -41,8 +44,14 @@ pub struct DecodeArgs {
     /// Raw defmt bytes to decode ("-" or absent: stdin)
     #[arg(value_name = "FILE|-", requires = "elf")]
     pub input: Option<PathBuf>,
-    /// A serial log of JSON+CRC frames, one per line, instead of a defmt stream
-    #[arg(long, value_name = "FILE", conflicts_with = "elf")]
+    /// A text capture instead of a defmt stream: serial frames (JSON+CRC, one per line) and/or
+    /// decoded defmt lines (e.g. `probe-rs run` output)
+    #[arg(
+        long,
+        visible_alias = "log",
+        value_name = "FILE",
+        conflicts_with = "elf"
+    )]
     pub serial_log: Option<PathBuf>,
     /// Write the epoch records to DIR/metrics.jsonl and DIR/metrics.csv
     #[arg(long, value_name = "DIR")]
@@ -51,8 +60,7 @@ pub struct DecodeArgs {
 
 /// Runs `tinytrain decode`.
 pub fn execute(args: &DecodeArgs) -> anyhow::Result<()> {
-    let mut events = Vec::new();
-    let records = if let Some(log) = &args.serial_log {
+    let log = if let Some(log) = &args.serial_log {
         // Bytes, not a `String`: line noise is not UTF-8, and must cost only the line it hits.
         let bytes = std::fs::read(log).with_context(|| format!("cannot read {}", log.display()))?;
         let decoded = read_serial_log_bytes(&bytes);
@@ -61,14 +69,7 @@ pub fn execute(args: &DecodeArgs) -> anyhow::Result<()> {
             let json = serde_json::to_string(record).context("cannot serialise a record")?;
             writeln!(stdout, "{json}").context("cannot write to stdout")?;
         }
-        eprintln!(
-            "{} epoch frames, {} other frames, {} rejected lines (bad CRC or not a frame)",
-            decoded.records.len(),
-            decoded.other_frames,
-            decoded.rejected
-        );
-        events = decoded.events;
-        decoded.records
+        decoded
     } else {
         let elf_path = args
             .elf
@@ -84,25 +85,22 @@ pub fn execute(args: &DecodeArgs) -> anyhow::Result<()> {
             _ => Box::new(std::io::stdin().lock()),
         };
         let mut stdout = std::io::stdout().lock();
-        let mut records = Vec::new();
+        let mut log = SerialLog::default();
         decode_defmt_stream(&elf, input, |line| {
-            if let Some(record) = parse_epoch_line(strip_level(line)) {
-                records.push(record);
-            } else if let Some(noticed) = parse_event_line(strip_level(line)) {
-                events.push(noticed);
-            }
+            log.add(line);
             writeln!(stdout, "{line}")
                 .and_then(|()| stdout.flush())
                 .context("cannot write to stdout")
         })?;
-        records
+        log
     };
+    eprintln!("{}", log.tally);
     if let Some(out) = &args.out {
         let mut run = RunDir::create(out)?;
-        for record in &records {
+        for record in &log.records {
             run.append(record)?;
         }
-        for noticed in &events {
+        for noticed in &log.events {
             run.append_event(&noticed.to_json())?;
         }
         // Weights frames (firmware feature `dump-weights`) become DIR/weights.json.
@@ -176,201 +174,66 @@ pub fn decode_defmt(elf: &[u8], bytes: &[u8]) -> anyhow::Result<Vec<String>> {
     Ok(lines)
 }
 
-/// A line without its `LEVEL ` prefix (`INFO  epoch ...` → `epoch ...`).
+/// A line without its level prefix (`INFO  epoch ...` → `epoch ...`; every log format of
+/// [`wire::log`]), or the line itself.
 pub fn strip_level(line: &str) -> &str {
-    for level in ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"] {
-        if let Some(rest) = line.strip_prefix(level) {
-            if rest.starts_with(' ') {
-                return rest.trim_start_matches(' ');
-            }
-        }
-    }
-    line
+    wire::log::strip_level(line)
 }
 
-/// Parses a defmt `epoch` line (without its level prefix):
-/// `epoch <n>/<epochs> name=<f32> ... bits=<words>`. The floats come from the `bits=` words, one per
-/// float field named before it, in order; `0xffffffff` marks an absent field. `None` if the line is
-/// not a well-formed epoch line.
-///
-/// ```
-/// let line = "epoch 1/20 train_loss=1 train_acc=0.5 val_loss=NaN val_acc=0.25 val_f1=0.2 lr=0.01 \
-///             bits=0x3f800000,0x3f000000,0xffffffff,0x3e800000,0x3e4ccccd,0x3c23d70a";
-/// let r = tinytrain_host::decode::parse_epoch_line(line).unwrap();
-/// assert_eq!((r.epoch, r.train_loss, r.train_acc, r.val_loss), (1, 1.0, Some(0.5), None));
-/// assert_eq!(r.lr.to_bits(), 0x3c23d70a);
-/// ```
+/// Parses a defmt `epoch` line's message ([`wire::log::parse_epoch`]).
 pub fn parse_epoch_line(line: &str) -> Option<EpochRecord> {
-    let mut tokens = line.split_whitespace();
-    if tokens.next()? != "epoch" {
-        return None;
-    }
-    let (epoch, epochs) = tokens.next()?.split_once('/')?;
-    let epoch: u32 = epoch.parse().ok()?;
-    // `n/total` with n outside 1..=total cannot be sent: a damaged counter.
-    if epoch == 0 || epoch > epochs.parse::<u32>().ok()? {
-        return None;
-    }
-    let mut names = Vec::new();
-    let mut texts = Vec::new();
-    let mut words = None;
-    for token in tokens {
-        let (key, value) = token.split_once('=')?;
-        if words.is_some() {
-            return None; // nothing follows the bits
-        }
-        if key == "bits" {
-            words = Some(
-                value
-                    .split(',')
-                    .map(|w| u32::from_str_radix(w.strip_prefix("0x")?, 16).ok())
-                    .collect::<Option<Vec<u32>>>()?,
-            );
-        } else {
-            names.push(key);
-            texts.push(value);
-        }
-    }
-    let words = words?;
-    if words.len() != names.len() {
-        return None;
-    }
-    // Each float is sent twice, as text and as bits: a line where they disagree was damaged on the
-    // way (defmt frames carry no checksum), and is refused rather than decoded to a wrong value.
-    if !texts
-        .iter()
-        .zip(&words)
-        .all(|(&text, &bits)| text_matches_bits(text, bits))
-    {
-        return None;
-    }
-    let mut record = EpochRecord {
-        epoch,
-        ..Default::default()
-    };
-    let (mut has_loss, mut has_lr) = (false, false);
-    for (name, bits) in names.into_iter().zip(words) {
-        let value = (bits != u32::MAX).then(|| f32::from_bits(bits));
-        match name {
-            "train_loss" => {
-                record.train_loss = value?;
-                has_loss = true;
-            }
-            "lr" => {
-                record.lr = value?;
-                has_lr = true;
-            }
-            "train_acc" => record.train_acc = value,
-            "val_loss" => record.val_loss = value,
-            "val_acc" => record.val_acc = value,
-            "val_f1" => record.val_f1 = value,
-            "train_mae" => record.train_mae = value,
-            "val_mae" => record.val_mae = value,
-            "val_rmse" => record.val_rmse = value,
-            _ => return None,
-        }
-    }
-    (has_loss && has_lr).then_some(record)
+    wire::log::parse_epoch(line)
 }
 
-/// Parses a defmt `event` line (without its level prefix):
-/// `event kind=<name> epoch=<onset> detected=<epoch>`, plus `non_finite=<bool>` for a divergence.
-/// `None` if the line is not a well-formed event line.
+/// Parses a defmt `event=…` line's message ([`wire::event::parse_line`]).
 ///
 /// ```
-/// let n = tinytrain_host::decode::parse_event_line("event kind=overfitting epoch=23 detected=26").unwrap();
+/// let n = tinytrain_host::decode::parse_event_line("event=overfitting epoch=23 detected=26").unwrap();
 /// assert_eq!((n.detected, n.event.name(), n.event.epoch()), (26, "overfitting", 23));
 /// ```
 pub fn parse_event_line(line: &str) -> Option<Noticed> {
-    let mut tokens = line.split_whitespace();
-    if tokens.next()? != "event" {
-        return None;
-    }
-    let (mut kind, mut epoch, mut detected, mut non_finite) = (None, None, None, None);
-    for token in tokens {
-        match token.split_once('=')? {
-            ("kind", v) => kind = Some(v),
-            ("epoch", v) => epoch = Some(v.parse().ok()?),
-            ("detected", v) => detected = Some(v.parse().ok()?),
-            ("non_finite", v) => non_finite = Some(v.parse().ok()?),
-            _ => return None,
-        }
-    }
-    Some(Noticed {
-        detected: detected?,
-        event: event_of(kind?, epoch?, non_finite)?,
-    })
+    let (detected, event) = wire::event::parse_line(line)?;
+    Some(Noticed { detected, event })
 }
 
-/// The [`Event`] called `kind` ([`Event::name`]) starting at `epoch`; `non_finite` is needed for a
-/// divergence (and refused for anything else).
-pub fn event_of(kind: &str, epoch: u32, non_finite: Option<bool>) -> Option<Event> {
-    let event = match (kind, non_finite) {
-        ("overfitting", None) => Event::Overfitting { epoch },
-        ("underfitting", None) => Event::Underfitting { epoch },
-        ("plateau", None) => Event::Plateau { epoch },
-        ("confident_mistakes", None) => Event::ConfidentMistakes { epoch },
-        ("divergence", Some(non_finite)) => Event::Divergence { epoch, non_finite },
-        _ => return None,
-    };
-    Some(event)
-}
-
-/// An event frame's JSON value (`{"event":{"kind":…,"epoch":…,"detected":…}}`), as a [`Noticed`].
-pub fn event_of_frame(value: &serde_json::Value) -> Option<Noticed> {
-    let fields = value.get("event")?;
-    let number = |name: &str| u32::try_from(fields.get(name)?.as_u64()?).ok();
-    let non_finite = match fields.get("non_finite") {
-        Some(v) => Some(v.as_bool()?),
-        None => None,
-    };
-    Some(Noticed {
-        detected: number("detected")?,
-        event: event_of(fields.get("kind")?.as_str()?, number("epoch")?, non_finite)?,
-    })
-}
-
-/// `text` (defmt's `{=f32}`: the shortest decimal that reads back as the same `f32`, or `NaN`) denotes
-/// the float whose bit pattern is `bits` (`0xffffffff`: absent, printed as `NaN`).
-fn text_matches_bits(text: &str, bits: u32) -> bool {
-    match text.parse::<f32>() {
-        Ok(value) if value.is_nan() => f32::from_bits(bits).is_nan(),
-        Ok(value) => value.to_bits() == bits,
-        Err(_) => false,
-    }
-}
-
-/// What a serial log held.
+/// What a capture held.
 #[derive(Debug, Default, Clone)]
 pub struct SerialLog {
-    /// The epoch frames, in order, their floats exact (from the frames' `bits`).
+    /// The epochs, in order, their floats exact (from the frames' `bits` or the lines' `bits=`).
     pub records: Vec<EpochRecord>,
-    /// The event frames, in order.
+    /// The device's events, in order.
     pub events: Vec<Noticed>,
-    /// Good frames that are not epochs (events, early stopping, the summary, weights).
+    /// Good lines that are not epochs (events, early stopping, the summary, weights, log lines).
     pub other_frames: usize,
-    /// Non-empty lines that were rejected: no `*crc` trailer, a CRC mismatch, or JSON that is not
-    /// an epoch, event, early-stopping, summary or weights frame.
+    /// Non-empty lines that were rejected: a CRC mismatch, or neither a frame nor a log line.
     pub rejected: usize,
+    /// The counts, as `tinytrain monitor` reports them.
+    pub tally: Tally,
 }
 
-/// Parses a serial log: one `JSON*crc32` frame per line (see [`frame::open`]).
-pub fn read_serial_log(text: &str) -> SerialLog {
-    let mut log = SerialLog::default();
-    for line in text.lines() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match parse_frame(line) {
-            Some(Frame::Epoch(record)) => log.records.push(record),
-            Some(Frame::Event(noticed)) => {
-                log.events.push(noticed);
-                log.other_frames += 1;
+impl SerialLog {
+    /// Classifies and counts one line ([`wire::classify`]).
+    pub fn add(&mut self, line: &str) {
+        let Some(line) = wire::classify(line) else {
+            return;
+        };
+        self.tally.count(&line);
+        match line {
+            Line::Epoch(record) => self.records.push(record),
+            Line::Corrupted(_) => self.rejected += 1,
+            Line::Event(detected, event) => {
+                self.events.push(Noticed { detected, event });
+                self.other_frames += 1;
             }
-            Some(Frame::Other) => log.other_frames += 1,
-            None => log.rejected += 1,
+            _ => self.other_frames += 1,
         }
     }
+}
+
+/// Parses a capture line by line (see [`SerialLog::add`]).
+pub fn read_serial_log(text: &str) -> SerialLog {
+    let mut log = SerialLog::default();
+    text.lines().for_each(|line| log.add(line));
     log
 }
 
@@ -381,34 +244,11 @@ pub fn read_serial_log_bytes(bytes: &[u8]) -> SerialLog {
     read_serial_log(&String::from_utf8_lossy(bytes))
 }
 
-enum Frame {
-    Epoch(EpochRecord),
-    Event(Noticed),
-    Other,
-}
-
-fn parse_frame(line: &str) -> Option<Frame> {
-    let json = frame::open(line).ok()?;
-    let value: serde_json::Value = serde_json::from_str(json).ok()?;
-    if value.get("summary").is_some()
-        || value.get("weights").is_some()
-        || value.get("early_stop").is_some()
-    {
-        return Some(Frame::Other);
-    }
-    if value.get("event").is_some() {
-        return event_of_frame(&value).map(Frame::Event);
-    }
-    let epoch = u32::try_from(value.get("epoch")?.as_u64()?).ok()?;
-    // The JSON numbers are shortest round-trip digits; the bits are exact, and take precedence.
-    let _: EpochRecord = serde_json::from_value(value.clone()).ok()?;
-    let bits: RecordBits = serde_json::from_value(value.get("bits")?.clone()).ok()?;
-    Some(Frame::Epoch(bits.record(epoch)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tinytrain::diagnose::Event;
+    use tinytrain_experiments::{frame, RecordBits};
 
     fn framed(json: &str) -> String {
         let trailer = frame::trailer(json.as_bytes());
@@ -504,8 +344,8 @@ mod tests {
         let text = format!(
             "{}{}{}{}",
             framed(EPOCH),
-            framed(r#"{"event":{"kind":"overfitting","epoch":23,"detected":26}}"#),
-            framed(r#"{"event":{"kind":"divergence","epoch":4,"detected":4,"non_finite":true}}"#),
+            framed(r#"{"event":"overfitting","epoch":23,"detected":26}"#),
+            framed(r#"{"event":"divergence","epoch":4,"detected":4,"non_finite":true}"#),
             framed(
                 r#"{"early_stop":{"monitor":"val_loss","stopped_epoch":33,"best_epoch":23,"best":0.084609866,"restored_epoch":23},"best_bits":1034766320}"#
             )
@@ -531,9 +371,9 @@ mod tests {
                 },
             ]
         );
-        let bad = framed(r#"{"event":{"kind":"nonsense","epoch":1,"detected":1}}"#);
+        let bad = framed(r#"{"event":"nonsense","epoch":1,"detected":1}"#);
         assert_eq!(read_serial_log(&bad).rejected, 1);
-        let line = strip_level("INFO  event kind=divergence epoch=3 detected=3 non_finite=false");
+        let line = strip_level("INFO  event=divergence epoch=3 detected=3 non_finite=false");
         assert_eq!(
             parse_event_line(line).map(|n| n.event),
             Some(Event::Divergence {
@@ -541,8 +381,8 @@ mod tests {
                 non_finite: false
             })
         );
-        assert!(parse_event_line("event kind=plateau epoch=3").is_none());
-        assert!(parse_event_line("event kind=plateau epoch=3 detected=8 extra=1").is_none());
+        assert!(parse_event_line("event=plateau epoch=3").is_none());
+        assert!(parse_event_line("event=plateau epoch=3 detected=8 extra=1").is_none());
     }
 
     /// Found by fault injection: one byte that is not UTF-8 made `decode --serial-log` fail on the

@@ -1,53 +1,17 @@
 //! A device's trained parameters from its serial log: the weights frames of
-//! [`tinytrain_experiments::weights_frame`] (firmware feature `dump-weights`), reassembled into a
+//! [`tinytrain_experiments::wire::weights`] (firmware feature `dump-weights`), reassembled into a
 //! [`Weights`] (`tinytrain decode --serial-log LOG --out DIR` writes it to `DIR/weights.json`).
 
 use anyhow::{bail, Context};
-use tinytrain_experiments::frame;
+use tinytrain_experiments::{frame, wire};
 
 use crate::weights::{DenseWeights, Weights};
 
-/// One weights frame.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Chunk {
-    /// Dense layer index.
-    pub layer: usize,
-    /// The layer's inputs.
-    pub inputs: usize,
-    /// The layer's outputs.
-    pub outputs: usize,
-    /// First parameter of the chunk within the layer (flat layout: `W` row-major, then `b`).
-    pub offset: usize,
-    /// The parameters.
-    pub values: Vec<f32>,
-}
+pub use tinytrain_experiments::wire::weights::Chunk;
 
 /// The chunk in a frame's JSON text (`None`: not a weights frame, or malformed).
 pub fn parse_chunk(json: &str) -> Option<Chunk> {
-    let value: serde_json::Value = serde_json::from_str(json).ok()?;
-    let w = value.get("weights")?;
-    let field = |name: &str| -> Option<usize> { usize::try_from(w.get(name)?.as_u64()?).ok() };
-    let hex = w.get("bits")?.as_str()?;
-    if hex.len() % 8 != 0 || !hex.is_ascii() {
-        return None;
-    }
-    let values = (0..hex.len() / 8)
-        .map(|i| {
-            u32::from_str_radix(&hex[8 * i..8 * i + 8], 16)
-                .ok()
-                .map(f32::from_bits)
-        })
-        .collect::<Option<Vec<f32>>>()?;
-    if field("count")? != values.len() {
-        return None;
-    }
-    Some(Chunk {
-        layer: field("layer")?,
-        inputs: field("inputs")?,
-        outputs: field("outputs")?,
-        offset: field("offset")?,
-        values,
-    })
+    wire::weights::parse(&serde_json::from_str(json).ok()?)
 }
 
 /// The weights in a serial log's good frames (lines that fail their CRC are ignored): `None` if the

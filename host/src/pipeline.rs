@@ -102,35 +102,13 @@ pub struct Noticed {
 impl Noticed {
     /// Its line of `events.jsonl`, e.g. `{"event":"overfitting","epoch":9,"detected":12,"message":"…"}`.
     pub fn to_json(&self) -> serde_json::Value {
-        let mut json = serde_json::json!({
-            "event": self.event.name(),
-            "epoch": self.event.epoch(),
-            "detected": self.detected,
-            "message": self.event.to_string(),
-        });
-        if let Event::Divergence { non_finite, .. } = self.event {
-            json["non_finite"] = non_finite.into();
-        }
-        json
+        tinytrain_experiments::wire::event_json(self.detected, &self.event)
     }
 }
 
-/// Early stopping's line of `events.jsonl`: `{"event":"early_stopping","epoch":…,"detected":…,…}`,
-/// `epoch` and `detected` being the stopping epoch (or `last_epoch`, when nothing stopped the run).
+/// Early stopping's line of `events.jsonl` (see [`tinytrain_experiments::wire::early_stopping_json`]).
 pub fn early_stop_json(outcome: &early_stop::Outcome, last_epoch: u32) -> serde_json::Value {
-    let epoch = outcome.stopped_epoch.unwrap_or(last_epoch);
-    serde_json::json!({
-        "event": "early_stopping",
-        "epoch": epoch,
-        "detected": epoch,
-        "stopped": outcome.stopped_epoch.is_some(),
-        "monitor": outcome.monitor.name(),
-        "best_epoch": outcome.best_epoch,
-        "best": outcome.best,
-        "patience": outcome.patience,
-        "restored_epoch": outcome.restored_epoch,
-        "snapshot_bytes": outcome.snapshot_bytes,
-    })
+    tinytrain_experiments::wire::early_stopping_json(outcome, last_epoch)
 }
 
 /// An observer that ignores everything.

@@ -42,8 +42,7 @@ pub const EVENTS_JSONL: &str = "events.jsonl";
 /// crash leaves the previous checkpoint intact); `train --resume` continues from it.
 pub const CHECKPOINT: &str = "checkpoint.bin";
 /// The header of `metrics.csv`: the fields of [`EpochRecord`], in order.
-pub const METRICS_CSV_HEADER: &str =
-    "epoch,train_loss,train_acc,val_loss,val_acc,lr,val_f1,train_mae,val_mae,val_rmse";
+pub const METRICS_CSV_HEADER: &str = EpochRecord::CSV_HEADER;
 
 /// `runs/<data file stem>-seed<seed>`, relative to the current directory.
 pub fn default_dir(data: &Path, seed: u64) -> PathBuf {
@@ -168,18 +167,9 @@ impl RunDir {
 /// cells for absent values.
 pub fn csv_line(r: &EpochRecord) -> String {
     let cell = |v: Option<f32>| v.map_or_else(String::new, |v| v.to_string());
-    let cells = [
-        r.epoch.to_string(),
-        r.train_loss.to_string(),
-        cell(r.train_acc),
-        cell(r.val_loss),
-        cell(r.val_acc),
-        r.lr.to_string(),
-        cell(r.val_f1),
-        cell(r.train_mae),
-        cell(r.val_mae),
-        cell(r.val_rmse),
-    ];
+    let cells: Vec<String> = std::iter::once(r.epoch.to_string())
+        .chain(r.floats().map(cell))
+        .collect();
     cells.join(",")
 }
 

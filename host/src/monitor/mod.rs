@@ -6,8 +6,8 @@
 //!   or `tinytrain decode --elf` output; the format is detected per line ([`classify`]).
 //! * `--serial PATH [--baud N]` — a serial port (or a Unix socket, e.g. QEMU's
 //!   `-serial unix:PATH,server=on`) carrying the firmware's frames. The monitor sends
-//!   [`frame::HANDSHAKE_START`] when it opens the port (again every second until bytes arrive) and
-//!   [`frame::HANDSHAKE_ACK`] after the summary frame, for firmware built with the `handshake`
+//!   [`HANDSHAKE_START`](tinytrain_experiments::frame::HANDSHAKE_START) when it opens the port (again every second until bytes arrive) and
+//!   [`HANDSHAKE_ACK`](tinytrain_experiments::frame::HANDSHAKE_ACK) after the summary frame, for firmware built with the `handshake`
 //!   feature; other firmware ignores them. A disconnect is reported and the port reopened every
 //!   `--retry-ms` until the device is back. The summary frame ends the session.
 //! * `--qemu FIRMWARE.elf` — runs the firmware in `qemu-system-arm` (machine from the ELF as
@@ -44,7 +44,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use tinytrain::diagnose::{Analyzer, DiagnoseConfig};
 use tinytrain::record::EpochRecord;
-use tinytrain_experiments::{frame, RecordBits};
+use tinytrain_experiments::wire::{self, Line, Tally};
 
 use crate::decode;
 use crate::pipeline::Noticed;
@@ -124,14 +124,16 @@ pub enum Input {
     Interrupted,
 }
 
-/// Classifies one line of input (without or with its line ending); `None` for a blank line.
+/// Classifies one line of input (without or with its line ending) with [`wire::classify`], the
+/// function `tinytrain decode` calls; `None` for a blank line or a defmt location line.
 ///
 /// * a good `JSON*crc32` frame: an epoch ([`Input::Record`], floats from its `bits`), an event
-///   ([`Input::Event`]), early stopping's outcome ([`Input::Log`], its JSON) or the summary;
-/// * a frame whose CRC does not match, or that holds neither: [`Input::Corrupted`];
+///   ([`Input::Event`]), the summary, early stopping's outcome or weights ([`Input::Log`]);
+/// * a frame whose CRC does not match, or that does not parse as its kind: [`Input::Corrupted`];
 /// * a JSON `EpochRecord` (a `metrics.jsonl` line): [`Input::Record`];
-/// * a decoded defmt line (`INFO  epoch …` with `bits=`): [`Input::Record`]; `INFO  event …`:
-///   [`Input::Event`]; other defmt lines: [`Input::Log`];
+/// * a decoded defmt line in any of defmt-decoder's formats (`INFO  epoch …` with `bits=`, with a
+///   timestamp, `[INFO ]`, as `probe-rs run` prints them): [`Input::Record`]; `event=…`:
+///   [`Input::Event`]; other log lines: [`Input::Log`];
 /// * anything else: [`Input::Corrupted`].
 ///
 /// ```
@@ -143,64 +145,19 @@ pub enum Input {
 /// assert_eq!(classify("  \r\n"), None);
 /// ```
 pub fn classify(line: &str) -> Option<Input> {
-    let line = line.trim_end_matches(['\n', '\r']);
-    if line.trim().is_empty() {
-        return None;
-    }
-    Some(match frame::open(line) {
-        Ok(json) => parse_frame(json),
-        Err(frame::FrameError::NoTrailer) => {
-            if line.trim_start().starts_with('{') {
-                match serde_json::from_str::<EpochRecord>(line) {
-                    Ok(record) => Input::Record(record),
-                    Err(e) => Input::Corrupted(format!("not an epoch record: {e}")),
-                }
-            } else if let Some(record) = decode::parse_epoch_line(decode::strip_level(line)) {
-                Input::Record(record)
-            } else if let Some(noticed) = decode::parse_event_line(decode::strip_level(line)) {
-                Input::Event(noticed)
-            } else if decode::strip_level(line) != line {
-                Input::Log(line.to_owned())
-            } else {
-                Input::Corrupted("not a frame".into())
-            }
-        }
-        Err(error) => Input::Corrupted(error.to_string()),
+    Some(match wire::classify(line)? {
+        Line::Epoch(record) => Input::Record(record),
+        Line::Event(detected, event) => Input::Event(Noticed { detected, event }),
+        Line::Summary(value) => Input::Summary(value),
+        Line::EarlyStop(json) | Line::Log(json) => Input::Log(json.into_owned()),
+        Line::Weights(chunk) => Input::Log(format!(
+            "weights: dense layer {}, {} parameters from {}",
+            chunk.layer,
+            chunk.values.len(),
+            chunk.offset
+        )),
+        Line::Corrupted(why) => Input::Corrupted(why),
     })
-}
-
-/// A good frame's JSON: an epoch (its floats from `bits`, exact) or the summary.
-fn parse_frame(json: &str) -> Input {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(json) else {
-        return Input::Corrupted("a frame whose JSON does not parse".into());
-    };
-    if value.get("summary").is_some() {
-        return Input::Summary(value);
-    }
-    if value.get("event").is_some() {
-        return match decode::event_of_frame(&value) {
-            Some(noticed) => Input::Event(noticed),
-            None => Input::Corrupted("an event frame that does not parse".into()),
-        };
-    }
-    if value.get("early_stop").is_some() {
-        return Input::Log(json.to_owned());
-    }
-    let epoch = value
-        .get("epoch")
-        .and_then(serde_json::Value::as_u64)
-        .and_then(|e| u32::try_from(e).ok());
-    let bits = value
-        .get("bits")
-        .and_then(|b| serde_json::from_value::<RecordBits>(b.clone()).ok());
-    match (epoch, bits) {
-        (Some(epoch), Some(bits))
-            if serde_json::from_value::<EpochRecord>(value.clone()).is_ok() =>
-        {
-            Input::Record(bits.record(epoch))
-        }
-        _ => Input::Corrupted("a frame that is neither an epoch nor a summary".into()),
-    }
 }
 
 /// `Epoch n/N | Train Loss: …` ([`EpochRecord::line`]), or `Epoch n | …` when `N` is unknown.
@@ -237,6 +194,8 @@ pub struct State {
     pub events: Vec<Noticed>,
     /// Lines that were not good frames or records.
     pub corrupted: usize,
+    /// Events the device reported, and other good lines (summary, early stopping, weights, log).
+    reported: (usize, usize),
     /// The number of epochs, when known.
     pub epochs: Option<u32>,
     /// The device's summary frame.
@@ -261,6 +220,7 @@ impl State {
             records: Vec::new(),
             events: Vec::new(),
             corrupted: 0,
+            reported: (0, 0),
             epochs,
             summary: None,
             log: VecDeque::new(),
@@ -280,6 +240,11 @@ impl State {
     /// Takes one input: records it, analyses it, and returns what to show.
     pub fn apply(&mut self, input: Input) -> anyhow::Result<Vec<Output>> {
         let mut out = Vec::new();
+        match &input {
+            Input::Event(_) => self.reported.0 += 1,
+            Input::Summary(_) | Input::Log(_) => self.reported.1 += 1,
+            _ => {}
+        }
         match input {
             Input::Record(record) => {
                 self.run.append(&record)?;
@@ -384,12 +349,20 @@ impl State {
             )?;
         }
         Ok(format!(
-            "saved {} epochs to {} ({} events, {} corrupted frames)",
-            self.records.len(),
+            "saved to {}: {}",
             self.dir().display(),
-            self.events.len(),
-            self.corrupted
+            self.tally()
         ))
+    }
+
+    /// The input's counts, in the words `tinytrain decode` uses.
+    pub fn tally(&self) -> Tally {
+        Tally {
+            epochs: self.records.len(),
+            events: self.reported.0,
+            other: self.reported.1,
+            corrupted: self.corrupted,
+        }
     }
 }
 

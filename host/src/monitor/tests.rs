@@ -243,7 +243,15 @@ fn split_run() -> (Vec<String>, Vec<String>) {
     (first, second)
 }
 
-fn check_reconnected(inputs: &[Input]) {
+/// Collects the source's inputs until its end, stops it, and checks that all 8 epochs came.
+fn check_reconnected(
+    source: Source,
+    receiver: &Receiver<Input>,
+    device: std::thread::JoinHandle<()>,
+) {
+    let inputs = &collect(receiver);
+    device.join().unwrap();
+    drop(source);
     let got = records(inputs);
     assert_eq!(got, (1..=8).map(record).collect::<Vec<_>>(), "{inputs:#?}");
     assert_eq!(
@@ -277,10 +285,7 @@ fn a_unix_socket_that_drops_is_reopened_and_nothing_else_is_lost() {
     });
     let (sender, receiver) = mpsc::channel();
     let source = Source::serial(&path, 115_200, Duration::from_millis(20), sender);
-    let inputs = collect(&receiver);
-    server.join().unwrap();
-    drop(source);
-    check_reconnected(&inputs);
+    check_reconnected(source, &receiver, server);
 }
 
 #[test]
@@ -314,10 +319,7 @@ fn a_pty_that_closes_and_reappears_is_reopened() {
         device(&mut master, &second, true);
         std::thread::sleep(Duration::from_millis(100));
     });
-    let inputs = collect(&receiver);
-    device_thread.join().unwrap();
-    drop(source);
-    check_reconnected(&inputs);
+    check_reconnected(source, &receiver, device_thread);
 }
 
 #[test]

@@ -87,10 +87,9 @@ fn draw(frame: &mut Frame<'_>, state: &State) {
     let header = Paragraph::new(vec![
         Line::from(latest),
         Line::from(format!(
-            "{} | corrupted frames: {} | events: {} | saving to {}",
+            "{} | {} | saving to {}",
             state.status,
-            state.corrupted,
-            state.events.len(),
+            state.tally(),
             state.dir().display()
         )),
     ])
@@ -164,19 +163,17 @@ fn chart(frame: &mut Frame<'_>, area: Rect, title: &str, train: &[(f64, f64)], v
     } else {
         (0.0, 1.0)
     };
+    let dataset = |name: &'static str, color: Color, data| {
+        Dataset::default()
+            .name(name)
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(color))
+            .data(data)
+    };
     let datasets = vec![
-        Dataset::default()
-            .name("train")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::default().fg(Color::Cyan))
-            .data(train),
-        Dataset::default()
-            .name("val")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::default().fg(Color::Magenta))
-            .data(val),
+        dataset("train", Color::Cyan, train),
+        dataset("val", Color::Magenta, val),
     ];
     let widget = Chart::new(datasets)
         .block(Block::bordered().title(format!(" {title} ")))

@@ -1,7 +1,7 @@
 //! A network's parameters as serial frames, so a device can hand its trained weights to the host
 //! (`tinytrain decode --serial-log LOG --out DIR` writes them to `DIR/weights.json`).
 //!
-//! One frame (see [`frame`](crate::frame): JSON, `*`, CRC-32, `\n`) per chunk of at most [`CHUNK`]
+//! One frame (see [`frame`](super::frame): JSON, `*`, CRC-32, `\n`) per chunk of at most [`CHUNK`]
 //! parameters of one dense layer, in the core's flat layout (`W` row-major `[outputs][inputs]`, then
 //! `b`), each parameter as the 8 lowercase hex digits of its `f32` bits — exact, and NaN-safe:
 //!
@@ -63,7 +63,7 @@ impl Cursor<'_> {
 }
 
 /// Calls `send` with the JSON text of every weights frame of `params` (laid out by `layers`), in
-/// order; the caller adds the trailer ([`frame::trailer`](crate::frame::trailer)).
+/// order; the caller adds the trailer ([`frame::trailer`](super::frame::trailer)).
 pub fn for_each_frame(layers: &[Layer], params: &[f32], mut send: impl FnMut(&[u8])) {
     let mut buffer = [0u8; FRAME_CAPACITY];
     let (mut start, mut k) = (0usize, 0usize);
@@ -97,6 +97,50 @@ pub fn for_each_frame(layers: &[Layer], params: &[f32], mut send: impl FnMut(&[u
         start += len;
         k += 1;
     }
+}
+
+/// One weights frame, parsed.
+#[cfg(feature = "host")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chunk {
+    /// Dense layer index.
+    pub layer: usize,
+    /// The layer's inputs.
+    pub inputs: usize,
+    /// The layer's outputs.
+    pub outputs: usize,
+    /// First parameter of the chunk within the layer (flat layout: `W` row-major, then `b`).
+    pub offset: usize,
+    /// The parameters.
+    pub values: std::vec::Vec<f32>,
+}
+
+/// The chunk in a weights frame's JSON value (`None`: not a weights frame, or malformed).
+#[cfg(feature = "host")]
+pub fn parse(value: &serde_json::Value) -> Option<Chunk> {
+    let w = value.get("weights")?;
+    let field = |name: &str| -> Option<usize> { usize::try_from(w.get(name)?.as_u64()?).ok() };
+    let hex = w.get("bits")?.as_str()?;
+    if hex.len() % 8 != 0 || !hex.is_ascii() {
+        return None;
+    }
+    let values = (0..hex.len() / 8)
+        .map(|i| {
+            u32::from_str_radix(&hex[8 * i..8 * i + 8], 16)
+                .ok()
+                .map(f32::from_bits)
+        })
+        .collect::<Option<std::vec::Vec<f32>>>()?;
+    if field("count")? != values.len() {
+        return None;
+    }
+    Some(Chunk {
+        layer: field("layer")?,
+        inputs: field("inputs")?,
+        outputs: field("outputs")?,
+        offset: field("offset")?,
+        values,
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,143 @@
+//! One line of any capture a host reads — a serial log of frames, decoded defmt text in any of
+//! defmt-decoder's formats (`probe-rs run` included), a `metrics.jsonl` — classified by one function,
+//! [`classify`], which `tinytrain decode` and `tinytrain monitor` both call, and counted by [`Tally`],
+//! whose text both print.
+
+use std::borrow::Cow;
+
+use tinytrain::diagnose::Event;
+use tinytrain::record::EpochRecord;
+
+use super::{epoch, event, frame, log, weights};
+
+/// What a line holds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Line<'a> {
+    /// An epoch: a frame (floats from its bits, exact), a `metrics.jsonl` line or a defmt line
+    /// (floats from its `bits=`, exact).
+    Epoch(EpochRecord),
+    /// A diagnosis event the device reported (frame or defmt line): `(detected, event)`.
+    Event(u32, Event),
+    /// The summary frame's JSON.
+    Summary(serde_json::Value),
+    /// Early stopping's frame (its JSON).
+    EarlyStop(Cow<'a, str>),
+    /// A weights frame.
+    Weights(weights::Chunk),
+    /// Any other device log line (decoded defmt with a level), as received.
+    Log(Cow<'a, str>),
+    /// A line that is not good: why (a CRC mismatch, a cut-off frame, noise).
+    Corrupted(String),
+}
+
+/// Classifies one line (with or without its line ending); `None` for a blank line or a defmt
+/// location line (`└─ …`), which carry nothing.
+///
+/// ```
+/// use tinytrain_experiments::wire::{classify, Line};
+/// assert!(matches!(classify(r#"{"epoch":2,"train_loss":0.5,"lr":0.001}"#), Some(Line::Epoch(r)) if r.epoch == 2));
+/// assert!(matches!(classify(r#"{"epoch":2}*00000000"#), Some(Line::Corrupted(_))));
+/// assert!(matches!(classify("0.000012 INFO  start experiment=iris"), Some(Line::Log(_))));
+/// assert_eq!(classify("└─ tinytrain_firmware::report @ src/report.rs:140"), None);
+/// ```
+pub fn classify(line: &str) -> Option<Line<'_>> {
+    let line = line.trim_end_matches(['\n', '\r']);
+    if line.trim().is_empty() || log::is_location(line) {
+        return None;
+    }
+    Some(match frame::open(line) {
+        Ok(json) => parse_frame(json),
+        Err(frame::FrameError::NoTrailer) => classify_text(line),
+        Err(error) => Line::Corrupted(error.to_string()),
+    })
+}
+
+/// A line without a frame's trailer: a `metrics.jsonl` record or a defmt log line.
+fn classify_text(line: &str) -> Line<'_> {
+    if line.trim_start().starts_with('{') {
+        return match serde_json::from_str(line) {
+            Ok(value) => epoch::parse_plain(&value).map_or_else(Line::Corrupted, Line::Epoch),
+            Err(e) => Line::Corrupted(format!("not an epoch record: {e}")),
+        };
+    }
+    let clean = log::strip_ansi(line);
+    let Some(message) = log::message(&clean) else {
+        return Line::Corrupted("not a frame".into());
+    };
+    if let Some(record) = log::parse_epoch(message) {
+        return Line::Epoch(record);
+    }
+    if let Some((detected, event)) = event::parse_line(message) {
+        return Line::Event(detected, event);
+    }
+    if message.starts_with("epoch ") || message.starts_with("event") {
+        return Line::Corrupted(format!("a damaged `{}` line", &message[..5]));
+    }
+    Line::Log(match clean {
+        Cow::Borrowed(_) => Cow::Borrowed(line),
+        Cow::Owned(text) => Cow::Owned(text),
+    })
+}
+
+/// A good frame's JSON, by its first key.
+///
+/// ```
+/// use tinytrain_experiments::wire::line::parse_frame;
+/// use tinytrain_experiments::wire::Line;
+/// assert!(matches!(parse_frame(r#"{"hello":1}"#), Line::Corrupted(_)));
+/// ```
+pub fn parse_frame(json: &str) -> Line<'_> {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(json) else {
+        return Line::Corrupted("a frame whose JSON does not parse".into());
+    };
+    let parsed = if value.get("summary").is_some() {
+        Some(Line::Summary(value))
+    } else if value.get("early_stop").is_some() {
+        Some(Line::EarlyStop(Cow::Borrowed(json)))
+    } else if value.get("weights").is_some() {
+        weights::parse(&value).map(Line::Weights)
+    } else if value.get("event").is_some() {
+        event::parse(&value).map(|(detected, event)| Line::Event(detected, event))
+    } else {
+        epoch::parse(&value).map(Line::Epoch)
+    };
+    parsed.unwrap_or_else(|| Line::Corrupted("a frame that does not parse as its kind".into()))
+}
+
+/// How many lines of each kind came.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Epochs.
+    pub epochs: usize,
+    /// Device events.
+    pub events: usize,
+    /// Other good lines: summary, early stopping, weights, device log.
+    pub other: usize,
+    /// Lines that were not good.
+    pub corrupted: usize,
+}
+
+impl Tally {
+    /// Counts `line`.
+    pub fn count(&mut self, line: &Line<'_>) {
+        match line {
+            Line::Epoch(_) => self.epochs += 1,
+            Line::Event(..) => self.events += 1,
+            Line::Corrupted(_) => self.corrupted += 1,
+            Line::Summary(_) | Line::EarlyStop(_) | Line::Weights(_) | Line::Log(_) => {
+                self.other += 1
+            }
+        }
+    }
+}
+
+impl core::fmt::Display for Tally {
+    /// `20 epochs, 1 events, 3 other lines, 0 corrupted lines`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "{} epochs, {} events, {} other lines, {} corrupted lines",
+            self.epochs, self.events, self.other, self.corrupted
+        )
+    }
+}

@@ -1,0 +1,34 @@
+//! The wire: everything a device sends a host, encoded and parsed in one place.
+//!
+//! The formats are specified once, in `firmware/README.md` ("Output formats"); each file here holds
+//! one kind of frame or line, its encoder (no_std, serde-json-core: what the firmware calls) beside
+//! its parser (feature `host`, serde_json: what `tinytrain decode` and `tinytrain monitor` call).
+//!
+//! * [`frame`] — the seal of a serial line: JSON, `*`, CRC-32, `\n`; the handshake bytes.
+//! * [`epoch`] — an epoch frame: the record's serde form plus [`bits`], its floats' bit patterns.
+//! * [`event`] — a diagnosis event, in its one shape (serial frame, `events.jsonl`, defmt line).
+//! * [`outcome`] — the early-stopping and summary frames.
+//! * [`weights`] — a network's parameters as frames (firmware feature `dump-weights`).
+//! * `log` (host) — the device's defmt lines, as decoded text, in any of defmt's log formats.
+//! * `line` (host) — one line of any capture classified: [`line::classify`], counted by
+//!   [`line::Tally`].
+
+pub mod bits;
+pub mod epoch;
+pub mod event;
+pub mod frame;
+pub mod outcome;
+pub mod weights;
+
+#[cfg(feature = "host")]
+pub mod line;
+#[cfg(feature = "host")]
+pub mod log;
+
+/// Longest JSON text of a frame (epoch, event, early stopping, summary; weights frames are shorter).
+pub const FRAME_CAPACITY: usize = 768;
+
+#[cfg(feature = "host")]
+pub use event::{early_stopping_json, event_json};
+#[cfg(feature = "host")]
+pub use line::{classify, Line, Tally};
