@@ -4,7 +4,6 @@
 //! 4 × 2410 floats (38.6 KB), the split's index buffers 1797 + 370 words (8.7 KB).
 
 use tinytrain::loss::Head;
-use tinytrain::optim::{optimizer_state_len, OptimizerKind};
 use tinytrain::train::TrainConfig;
 
 use crate::datasets::{DataSource, Digits};
@@ -35,21 +34,6 @@ pub const EXPERIMENT: Experiment = Experiment {
     early_stopping: None,
 };
 
-/// Optimiser state floats (Adam: two moments per parameter).
-pub const STATE: usize = optimizer_state_len(OptimizerKind::ADAM, net::PARAMS);
-/// Length of the training index buffer.
-pub const TRAIN_CAPACITY: usize = EXPERIMENT.train_capacity();
-/// Length of the validation index buffer.
-pub const VALIDATION_CAPACITY: usize = EXPERIMENT.validation_capacity();
-
-/// The network's buffers, exactly sized.
-pub type Memory = net::Memory<STATE>;
-/// Everything a run needs, exactly sized; `const`-constructible so that it can be a zeroed `static`.
-pub type Workspace = crate::run::Workspace<Memory, TRAIN_CAPACITY, VALIDATION_CAPACITY>;
-
-/// A zeroed workspace (for a `static`, or a `Box` on a host).
-pub const fn workspace() -> Workspace {
-    Workspace::new(Memory::new())
-}
+crate::run::workspace!(net);
 
 const _: () = assert!(Digits::ROWS == TRAIN_CAPACITY);

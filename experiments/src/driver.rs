@@ -181,3 +181,34 @@ impl<'s> Driver<'s> {
         })
     }
 }
+
+/// An observer that keeps everything it is told, in memory: for tests, and hosts that want the
+/// whole curve.
+#[cfg(any(test, feature = "host"))]
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Recorder {
+    /// Every epoch's record.
+    pub records: alloc::vec::Vec<EpochRecord>,
+    /// Every event, with the epoch that detected it.
+    pub events: alloc::vec::Vec<(u32, Event)>,
+    /// What early stopping did.
+    pub outcome: Option<early_stop::Outcome>,
+}
+
+#[cfg(any(test, feature = "host"))]
+impl Observer for Recorder {
+    fn epoch(&mut self, record: &EpochRecord) -> Result<(), Infallible> {
+        self.records.push(*record);
+        Ok(())
+    }
+
+    fn event(&mut self, detected: u32, event: &Event) -> Result<(), Infallible> {
+        self.events.push((detected, *event));
+        Ok(())
+    }
+
+    fn early_stop(&mut self, outcome: &early_stop::Outcome) -> Result<(), Infallible> {
+        self.outcome = Some(*outcome);
+        Ok(())
+    }
+}

@@ -1,7 +1,6 @@
 //! The tiny, quick experiment: Fisher's iris, 4 → 8 → 3 with tanh, Adam.
 
 use tinytrain::loss::Head;
-use tinytrain::optim::{optimizer_state_len, OptimizerKind};
 use tinytrain::train::TrainConfig;
 
 use crate::datasets::DataSource;
@@ -35,19 +34,4 @@ pub const EXPERIMENT: Experiment = Experiment {
     early_stopping: None,
 };
 
-/// Optimiser state floats (Adam: two moments per parameter).
-pub const STATE: usize = optimizer_state_len(OptimizerKind::ADAM, net::PARAMS);
-/// Length of the training index buffer.
-pub const TRAIN_CAPACITY: usize = EXPERIMENT.train_capacity();
-/// Length of the validation index buffer.
-pub const VALIDATION_CAPACITY: usize = EXPERIMENT.validation_capacity();
-
-/// The network's buffers, exactly sized.
-pub type Memory = net::Memory<STATE>;
-/// Everything a run needs, exactly sized.
-pub type Workspace = crate::run::Workspace<Memory, TRAIN_CAPACITY, VALIDATION_CAPACITY>;
-
-/// A zeroed workspace.
-pub const fn workspace() -> Workspace {
-    Workspace::new(Memory::new())
-}
+crate::run::workspace!(net);

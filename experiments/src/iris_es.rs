@@ -24,20 +24,5 @@ pub const EXPERIMENT: Experiment = Experiment {
     ..iris::EXPERIMENT
 };
 
-/// Floats of the best-weights snapshot.
-pub const SNAPSHOT: usize = EXPERIMENT.snapshot_len(iris::net::PARAMS);
-
-/// The network's buffers (those of [`iris`]).
-pub type Memory = iris::Memory;
-/// Everything a run needs, exactly sized, with the snapshot.
-pub type Workspace = crate::run::Workspace<
-    Memory,
-    { iris::TRAIN_CAPACITY },
-    { iris::VALIDATION_CAPACITY },
-    SNAPSHOT,
->;
-
-/// A zeroed workspace.
-pub const fn workspace() -> Workspace {
-    Workspace::new(Memory::new())
-}
+use iris::net;
+crate::run::workspace!(net);

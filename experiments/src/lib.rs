@@ -1,7 +1,8 @@
 //! # tinytrain-experiments — one definition, two machines
 //!
 //! An experiment (dataset, split, model, hyper-parameters, seed, epochs) is defined here once and
-//! run by both the firmware and the host with the same function, [`run()`]. The datasets are embedded
+//! run by both the firmware and the host with the same function, [`run()`], whose epochs are
+//! [`Driver::run`]'s. The datasets are embedded
 //! as bytes (see [`datasets`]), so a microcontroller needs nothing but its flash, and a host run of
 //! the same [`Experiment`] produces the same `f32` bits, epoch by epoch, as the device.
 //!
@@ -11,18 +12,20 @@
 //!   the best weights.
 //!
 //! ```
-//! use tinytrain_experiments::{digits, run};
+//! use tinytrain_experiments::{digits, NoFault};
 //! // A host keeps the workspace on the heap; a firmware in a zeroed `static`.
 //! let mut ws = Box::new(digits::workspace());
-//! let (buffers, train, validation) = ws.parts();
 //! let mut experiment = digits::EXPERIMENT;
 //! experiment.epochs = 1;
-//! let summary = run(&experiment, buffers, train, validation, &mut |r: &_| println!("{r:?}")).unwrap();
+//! let summary = ws.run(&experiment, NoFault, &mut |r: &_| println!("{r:?}")).unwrap();
 //! assert_eq!((summary.rows.train, summary.rows.validation), (1438, 359));
 //! ```
 #![cfg_attr(not(any(test, feature = "host")), no_std)]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+
+#[cfg(any(test, feature = "host"))]
+extern crate alloc;
 
 pub mod datasets;
 pub mod digits;
@@ -38,9 +41,7 @@ pub use driver::{Driver, Observer};
 pub use wire::bits::RecordBits;
 // The wire's submodules under their former paths.
 pub use experiment::Experiment;
-pub use run::{
-    run, run_full, run_with_fault, Fault, NanInput, NoFault, Rows, RunError, Summary, Workspace,
-};
+pub use run::{run, Fault, NanInput, NoFault, Rows, RunError, Summary, Workspace};
 pub use wire::{bits, frame, weights as weights_frame};
 
 /// The default experiment ([`digits::EXPERIMENT`]).

@@ -171,56 +171,18 @@ impl core::fmt::Display for RunError {
     }
 }
 
-/// Runs `experiment` over `buffers` and the index buffers `train` (at least
+/// Runs `experiment` over `buffers`, the index buffers `train` (at least
 /// [`Experiment::train_capacity`] long) and `validation` (at least
-/// [`Experiment::validation_capacity`]), telling `observer` about every epoch.
+/// [`Experiment::validation_capacity`]) and the best-weights `snapshot` early stopping needs (at
+/// least [`Experiment::snapshot_len`] floats; may be empty for an experiment without early stopping
+/// or without restoring), with `fault` injected into the data after the standardiser is fitted
+/// ([`NoFault`]: none), telling `observer` about every epoch. The epochs run in [`Driver::run`]: a
+/// run stops early when the experiment's
+/// [`DivergencePolicy`](tinytrain::train::DivergencePolicy) or its early stopping says so, and ends
+/// with early stopping's best weights restored into `buffers.params`.
 ///
-/// ```
-/// use tinytrain_experiments::{iris, run};
-/// let mut ws = Box::new(iris::workspace());
-/// let (buffers, train, validation) = ws.parts();
-/// let mut losses = Vec::new();
-/// let summary = run(&iris::EXPERIMENT, buffers, train, validation, &mut |r: &_| losses.push(*r)).unwrap();
-/// assert_eq!(losses.len(), 20);
-/// assert!(summary.best_val_acc.unwrap() > 0.8);
-/// ```
+/// [`Workspace::run`] passes a workspace's buffers.
 pub fn run(
-    experiment: &Experiment,
-    buffers: Buffers<'_>,
-    train: &mut [u32],
-    validation: &mut [u32],
-    observer: &mut impl Observer,
-) -> Result<Summary, RunError> {
-    run_with_fault(experiment, NoFault, buffers, train, validation, observer)
-}
-
-/// [`run`] with a [`Fault`] injected into the data (after the standardiser is fitted). A run stops
-/// early when the experiment's [`DivergencePolicy`](tinytrain::train::DivergencePolicy) says so.
-pub fn run_with_fault(
-    experiment: &Experiment,
-    fault: impl Fault,
-    buffers: Buffers<'_>,
-    train: &mut [u32],
-    validation: &mut [u32],
-    observer: &mut impl Observer,
-) -> Result<Summary, RunError> {
-    run_full(
-        experiment,
-        fault,
-        buffers,
-        train,
-        validation,
-        &mut [],
-        observer,
-    )
-}
-
-/// [`run_with_fault`] with the best-weights `snapshot` early stopping needs (at least
-/// [`Experiment::snapshot_len`] floats; may be empty for an experiment without early stopping or
-/// without restoring). With [`Experiment::early_stopping`] set, the run stops when the monitored
-/// quantity has not improved for `patience` epochs, copies the best epoch's weights back into
-/// `buffers.params`, and tells [`Observer::early_stop`]. The epochs run in [`Driver::run`].
-pub fn run_full(
     experiment: &Experiment,
     fault: impl Fault,
     buffers: Buffers<'_>,
@@ -319,6 +281,35 @@ pub fn run_full(
     })
 }
 
+/// The exactly sized memory of an experiment's run, declared in the experiment's module from its
+/// network module (`network!`) and its `EXPERIMENT`: `STATE` (optimiser floats), `TRAIN_CAPACITY`
+/// and `VALIDATION_CAPACITY` (index buffers), `SNAPSHOT` (early stopping's best weights, 0 without),
+/// the types `Memory` and `Workspace`, and `workspace()`, a zeroed one (`const`, so that it can be a
+/// zeroed `static` in `.bss`, or a `Box` on a host).
+macro_rules! workspace {
+    ($net:ident) => {
+        /// Optimiser state floats.
+        pub const STATE: usize =
+            tinytrain::optim::optimizer_state_len(EXPERIMENT.config.optimizer, $net::PARAMS);
+        /// Length of the training index buffer.
+        pub const TRAIN_CAPACITY: usize = EXPERIMENT.train_capacity();
+        /// Length of the validation index buffer.
+        pub const VALIDATION_CAPACITY: usize = EXPERIMENT.validation_capacity();
+        /// Floats of the best-weights snapshot.
+        pub const SNAPSHOT: usize = EXPERIMENT.snapshot_len($net::PARAMS);
+        /// The network's buffers, exactly sized.
+        pub type Memory = $net::Memory<STATE>;
+        /// Everything a run needs, exactly sized.
+        pub type Workspace =
+            $crate::run::Workspace<Memory, TRAIN_CAPACITY, VALIDATION_CAPACITY, SNAPSHOT>;
+        /// A zeroed workspace.
+        pub const fn workspace() -> Workspace {
+            Workspace::new(Memory::new())
+        }
+    };
+}
+pub(crate) use workspace;
+
 /// The network's memory, whatever its sizes ([`StaticMemory`] from [`tinytrain::network!`]).
 pub trait NetworkMemory {
     /// Borrows every buffer.
@@ -363,19 +354,48 @@ impl<M, const N: usize, const V: usize, const S: usize> Workspace<M, N, V, S> {
 }
 
 impl<M: NetworkMemory, const N: usize, const V: usize, const S: usize> Workspace<M, N, V, S> {
-    /// The arguments of [`run`] after the experiment.
-    pub fn parts(&mut self) -> (Buffers<'_>, &mut [u32], &mut [u32]) {
-        (self.memory.buffers(), &mut self.train, &mut self.validation)
-    }
-
-    /// The arguments of [`run_full`] after the experiment and the fault.
-    pub fn parts_with_snapshot(&mut self) -> (Buffers<'_>, &mut [u32], &mut [u32], &mut [f32]) {
-        (
+    /// [`run()`] over this workspace's buffers.
+    ///
+    /// ```
+    /// use tinytrain_experiments::{iris, NoFault};
+    /// let mut ws = Box::new(iris::workspace());
+    /// let mut losses = Vec::new();
+    /// let summary = ws.run(&iris::EXPERIMENT, NoFault, &mut |r: &_| losses.push(*r)).unwrap();
+    /// assert_eq!(losses.len(), 20);
+    /// assert!(summary.best_val_acc.unwrap() > 0.8);
+    /// ```
+    pub fn run(
+        &mut self,
+        experiment: &Experiment,
+        fault: impl Fault,
+        observer: &mut impl Observer,
+    ) -> Result<Summary, RunError> {
+        run(
+            experiment,
+            fault,
             self.memory.buffers(),
             &mut self.train,
             &mut self.validation,
             &mut self.snapshot,
+            observer,
         )
+    }
+
+    /// [`Workspace::run`], keeping every record, event and early stopping's outcome.
+    #[cfg(any(test, feature = "host"))]
+    pub fn record(
+        &mut self,
+        experiment: &Experiment,
+        fault: impl Fault,
+    ) -> Result<(Summary, crate::driver::Recorder), RunError> {
+        let mut recorder = crate::driver::Recorder::default();
+        let summary = self.run(experiment, fault, &mut recorder)?;
+        Ok((summary, recorder))
+    }
+
+    /// The trained parameters.
+    pub fn params(&mut self) -> &[f32] {
+        self.memory.buffers().params
     }
 }
 
@@ -390,24 +410,17 @@ mod fault_tests {
     #[test]
     fn a_nan_input_row_is_skipped_every_epoch_and_the_run_stays_finite() {
         let mut ws = Box::new(iris::workspace());
-        let (buffers, train, validation) = ws.parts();
-        let mut records = Vec::new();
-        let summary = run_with_fault(
-            &iris::EXPERIMENT,
-            NanInput { row: NAN_ROW },
-            buffers,
-            train,
-            validation,
-            &mut |r: &EpochRecord| records.push(*r),
-        )
-        .unwrap();
+        let (summary, seen) = ws
+            .record(&iris::EXPERIMENT, NanInput { row: NAN_ROW })
+            .unwrap();
         assert_eq!(summary.skipped_samples, iris::EXPERIMENT.epochs);
         assert_eq!(summary.skipped_steps, 0);
-        assert!(records
+        assert!(seen
+            .records
             .iter()
             .all(|r| r.train_loss.is_finite() && r.val_loss.is_some_and(f32::is_finite)));
         assert!(summary.best_val_acc.unwrap() > 0.8);
-        assert!(ws.memory.buffers().params.iter().all(|p| p.is_finite()));
+        assert!(ws.params().iter().all(|p| p.is_finite()));
         // The serde form carries the counts only when they are not zero.
         #[cfg(feature = "serde")]
         {
@@ -422,47 +435,11 @@ mod fault_tests {
 mod early_stop_tests {
     use super::*;
     use crate::{iris, iris_es};
-    use core::convert::Infallible;
-    use tinytrain::diagnose::Event;
-    use tinytrain::early_stop::Outcome;
-
-    #[derive(Default)]
-    struct Seen {
-        records: Vec<EpochRecord>,
-        events: Vec<(u32, Event)>,
-        outcome: Option<Outcome>,
-    }
-
-    impl Observer for Seen {
-        fn epoch(&mut self, record: &EpochRecord) -> Result<(), Infallible> {
-            self.records.push(*record);
-            Ok(())
-        }
-        fn event(&mut self, detected: u32, event: &Event) -> Result<(), Infallible> {
-            self.events.push((detected, *event));
-            Ok(())
-        }
-        fn early_stop(&mut self, outcome: &Outcome) -> Result<(), Infallible> {
-            self.outcome = Some(*outcome);
-            Ok(())
-        }
-    }
 
     #[test]
     fn iris_es_stops_early_and_restores_the_best_epoch() {
         let mut ws = Box::new(iris_es::workspace());
-        let (buffers, train, validation, snapshot) = ws.parts_with_snapshot();
-        let mut seen = Seen::default();
-        let summary = run_full(
-            &iris_es::EXPERIMENT,
-            NoFault,
-            buffers,
-            train,
-            validation,
-            snapshot,
-            &mut seen,
-        )
-        .unwrap();
+        let (summary, seen) = ws.record(&iris_es::EXPERIMENT, NoFault).unwrap();
         let outcome = seen.outcome.unwrap();
         eprintln!("{outcome:?} {:?}", seen.events);
         let stopped = outcome.stopped_epoch.expect("iris_es stops early");
@@ -479,17 +456,8 @@ mod early_stop_tests {
         );
         // The first 20 epochs are iris's.
         let mut ws = Box::new(iris::workspace());
-        let (buffers, train, validation) = ws.parts();
-        let mut plain = Vec::new();
-        run(
-            &iris::EXPERIMENT,
-            buffers,
-            train,
-            validation,
-            &mut |r: &EpochRecord| plain.push(*r),
-        )
-        .unwrap();
-        assert_eq!(plain[..], seen.records[..20]);
+        let (_, plain) = ws.record(&iris::EXPERIMENT, NoFault).unwrap();
+        assert_eq!(plain.records[..], seen.records[..20]);
         #[cfg(feature = "serde")]
         {
             let json = serde_json::to_string(&summary).unwrap();
@@ -503,9 +471,7 @@ mod early_stop_tests {
     #[test]
     fn the_serialized_summary_has_no_early_stop_fields_without_early_stopping() {
         let mut ws = Box::new(iris::workspace());
-        let (buffers, train, validation) = ws.parts();
-        let mut seen = Seen::default();
-        let summary = run(&iris::EXPERIMENT, buffers, train, validation, &mut seen).unwrap();
+        let (summary, seen) = ws.record(&iris::EXPERIMENT, NoFault).unwrap();
         assert!(seen.outcome.is_none());
         assert_eq!(
             (summary.stopped_epoch, summary.restored_epoch),

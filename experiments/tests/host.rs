@@ -1,16 +1,13 @@
 //! The experiments on the host alone: a run is a pure function of its definition.
 
 use tinytrain::record::EpochRecord;
-use tinytrain_experiments::{iris, run, RecordBits, IRIS};
+use tinytrain_experiments::{iris, NoFault, RecordBits, IRIS};
 
 fn iris_records() -> (Vec<EpochRecord>, tinytrain_experiments::Summary) {
-    let mut ws = Box::new(iris::workspace());
-    let (buffers, train, validation) = ws.parts();
     let mut records = Vec::new();
-    let summary = run(&IRIS, buffers, train, validation, &mut |r: &EpochRecord| {
-        records.push(*r)
-    })
-    .unwrap();
+    let summary = iris::workspace()
+        .run(&IRIS, NoFault, &mut |r: &EpochRecord| records.push(*r))
+        .unwrap();
     (records, summary)
 }
 

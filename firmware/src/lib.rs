@@ -34,23 +34,45 @@ pub use train::{train, train_with_fault};
 /// Ends the program successfully: QEMU exits with status 0 (semihosting); under `probe-rs run`
 /// the breakpoint ends the session.
 pub fn exit() -> ! {
+    end(0)
+}
+
+/// Ends the program with a failure: QEMU exits with status 1; on a board the core halts on a
+/// breakpoint, which probe-rs reports.
+pub fn exit_failure() -> ! {
+    end(1)
+}
+
+fn end(_status: i32) -> ! {
     #[cfg(feature = "qemu")]
-    semihosting::process::exit(0);
+    semihosting::process::exit(_status);
     #[cfg(not(feature = "qemu"))]
     loop {
         cortex_m::asm::bkpt();
     }
 }
 
-/// Ends the program with a failure: QEMU exits with status 1; on a board the core halts on `udf`,
-/// which probe-rs reports as an error.
-pub fn exit_failure() -> ! {
-    #[cfg(feature = "qemu")]
-    semihosting::process::exit(1);
-    #[cfg(not(feature = "qemu"))]
-    loop {
-        cortex_m::asm::bkpt();
-    }
+/// The whole of a training program: `program!(iris)` trains `tinytrain_experiments::iris` with
+/// every buffer of the run zeroed in `.bss`; `program!(iris, fault = NanInput { row: 0 })` injects
+/// a [`Fault`](tinytrain_experiments::Fault) into its data.
+#[macro_export]
+macro_rules! program {
+    ($experiment:ident $(, fault = $fault:expr)?) => {
+        /// Every buffer of the run, zeroed, so in `.bss`.
+        static WORKSPACE: static_cell::ConstStaticCell<tinytrain_experiments::$experiment::Workspace> =
+            static_cell::ConstStaticCell::new(tinytrain_experiments::$experiment::workspace());
+
+        #[cortex_m_rt::entry]
+        fn main() -> ! {
+            $crate::train_with_fault(
+                &tinytrain_experiments::$experiment::EXPERIMENT,
+                $crate::program!(@fault $($fault)?),
+                WORKSPACE.take(),
+            )
+        }
+    };
+    (@fault) => { tinytrain_experiments::NoFault };
+    (@fault $fault:expr) => { $fault };
 }
 
 /// Under QEMU a panic is logged and ends the emulator with status 1 (with `rtt`, panic-probe does

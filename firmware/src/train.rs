@@ -1,7 +1,7 @@
 //! The program every binary runs: measure, train, report, exit.
 
 use tinytrain_experiments::run::NetworkMemory;
-use tinytrain_experiments::{run_full, Experiment, Fault, NoFault, Workspace};
+use tinytrain_experiments::{Experiment, Fault, NoFault, Workspace};
 
 use crate::report::Reporter;
 use crate::{board, clock, exit, exit_failure, ram};
@@ -40,16 +40,7 @@ pub fn train_with_fault<M: NetworkMemory, const N: usize, const V: usize, const 
     }
     let mut reporter = Reporter::new(&mut serial, experiment);
     // The snapshot is empty (`S = 0`) unless the experiment stops early and restores its best weights.
-    let (buffers, train, validation, snapshot) = workspace.parts_with_snapshot();
-    match run_full(
-        experiment,
-        fault,
-        buffers,
-        train,
-        validation,
-        snapshot,
-        &mut reporter,
-    ) {
+    match workspace.run(experiment, fault, &mut reporter) {
         Ok(summary) => {
             reporter.finish(&summary);
             // Feature `dump-weights`: the trained parameters follow the summary as weights frames
@@ -58,10 +49,9 @@ pub fn train_with_fault<M: NetworkMemory, const N: usize, const V: usize, const 
             #[cfg(feature = "dump-weights")]
             {
                 use embedded_io::Write as _;
-                let (buffers, _, _) = workspace.parts();
                 tinytrain_experiments::weights_frame::for_each_frame(
                     experiment.layers,
-                    buffers.params,
+                    workspace.params(),
                     |json| {
                         if crate::report::send_frame(&mut serial, json).is_err() {
                             defmt::panic!("the serial port failed");

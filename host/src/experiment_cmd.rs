@@ -17,7 +17,7 @@ use tinytrain::early_stop;
 use tinytrain::network::Mlp;
 use tinytrain::record::EpochRecord;
 use tinytrain::spec::Plan;
-use tinytrain_experiments::{by_name, run_full, Experiment, NoFault, Observer, Summary, ALL};
+use tinytrain_experiments::{by_name, run, Experiment, NoFault, Observer, Summary, ALL};
 
 use crate::memory::Memory;
 use crate::options::TrainArgs;
@@ -54,7 +54,7 @@ pub fn run_experiment(
     let mut snapshot = vec![0.0; experiment.snapshot_len(plan.params)];
     let mut train = vec![0; experiment.train_capacity()];
     let mut validation = vec![0; experiment.validation_capacity()];
-    let summary = run_full(
+    let summary = run(
         &experiment,
         NoFault,
         memory.buffers(),

@@ -12,10 +12,8 @@ use std::process::Command;
 
 use common::{firmware_dir, firmware_elves, no_qemu, run_in_qemu, Machine};
 use serde_json::Value;
-use std::convert::Infallible;
 use tinytrain::data::split;
 use tinytrain::diagnose::Event;
-use tinytrain::early_stop::Outcome;
 use tinytrain::network::Buffers;
 use tinytrain::normalize::{Standardized, Standardizer};
 use tinytrain::optim::optimizer_state_len;
@@ -23,7 +21,7 @@ use tinytrain::record::EpochRecord;
 use tinytrain::spec::Plan;
 use tinytrain::train::Trainer;
 use tinytrain_experiments::run::{MAX_CLASSES, MAX_FEATURES};
-use tinytrain_experiments::{frame, iris_es, run_full, NoFault, Observer, RecordBits, IRIS_ES};
+use tinytrain_experiments::{frame, iris_es, NoFault, RecordBits, IRIS_ES};
 use tinytrain_host::decode;
 
 fn build_program() {
@@ -32,28 +30,6 @@ fn build_program() {
         .current_dir(firmware_dir())
         .args(["build", "--release", "--bin", "train_iris_es"]);
     common::build_firmware(cargo, "train_iris_es");
-}
-
-#[derive(Default)]
-struct Host {
-    records: Vec<EpochRecord>,
-    events: Vec<(u32, Event)>,
-    outcome: Option<Outcome>,
-}
-
-impl Observer for Host {
-    fn epoch(&mut self, record: &EpochRecord) -> Result<(), Infallible> {
-        self.records.push(*record);
-        Ok(())
-    }
-    fn event(&mut self, detected: u32, event: &Event) -> Result<(), Infallible> {
-        self.events.push((detected, *event));
-        Ok(())
-    }
-    fn early_stop(&mut self, outcome: &Outcome) -> Result<(), Infallible> {
-        self.outcome = Some(*outcome);
-        Ok(())
-    }
 }
 
 /// The validation loss of `params` on `IRIS_ES`'s split and standardisation, computed as `run` does.
@@ -113,12 +89,7 @@ fn firmware_qemu_early_stopping_matches_the_host_and_restores_the_best_weights()
 
     // The host's native run of the same experiment.
     let mut ws = Box::new(iris_es::workspace());
-    let (buffers, train, validation, snapshot) = ws.parts_with_snapshot();
-    let mut host = Host::default();
-    let summary = run_full(
-        &IRIS_ES, NoFault, buffers, train, validation, snapshot, &mut host,
-    )
-    .unwrap();
+    let (summary, host) = ws.record(&IRIS_ES, NoFault).unwrap();
     let outcome = host.outcome.expect("iris_es reports early stopping");
     let stopped = outcome
         .stopped_epoch
@@ -132,7 +103,7 @@ fn firmware_qemu_early_stopping_matches_the_host_and_restores_the_best_weights()
 
     // The restored weights, re-evaluated: the best epoch's validation loss, to the bit.
     let best = host.records[restored as usize - 1];
-    let params = ws.memory.buffers().params.to_vec();
+    let params = ws.params().to_vec();
     assert_eq!(
         validation_loss(&params).to_bits(),
         best.val_loss.unwrap().to_bits()

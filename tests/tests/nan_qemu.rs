@@ -11,8 +11,7 @@ use std::process::Command;
 
 use common::{firmware_dir, firmware_elves, no_qemu, run_in_qemu, Machine};
 use serde_json::Value;
-use tinytrain::record::EpochRecord;
-use tinytrain_experiments::{frame, iris, run_with_fault, NanInput, RecordBits, IRIS};
+use tinytrain_experiments::{frame, iris, NanInput, RecordBits, IRIS};
 use tinytrain_host::decode;
 
 /// The row `firmware/src/bin/train_iris_nan.rs` poisons.
@@ -37,19 +36,10 @@ fn firmware_qemu_nan_input_is_skipped_and_counted_like_on_the_host() {
     let device = run_in_qemu("train_iris_nan", Machine::Mps2An386);
 
     let mut ws = Box::new(iris::workspace());
-    let (buffers, train, validation) = ws.parts();
-    let mut records = Vec::new();
-    let summary = run_with_fault(
-        &IRIS,
-        NanInput { row: NAN_ROW },
-        buffers,
-        train,
-        validation,
-        &mut |r: &EpochRecord| records.push(*r),
-    )
-    .unwrap();
+    let (summary, seen) = ws.record(&IRIS, NanInput { row: NAN_ROW }).unwrap();
+    let records = seen.records;
     assert_eq!(summary.skipped_samples, IRIS.epochs, "host");
-    assert!(ws.memory.buffers().params.iter().all(|p| p.is_finite()));
+    assert!(ws.params().iter().all(|p| p.is_finite()));
 
     // Serial frames: every epoch bit-identical to the host's, finite; the summary has the count.
     let lines: Vec<&str> = device.uart.lines().collect();

@@ -4,7 +4,9 @@
 //! `null`), so the firmware sends the bit patterns alongside; a host compares those, not the text.
 //! The fields come from the record's one table, [`tinytrain::record_floats!`].
 
-use tinytrain::record::{Absent, EpochRecord, Field};
+#[cfg(feature = "serde")]
+use tinytrain::record::Absent;
+use tinytrain::record::{EpochRecord, Field};
 
 macro_rules! define_bits {
     ($( $(#[$doc:meta])* $name:ident: $ty:ty, )*) => {

@@ -4,8 +4,10 @@
 //! {"epoch":1,"train_loss":2.038766,...,"lr":0.001,"val_f1":0.70735365,"bits":{"train_loss":1073904420,...}}
 //! ```
 
+#[cfg(feature = "serde")]
 use tinytrain::record::EpochRecord;
 
+#[cfg(feature = "serde")]
 use super::bits::RecordBits;
 
 /// Writes an epoch's JSON into `buffer` and returns its length (`None` if it does not fit).

@@ -3,13 +3,4 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
-use static_cell::ConstStaticCell;
-use tinytrain_experiments::iris;
-
-/// Every buffer of the run, zeroed, so in `.bss`.
-static WORKSPACE: ConstStaticCell<iris::Workspace> = ConstStaticCell::new(iris::workspace());
-
-#[cortex_m_rt::entry]
-fn main() -> ! {
-    tinytrain_firmware::train(&iris::EXPERIMENT, WORKSPACE.take())
-}
+tinytrain_firmware::program!(iris);

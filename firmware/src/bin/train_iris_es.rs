@@ -5,13 +5,4 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
-use static_cell::ConstStaticCell;
-use tinytrain_experiments::iris_es;
-
-/// Every buffer of the run, the best-weights snapshot included, zeroed, so in `.bss`.
-static WORKSPACE: ConstStaticCell<iris_es::Workspace> = ConstStaticCell::new(iris_es::workspace());
-
-#[cortex_m_rt::entry]
-fn main() -> ! {
-    tinytrain_firmware::train(&iris_es::EXPERIMENT, WORKSPACE.take())
-}
+tinytrain_firmware::program!(iris_es);

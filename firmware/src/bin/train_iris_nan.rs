@@ -5,20 +5,9 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
-use static_cell::ConstStaticCell;
-use tinytrain_experiments::{iris, NanInput};
-
-/// Every buffer of the run, zeroed, so in `.bss`.
-static WORKSPACE: ConstStaticCell<iris::Workspace> = ConstStaticCell::new(iris::workspace());
+use tinytrain_experiments::NanInput;
 
 /// A training row of iris's split (`experiments/src/run.rs` checks it on the host).
 const NAN_ROW: u32 = 0;
 
-#[cortex_m_rt::entry]
-fn main() -> ! {
-    tinytrain_firmware::train_with_fault(
-        &iris::EXPERIMENT,
-        NanInput { row: NAN_ROW },
-        WORKSPACE.take(),
-    )
-}
+tinytrain_firmware::program!(iris, fault = NanInput { row: NAN_ROW });

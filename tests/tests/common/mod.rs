@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use tinytrain::record::EpochRecord;
-use tinytrain_experiments::{digits, iris, run, Experiment, Summary};
+use tinytrain_experiments::{digits, iris, Experiment, NoFault, Summary};
 use tinytrain_host::decode;
 
 /// A QEMU machine and the firmware build for it.
@@ -192,16 +192,8 @@ pub fn host_run(experiment: &Experiment) -> (Vec<EpochRecord>, Summary) {
     let mut records = Vec::new();
     let mut observer = |r: &EpochRecord| records.push(*r);
     let summary = match experiment.name {
-        "digits" => {
-            let mut ws = Box::new(digits::workspace());
-            let (buffers, train, validation) = ws.parts();
-            run(experiment, buffers, train, validation, &mut observer)
-        }
-        _ => {
-            let mut ws = Box::new(iris::workspace());
-            let (buffers, train, validation) = ws.parts();
-            run(experiment, buffers, train, validation, &mut observer)
-        }
+        "digits" => digits::workspace().run(experiment, NoFault, &mut observer),
+        _ => iris::workspace().run(experiment, NoFault, &mut observer),
     }
     .expect("the experiment runs");
     (records, summary)
