@@ -3,9 +3,6 @@
 //! Sized for a microcontroller with 64 KiB of RAM: parameters, gradients and Adam's two moments are
 //! 4 × 2410 floats (38.6 KB), the split's index buffers 1797 + 370 words (8.7 KB).
 
-use tinytrain::loss::Head;
-use tinytrain::train::TrainConfig;
-
 use crate::datasets::{DataSource, Digits};
 use crate::experiment::Experiment;
 
@@ -22,16 +19,8 @@ tinytrain::network! {
 /// Handwritten digits: 80/20 stratified split, standardised pixels, Adam at 1e-3 with batches of 32
 /// (gradient accumulation), 10 epochs, seed 42.
 pub const EXPERIMENT: Experiment = Experiment {
-    name: "digits",
-    data: DataSource::DIGITS,
-    layers: net::LAYERS,
-    head: Head::SoftmaxCrossEntropy,
-    config: TrainConfig::DEFAULT,
-    epochs: 10,
-    validation_fraction: 0.2,
     seed: 42,
-    standardize: true,
-    early_stopping: None,
+    ..Experiment::classifier("digits", DataSource::DIGITS, net::LAYERS)
 };
 
 crate::run::workspace!(net);

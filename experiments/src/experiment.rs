@@ -3,10 +3,12 @@
 use tinytrain::data::REGRESSION_STRATUM;
 use tinytrain::early_stop::EarlyStoppingConfig;
 use tinytrain::loss::Head;
-use tinytrain::spec::Layer;
-use tinytrain::train::TrainConfig;
+use tinytrain::network::Buffers;
+use tinytrain::spec::{Layer, ShapeError};
+use tinytrain::train::{TrainConfig, Trainer};
 
 use crate::datasets::DataSource;
+use crate::run::MAX_CLASSES;
 
 /// One training run, fully specified: data, split, model, head, hyper-parameters, seed, epochs.
 ///
@@ -39,6 +41,36 @@ pub struct Experiment {
 }
 
 impl Experiment {
+    /// A classifier on `data` with `layers` and the defaults: softmax cross-entropy,
+    /// [`TrainConfig::DEFAULT`], 10 epochs, a stratified 80/20 split, seed 1, standardised features,
+    /// no early stopping.
+    pub const fn classifier(
+        name: &'static str,
+        data: DataSource,
+        layers: &'static [Layer],
+    ) -> Self {
+        Self {
+            name,
+            data,
+            layers,
+            head: Head::SoftmaxCrossEntropy,
+            config: TrainConfig::DEFAULT,
+            epochs: 10,
+            validation_fraction: 0.2,
+            seed: 1,
+            standardize: true,
+            early_stopping: None,
+        }
+    }
+
+    /// The experiment's trainer over `buffers`, its parameters initialised from its seed.
+    pub fn trainer<'a>(
+        &'a self,
+        buffers: Buffers<'a>,
+    ) -> Result<Trainer<'a, MAX_CLASSES>, ShapeError> {
+        Trainer::new(self.layers, buffers, self.config, self.head, self.seed)
+    }
+
     /// Number of classes (0 for regression).
     pub const fn classes(&self) -> usize {
         match self.head {

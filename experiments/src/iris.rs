@@ -1,6 +1,5 @@
 //! The tiny, quick experiment: Fisher's iris, 4 → 8 → 3 with tanh, Adam.
 
-use tinytrain::loss::Head;
 use tinytrain::train::TrainConfig;
 
 use crate::datasets::DataSource;
@@ -18,20 +17,14 @@ tinytrain::network! {
 /// Iris: 80/20 stratified split, standardised features, Adam at 0.01 with batches of 8, 20 epochs,
 /// seed 7.
 pub const EXPERIMENT: Experiment = Experiment {
-    name: "iris",
-    data: DataSource::IRIS,
-    layers: net::LAYERS,
-    head: Head::SoftmaxCrossEntropy,
     config: TrainConfig {
         lr: 0.01,
         batch_size: 8,
         ..TrainConfig::DEFAULT
     },
     epochs: 20,
-    validation_fraction: 0.2,
     seed: 7,
-    standardize: true,
-    early_stopping: None,
+    ..Experiment::classifier("iris", DataSource::IRIS, net::LAYERS)
 };
 
 crate::run::workspace!(net);

@@ -9,7 +9,7 @@ use tinytrain::network::{Buffers, StaticMemory};
 use tinytrain::normalize::{Standardized, Standardizer};
 use tinytrain::record::EpochRecord;
 use tinytrain::spec::ShapeError;
-use tinytrain::train::{DivergenceStats, Trainer};
+use tinytrain::train::DivergenceStats;
 
 use crate::driver::{Driver, Observer};
 use crate::experiment::Experiment;
@@ -223,13 +223,7 @@ pub fn run(
         fault,
     };
 
-    let mut trainer = Trainer::<MAX_CLASSES>::new(
-        experiment.layers,
-        buffers,
-        experiment.config,
-        experiment.head,
-        experiment.seed,
-    )?;
+    let mut trainer = experiment.trainer(buffers)?;
     if let Some(params) = crate::init::params_for(experiment.name) {
         // Built in with `TINYTRAIN_INIT_WEIGHTS` (see `crate::init`); the shape was checked at
         // compile time.

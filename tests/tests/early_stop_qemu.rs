@@ -19,8 +19,7 @@ use tinytrain::normalize::{Standardized, Standardizer};
 use tinytrain::optim::optimizer_state_len;
 use tinytrain::record::EpochRecord;
 use tinytrain::spec::Plan;
-use tinytrain::train::Trainer;
-use tinytrain_experiments::run::{MAX_CLASSES, MAX_FEATURES};
+use tinytrain_experiments::run::MAX_FEATURES;
 use tinytrain_experiments::{frame, iris_es, NoFault, RecordBits, IRIS_ES};
 use tinytrain_host::decode;
 
@@ -65,14 +64,7 @@ fn validation_loss(params: &[f32]) -> f32 {
         masks: &mut masks,
         state: &mut state,
     };
-    let mut trainer = Trainer::<MAX_CLASSES>::new(
-        experiment.layers,
-        buffers,
-        experiment.config,
-        experiment.head,
-        experiment.seed,
-    )
-    .unwrap();
+    let mut trainer = experiment.trainer(buffers).unwrap();
     // `Trainer::new` initialises the parameters: load the ones to evaluate.
     trainer.net_mut().params_mut().copy_from_slice(params);
     trainer.evaluate(&inputs, &validation[..n_val]).loss.mean()
