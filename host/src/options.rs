@@ -205,7 +205,7 @@ pub struct TrainArgs {
     #[arg(long, value_parser = choice::<Head>(REGRESSION_LOSSES))]
     pub loss: Option<Head>,
     /// Dropout probability after each hidden activation, in [0, 1)
-    #[arg(long, value_name = "P", default_value_t = defaults::DROPOUT, value_parser = parse_dropout, allow_negative_numbers = true)]
+    #[arg(long, value_name = "P", default_value_t = defaults::DROPOUT, value_parser = checked(dropout), allow_negative_numbers = true)]
     pub dropout: f32,
     /// Input normalisation
     #[arg(long, value_enum, default_value_t = defaults::NORMALIZE)]
@@ -214,16 +214,16 @@ pub struct TrainArgs {
     #[arg(long, value_parser = choice::<OptimizerKind>(OptimizerKind::NAMES), default_value_t = TrainConfig::DEFAULT.optimizer)]
     pub optimizer: OptimizerKind,
     /// Base learning rate
-    #[arg(long, value_name = "RATE", default_value_t = defaults::LR, value_parser = parse_positive, allow_negative_numbers = true)]
+    #[arg(long, value_name = "RATE", default_value_t = defaults::LR, value_parser = checked(positive), allow_negative_numbers = true)]
     pub lr: f32,
     /// Momentum factor (SGD only)
-    #[arg(long, default_value_t = defaults::MOMENTUM, value_parser = parse_non_negative, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = defaults::MOMENTUM, value_parser = checked(non_negative), allow_negative_numbers = true)]
     pub momentum: f32,
     /// Nesterov momentum (SGD with --momentum > 0)
     #[arg(long)]
     pub nesterov: bool,
     /// Weight decay: L2 penalty for SGD and Adam, decoupled for AdamW [default: 0; AdamW: 0.01]
-    #[arg(long, value_name = "DECAY", value_parser = parse_non_negative, allow_negative_numbers = true)]
+    #[arg(long, value_name = "DECAY", value_parser = checked(non_negative), allow_negative_numbers = true)]
     pub weight_decay: Option<f32>,
     /// Learning-rate schedule: constant, step (× --gamma every --step-size epochs), cosine (to 0 over all epochs)
     #[arg(long, value_parser = choice::<Schedule>(Schedule::NAMES), default_value_t = TrainConfig::DEFAULT.schedule)]
@@ -233,16 +233,16 @@ pub struct TrainArgs {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub step_size: u32,
     /// Decay factor (--schedule step)
-    #[arg(long, default_value_t = defaults::GAMMA, value_parser = parse_positive, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = defaults::GAMMA, value_parser = checked(positive), allow_negative_numbers = true)]
     pub gamma: f32,
     /// Clip each mini-batch gradient to this global L2 norm
-    #[arg(long, value_name = "NORM", value_parser = parse_positive, allow_negative_numbers = true)]
+    #[arg(long, value_name = "NORM", value_parser = checked(positive), allow_negative_numbers = true)]
     pub clip_norm: Option<f32>,
     /// What a non-finite loss or gradient does (the sample or step is always skipped and counted)
     #[arg(long, value_parser = choice::<DivergencePolicy>(DivergencePolicy::NAMES), default_value_t = TrainConfig::DEFAULT.divergence)]
     pub on_divergence: DivergencePolicy,
     /// Learning-rate factor of --on-divergence reduce-lr, in (0, 1)
-    #[arg(long, value_name = "F", default_value_t = 0.5, value_parser = parse_fraction, allow_negative_numbers = true)]
+    #[arg(long, value_name = "F", default_value_t = 0.5, value_parser = checked(fraction), allow_negative_numbers = true)]
     pub divergence_lr_factor: f32,
     /// Samples per optimiser step
     #[arg(long, value_name = "N", default_value_t = defaults::BATCH, value_parser = clap::value_parser!(u32).range(1..))]
@@ -254,7 +254,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N", default_value_t = defaults::SEED)]
     pub seed: u64,
     /// Share of the rows held out for validation (stratified by class or target value), in (0, 1)
-    #[arg(long, value_name = "F", default_value_t = defaults::VAL_FRACTION, value_parser = parse_fraction, allow_negative_numbers = true)]
+    #[arg(long, value_name = "F", default_value_t = defaults::VAL_FRACTION, value_parser = checked(fraction), allow_negative_numbers = true)]
     pub val_fraction: f32,
     /// Keep the training rows in file order instead of shuffling them every epoch
     #[arg(long)]
@@ -279,7 +279,7 @@ pub struct TrainArgs {
     #[arg(long, value_parser = choice::<Monitor>(MONITORS))]
     pub monitor: Option<Monitor>,
     /// Smallest change of --monitor that counts as an improvement [default: 0]
-    #[arg(long, value_name = "DELTA", value_parser = parse_non_negative, allow_negative_numbers = true)]
+    #[arg(long, value_name = "DELTA", value_parser = checked(non_negative), allow_negative_numbers = true)]
     pub min_delta: Option<f32>,
     /// Early stopping ignores epochs 1..=N (a warm-up) [default: 0]
     #[arg(long, value_name = "N")]
@@ -621,26 +621,17 @@ fn fraction(x: f32) -> Result<f32, String> {
     }
 }
 
-fn parse(text: &str) -> Result<f32, String> {
-    text.trim()
-        .parse::<f32>()
-        .map_err(|_| format!("'{text}' is not a number"))
-}
-
-fn parse_dropout(text: &str) -> Result<f32, String> {
-    dropout(parse(text)?)
-}
-
-fn parse_positive(text: &str) -> Result<f32, String> {
-    positive(parse(text)?)
-}
-
-fn parse_non_negative(text: &str) -> Result<f32, String> {
-    non_negative(parse(text)?)
-}
-
-fn parse_fraction(text: &str) -> Result<f32, String> {
-    fraction(parse(text)?)
+/// A clap parser of a number that `check` accepts.
+fn checked(
+    check: fn(f32) -> Result<f32, String>,
+) -> impl Fn(&str) -> Result<f32, String> + Clone + Send + Sync + 'static {
+    move |text| {
+        let x = text
+            .trim()
+            .parse::<f32>()
+            .map_err(|_| format!("'{text}' is not a number"))?;
+        check(x)
+    }
 }
 
 #[cfg(test)]

@@ -177,14 +177,20 @@ pub fn csv_line(r: &EpochRecord) -> String {
 mod tests {
     use super::*;
 
+    fn record(epoch: u32, train_loss: f32, lr: f32) -> EpochRecord {
+        EpochRecord {
+            epoch,
+            train_loss,
+            lr,
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn csv_lines_leave_absent_values_empty() {
         let record = EpochRecord {
-            epoch: 2,
-            train_loss: 0.5,
             train_mae: Some(3.25),
-            lr: 0.001,
-            ..Default::default()
+            ..record(2, 0.5, 0.001)
         };
         assert_eq!(csv_line(&record), "2,0.5,,,,0.001,,3.25,,");
         assert_eq!(
@@ -199,11 +205,8 @@ mod tests {
         let path = dir.path().join("a/b");
         let mut run = RunDir::create(&path).unwrap();
         let record = EpochRecord {
-            epoch: 1,
-            train_loss: 0.25,
             val_acc: Some(0.5),
-            lr: 0.1,
-            ..Default::default()
+            ..record(1, 0.25, 0.1)
         };
         run.append(&record).unwrap();
         let jsonl = std::fs::read_to_string(path.join(METRICS_JSONL)).unwrap();

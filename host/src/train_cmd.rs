@@ -151,14 +151,16 @@ impl ResumeRun {
     /// metrics up to the checkpoint's epoch (later lines, from an epoch that had not been
     /// checkpointed, are dropped).
     pub fn read(dir: &Path, args: &TrainArgs) -> anyhow::Result<Self> {
-        let manifest_path = dir.join(run_dir::MANIFEST);
-        let text = std::fs::read_to_string(&manifest_path).with_context(|| {
+        let cannot_read = |path: &Path| {
             format!(
                 "cannot resume {}: cannot read {}",
                 dir.display(),
-                manifest_path.display()
+                path.display()
             )
-        })?;
+        };
+        let manifest_path = dir.join(run_dir::MANIFEST);
+        let text =
+            std::fs::read_to_string(&manifest_path).with_context(|| cannot_read(&manifest_path))?;
         let manifest: serde_json::Value = serde_json::from_str(&text)
             .with_context(|| format!("{} is not JSON", manifest_path.display()))?;
         let config = manifest.get("config").cloned().unwrap_or_default();
@@ -176,13 +178,8 @@ impl ResumeRun {
         let train_rows = serde_json::from_value(manifest["split"]["train_rows"].clone()).ok();
 
         let checkpoint_path = dir.join(run_dir::CHECKPOINT);
-        let checkpoint = std::fs::read(&checkpoint_path).with_context(|| {
-            format!(
-                "cannot resume {}: cannot read {}",
-                dir.display(),
-                checkpoint_path.display()
-            )
-        })?;
+        let checkpoint =
+            std::fs::read(&checkpoint_path).with_context(|| cannot_read(&checkpoint_path))?;
         let header = tinytrain::checkpoint::verify(&checkpoint)
             .map_err(|e| anyhow!("cannot resume from {}: {e}", checkpoint_path.display()))?;
         let done = header.epoch as usize;
