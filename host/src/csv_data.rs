@@ -332,7 +332,10 @@ pub const BUNDLED: [(&str, &str); 5] = [
     ("data/digits.csv", include_str!("../../data/digits.csv")),
     ("data/iris.csv", include_str!("../../data/iris.csv")),
     ("data/wine.csv", include_str!("../../data/wine.csv")),
-    ("data/breast_cancer.csv", include_str!("../../data/breast_cancer.csv")),
+    (
+        "data/breast_cancer.csv",
+        include_str!("../../data/breast_cancer.csv"),
+    ),
     ("data/diabetes.csv", include_str!("../../data/diabetes.csv")),
 ];
 
@@ -904,7 +907,11 @@ mod tests {
     fn bundled_datasets_are_the_files_of_data() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         for (name, text) in BUNDLED {
-            assert_eq!(std::fs::read_to_string(root.join(name)).unwrap(), text, "{name}");
+            assert_eq!(
+                std::fs::read_to_string(root.join(name)).unwrap(),
+                text,
+                "{name}"
+            );
         }
         let names: Vec<_> = std::fs::read_dir(root.join("data"))
             .unwrap()

@@ -149,7 +149,10 @@ fn the_default_data_is_built_in_and_paths_are_relative_to_the_current_directory(
     assert!(tinytrain(dir.path(), &on_file).status.success());
     let metrics = |run: &str| std::fs::read(dir.path().join(run).join("metrics.jsonl")).unwrap();
     assert_eq!(metrics("runs/digits-seed1"), metrics("on-file"));
-    assert_eq!(metrics("on-file").iter().filter(|&&b| b == b'\n').count(), 1);
+    assert_eq!(
+        metrics("on-file").iter().filter(|&&b| b == b'\n').count(),
+        1
+    );
 
     // A missing file: the error names the path as given, nothing else (no checkout folder).
     let output = tinytrain(dir.path(), &["train", "--data", "nonexist.csv"]);

@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 #[macro_use]
 mod common;
 
-
 /// Builds the firmware with the `handshake` feature (release, in `firmware/target/handshake` so the
 /// default build's ELFs stay as they are) once; returns the directory of the ELF files.
 fn handshake_elves() -> &'static Path {
