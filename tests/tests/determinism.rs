@@ -15,7 +15,7 @@ use tinytrain::network::VecMemory;
 use tinytrain::normalize::{Standardized, Standardizer};
 use tinytrain::optim::Optimizer;
 use tinytrain::prelude::*;
-use tinytrain_tests::load_classification_csv;
+use tinytrain_host::csv_data;
 
 const LAYERS: [Layer; 5] = [
     Layer::dense(4, 12),
@@ -32,7 +32,13 @@ struct Iris {
 
 fn iris() -> Iris {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/iris.csv");
-    let (features, labels, width) = load_classification_csv(&path);
+    // The project's one CSV reader, the host's.
+    let table = csv_data::load(&path, None, None).unwrap();
+    let width = table.width();
+    let csv_data::Targets::Classes { labels, .. } = table.targets else {
+        panic!("iris.csv is a classification dataset");
+    };
+    let features = table.features;
     assert_eq!(
         (labels.len(), width),
         (150, 4),
