@@ -1,61 +1,65 @@
 //! Turns the project's CSV datasets into compact binary tables that the crate embeds with
-//! `include_bytes!`, so a firmware carries its training data in flash.
+//! `include_bytes!`, so a firmware carries its training data in flash (the row counts follow from
+//! the tables' lengths, see `src/datasets.rs`).
 //!
-//! * `digits_pixels.bin`: 1797 × 64 pixels, one `u8` each (0..=16), row-major.
+//! * `digits_pixels.bin`: 64 pixels per row, one `u8` each (0..=16), row-major.
 //! * `digits_labels.bin`: one `u8` class per row.
-//! * `iris_features.bin`: 150 × 4 features as `f32` little-endian bytes, each the value Rust's
+//! * `iris_features.bin`: 4 features per row as `f32` little-endian bytes, each the value Rust's
 //!   `str::parse::<f32>` gives for the CSV text (what a host reading the CSV gets, bit for bit).
 //! * `iris_labels.bin`: one `u8` class per row.
 //!
 //! Any malformed cell fails the build: an experiment must never train on silently altered data.
+//! The CSV files are read with the `csv` crate and `weights.json` with `serde_json`, as on the host
+//! (build dependencies: they never reach the device).
 
-use std::{env, fs, path::PathBuf};
+use std::{env, fs, path::Path, path::PathBuf};
 
+/// A classification CSV: a header, `columns` feature cells and the class (`< classes`) last.
 struct Table {
     features: Vec<String>,
     labels: Vec<u8>,
 }
 
-fn read(path: &PathBuf, columns: usize, classes: u8) -> Table {
-    let text =
-        fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let mut lines = text.lines();
-    let header = lines
-        .next()
-        .unwrap_or_else(|| panic!("{}: empty file", path.display()));
+fn read(path: &Path, columns: usize, classes: u8) -> Table {
+    println!("cargo:rerun-if-changed={}", path.display());
+    let name = path.display();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .unwrap_or_else(|e| panic!("reading {name}: {e}"));
+    let header = reader
+        .headers()
+        .unwrap_or_else(|e| panic!("{name}: header: {e}"));
     assert_eq!(
-        header.split(',').count(),
+        header.len(),
         columns + 1,
-        "{}: header has the wrong width",
-        path.display()
+        "{name}: header has the wrong width"
     );
     let mut table = Table {
         features: Vec::new(),
         labels: Vec::new(),
     };
-    for (row, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let cells: Vec<&str> = line.trim().split(',').collect();
-        assert_eq!(
-            cells.len(),
-            columns + 1,
-            "{}: row {row} has {} cells",
-            path.display(),
-            cells.len()
-        );
-        let label: u8 = cells[columns]
+    // The reader rejects a row whose width differs from the header's.
+    for (row, record) in reader.records().enumerate() {
+        let record = record.unwrap_or_else(|e| panic!("{name}: row {row}: {e}"));
+        let label: u8 = record[columns]
             .parse()
-            .unwrap_or_else(|e| panic!("{}: row {row} label: {e}", path.display()));
+            .unwrap_or_else(|e| panic!("{name}: row {row} label: {e}"));
         assert!(
             label < classes,
-            "{}: row {row} label {label} out of range",
-            path.display()
+            "{name}: row {row} label {label} out of range"
         );
         table
             .features
-            .extend(cells[..columns].iter().map(|c| c.to_string()));
+            .extend(record.iter().take(columns).map(str::to_string));
         table.labels.push(label);
     }
     table
+}
+
+/// Writes `OUT_DIR/name`.
+fn write(out: &Path, name: &str, bytes: &[u8]) {
+    fs::write(out.join(name), bytes).unwrap_or_else(|e| panic!("writing {name}: {e}"));
 }
 
 fn main() {
@@ -63,9 +67,7 @@ fn main() {
     let data = manifest.join("../data");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
 
-    let digits_csv = data.join("digits.csv");
-    println!("cargo:rerun-if-changed={}", digits_csv.display());
-    let digits = read(&digits_csv, 64, 10);
+    let digits = read(&data.join("digits.csv"), 64, 10);
     let pixels: Vec<u8> = digits
         .features
         .iter()
@@ -74,14 +76,10 @@ fn main() {
             _ => panic!("digits.csv: pixel {c:?} is not an integer in 0..=16"),
         })
         .collect();
-    assert_eq!(digits.labels.len(), 1797, "digits.csv: expected 1797 rows");
-    fs::write(out.join("digits_pixels.bin"), &pixels).expect("writing digits_pixels.bin");
-    fs::write(out.join("digits_labels.bin"), &digits.labels).expect("writing digits_labels.bin");
+    write(&out, "digits_pixels.bin", &pixels);
+    write(&out, "digits_labels.bin", &digits.labels);
 
-    let iris_csv = data.join("iris.csv");
-    println!("cargo:rerun-if-changed={}", iris_csv.display());
-    let iris = read(&iris_csv, 4, 3);
-    assert_eq!(iris.labels.len(), 150, "iris.csv: expected 150 rows");
+    let iris = read(&data.join("iris.csv"), 4, 3);
     let mut features = Vec::with_capacity(iris.features.len() * 4);
     for cell in &iris.features {
         let value: f32 = cell
@@ -90,8 +88,8 @@ fn main() {
         assert!(value.is_finite(), "iris.csv: {cell:?} is not finite");
         features.extend_from_slice(&value.to_le_bytes());
     }
-    fs::write(out.join("iris_features.bin"), &features).expect("writing iris_features.bin");
-    fs::write(out.join("iris_labels.bin"), &iris.labels).expect("writing iris_labels.bin");
+    write(&out, "iris_features.bin", &features);
+    write(&out, "iris_labels.bin", &iris.labels);
     init_weights(&out);
     println!("cargo:rerun-if-changed=build.rs");
 }
@@ -99,7 +97,7 @@ fn main() {
 /// `TINYTRAIN_INIT_WEIGHTS=path/to/weights.json`: the parameters as `OUT_DIR/init_weights.rs`
 /// (see `src/init.rs`), with `TINYTRAIN_INIT_EXPERIMENT` naming the experiment (default: the one
 /// whose network has the file's shape, decided at compile time). Unset: no built-in weights.
-fn init_weights(out: &std::path::Path) {
+fn init_weights(out: &Path) {
     println!("cargo:rerun-if-env-changed=TINYTRAIN_INIT_WEIGHTS");
     println!("cargo:rerun-if-env-changed=TINYTRAIN_INIT_EXPERIMENT");
     let experiment = env::var("TINYTRAIN_INIT_EXPERIMENT").unwrap_or_default();
@@ -116,11 +114,16 @@ fn init_weights(out: &std::path::Path) {
                     path.display()
                 )
             });
-            let layers = weights::parse(&text)
+            // The host's `weights.json` types (host/src/weights.rs), read the same way.
+            let file: Weights = serde_json::from_str(&text)
                 .unwrap_or_else(|e| panic!("TINYTRAIN_INIT_WEIGHTS: {}: {e}", path.display()));
             let mut shapes = Vec::new();
             let mut params = Vec::new();
-            for (k, (weight, bias)) in layers.iter().enumerate() {
+            for (k, Dense { weight, bias }) in file.layers.iter().enumerate() {
+                assert!(
+                    weight.iter().flatten().chain(bias).all(|v| v.is_finite()),
+                    "TINYTRAIN_INIT_WEIGHTS: layer {k}: a parameter is not finite"
+                );
                 let outputs = weight.len();
                 let inputs = weight.first().map_or(0, Vec::len);
                 assert!(
@@ -151,164 +154,18 @@ fn init_weights(out: &std::path::Path) {
             )
         }
     };
-    fs::write(out.join("init_weights.rs"), code).expect("writing init_weights.rs");
+    write(out, "init_weights.rs", code.as_bytes());
 }
 
-/// A minimal reader of `weights.json` (`{"layers":[{"weight":[[..]],"bias":[..]}, ...]}`), so the
-/// build needs no JSON crate. Numbers go through `str::parse::<f32>`, which rounds correctly: the
-/// same bits as the host's reader.
-mod weights {
-    type Layer = (Vec<Vec<f32>>, Vec<f32>);
+/// `weights.json`: `{"layers":[{"weight":[[..]],"bias":[..]}, ...]}`.
+#[derive(serde::Deserialize)]
+struct Weights {
+    layers: Vec<Dense>,
+}
 
-    enum Value {
-        Number(f32),
-        Text(String),
-        Array(Vec<Value>),
-        Object(Vec<(String, Value)>),
-        Other,
-    }
-
-    struct Parser<'a> {
-        bytes: &'a [u8],
-        at: usize,
-    }
-
-    impl Parser<'_> {
-        fn skip(&mut self) {
-            while self.bytes.get(self.at).is_some_and(u8::is_ascii_whitespace) {
-                self.at += 1;
-            }
-        }
-
-        fn eat(&mut self, byte: u8) -> bool {
-            self.skip();
-            if self.bytes.get(self.at) == Some(&byte) {
-                self.at += 1;
-                true
-            } else {
-                false
-            }
-        }
-
-        fn value(&mut self) -> Result<Value, String> {
-            self.skip();
-            match self.bytes.get(self.at) {
-                Some(b'[') => {
-                    self.at += 1;
-                    let mut items = Vec::new();
-                    if self.eat(b']') {
-                        return Ok(Value::Array(items));
-                    }
-                    loop {
-                        items.push(self.value()?);
-                        if self.eat(b']') {
-                            return Ok(Value::Array(items));
-                        }
-                        if !self.eat(b',') {
-                            return Err(format!("expected , or ] at byte {}", self.at));
-                        }
-                    }
-                }
-                Some(b'{') => {
-                    self.at += 1;
-                    let mut fields = Vec::new();
-                    if self.eat(b'}') {
-                        return Ok(Value::Object(fields));
-                    }
-                    loop {
-                        let Value::Text(key) = self.value()? else {
-                            return Err(format!("expected a key at byte {}", self.at));
-                        };
-                        if !self.eat(b':') {
-                            return Err(format!("expected : at byte {}", self.at));
-                        }
-                        fields.push((key, self.value()?));
-                        if self.eat(b'}') {
-                            return Ok(Value::Object(fields));
-                        }
-                        if !self.eat(b',') {
-                            return Err(format!("expected , or }} at byte {}", self.at));
-                        }
-                    }
-                }
-                Some(b'"') => {
-                    self.at += 1;
-                    let start = self.at;
-                    while self.bytes.get(self.at).is_some_and(|&b| b != b'"') {
-                        self.at += 1 + usize::from(self.bytes[self.at] == b'\\');
-                    }
-                    let text =
-                        String::from_utf8_lossy(&self.bytes[start..self.at.min(self.bytes.len())]);
-                    self.at += 1;
-                    Ok(Value::Text(text.into_owned()))
-                }
-                Some(_) => {
-                    let start = self.at;
-                    while self
-                        .bytes
-                        .get(self.at)
-                        .is_some_and(|b| !b",]} \t\r\n".contains(b))
-                    {
-                        self.at += 1;
-                    }
-                    let token = std::str::from_utf8(&self.bytes[start..self.at]).unwrap_or("");
-                    match token {
-                        "true" | "false" | "null" => Ok(Value::Other),
-                        _ => token
-                            .parse::<f32>()
-                            .map(Value::Number)
-                            .map_err(|_| format!("{token:?} is not a number (byte {start})")),
-                    }
-                }
-                None => Err("unexpected end of file".into()),
-            }
-        }
-    }
-
-    fn field<'v>(fields: &'v [(String, Value)], name: &str) -> Result<&'v Value, String> {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
-            .ok_or_else(|| format!("no \"{name}\""))
-    }
-
-    fn numbers(value: &Value) -> Result<Vec<f32>, String> {
-        match value {
-            Value::Array(items) => items
-                .iter()
-                .map(|v| match v {
-                    Value::Number(x) if x.is_finite() => Ok(*x),
-                    _ => Err("an array holds something other than a finite number".to_string()),
-                })
-                .collect(),
-            _ => Err("expected an array of numbers".into()),
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<Vec<Layer>, String> {
-        let mut parser = Parser {
-            bytes: text.as_bytes(),
-            at: 0,
-        };
-        let Value::Object(top) = parser.value()? else {
-            return Err("not a JSON object".into());
-        };
-        let Value::Array(layers) = field(&top, "layers")? else {
-            return Err("\"layers\" is not an array".into());
-        };
-        layers
-            .iter()
-            .map(|layer| {
-                let Value::Object(fields) = layer else {
-                    return Err("a layer is not an object".to_string());
-                };
-                let Value::Array(rows) = field(fields, "weight")? else {
-                    return Err("\"weight\" is not an array".to_string());
-                };
-                let weight = rows.iter().map(numbers).collect::<Result<Vec<_>, _>>()?;
-                Ok((weight, numbers(field(fields, "bias")?)?))
-            })
-            .collect()
-    }
+/// One dense layer: `weight` `[outputs][inputs]`, `bias` `[outputs]`.
+#[derive(serde::Deserialize)]
+struct Dense {
+    weight: Vec<Vec<f32>>,
+    bias: Vec<f32>,
 }

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tinytrain::data::SliceDataset;
+use tinytrain::network::VecMemory;
 use tinytrain::prelude::*;
 use tinytrain::rng::Pcg32;
 use tinytrain::spec::Plan;
@@ -44,41 +45,6 @@ fn data() -> (Vec<f32>, Vec<u16>) {
     let features = (0..ROWS * FEATURES).map(|_| rng.symmetric(2.0)).collect();
     let labels = (0..ROWS).map(|r| (r % 10) as u16).collect();
     (features, labels)
-}
-
-/// Owned buffers of one network.
-struct Memory {
-    params: Vec<f32>,
-    grads: Vec<f32>,
-    activations: Vec<f32>,
-    deltas: Vec<f32>,
-    masks: Vec<u32>,
-    state: Vec<f32>,
-}
-
-impl Memory {
-    fn new(layers: &[Layer], optimizer: OptimizerKind) -> Self {
-        let plan = Plan::of(layers).expect("valid layers");
-        Self {
-            params: vec![0.0; plan.params],
-            grads: vec![0.0; plan.params],
-            activations: vec![0.0; plan.activations],
-            deltas: vec![0.0; plan.deltas],
-            masks: vec![0; plan.mask_words],
-            state: vec![0.0; optimizer_state_len(optimizer, plan.params)],
-        }
-    }
-
-    fn buffers(&mut self) -> Buffers<'_> {
-        Buffers {
-            params: &mut self.params,
-            grads: &mut self.grads,
-            activations: &mut self.activations,
-            deltas: &mut self.deltas,
-            masks: &mut self.masks,
-            state: &mut self.state,
-        }
-    }
 }
 
 struct Case {
@@ -127,7 +93,7 @@ fn bench(c: &mut Criterion) {
     let mut summary = Vec::new();
     for case in cases() {
         let name = format!("{}/{}/b{}", case.model, case.optimizer.0, case.batch);
-        let mut memory = Memory::new(case.layers, case.optimizer.1);
+        let mut memory = VecMemory::of(case.layers, case.optimizer.1).expect("valid layers");
         let mut trainer = Trainer::<10>::new(
             case.layers,
             memory.buffers(),

@@ -174,24 +174,160 @@ pub struct Header {
     pub extra: usize,
 }
 
-fn u16_at(bytes: &[u8], at: usize) -> u16 {
-    let mut b = [0; 2];
-    if let Some(src) = bytes.get(at..at + 2) {
-        b.copy_from_slice(src);
-    }
-    u16::from_le_bytes(b)
+/// Everything before the sections, in layout order (see the [module documentation](self)).
+/// [`Fixed::write`] and [`Fixed::read`] state that order, field for field, in the same sequence.
+#[derive(Default)]
+struct Fixed {
+    magic: [u8; 4],
+    version: u16,
+    flags: u16,
+    /// Total bytes, CRC included.
+    length: u32,
+    sequence: u32,
+    epoch: u32,
+    steps: u32,
+    /// `β₁ᵗ`, `β₂ᵗ`.
+    beta_powers: [f32; 2],
+    lr_scale: f32,
+    /// Bad inputs, bad losses, skipped steps, restores, epoch of the first divergence.
+    divergence: [u32; 5],
+    /// Shuffle generator (state, increment), dropout generator (state, increment).
+    rngs: [u64; 4],
+    /// Parameters, optimiser state, order, extra.
+    sections: [u32; 4],
 }
 
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
-    let mut b = [0; 4];
-    if let Some(src) = bytes.get(at..at + 4) {
-        b.copy_from_slice(src);
+impl Fixed {
+    fn write(&self, w: &mut Writer<'_>) {
+        w.bytes(&self.magic);
+        w.u16(self.version);
+        w.u16(self.flags);
+        w.u32(self.length);
+        w.u32(self.sequence);
+        w.u32(self.epoch);
+        w.u32(self.steps);
+        w.f32s(&self.beta_powers);
+        w.f32s(&[self.lr_scale]);
+        w.u32s(&self.divergence);
+        self.rngs.iter().for_each(|&v| w.u64(v));
+        w.u32s(&self.sections);
     }
-    u32::from_le_bytes(b)
+
+    fn read(r: &mut Reader<'_>) -> Fixed {
+        let mut fixed = Fixed::default();
+        r.bytes(&mut fixed.magic);
+        fixed.version = r.u16();
+        fixed.flags = r.u16();
+        fixed.length = r.u32();
+        fixed.sequence = r.u32();
+        fixed.epoch = r.u32();
+        fixed.steps = r.u32();
+        r.f32s(&mut fixed.beta_powers);
+        fixed.lr_scale = r.f32();
+        r.u32s(&mut fixed.divergence);
+        fixed.rngs.iter_mut().for_each(|v| *v = r.u64());
+        r.u32s(&mut fixed.sections);
+        fixed
+    }
+
+    fn header(&self) -> Header {
+        let [params, state, order, extra] = self.sections.map(|n| n as usize);
+        Header {
+            length: self.length as usize,
+            sequence: self.sequence,
+            epoch: self.epoch,
+            params,
+            state,
+            order,
+            extra,
+        }
+    }
 }
 
-fn u64_at(bytes: &[u8], at: usize) -> u64 {
-    u64::from(u32_at(bytes, at)) | (u64::from(u32_at(bytes, at + 4)) << 32)
+/// Little-endian writer over a buffer known to be long enough (bytes past its end are dropped).
+struct Writer<'b> {
+    out: &'b mut [u8],
+    at: usize,
+}
+
+impl Writer<'_> {
+    fn bytes(&mut self, src: &[u8]) {
+        if let Some(dst) = self.out.get_mut(self.at..self.at + src.len()) {
+            dst.copy_from_slice(src);
+        }
+        self.at += src.len();
+    }
+
+    fn u16(&mut self, v: u16) {
+        self.bytes(&v.to_le_bytes());
+    }
+
+    fn u32(&mut self, v: u32) {
+        self.bytes(&v.to_le_bytes());
+    }
+
+    fn u64(&mut self, v: u64) {
+        self.bytes(&v.to_le_bytes());
+    }
+
+    fn u32s(&mut self, values: &[u32]) {
+        values.iter().for_each(|&v| self.u32(v));
+    }
+
+    fn f32s(&mut self, values: &[f32]) {
+        values.iter().for_each(|v| self.u32(v.to_bits()));
+    }
+}
+
+/// The [`Writer`]'s mirror: little-endian reader (bytes past the input's end read as zero; callers
+/// [`verify`] the lengths first).
+struct Reader<'b> {
+    input: &'b [u8],
+    at: usize,
+}
+
+impl<'b> Reader<'b> {
+    fn new(input: &'b [u8]) -> Self {
+        Reader { input, at: 0 }
+    }
+
+    fn bytes(&mut self, dst: &mut [u8]) {
+        match self.input.get(self.at..self.at + dst.len()) {
+            Some(src) => dst.copy_from_slice(src),
+            None => dst.fill(0),
+        }
+        self.at += dst.len();
+    }
+
+    fn u16(&mut self) -> u16 {
+        let mut b = [0; 2];
+        self.bytes(&mut b);
+        u16::from_le_bytes(b)
+    }
+
+    fn u32(&mut self) -> u32 {
+        let mut b = [0; 4];
+        self.bytes(&mut b);
+        u32::from_le_bytes(b)
+    }
+
+    fn u64(&mut self) -> u64 {
+        let mut b = [0; 8];
+        self.bytes(&mut b);
+        u64::from_le_bytes(b)
+    }
+
+    fn f32(&mut self) -> f32 {
+        f32::from_bits(self.u32())
+    }
+
+    fn u32s(&mut self, out: &mut [u32]) {
+        out.iter_mut().for_each(|v| *v = self.u32());
+    }
+
+    fn f32s(&mut self, out: &mut [f32]) {
+        out.iter_mut().for_each(|v| *v = self.f32());
+    }
 }
 
 /// Checks magic, version, lengths and CRC; returns the header. Bytes after the checkpoint's length
@@ -207,22 +343,16 @@ pub fn verify(bytes: &[u8]) -> Result<Header, CheckpointError> {
             available: bytes.len(),
         });
     }
-    if bytes[..4] != MAGIC {
+    let fixed = Fixed::read(&mut Reader::new(bytes));
+    if fixed.magic != MAGIC {
         return Err(CheckpointError::BadMagic);
     }
-    let version = u16_at(bytes, 4);
-    if version != VERSION {
-        return Err(CheckpointError::UnsupportedVersion { found: version });
+    if fixed.version != VERSION {
+        return Err(CheckpointError::UnsupportedVersion {
+            found: fixed.version,
+        });
     }
-    let header = Header {
-        length: u32_at(bytes, 8) as usize,
-        sequence: u32_at(bytes, 12),
-        epoch: u32_at(bytes, 16),
-        params: u32_at(bytes, 88) as usize,
-        state: u32_at(bytes, 92) as usize,
-        order: u32_at(bytes, 96) as usize,
-        extra: u32_at(bytes, 100) as usize,
-    };
+    let header = fixed.header();
     let computed =
         (header.params as u64 + header.state as u64 + header.order as u64 + header.extra as u64)
             .saturating_mul(4)
@@ -240,7 +370,7 @@ pub fn verify(bytes: &[u8]) -> Result<Header, CheckpointError> {
         });
     }
     let body = header.length - CRC_LEN;
-    let stored = u32_at(bytes, body);
+    let stored = Reader::new(&bytes[body..]).u32();
     let computed = crc::crc32(&bytes[..body]);
     if stored != computed {
         return Err(CheckpointError::Crc { stored, computed });
@@ -271,44 +401,6 @@ pub fn next_slot(newest: Option<(usize, Header)>) -> (usize, u32) {
         Some((slot, header)) => (1 - slot.min(1), header.sequence.wrapping_add(1)),
         None => (0, 0),
     }
-}
-
-/// Little-endian writer over a buffer known to be long enough.
-struct Writer<'b> {
-    bytes: &'b mut [u8],
-    at: usize,
-}
-
-impl Writer<'_> {
-    fn put(&mut self, src: &[u8]) {
-        if let Some(dst) = self.bytes.get_mut(self.at..self.at + src.len()) {
-            dst.copy_from_slice(src);
-        }
-        self.at += src.len();
-    }
-
-    fn u16(&mut self, v: u16) {
-        self.put(&v.to_le_bytes());
-    }
-
-    fn u32(&mut self, v: u32) {
-        self.put(&v.to_le_bytes());
-    }
-
-    fn u64(&mut self, v: u64) {
-        self.put(&v.to_le_bytes());
-    }
-
-    fn f32s(&mut self, values: &[f32]) {
-        values.iter().for_each(|v| self.u32(v.to_bits()));
-    }
-}
-
-fn read_f32s(bytes: &[u8], at: usize, out: &mut [f32]) -> usize {
-    for (i, v) in out.iter_mut().enumerate() {
-        *v = f32::from_bits(u32_at(bytes, at + 4 * i));
-    }
-    at + 4 * out.len()
 }
 
 impl<const C: usize> Trainer<'_, C> {
@@ -343,42 +435,39 @@ impl<const C: usize> Trainer<'_, C> {
         let (shuffle_state, shuffle_inc) = self.shuffle_rng.to_parts();
         let (dropout_state, dropout_inc) = self.net.dropout_rng().to_parts();
         let (params, state) = (self.net.params(), self.net.state());
+        let fixed = Fixed {
+            magic: MAGIC,
+            version: VERSION,
+            flags: if self.stopped { FLAG_STOPPED } else { 0 },
+            length: length as u32,
+            sequence,
+            epoch: self.epoch,
+            steps: self.optimizer.steps(),
+            beta_powers: [beta1_power, beta2_power],
+            lr_scale: self.lr_scale,
+            divergence: [
+                stats.bad_inputs,
+                stats.bad_losses,
+                stats.skipped_steps,
+                stats.restores,
+                self.first_divergence,
+            ],
+            rngs: [shuffle_state, shuffle_inc, dropout_state, dropout_inc],
+            sections: [params.len(), state.len(), order.len(), extra.len()].map(|n| n as u32),
+        };
         let mut w = Writer {
-            bytes: &mut out[..length],
+            out: &mut out[..length],
             at: 0,
         };
-        w.put(&MAGIC);
-        w.u16(VERSION);
-        w.u16(if self.stopped { FLAG_STOPPED } else { 0 });
-        w.u32(length as u32);
-        w.u32(sequence);
-        w.u32(self.epoch);
-        w.u32(self.optimizer.steps());
-        w.u32(beta1_power.to_bits());
-        w.u32(beta2_power.to_bits());
-        w.u32(self.lr_scale.to_bits());
-        for v in [
-            stats.bad_inputs,
-            stats.bad_losses,
-            stats.skipped_steps,
-            stats.restores,
-            self.first_divergence,
-        ] {
-            w.u32(v);
-        }
-        for v in [shuffle_state, shuffle_inc, dropout_state, dropout_inc] {
-            w.u64(v);
-        }
-        for n in [params.len(), state.len(), order.len(), extra.len()] {
-            w.u32(n as u32);
-        }
+        fixed.write(&mut w);
+        debug_assert_eq!(w.at, HEADER_LEN);
         w.f32s(params);
         w.f32s(state);
-        order.iter().for_each(|&row| w.u32(row));
+        w.u32s(order);
         w.f32s(extra);
         let body = w.at;
         let crc = crc::crc32(&out[..body]);
-        out[body..length].copy_from_slice(&crc.to_le_bytes());
+        Writer { out, at: body }.u32(crc);
         Ok(length)
     }
 
@@ -406,35 +495,34 @@ impl<const C: usize> Trainer<'_, C> {
                 });
             }
         }
-        self.stopped = u16_at(bytes, 6) & FLAG_STOPPED != 0;
-        self.epoch = header.epoch;
+        let mut r = Reader::new(bytes);
+        let fixed = Fixed::read(&mut r);
+        let [bad_inputs, bad_losses, skipped_steps, restores, first_divergence] = fixed.divergence;
+        let [shuffle_state, shuffle_inc, dropout_state, dropout_inc] = fixed.rngs;
+        self.stopped = fixed.flags & FLAG_STOPPED != 0;
+        self.epoch = fixed.epoch;
         self.optimizer = Optimizer::resume(
             self.optimizer.kind(),
-            u32_at(bytes, 20),
-            (
-                f32::from_bits(u32_at(bytes, 24)),
-                f32::from_bits(u32_at(bytes, 28)),
-            ),
+            fixed.steps,
+            (fixed.beta_powers[0], fixed.beta_powers[1]),
         );
-        self.lr_scale = f32::from_bits(u32_at(bytes, 32));
+        self.lr_scale = fixed.lr_scale;
         self.restore_divergence_state(
             DivergenceStats {
-                bad_inputs: u32_at(bytes, 36),
-                bad_losses: u32_at(bytes, 40),
-                skipped_steps: u32_at(bytes, 44),
-                restores: u32_at(bytes, 48),
+                bad_inputs,
+                bad_losses,
+                skipped_steps,
+                restores,
             },
-            u32_at(bytes, 52),
+            first_divergence,
         );
-        self.shuffle_rng = Pcg32::from_parts(u64_at(bytes, 56), u64_at(bytes, 64));
+        self.shuffle_rng = Pcg32::from_parts(shuffle_state, shuffle_inc);
         self.net
-            .set_dropout_rng(Pcg32::from_parts(u64_at(bytes, 72), u64_at(bytes, 80)));
-        let at = read_f32s(bytes, HEADER_LEN, self.net.params_mut());
-        let at = read_f32s(bytes, at, self.net.state_mut());
-        for (i, row) in order.iter_mut().enumerate() {
-            *row = u32_at(bytes, at + 4 * i);
-        }
-        read_f32s(bytes, at + 4 * order.len(), extra);
+            .set_dropout_rng(Pcg32::from_parts(dropout_state, dropout_inc));
+        r.f32s(self.net.params_mut());
+        r.f32s(self.net.state_mut());
+        r.u32s(order);
+        r.f32s(extra);
         self.net.zero_grad();
         Ok(header)
     }
@@ -460,6 +548,17 @@ mod tests {
     }
 
     type Memory = net::Memory<{ optimizer_state_len(OptimizerKind::ADAM, net::PARAMS) }>;
+
+    fn new_trainer(memory: &mut Memory, seed: u64) -> Trainer<'_, 2> {
+        Trainer::new(
+            net::LAYERS,
+            memory.buffers(),
+            CONFIG,
+            Head::SoftmaxCrossEntropy,
+            seed,
+        )
+        .unwrap()
+    }
 
     fn data() -> (Vec<f32>, Vec<u16>) {
         let mut rng = Pcg32::new(9, 0);
@@ -504,14 +603,7 @@ mod tests {
 
         // Uninterrupted: 7 epochs.
         let mut memory = Memory::new();
-        let mut trainer = Trainer::<2>::new(
-            net::LAYERS,
-            memory.buffers(),
-            CONFIG,
-            Head::SoftmaxCrossEntropy,
-            4,
-        )
-        .unwrap();
+        let mut trainer = new_trainer(&mut memory, 4);
         let mut order: Vec<u32> = (0..30).collect();
         let full: Vec<EpochRecord> = (0..7)
             .map(|_| trainer.run_epoch(&data, &mut order, &val, |_| {}))
@@ -520,14 +612,7 @@ mod tests {
 
         // Interrupted after 3 epochs, resumed in a fresh trainer.
         let mut memory = Memory::new();
-        let mut first = Trainer::<2>::new(
-            net::LAYERS,
-            memory.buffers(),
-            CONFIG,
-            Head::SoftmaxCrossEntropy,
-            4,
-        )
-        .unwrap();
+        let mut first = new_trainer(&mut memory, 4);
         let mut order: Vec<u32> = (0..30).collect();
         let mut records: Vec<EpochRecord> = (0..3)
             .map(|_| first.run_epoch(&data, &mut order, &val, |_| {}))
@@ -540,14 +625,7 @@ mod tests {
         assert_eq!(n, bytes.len());
 
         let mut memory = Memory::new();
-        let mut resumed = Trainer::<2>::new(
-            net::LAYERS,
-            memory.buffers(),
-            CONFIG,
-            Head::SoftmaxCrossEntropy,
-            4,
-        )
-        .unwrap();
+        let mut resumed = new_trainer(&mut memory, 4);
         let mut order: Vec<u32> = (0..30).collect();
         let mut extra_back = [0.0f32; 2];
         let header = resumed
@@ -564,14 +642,7 @@ mod tests {
 
     fn saved() -> Vec<u8> {
         let mut memory = Memory::new();
-        let trainer = Trainer::<2>::new(
-            net::LAYERS,
-            memory.buffers(),
-            CONFIG,
-            Head::SoftmaxCrossEntropy,
-            4,
-        )
-        .unwrap();
+        let trainer = new_trainer(&mut memory, 4);
         let order = [3u32, 1, 2];
         let mut bytes = vec![0u8; trainer.checkpoint_len(3, 0)];
         trainer.save_checkpoint(1, &order, &[], &mut bytes).unwrap();
@@ -615,14 +686,7 @@ mod tests {
 
         // Loading into another shape changes nothing.
         let mut memory = Memory::new();
-        let mut trainer = Trainer::<2>::new(
-            net::LAYERS,
-            memory.buffers(),
-            CONFIG,
-            Head::SoftmaxCrossEntropy,
-            8,
-        )
-        .unwrap();
+        let mut trainer = new_trainer(&mut memory, 8);
         let before = trainer.net().params().to_vec();
         let error = trainer
             .load_checkpoint(&good, &mut [0u32; 4], &mut [])
@@ -642,14 +706,7 @@ mod tests {
     #[test]
     fn the_newest_valid_slot_wins() {
         let mut memory = Memory::new();
-        let trainer = Trainer::<2>::new(
-            net::LAYERS,
-            memory.buffers(),
-            CONFIG,
-            Head::SoftmaxCrossEntropy,
-            4,
-        )
-        .unwrap();
+        let trainer = new_trainer(&mut memory, 4);
         let write = |sequence: u32| {
             let mut bytes = vec![0xFF; trainer.checkpoint_len(0, 0) + 16];
             trainer

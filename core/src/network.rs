@@ -14,7 +14,7 @@
 
 use crate::layers::{dense, dropout};
 use crate::rng::{stream, Pcg32};
-use crate::spec::{Layer, Plan, ShapeError};
+use crate::spec::{dense_layers, Layer, Plan, ShapeError};
 
 /// Train mode (dropout active) or eval mode (dropout is the identity), like `model.train()` and
 /// `model.eval()`.
@@ -42,6 +42,20 @@ pub struct Buffers<'a> {
     pub masks: &'a mut [u32],
     /// Optimiser state, [`optimizer_state_len`](crate::optim::optimizer_state_len) long.
     pub state: &'a mut [f32],
+}
+
+/// [`Buffers`] borrowing the six same-named fields of a memory struct.
+macro_rules! lend {
+    ($memory:expr) => {
+        Buffers {
+            params: &mut $memory.params,
+            grads: &mut $memory.grads,
+            activations: &mut $memory.activations,
+            deltas: &mut $memory.deltas,
+            masks: &mut $memory.masks,
+            state: &mut $memory.state,
+        }
+    };
 }
 
 /// Every buffer of a network as arrays of exactly the planned sizes (see [`network!`](crate::network!)).
@@ -86,14 +100,56 @@ impl<const P: usize, const A: usize, const D: usize, const M: usize, const S: us
 
     /// Borrows every buffer for [`Mlp::new`].
     pub fn buffers(&mut self) -> Buffers<'_> {
-        Buffers {
-            params: &mut self.params,
-            grads: &mut self.grads,
-            activations: &mut self.activations,
-            deltas: &mut self.deltas,
-            masks: &mut self.masks,
-            state: &mut self.state,
+        lend!(self)
+    }
+}
+
+/// Every buffer of a network and its optimiser as `Vec`s sized at run time from its [`Plan`]: the
+/// heap counterpart of [`StaticMemory`], for hosts, tests and benches (feature `alloc`).
+#[cfg(feature = "alloc")]
+#[derive(Clone, Debug)]
+pub struct VecMemory {
+    params: alloc::vec::Vec<f32>,
+    grads: alloc::vec::Vec<f32>,
+    activations: alloc::vec::Vec<f32>,
+    deltas: alloc::vec::Vec<f32>,
+    masks: alloc::vec::Vec<u32>,
+    state: alloc::vec::Vec<f32>,
+}
+
+#[cfg(feature = "alloc")]
+impl VecMemory {
+    /// Zeroed buffers for `plan`, with state for `optimizer`.
+    pub fn new(plan: &Plan, optimizer: crate::optim::OptimizerKind) -> Self {
+        use alloc::vec;
+        Self {
+            params: vec![0.0; plan.params],
+            grads: vec![0.0; plan.params],
+            activations: vec![0.0; plan.activations],
+            deltas: vec![0.0; plan.deltas],
+            masks: vec![0; plan.mask_words],
+            state: vec![0.0; crate::optim::optimizer_state_len(optimizer, plan.params)],
         }
+    }
+
+    /// [`VecMemory::new`] for `layers`' plan.
+    pub fn of(
+        layers: &[Layer],
+        optimizer: crate::optim::OptimizerKind,
+    ) -> Result<Self, ShapeError> {
+        Ok(Self::new(&Plan::of(layers)?, optimizer))
+    }
+
+    /// Bytes held, optimiser state included.
+    pub fn bytes(&self) -> usize {
+        let floats =
+            self.params.len() + self.grads.len() + self.activations.len() + self.deltas.len();
+        4 * (floats + self.masks.len() + self.state.len())
+    }
+
+    /// Borrows every buffer for [`Mlp::new`].
+    pub fn buffers(&mut self) -> Buffers<'_> {
+        lend!(self)
     }
 }
 
@@ -157,13 +213,9 @@ impl<'a> Mlp<'a> {
     /// from one PCG32 stream; zeroes gradients and optimiser state and reseeds dropout.
     pub fn init(&mut self, seed: u64) {
         let mut rng = Pcg32::new(seed, stream::INIT);
-        let mut offset = 0;
-        for layer in self.layers {
-            if let Layer::Dense { inputs, outputs } = *layer {
-                let (weight, rest) = self.params[offset..].split_at_mut(inputs * outputs);
-                dense::init(weight, &mut rest[..outputs], inputs, &mut rng);
-                offset += layer.params();
-            }
+        for layout in dense_layers(self.layers) {
+            let (weight, bias) = layout.split_mut(self.params);
+            dense::init(weight, bias, layout.inputs, &mut rng);
         }
         self.zero_grad();
         self.state.iter_mut().for_each(|s| *s = 0.0);
@@ -258,17 +310,18 @@ impl<'a> Mlp<'a> {
     pub fn forward(&mut self) -> &[f32] {
         self.forward_mode = self.mode;
         let (mut x_start, mut width) = (0, self.plan.inputs);
-        let (mut param, mut mask) = (0, 0);
+        let mut dense = dense_layers(self.layers);
+        let mut mask = 0;
         for layer in self.layers {
             let out_width = output_width(layer, width);
             let (before, after) = self.activations.split_at_mut(x_start + width);
             let (x, y) = (&before[x_start..], &mut after[..out_width]);
             match *layer {
-                Layer::Dense { inputs, outputs } => {
-                    let (weight, bias) =
-                        self.params[param..param + layer.params()].split_at(inputs * outputs);
-                    dense::forward(weight, bias, x, y);
-                    param += layer.params();
+                Layer::Dense { .. } => {
+                    if let Some(layout) = dense.next() {
+                        let (weight, bias) = layout.split(self.params);
+                        dense::forward(weight, bias, x, y);
+                    }
                 }
                 Layer::Activation(activation) => activation.forward(x, y),
                 Layer::Dropout { p } => {
@@ -323,7 +376,8 @@ impl<'a> Mlp<'a> {
         let (front, back) = self.deltas.split_at_mut(half);
         let (mut dy, mut dx) = (front, back);
         let mut y_end = self.plan.activations;
-        let (mut param_end, mut mask_end) = (self.plan.params, self.plan.mask_words);
+        let mut dense = dense_layers(self.layers).rev();
+        let mut mask_end = self.plan.mask_words;
         let mut out_width = self.plan.outputs;
         for (index, layer) in self.layers.iter().enumerate().rev() {
             let in_width = match *layer {
@@ -335,24 +389,22 @@ impl<'a> Mlp<'a> {
             let y = &self.activations[y_start..y_end];
             let (dy_now, dx_now) = (&dy[..out_width], &mut dx[..in_width]);
             match *layer {
-                Layer::Dense { inputs, outputs } => {
-                    let start = param_end - layer.params();
-                    // The network's input needs no gradient.
-                    let dx_wanted = if index == 0 { None } else { Some(dx_now) };
-                    if let Some(lr) = fused_sgd {
-                        let (weight, bias) =
-                            self.params[start..param_end].split_at_mut(inputs * outputs);
-                        if let Some(dx) = dx_wanted {
-                            dense::input_grad(weight, dy_now, dx);
+                Layer::Dense { .. } => {
+                    if let Some(layout) = dense.next() {
+                        // The network's input needs no gradient.
+                        let dx_wanted = if index == 0 { None } else { Some(dx_now) };
+                        if let Some(lr) = fused_sgd {
+                            let (weight, bias) = layout.split_mut(self.params);
+                            if let Some(dx) = dx_wanted {
+                                dense::input_grad(weight, dy_now, dx);
+                            }
+                            dense::sgd_fused(weight, bias, x, dy_now, lr);
+                        } else {
+                            let (weight_grad, bias_grad) = layout.split_mut(self.grads);
+                            let (weight, _) = layout.split(self.params);
+                            dense::backward(weight, x, dy_now, weight_grad, bias_grad, dx_wanted);
                         }
-                        dense::sgd_fused(weight, bias, x, dy_now, lr);
-                    } else {
-                        let (weight_grad, bias_grad) =
-                            self.grads[start..param_end].split_at_mut(inputs * outputs);
-                        let weight = &self.params[start..start + inputs * outputs];
-                        dense::backward(weight, x, dy_now, weight_grad, bias_grad, dx_wanted);
                     }
-                    param_end = start;
                 }
                 Layer::Activation(activation) => activation.backward(x, y, dy_now, dx_now),
                 Layer::Dropout { p } => {
@@ -373,19 +425,9 @@ impl<'a> Mlp<'a> {
 
     /// The `k`-th dense layer's `(inputs, outputs, weight, bias)`, weight `[outputs][inputs]`.
     pub fn dense_layer(&self, k: usize) -> Option<(usize, usize, &[f32], &[f32])> {
-        let mut offset = 0;
-        let mut dense = self.layers.iter().filter_map(|layer| match *layer {
-            Layer::Dense { inputs, outputs } => {
-                let start = offset;
-                offset += layer.params();
-                Some((inputs, outputs, start))
-            }
-            _ => None,
-        });
-        let (inputs, outputs, start) = dense.nth(k)?;
-        let (weight, bias) =
-            self.params[start..start + inputs * outputs + outputs].split_at(inputs * outputs);
-        Some((inputs, outputs, weight, bias))
+        let layout = dense_layers(self.layers).nth(k)?;
+        let (weight, bias) = layout.split(self.params);
+        Some((layout.inputs, layout.outputs, weight, bias))
     }
 }
 

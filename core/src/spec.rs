@@ -4,6 +4,8 @@
 //! that describes its network with [`network!`](crate::network!) gets exactly sized buffers and a
 //! compile error, not a runtime one, when two layers do not fit together.
 
+use core::ops::Range;
+
 use crate::layers::Activation;
 
 /// One layer of an MLP.
@@ -204,6 +206,118 @@ impl Plan {
     /// without optimiser state.
     pub const fn bytes(&self) -> usize {
         4 * (2 * self.params + self.activations + self.deltas + self.mask_words)
+    }
+}
+
+/// Where one dense layer's parameters live in the flat parameter buffer (and, the same, in the
+/// gradient buffer): `W` (`outputs × inputs`, row-major), then `b` (`outputs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DenseLayout {
+    /// Width of the input.
+    pub inputs: usize,
+    /// Width of the output.
+    pub outputs: usize,
+    /// `W` then `b`: `params[range]`.
+    pub range: Range<usize>,
+}
+
+impl DenseLayout {
+    /// A `inputs → outputs` layer whose parameters start at `start`.
+    pub const fn at(inputs: usize, outputs: usize, start: usize) -> Self {
+        DenseLayout {
+            inputs,
+            outputs,
+            range: start..start + inputs * outputs + outputs,
+        }
+    }
+
+    /// `(W, b)` of this layer in the flat buffer `params` (empty slices past its end).
+    pub fn split<'p>(&self, params: &'p [f32]) -> (&'p [f32], &'p [f32]) {
+        params
+            .get(self.range.clone())
+            .unwrap_or(&[])
+            .split_at_checked(self.inputs * self.outputs)
+            .unwrap_or((&[], &[]))
+    }
+
+    /// [`DenseLayout::split`], mutable.
+    pub fn split_mut<'p>(&self, params: &'p mut [f32]) -> (&'p mut [f32], &'p mut [f32]) {
+        let weights = self.inputs * self.outputs;
+        match params.get_mut(self.range.clone()) {
+            Some(layer) if layer.len() >= weights => layer.split_at_mut(weights),
+            _ => (&mut [], &mut []),
+        }
+    }
+}
+
+/// The dense layers of `layers`, in order (also from the back), each with its place in the flat
+/// parameter buffer: the one statement of the parameter layout.
+///
+/// ```
+/// use tinytrain::layers::Activation;
+/// use tinytrain::spec::{dense_layers, DenseLayout, Layer};
+/// let layers = [Layer::dense(4, 8), Layer::Activation(Activation::Relu), Layer::dense(8, 3)];
+/// let layout: Vec<DenseLayout> = dense_layers(&layers).collect();
+/// assert_eq!(layout, [DenseLayout::at(4, 8, 0), DenseLayout::at(8, 3, 40)]);
+/// assert_eq!(layout[1].range, 40..67);
+/// ```
+pub const fn dense_layers(layers: &[Layer]) -> DenseLayers<'_> {
+    let mut params = 0;
+    let mut i = 0;
+    while i < layers.len() {
+        params += layers[i].params();
+        i += 1;
+    }
+    DenseLayers {
+        layers,
+        front: (0, 0),
+        back: (layers.len(), params),
+    }
+}
+
+/// The iterator of [`dense_layers`].
+#[derive(Clone, Debug)]
+pub struct DenseLayers<'l> {
+    layers: &'l [Layer],
+    /// The next layer index and parameter offset from the front.
+    front: (usize, usize),
+    /// One past the last layer index not yet yielded from the back, and its parameters' end.
+    back: (usize, usize),
+}
+
+impl DenseLayers<'_> {
+    /// [`Iterator::next`], for `const` code.
+    pub const fn next_const(&mut self) -> Option<DenseLayout> {
+        while self.front.0 < self.back.0 {
+            let (i, start) = self.front;
+            self.front = (i + 1, start + self.layers[i].params());
+            if let Layer::Dense { inputs, outputs } = self.layers[i] {
+                return Some(DenseLayout::at(inputs, outputs, start));
+            }
+        }
+        None
+    }
+}
+
+impl Iterator for DenseLayers<'_> {
+    type Item = DenseLayout;
+
+    fn next(&mut self) -> Option<DenseLayout> {
+        self.next_const()
+    }
+}
+
+impl DoubleEndedIterator for DenseLayers<'_> {
+    fn next_back(&mut self) -> Option<DenseLayout> {
+        while self.front.0 < self.back.0 {
+            let (end, params_end) = self.back;
+            let layer = self.layers.get(end - 1)?;
+            self.back = (end - 1, params_end - layer.params());
+            if let Layer::Dense { inputs, outputs } = *layer {
+                return Some(DenseLayout::at(inputs, outputs, self.back.1));
+            }
+        }
+        None
     }
 }
 

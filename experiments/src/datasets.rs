@@ -8,12 +8,14 @@ use tinytrain::data::{Dataset, Target};
 
 /// Pixels of `digits.csv`, 64 per row, `0..=16`.
 static DIGITS_PIXELS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/digits_pixels.bin"));
-/// Labels of `digits.csv`, `0..=9`.
-static DIGITS_LABELS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/digits_labels.bin"));
+/// Labels of `digits.csv`, `0..=9`: one per row.
+static DIGITS_LABELS: &[u8] = DIGITS_LABEL_BYTES;
+const DIGITS_LABEL_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/digits_labels.bin"));
 /// Features of `iris.csv`, 4 per row, `f32` little-endian.
 static IRIS_FEATURES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/iris_features.bin"));
-/// Labels of `iris.csv`, `0..=2`.
-static IRIS_LABELS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/iris_labels.bin"));
+/// Labels of `iris.csv`, `0..=2`: one per row.
+static IRIS_LABELS: &[u8] = IRIS_LABEL_BYTES;
+const IRIS_LABEL_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/iris_labels.bin"));
 
 /// UCI optical handwritten digits (scikit-learn's `load_digits`): 1797 images of 8 × 8 pixels with
 /// intensities `0..=16`, 10 classes.
@@ -29,8 +31,8 @@ static IRIS_LABELS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/iris_label
 pub struct Digits;
 
 impl Digits {
-    /// Rows.
-    pub const ROWS: usize = 1797;
+    /// Rows (1797: the rows of `data/digits.csv`).
+    pub const ROWS: usize = DIGITS_LABEL_BYTES.len();
     /// Pixels per row.
     pub const FEATURES: usize = 64;
     /// Digit classes.
@@ -74,8 +76,8 @@ impl Dataset for Digits {
 pub struct Iris;
 
 impl Iris {
-    /// Rows.
-    pub const ROWS: usize = 150;
+    /// Rows (150: the rows of `data/iris.csv`).
+    pub const ROWS: usize = IRIS_LABEL_BYTES.len();
     /// Measurements per row.
     pub const FEATURES: usize = 4;
     /// Species.

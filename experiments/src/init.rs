@@ -18,7 +18,7 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/init_weights.rs"));
 }
 
-use tinytrain::spec::Layer;
+use tinytrain::spec::{dense_layers, Layer};
 
 use crate::{Experiment, ALL};
 
@@ -27,15 +27,13 @@ pub const SOURCE: Option<&str> = generated::SOURCE;
 
 /// `true` if `layers` has exactly the dense shapes `(inputs, outputs)` of `shapes`, in order.
 const fn fits(layers: &[Layer], shapes: &[(usize, usize)]) -> bool {
-    let (mut i, mut k) = (0, 0);
-    while i < layers.len() {
-        if let Layer::Dense { inputs, outputs } = layers[i] {
-            if k >= shapes.len() || shapes[k].0 != inputs || shapes[k].1 != outputs {
-                return false;
-            }
-            k += 1;
+    let mut dense = dense_layers(layers);
+    let mut k = 0;
+    while let Some(layout) = dense.next_const() {
+        if k >= shapes.len() || shapes[k].0 != layout.inputs || shapes[k].1 != layout.outputs {
+            return false;
         }
-        i += 1;
+        k += 1;
     }
     k == shapes.len()
 }

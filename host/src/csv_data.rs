@@ -220,12 +220,9 @@ impl fmt::Display for DataError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Problem {
-    /// Not found in any of the places looked at.
-    #[error("file not found (looked in: {tried})")]
-    NotFound {
-        /// The paths tried, comma-separated.
-        tried: String,
-    },
+    /// No such file (relative to the current directory), and not a bundled dataset.
+    #[error("file not found")]
+    NotFound,
     /// Could not be opened or read.
     #[error("cannot read the file: {0}")]
     Io(std::io::Error),
@@ -328,38 +325,51 @@ pub enum Problem {
     },
 }
 
-/// Where to look for a data file given on the command line, in order: as given (relative to the
-/// current directory), then relative to the workspace root, then in the workspace's `data/` folder.
-/// So `cargo run -- train --data iris.csv` works from any directory of the checkout.
-pub fn locate(path: &Path) -> Result<PathBuf, DataError> {
-    // This crate lives in `<root>/host`.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap_or(Path::new("."));
-    let mut candidates = vec![path.to_path_buf()];
-    if path.is_relative() {
-        candidates.push(root.join(path));
-        candidates.push(root.join("data").join(path));
+/// The bundled datasets of the repository's `data/` folder, built into the binary, by the path that
+/// names them (relative to the current directory, as `--data` takes it). So the default
+/// `--data data/digits.csv` works from any directory, with or without a checkout.
+pub const BUNDLED: [(&str, &str); 5] = [
+    ("data/digits.csv", include_str!("../../data/digits.csv")),
+    ("data/iris.csv", include_str!("../../data/iris.csv")),
+    ("data/wine.csv", include_str!("../../data/wine.csv")),
+    (
+        "data/breast_cancer.csv",
+        include_str!("../../data/breast_cancer.csv"),
+    ),
+    ("data/diabetes.csv", include_str!("../../data/diabetes.csv")),
+];
+
+/// The text of the bundled dataset `path` names, when there is no file at `path`.
+fn bundled(path: &Path) -> Option<&'static str> {
+    if path.is_file() {
+        return None;
     }
-    if let Some(found) = candidates.iter().find(|p| p.is_file()) {
-        return Ok(found.clone());
-    }
-    let tried = candidates
+    BUNDLED
         .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
+        .find(|(name, _)| Path::new(name) == path)
+        .map(|(_, text)| *text)
+}
+
+/// Checks that `path`, a data file given on the command line, exists: a file at `path` (relative
+/// to the current directory), or else one of the [`BUNDLED`] datasets. The error names `path`.
+pub fn locate(path: &Path) -> Result<PathBuf, DataError> {
+    if path.is_file() || bundled(path).is_some() {
+        return Ok(path.to_path_buf());
+    }
     Err(DataError {
         file: path.to_path_buf(),
         line: None,
         column: None,
-        problem: Problem::NotFound { tried },
+        problem: Problem::NotFound,
     })
 }
 
-/// Reads and validates `path`. `label` names the label column (default: the last column); `task`
+/// Reads and validates `path` (a file, or else a [`BUNDLED`] dataset). `label` names the label column (default: the last column); `task`
 /// overrides [`Task::detect`].
 pub fn load(path: &Path, label: Option<&str>, task: Option<Task>) -> Result<Table, DataError> {
+    if let Some(text) = bundled(path) {
+        return load_from_reader(path, text.as_bytes(), label, task);
+    }
     let file = File::open(path).map_err(|e| Place { path }.file(Problem::Io(e)))?;
     load_from_reader(path, BufReader::new(file), label, task)
 }
@@ -884,16 +894,30 @@ mod tests {
     }
 
     #[test]
-    fn locate_reports_where_it_looked() {
+    fn locate_names_the_path_relative_to_the_current_directory() {
         let m = locate(Path::new("no-such-file.csv"))
             .unwrap_err()
             .to_string();
-        assert!(
-            m.starts_with("no-such-file.csv: file not found (looked in: no-such-file.csv, "),
-            "{m}"
-        );
-        assert!(locate(Path::new("iris.csv"))
+        assert_eq!(m, "no-such-file.csv: file not found");
+        // Not looked up in the checkout's `data/` folder.
+        assert!(locate(Path::new("iris.csv")).is_err());
+    }
+
+    #[test]
+    fn bundled_datasets_are_the_files_of_data() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        for (name, text) in BUNDLED {
+            assert_eq!(
+                std::fs::read_to_string(root.join(name)).unwrap(),
+                text,
+                "{name}"
+            );
+        }
+        let names: Vec<_> = std::fs::read_dir(root.join("data"))
             .unwrap()
-            .ends_with("data/iris.csv"));
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".csv"))
+            .collect();
+        assert_eq!(names.len(), BUNDLED.len(), "{names:?}");
     }
 }

@@ -3,6 +3,7 @@
 //! [`Weights`] (`tinytrain decode --serial-log LOG --out DIR` writes it to `DIR/weights.json`).
 
 use anyhow::{bail, Context};
+use tinytrain::spec::DenseLayout;
 use tinytrain_experiments::{frame, wire};
 
 use crate::weights::{DenseWeights, Weights};
@@ -61,11 +62,10 @@ pub fn assemble(chunks: &[Chunk]) -> anyhow::Result<Weights> {
             bail!("dense layer {k} ({inputs}→{outputs}) is missing {missing} of {len} parameters (a damaged frame?)");
         }
         let flat: Vec<f32> = flat.into_iter().flatten().collect();
-        let (w, b) = flat.split_at(inputs * outputs);
-        weights.push(DenseWeights {
-            weight: w.chunks_exact(inputs.max(1)).map(<[f32]>::to_vec).collect(),
-            bias: b.to_vec(),
-        });
+        weights.push(DenseWeights::from_flat(
+            &DenseLayout::at(inputs, outputs, 0),
+            &flat,
+        ));
     }
     Ok(Weights { layers: weights })
 }

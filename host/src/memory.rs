@@ -1,58 +1,14 @@
 //! Heap memory for a network: the buffers a firmware keeps in static arrays, as `Vec`s sized at run
-//! time from the network's [`Plan`].
+//! time from the network's [`Plan`](tinytrain::spec::Plan) — the core's
+//! [`VecMemory`](tinytrain::network::VecMemory) (feature `alloc`).
 
-use tinytrain::network::Buffers;
-use tinytrain::optim::{optimizer_state_len, OptimizerKind};
-use tinytrain::spec::Plan;
-
-/// Every buffer a network and its optimiser need, exactly as long as the plan says.
-#[derive(Clone, Debug)]
-pub struct Memory {
-    params: Vec<f32>,
-    grads: Vec<f32>,
-    activations: Vec<f32>,
-    deltas: Vec<f32>,
-    masks: Vec<u32>,
-    state: Vec<f32>,
-}
-
-impl Memory {
-    /// Zeroed buffers for `plan`, with state for `optimizer`.
-    pub fn new(plan: &Plan, optimizer: OptimizerKind) -> Self {
-        Self {
-            params: vec![0.0; plan.params],
-            grads: vec![0.0; plan.params],
-            activations: vec![0.0; plan.activations],
-            deltas: vec![0.0; plan.deltas],
-            masks: vec![0; plan.mask_words],
-            state: vec![0.0; optimizer_state_len(optimizer, plan.params)],
-        }
-    }
-
-    /// Bytes held, optimiser state included.
-    pub fn bytes(&self) -> usize {
-        let floats =
-            self.params.len() + self.grads.len() + self.activations.len() + self.deltas.len();
-        4 * (floats + self.masks.len() + self.state.len())
-    }
-
-    /// Lends every buffer to the core.
-    pub fn buffers(&mut self) -> Buffers<'_> {
-        Buffers {
-            params: &mut self.params,
-            grads: &mut self.grads,
-            activations: &mut self.activations,
-            deltas: &mut self.deltas,
-            masks: &mut self.masks,
-            state: &mut self.state,
-        }
-    }
-}
+pub use tinytrain::network::VecMemory as Memory;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tinytrain::spec::Layer;
+    use tinytrain::optim::OptimizerKind;
+    use tinytrain::spec::{Layer, Plan};
 
     #[test]
     fn sizes_follow_the_plan() {

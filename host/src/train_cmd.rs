@@ -443,7 +443,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = |name: &str| dir.path().join(name).display().to_string();
         let (full, part) = (path("full"), path("part"));
-        let common = ["--data", "iris.csv", "--seed", "5", "--batch", "8"];
+        let common = ["--data", "data/iris.csv", "--seed", "5", "--batch", "8"];
         fn with<'s>(common: &[&'s str], extra: &[&'s str]) -> Vec<&'s str> {
             [common, extra].concat()
         }

@@ -14,6 +14,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 use tinytrain::network::Mlp;
+use tinytrain::spec::{dense_layers, DenseLayout};
 
 /// The parameters of every dense layer, in order.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -34,32 +35,26 @@ pub struct DenseWeights {
 impl Weights {
     /// A copy of `net`'s parameters.
     pub fn of(net: &Mlp<'_>) -> Self {
-        let layers = (0..)
-            .map_while(|k| net.dense_layer(k))
-            .map(|(inputs, _, weight, bias)| DenseWeights {
-                weight: weight.chunks_exact(inputs).map(<[f32]>::to_vec).collect(),
-                bias: bias.to_vec(),
-            })
+        let layers = dense_layers(net.layers())
+            .map(|layout| DenseWeights::from_flat(&layout, net.params()))
             .collect();
         Weights { layers }
     }
 
     /// Copies these parameters into `net`, after checking that every layer has the network's shape.
     pub fn load_into(&self, net: &mut Mlp<'_>) -> anyhow::Result<()> {
-        let shapes: Vec<(usize, usize)> = (0..)
-            .map_while(|k| net.dense_layer(k))
-            .map(|(i, o, _, _)| (i, o))
-            .collect();
-        if self.layers.len() != shapes.len() {
+        let layout: Vec<DenseLayout> = dense_layers(net.layers()).collect();
+        let shapes: Vec<(usize, usize)> = layout.iter().map(|d| (d.inputs, d.outputs)).collect();
+        if self.layers.len() != layout.len() {
             bail!(
                 "the file has {} dense layers but the network ({}) has {}",
                 self.layers.len(),
                 describe(&shapes),
-                shapes.len()
+                layout.len()
             );
         }
-        let mut flat = Vec::with_capacity(net.params().len());
-        for (k, (layer, &(inputs, outputs))) in self.layers.iter().zip(&shapes).enumerate() {
+        for (k, (layer, dense)) in self.layers.iter().zip(&layout).enumerate() {
+            let (inputs, outputs) = (dense.inputs, dense.outputs);
             let rows_fit =
                 layer.weight.len() == outputs && layer.weight.iter().all(|row| row.len() == inputs);
             if !rows_fit || layer.bias.len() != outputs {
@@ -69,14 +64,16 @@ impl Weights {
                     layer.shape_text()
                 );
             }
-            // The core's flat layout: W row-major, then b.
-            layer
-                .weight
-                .iter()
-                .for_each(|row| flat.extend_from_slice(row));
-            flat.extend_from_slice(&layer.bias);
         }
-        net.params_mut().copy_from_slice(&flat);
+        // Every layer fits: copy.
+        for (layer, dense) in self.layers.iter().zip(&layout) {
+            let (weight, bias) = dense.split_mut(net.params_mut());
+            weight
+                .chunks_exact_mut(dense.inputs)
+                .zip(&layer.weight)
+                .for_each(|(dst, row)| dst.copy_from_slice(row));
+            bias.copy_from_slice(&layer.bias);
+        }
         Ok(())
     }
 
@@ -110,6 +107,18 @@ impl Weights {
 }
 
 impl DenseWeights {
+    /// The parameters of the dense layer at `layout` in the flat buffer `params`.
+    pub fn from_flat(layout: &DenseLayout, params: &[f32]) -> Self {
+        let (weight, bias) = layout.split(params);
+        DenseWeights {
+            weight: weight
+                .chunks_exact(layout.inputs.max(1))
+                .map(<[f32]>::to_vec)
+                .collect(),
+            bias: bias.to_vec(),
+        }
+    }
+
     /// E.g. `weight 10×64, 10 biases`, or the row lengths when rows differ.
     fn shape_text(&self) -> String {
         let widths: Vec<usize> = self.weight.iter().map(Vec::len).collect();

@@ -121,9 +121,45 @@ fn empty_files_and_missing_files() {
         &["empty.csv: the file is empty"],
     );
     let output = tinytrain(dir.path(), &["train", "--data", "nowhere.csv"]);
-    assert_fails_with(
-        &output,
-        &["nowhere.csv: file not found (looked in: nowhere.csv"],
+    assert_fails_with(&output, &["nowhere.csv: file not found"]);
+}
+
+#[test]
+fn the_default_data_is_built_in_and_paths_are_relative_to_the_current_directory() {
+    // A directory with no `data/` folder, outside the checkout.
+    let dir = tempfile::tempdir().unwrap();
+    let output = tinytrain(dir.path(), &["train", "--epochs", "1", "--quiet"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The same bytes as a run on the file itself.
+    let digits = data("digits.csv");
+    let on_file = [
+        "train",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--data",
+        digits.to_str().unwrap(),
+        "--out",
+        "on-file",
+    ];
+    assert!(tinytrain(dir.path(), &on_file).status.success());
+    let metrics = |run: &str| std::fs::read(dir.path().join(run).join("metrics.jsonl")).unwrap();
+    assert_eq!(metrics("runs/digits-seed1"), metrics("on-file"));
+    assert_eq!(
+        metrics("on-file").iter().filter(|&&b| b == b'\n').count(),
+        1
+    );
+
+    // A missing file: the error names the path as given, nothing else (no checkout folder).
+    let output = tinytrain(dir.path(), &["train", "--data", "nonexist.csv"]);
+    assert_fails_with(&output, &[]);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr).trim_end(),
+        "error: nonexist.csv: file not found"
     );
 }
 

@@ -11,10 +11,11 @@
 
 use tinytrain::data::{split, Dataset};
 use tinytrain::metrics::{ConfusionMatrix, Welford};
+use tinytrain::network::VecMemory;
 use tinytrain::normalize::{Standardized, Standardizer};
 use tinytrain::optim::Optimizer;
 use tinytrain::prelude::*;
-use tinytrain_tests::{load_classification_csv, VecMemory};
+use tinytrain_host::csv_data;
 
 const LAYERS: [Layer; 5] = [
     Layer::dense(4, 12),
@@ -23,7 +24,6 @@ const LAYERS: [Layer; 5] = [
     Layer::dense(12, 3),
     Layer::Activation(Activation::Tanh),
 ];
-const PARAMS: usize = tinytrain::spec::Plan::of_const(&LAYERS).params;
 
 struct Iris {
     features: Vec<f32>,
@@ -32,7 +32,13 @@ struct Iris {
 
 fn iris() -> Iris {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/iris.csv");
-    let (features, labels, width) = load_classification_csv(&path);
+    // The project's one CSV reader, the host's.
+    let table = csv_data::load(&path, None, None).unwrap();
+    let width = table.width();
+    let csv_data::Targets::Classes { labels, .. } = table.targets else {
+        panic!("iris.csv is a classification dataset");
+    };
+    let features = table.features;
     assert_eq!(
         (labels.len(), width),
         (150, 4),
@@ -91,7 +97,7 @@ fn five_epochs(seed: u64) -> (Vec<EpochRecord>, Vec<f32>) {
         clip_norm: Some(1.0),
         ..TrainConfig::default()
     };
-    let mut mem = VecMemory::new(&LAYERS, optimizer_state_len(config.optimizer, PARAMS));
+    let mut mem = VecMemory::of(&LAYERS, config.optimizer).unwrap();
     let mut trainer = Trainer::<3>::new(
         &LAYERS,
         mem.buffers(),
@@ -149,9 +155,8 @@ fn trainer_equals_manual_steps(batch_size: u32) {
     };
     let head = Head::SoftmaxCrossEntropy;
     let seed = 7;
-    let state = optimizer_state_len(kind, PARAMS);
 
-    let mut trainer_mem = VecMemory::new(&LAYERS, state);
+    let mut trainer_mem = VecMemory::of(&LAYERS, kind).unwrap();
     let mut trainer =
         Trainer::<3>::new(&LAYERS, trainer_mem.buffers(), config, head, seed).unwrap();
     let mut order = train.clone();
@@ -161,7 +166,7 @@ fn trainer_equals_manual_steps(batch_size: u32) {
     assert_eq!(trainer.optimizer().steps(), expected_steps);
 
     // The same by hand.
-    let mut mem = VecMemory::new(&LAYERS, state);
+    let mut mem = VecMemory::of(&LAYERS, kind).unwrap();
     let mut net = Mlp::new(&LAYERS, mem.buffers(), seed).unwrap();
     let mut optimizer = Optimizer::new(kind);
     let mut losses = Welford::new();

@@ -9,8 +9,8 @@
 //! Survivors must equal `x · (1/(1 − p))` bit for bit, the scale computed in `f32` as the layer does
 //! (which is itself within 1e-6 of 1/(1 − p) in `f64`). Eval mode is compared bit for bit.
 
+use tinytrain::network::VecMemory;
 use tinytrain::prelude::*;
-use tinytrain_tests::VecMemory;
 
 const WIDTH: usize = 1024;
 const PASSES: usize = 200;
@@ -29,7 +29,7 @@ fn drop_rate_scaling_and_mean_for_several_p() {
     assert!(x.iter().all(|&v| v != 0.0));
     for (seed, p) in [0.1f32, 0.5, 0.8].into_iter().enumerate() {
         let layers = [Layer::dense(2, WIDTH), Layer::Dropout { p }];
-        let mut mem = VecMemory::new(&layers, 0);
+        let mut mem = VecMemory::of(&layers, OptimizerKind::SGD).unwrap();
         let mut net = Mlp::new(&layers, mem.buffers(), seed as u64).unwrap();
         let (weights, bias) = net.params_mut().split_at_mut(2 * WIDTH);
         weights.fill(0.0);
@@ -90,7 +90,10 @@ fn eval_mode_is_the_exact_identity() {
     let without = [Layer::dense(5, 70), act];
     for p in [0.0f32, 0.3, 0.9] {
         let with = [Layer::dense(5, 70), act, Layer::Dropout { p }];
-        let (mut m1, mut m2) = (VecMemory::new(&without, 0), VecMemory::new(&with, 0));
+        let (mut m1, mut m2) = (
+            VecMemory::of(&without, OptimizerKind::SGD).unwrap(),
+            VecMemory::of(&with, OptimizerKind::SGD).unwrap(),
+        );
         let mut reference = Mlp::new(&without, m1.buffers(), 21).unwrap();
         let mut net = Mlp::new(&with, m2.buffers(), 21).unwrap();
         assert_eq!(
@@ -141,7 +144,10 @@ fn eval_mode_network_equals_network_without_dropout() {
         relu,
         Layer::dense(8, 3),
     ];
-    let (mut m1, mut m2) = (VecMemory::new(&with, 0), VecMemory::new(&without, 0));
+    let (mut m1, mut m2) = (
+        VecMemory::of(&with, OptimizerKind::SGD).unwrap(),
+        VecMemory::of(&without, OptimizerKind::SGD).unwrap(),
+    );
     let mut net = Mlp::new(&with, m1.buffers(), 8).unwrap();
     let mut plain = Mlp::new(&without, m2.buffers(), 8).unwrap();
     assert_eq!(net.params(), plain.params());

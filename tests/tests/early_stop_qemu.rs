@@ -6,11 +6,12 @@
 //!
 //! Without `qemu-system-arm` the test is skipped, unless `CI` is set (then it fails).
 
+#[macro_use]
 mod common;
 
 use std::process::Command;
 
-use common::{firmware_dir, firmware_elves, no_qemu, run_in_qemu, Machine};
+use common::{firmware_dir, firmware_elves, run_in_qemu, Machine};
 use serde_json::Value;
 use tinytrain::data::split;
 use tinytrain::diagnose::Event;
@@ -72,9 +73,7 @@ fn validation_loss(params: &[f32]) -> f32 {
 
 #[test]
 fn firmware_qemu_early_stopping_matches_the_host_and_restores_the_best_weights() {
-    if no_qemu() {
-        return;
-    }
+    require_qemu!();
     firmware_elves(Machine::Mps2An386);
     build_program();
     let device = run_in_qemu("train_iris_es", Machine::Mps2An386);

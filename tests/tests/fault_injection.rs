@@ -39,6 +39,7 @@
 //! range would go undetected (these seeds hit none), and so would a damaged format index that selects
 //! the regression `epoch` form for a classification line (same arguments, other names; counted).
 
+#[macro_use]
 mod common;
 
 use std::collections::HashMap;
@@ -48,7 +49,7 @@ use tinytrain::record::EpochRecord;
 use tinytrain_experiments::{frame, RecordBits};
 use tinytrain_host::decode;
 
-use common::{no_qemu, run_in_qemu, Device, Machine};
+use common::{run_in_qemu, Device, Machine};
 
 /// Per byte: probability of a flipped bit.
 const FLIP_RATE: f64 = 1.0 / 400.0;
@@ -250,17 +251,13 @@ fn check_corrupted_serial(name: &str, device: &Device) {
 
 #[test]
 fn fault_injection_corrupted_iris_serial_log_rejects_exactly_the_damaged_lines() {
-    if no_qemu() {
-        return;
-    }
+    require_qemu!();
     check_corrupted_serial("iris", iris());
 }
 
 #[test]
 fn fault_injection_corrupted_digits_serial_log_rejects_exactly_the_damaged_lines() {
-    if no_qemu() {
-        return;
-    }
+    require_qemu!();
     check_corrupted_serial("digits", digits());
 }
 
@@ -370,16 +367,12 @@ fn check_corrupted_defmt(name: &str, device: &Device) {
 
 #[test]
 fn fault_injection_corrupted_iris_defmt_stream_yields_no_wrong_epoch() {
-    if no_qemu() {
-        return;
-    }
+    require_qemu!();
     check_corrupted_defmt("iris", iris());
 }
 
 #[test]
 fn fault_injection_corrupted_digits_defmt_stream_yields_no_wrong_epoch() {
-    if no_qemu() {
-        return;
-    }
+    require_qemu!();
     check_corrupted_defmt("digits", digits());
 }

@@ -10,6 +10,7 @@
 //!
 //! Without `qemu-system-arm` the tests are skipped, unless `CI` is set (then they fail).
 
+#[macro_use]
 mod common;
 
 use std::path::Path;
@@ -20,7 +21,7 @@ use tinytrain::record::EpochRecord;
 use tinytrain_experiments::{frame, RecordBits, Summary, DIGITS, IRIS};
 use tinytrain_host::decode;
 
-use common::{host_run, no_qemu, run_in_qemu, Device, Machine};
+use common::{host_run, run_in_qemu, Device, Machine};
 
 /// What the default experiment may use on a microcontroller, statics and stack together.
 const RAM_BUDGET: u64 = 64 * 1024;
@@ -218,25 +219,19 @@ fn check_digits(machine: Machine, ram_budget: u64) {
 
 #[test]
 fn firmware_digits_in_qemu_equals_digits_on_the_host() {
-    if no_qemu() {
-        return;
-    }
+    require_qemu!();
     check_digits(Machine::Mps2An386, RAM_BUDGET);
 }
 
 #[test]
 fn firmware_digits_in_qemu_netduinoplus2_fits_128k_and_equals_the_host() {
-    if no_qemu() {
-        return;
-    }
+    require_qemu!();
     check_digits(Machine::NetduinoPlus2, NETDUINO_RAM);
 }
 
 #[test]
 fn firmware_iris_in_qemu_equals_iris_on_the_host() {
-    if no_qemu() {
-        return;
-    }
+    require_qemu!();
     let device = iris_device();
     let (records, summary) = host_run(&IRIS);
     check_serial("train_iris", &device.uart, &records, &summary);
@@ -252,9 +247,7 @@ fn tinytrain(args: &[&std::ffi::OsStr]) {
 
 #[test]
 fn firmware_qemu_serial_log_decodes_to_the_metrics_of_train_experiment_iris() {
-    if no_qemu() {
-        return;
-    }
+    require_qemu!();
     let device = iris_device();
     let dir = tempfile::tempdir().unwrap();
     let uart = dir.path().join("iris.uart");
@@ -381,9 +374,7 @@ fn redact_build_figures(line: &str) -> String {
 
 #[test]
 fn firmware_qemu_iris_defmt_log_matches_its_snapshot() {
-    if no_qemu() {
-        return;
-    }
+    require_qemu!();
     let device = iris_device();
     let mut text = String::new();
     for line in &device.log {
@@ -395,9 +386,7 @@ fn firmware_qemu_iris_defmt_log_matches_its_snapshot() {
 
 #[test]
 fn firmware_size_of_iris_matches_what_it_reports_in_qemu() {
-    if no_qemu() {
-        return;
-    }
+    require_qemu!();
     let device = iris_device();
     let elf = std::fs::read(&device.elf).unwrap();
     let sizes = tinytrain_host::size::measure(&elf).unwrap();

@@ -13,9 +13,9 @@
 //! prefix networks). Dropout's backward is also checked bit for bit against `mask · dy / (1 − p)`.
 
 use tinytrain::data::Target;
+use tinytrain::network::VecMemory;
 use tinytrain::prelude::*;
 use tinytrain::spec::Plan;
-use tinytrain_tests::VecMemory;
 
 const H: f32 = 1e-2;
 const ABS_TOL: f64 = 2e-4;
@@ -92,7 +92,7 @@ fn loss(net: &mut Mlp<'_>, head: Head, x: &[f32], target: Target) -> f32 {
 /// makes a prefix network's parameters a prefix), in `mode`. A fresh network from `seed` draws the
 /// same first dropout masks as a network just (re)initialised from `seed`.
 fn run(layers: &[Layer], params: &[f32], x: &[f32], seed: u64, mode: Mode) -> Vec<f32> {
-    let mut mem = VecMemory::new(layers, 0);
+    let mut mem = VecMemory::of(layers, OptimizerKind::SGD).unwrap();
     let mut net = Mlp::new(layers, mem.buffers(), seed).unwrap();
     let n = net.plan().params;
     net.params_mut().copy_from_slice(&params[..n]);
@@ -173,7 +173,7 @@ fn compare(what: &str, analytic: &[f32], numeric: &[f64]) {
 fn kink_free_seed(layers: &[Layer], head: Head, mode: Mode) -> u64 {
     (0..200u64)
         .find(|&seed| {
-            let mut mem = VecMemory::new(layers, 0);
+            let mut mem = VecMemory::of(layers, OptimizerKind::SGD).unwrap();
             let params = Mlp::new(layers, mem.buffers(), seed)
                 .unwrap()
                 .params()
@@ -196,7 +196,7 @@ fn kink_free_seed(layers: &[Layer], head: Head, mode: Mode) -> u64 {
 /// checks that `backward` accumulates).
 fn check(layers: &[Layer], head: Head) {
     let seed = kink_free_seed(layers, head, Mode::Eval);
-    let mut mem = VecMemory::new(layers, 0);
+    let mut mem = VecMemory::of(layers, OptimizerKind::SGD).unwrap();
     let mut net = Mlp::new(layers, mem.buffers(), seed).unwrap();
     net.set_mode(Mode::Eval);
     let data = samples(head);
@@ -238,7 +238,7 @@ fn backward_accumulates_per_sample_gradients_exactly() {
         Layer::dense(5, 3),
     ];
     let head = Head::SoftmaxCrossEntropy;
-    let mut mem = VecMemory::new(&layers, 0);
+    let mut mem = VecMemory::of(&layers, OptimizerKind::SGD).unwrap();
     let mut net = Mlp::new(&layers, mem.buffers(), 5).unwrap();
     let [(xa, ta), (xb, tb)] = samples(head);
     let single = |net: &mut Mlp<'_>, x: &[f32], t| {
@@ -295,7 +295,7 @@ fn train_mode_dropout_with_a_fixed_mask() {
         for head in HEADS {
             let layers = with_dropout(activation, head);
             let seed = kink_free_seed(&layers, head, Mode::Train);
-            let mut mem = VecMemory::new(&layers, 0);
+            let mut mem = VecMemory::of(&layers, OptimizerKind::SGD).unwrap();
             let mut net = Mlp::new(&layers, mem.buffers(), seed).unwrap();
             assert_eq!(net.mode(), Mode::Train);
             let params = net.params().to_vec();
@@ -350,7 +350,7 @@ fn dropout_backward_is_mask_times_scale_times_dy() {
     for p in [0.1f32, 0.5, 0.8] {
         let (inputs, width) = (8, 70); // 70 units: three mask words, the last one partial.
         let layers = [Layer::dense(inputs, width), Layer::Dropout { p }];
-        let mut mem = VecMemory::new(&layers, 0);
+        let mut mem = VecMemory::of(&layers, OptimizerKind::SGD).unwrap();
         let mut net = Mlp::new(&layers, mem.buffers(), 11).unwrap();
         let x: Vec<f32> = (0..inputs).map(|i| 0.3 + 0.1 * i as f32).collect();
         net.set_mode(Mode::Eval);
@@ -398,7 +398,7 @@ fn the_tolerance_catches_a_one_percent_error() {
         Layer::dense(5, 3),
     ];
     let head = Head::SoftmaxCrossEntropy;
-    let mut mem = VecMemory::new(&layers, 0);
+    let mut mem = VecMemory::of(&layers, OptimizerKind::SGD).unwrap();
     let mut net = Mlp::new(&layers, mem.buffers(), 1).unwrap();
     let (x, target) = samples(head)[0];
     loss(&mut net, head, &x, target);

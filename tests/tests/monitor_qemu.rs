@@ -17,9 +17,8 @@ use std::sync::mpsc;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+#[macro_use]
 mod common;
-
-use common::no_qemu;
 
 /// Builds the firmware with the `handshake` feature (release, in `firmware/target/handshake` so the
 /// default build's ELFs stay as they are) once; returns the directory of the ELF files.
@@ -189,9 +188,7 @@ fn monitor_over_a_pty(bin: &str, experiment: &str, epochs: usize) {
 
 #[test]
 fn monitor_serial_pty_qemu_iris_saves_every_epoch_of_the_device() {
-    if no_qemu() {
-        return;
-    }
+    require_qemu!();
     monitor_over_a_pty(
         "train_iris",
         "iris",
@@ -201,9 +198,7 @@ fn monitor_serial_pty_qemu_iris_saves_every_epoch_of_the_device() {
 
 #[test]
 fn monitor_serial_pty_qemu_digits_saves_every_epoch_of_the_device() {
-    if no_qemu() {
-        return;
-    }
+    require_qemu!();
     monitor_over_a_pty(
         "train",
         "digits",
@@ -213,9 +208,7 @@ fn monitor_serial_pty_qemu_digits_saves_every_epoch_of_the_device() {
 
 #[test]
 fn monitor_starts_qemu_itself_and_saves_every_epoch() {
-    if no_qemu() {
-        return;
-    }
+    require_qemu!();
     let elf = handshake_elves().join("train_iris");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("monitor");

@@ -5,11 +5,12 @@
 //!
 //! Without `qemu-system-arm` the test is skipped, unless `CI` is set (then it fails).
 
+#[macro_use]
 mod common;
 
 use std::process::Command;
 
-use common::{firmware_dir, firmware_elves, no_qemu, run_in_qemu, Machine};
+use common::{firmware_dir, firmware_elves, run_in_qemu, Machine};
 use serde_json::Value;
 use tinytrain_experiments::{frame, iris, NanInput, RecordBits, IRIS};
 use tinytrain_host::decode;
@@ -27,9 +28,7 @@ fn build_nan_program() {
 
 #[test]
 fn firmware_qemu_nan_input_is_skipped_and_counted_like_on_the_host() {
-    if no_qemu() {
-        return;
-    }
+    require_qemu!();
     // The other programs first (shared helper), then this one into the same directory.
     firmware_elves(Machine::Mps2An386);
     build_nan_program();

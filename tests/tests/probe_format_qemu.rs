@@ -9,11 +9,12 @@
 //!
 //! Without `qemu-system-arm` the test is skipped, unless `CI` is set (then it fails).
 
+#[macro_use]
 mod common;
 
 use std::path::Path;
 
-use common::{host_run, no_qemu, run_in_qemu, Machine};
+use common::{host_run, run_in_qemu, Machine};
 use defmt_decoder::log::format::{Formatter, FormatterConfig};
 use defmt_decoder::{DecodeError, Table};
 use tinytrain_experiments::{RecordBits, IRIS};
@@ -76,9 +77,7 @@ fn monitor_tally(log: &Path, out: &Path) -> String {
 
 #[test]
 fn firmware_qemu_probe_rs_default_format_replays_through_monitor_and_decode() {
-    if no_qemu() {
-        return;
-    }
+    require_qemu!();
     let device = run_in_qemu("train_iris", Machine::Mps2An386);
     let elf = std::fs::read(&device.elf).unwrap();
     let default = probe_rs_default_format(&elf, &device.raw);

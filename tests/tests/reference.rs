@@ -16,9 +16,9 @@
 //! absolute floor of 1e-7 — about one float32 ulp at 1 — for values at or near zero).
 
 use tinytrain::data::Target;
+use tinytrain::network::VecMemory;
 use tinytrain::optim::{clip, Optimizer};
 use tinytrain::prelude::*;
-use tinytrain_tests::VecMemory;
 
 const REL_TOL: f64 = 1e-5;
 const ABS_TOL: f64 = 1e-7;
@@ -98,7 +98,7 @@ fn batch(net: &mut Mlp<'_>) -> f32 {
 
 #[test]
 fn tanh_softmax_cross_entropy_forward_loss_and_gradients() {
-    let mut mem = VecMemory::new(&TANH_CE, 0);
+    let mut mem = VecMemory::of(&TANH_CE, OptimizerKind::SGD).unwrap();
     let mut net = network(&TANH_CE, &mut mem);
     let loss = sample(
         &mut net,
@@ -113,7 +113,7 @@ fn tanh_softmax_cross_entropy_forward_loss_and_gradients() {
 
 #[test]
 fn relu_mse_forward_loss_and_gradients() {
-    let mut mem = VecMemory::new(&RELU_MSE, 0);
+    let mut mem = VecMemory::of(&RELU_MSE, OptimizerKind::SGD).unwrap();
     let mut net = network(&RELU_MSE, &mut mem);
     let loss = sample(&mut net, Head::LinearMse, &X_A, Target::Value(VALUE_A));
     assert_close("output", net.output(), &RELU_MSE_OUTPUT);
@@ -127,7 +127,7 @@ fn relu_mse_forward_loss_and_gradients() {
 
 #[test]
 fn batch_mean_gradient() {
-    let mut mem = VecMemory::new(&TANH_CE, 0);
+    let mut mem = VecMemory::of(&TANH_CE, OptimizerKind::SGD).unwrap();
     let mut net = network(&TANH_CE, &mut mem);
     let loss = batch(&mut net);
     assert_close("batch loss", &[loss], &BATCH_LOSS);
@@ -137,7 +137,7 @@ fn batch_mean_gradient() {
 
 /// Three optimiser steps on the batch; compares the parameters after every step.
 fn three_steps(kind: OptimizerKind, lr: f32, expected: &[f64]) {
-    let mut mem = VecMemory::new(&TANH_CE, optimizer_state_len(kind, 26));
+    let mut mem = VecMemory::of(&TANH_CE, kind).unwrap();
     let mut net = network(&TANH_CE, &mut mem);
     let mut optimizer = Optimizer::new(kind);
     for (step, expected) in expected.chunks_exact(26).enumerate() {
@@ -242,7 +242,7 @@ fn cosine_annealing_schedule() {
 
 #[test]
 fn clip_grad_norm_factor() {
-    let mut mem = VecMemory::new(&TANH_CE, 0);
+    let mut mem = VecMemory::of(&TANH_CE, OptimizerKind::SGD).unwrap();
     let mut net = network(&TANH_CE, &mut mem);
     batch(&mut net);
     let norm = clip::global_norm(net.grads(), 0.5);

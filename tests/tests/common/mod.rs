@@ -36,19 +36,39 @@ pub fn firmware_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../firmware")
 }
 
-/// `true` when QEMU is missing and the test should be skipped (outside CI).
-pub fn no_qemu() -> bool {
+/// `true` when QEMU is missing and `test` should be skipped: prints one line saying so and how to
+/// install it. With `CI` set a missing QEMU fails the test instead. Tests call it through
+/// [`require_qemu!`], which names the calling test.
+pub fn no_qemu(test: &str) -> bool {
     let found = Command::new("qemu-system-arm")
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    if !found && std::env::var_os("CI").is_some() {
-        panic!("qemu-system-arm is not installed (apt-get install qemu-system-arm)");
+    if found {
+        return false;
     }
-    if !found {
-        eprintln!("skipped: qemu-system-arm is not installed");
+    let missing =
+        "qemu-system-arm is not installed (apt-get install qemu-system-arm, or run scripts/test)";
+    if std::env::var_os("CI").is_some() {
+        panic!("{test}: CI is set and {missing}");
     }
-    !found
+    let message = format!("skipped {test}: {missing}");
+    eprintln!("{message}");
+    true
+}
+
+/// First line of every test that runs QEMU: returns from the test, after [`no_qemu`]'s line, when
+/// `qemu-system-arm` is missing (outside CI).
+macro_rules! require_qemu {
+    () => {{
+        fn here() {}
+        // `<test file>::<test>::here`
+        let path = std::any::type_name_of_val(&here);
+        let test = path.strip_suffix("::here").unwrap_or(path);
+        if common::no_qemu(test.rsplit("::").next().unwrap_or(test)) {
+            return;
+        }
+    }};
 }
 
 /// Runs `cargo` (a `cargo build` in `firmware/`) with the firmware's own `.cargo/config.toml` and
