@@ -127,6 +127,24 @@ fn same_seed_same_bits_other_seed_other_bits() {
     assert_ne!(record_bits(&records_a[0]), record_bits(&records_c[0]));
 }
 
+/// Forward pass and loss of one row, by hand: the loss (its gradient left in the network for
+/// `backward`) into `losses`, the predicted class into `confusion`.
+fn score(
+    net: &mut Mlp<'_>,
+    data: &impl Dataset,
+    head: Head,
+    row: u32,
+    losses: &mut Welford,
+    confusion: &mut ConfusionMatrix<3>,
+) {
+    data.load(row as usize, net.input_mut());
+    net.forward();
+    let target = data.target(row as usize);
+    let (out, grad) = net.output_and_grad_mut();
+    losses.update(head.loss_and_grad(out, target, grad));
+    confusion.update(target.class().unwrap(), head.predict_class(out).unwrap());
+}
+
 /// One epoch of the trainer against manual steps, for a given batch size (no shuffling, SGD).
 fn trainer_equals_manual_steps(batch_size: u32) {
     let iris = iris();
@@ -169,12 +187,7 @@ fn trainer_equals_manual_steps(batch_size: u32) {
     for rows in train.chunks(batch_size as usize) {
         net.zero_grad();
         for &row in rows {
-            data.load(row as usize, net.input_mut());
-            net.forward();
-            let target = data.target(row as usize);
-            let (out, grad) = net.output_and_grad_mut();
-            losses.update(head.loss_and_grad(out, target, grad));
-            confusion.update(target.class().unwrap(), head.predict_class(out).unwrap());
+            score(&mut net, &data, head, row, &mut losses, &mut confusion);
             net.backward();
         }
         let (params, grads, state) = net.optimizer_parts();
@@ -194,12 +207,14 @@ fn trainer_equals_manual_steps(batch_size: u32) {
     net.set_mode(Mode::Eval);
     let (mut val_losses, mut val_confusion) = (Welford::new(), ConfusionMatrix::<3>::new(3));
     for &row in &val {
-        data.load(row as usize, net.input_mut());
-        net.forward();
-        let target = data.target(row as usize);
-        let (out, grad) = net.output_and_grad_mut();
-        val_losses.update(head.loss_and_grad(out, target, grad));
-        val_confusion.update(target.class().unwrap(), head.predict_class(out).unwrap());
+        score(
+            &mut net,
+            &data,
+            head,
+            row,
+            &mut val_losses,
+            &mut val_confusion,
+        );
     }
     assert_eq!(
         record.val_loss.map(f32::to_bits),
