@@ -133,6 +133,32 @@ fn same_seed_same_bits_other_seed_other_bits() {
     assert_ne!(record_bits(&records_a[0]), record_bits(&records_c[0]));
 }
 
+/// The losses and predictions of one pass over rows, computed by hand.
+struct Tally {
+    losses: Welford,
+    confusion: ConfusionMatrix<3>,
+}
+
+impl Tally {
+    fn new() -> Self {
+        Self {
+            losses: Welford::new(),
+            confusion: ConfusionMatrix::new(3),
+        }
+    }
+
+    /// Forward pass and loss of one row (its gradient left in the network for `backward`).
+    fn add(&mut self, net: &mut Mlp<'_>, data: &impl Dataset, head: Head, row: u32) {
+        data.load(row as usize, net.input_mut());
+        net.forward();
+        let target = data.target(row as usize);
+        let (out, grad) = net.output_and_grad_mut();
+        self.losses.update(head.loss_and_grad(out, target, grad));
+        let predicted = head.predict_class(out).unwrap();
+        self.confusion.update(target.class().unwrap(), predicted);
+    }
+}
+
 /// One epoch of the trainer against manual steps, for a given batch size (no shuffling, SGD).
 fn trainer_equals_manual_steps(batch_size: u32) {
     let iris = iris();
@@ -169,17 +195,11 @@ fn trainer_equals_manual_steps(batch_size: u32) {
     let mut mem = VecMemory::of(&LAYERS, kind).unwrap();
     let mut net = Mlp::new(&LAYERS, mem.buffers(), seed).unwrap();
     let mut optimizer = Optimizer::new(kind);
-    let mut losses = Welford::new();
-    let mut confusion = ConfusionMatrix::<3>::new(3);
+    let mut training = Tally::new();
     for rows in train.chunks(batch_size as usize) {
         net.zero_grad();
         for &row in rows {
-            data.load(row as usize, net.input_mut());
-            net.forward();
-            let target = data.target(row as usize);
-            let (out, grad) = net.output_and_grad_mut();
-            losses.update(head.loss_and_grad(out, target, grad));
-            confusion.update(target.class().unwrap(), head.predict_class(out).unwrap());
+            training.add(&mut net, &data, head, row);
             net.backward();
         }
         let (params, grads, state) = net.optimizer_parts();
@@ -191,27 +211,25 @@ fn trainer_equals_manual_steps(batch_size: u32) {
         bits(net.params()),
         "batch size {batch_size}"
     );
-    assert_eq!(record.train_loss.to_bits(), losses.mean().to_bits());
-    assert_eq!(record.train_acc, Some(confusion.accuracy()));
+    assert_eq!(
+        record.train_loss.to_bits(),
+        training.losses.mean().to_bits()
+    );
+    assert_eq!(record.train_acc, Some(training.confusion.accuracy()));
     assert_eq!(record.lr, config.lr);
 
     // Validation: eval mode, parameters after the last step.
     net.set_mode(Mode::Eval);
-    let (mut val_losses, mut val_confusion) = (Welford::new(), ConfusionMatrix::<3>::new(3));
+    let mut validation = Tally::new();
     for &row in &val {
-        data.load(row as usize, net.input_mut());
-        net.forward();
-        let target = data.target(row as usize);
-        let (out, grad) = net.output_and_grad_mut();
-        val_losses.update(head.loss_and_grad(out, target, grad));
-        val_confusion.update(target.class().unwrap(), head.predict_class(out).unwrap());
+        validation.add(&mut net, &data, head, row);
     }
     assert_eq!(
         record.val_loss.map(f32::to_bits),
-        Some(val_losses.mean().to_bits())
+        Some(validation.losses.mean().to_bits())
     );
-    assert_eq!(record.val_acc, Some(val_confusion.accuracy()));
-    assert_eq!(record.val_f1, Some(val_confusion.macro_f1()));
+    assert_eq!(record.val_acc, Some(validation.confusion.accuracy()));
+    assert_eq!(record.val_f1, Some(validation.confusion.macro_f1()));
 }
 
 #[test]

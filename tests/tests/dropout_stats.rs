@@ -9,6 +9,9 @@
 //! Survivors must equal `x · (1/(1 − p))` bit for bit, the scale computed in `f32` as the layer does
 //! (which is itself within 1e-6 of 1/(1 − p) in `f64`). Eval mode is compared bit for bit.
 
+mod support;
+
+use support::dense_stack;
 use tinytrain::network::VecMemory;
 use tinytrain::prelude::*;
 
@@ -127,23 +130,9 @@ fn eval_mode_is_the_exact_identity() {
 /// layers computes (dropout has no parameters, so the same seed gives the same weights).
 #[test]
 fn eval_mode_network_equals_network_without_dropout() {
-    let relu = Layer::Activation(Activation::Relu);
-    let with = [
-        Layer::dense(4, 16),
-        relu,
-        Layer::Dropout { p: 0.5 },
-        Layer::dense(16, 8),
-        relu,
-        Layer::Dropout { p: 0.2 },
-        Layer::dense(8, 3),
-    ];
-    let without = [
-        Layer::dense(4, 16),
-        relu,
-        Layer::dense(16, 8),
-        relu,
-        Layer::dense(8, 3),
-    ];
+    let widths = [4, 16, 8, 3];
+    let with = dense_stack(&widths, Activation::Relu, &[0.5, 0.2]);
+    let without = dense_stack(&widths, Activation::Relu, &[]);
     let (mut m1, mut m2) = (
         VecMemory::of(&with, OptimizerKind::SGD).unwrap(),
         VecMemory::of(&without, OptimizerKind::SGD).unwrap(),

@@ -250,18 +250,6 @@ fn check_corrupted_serial(name: &str, device: &Device) {
 }
 
 #[test]
-fn fault_injection_corrupted_iris_serial_log_rejects_exactly_the_damaged_lines() {
-    require_qemu!();
-    check_corrupted_serial("iris", iris());
-}
-
-#[test]
-fn fault_injection_corrupted_digits_serial_log_rejects_exactly_the_damaged_lines() {
-    require_qemu!();
-    check_corrupted_serial("digits", digits());
-}
-
-#[test]
 fn fault_injection_corrupter_counts_merged_split_and_garbage_lines() {
     // Two frames, by hand: the corrupter's bookkeeping on the cases the module docs name.
     let a = r#"{"summary":{"epochs":1}}"#;
@@ -365,14 +353,24 @@ fn check_corrupted_defmt(name: &str, device: &Device) {
     assert!(kept > 0);
 }
 
-#[test]
-fn fault_injection_corrupted_iris_defmt_stream_yields_no_wrong_epoch() {
-    require_qemu!();
-    check_corrupted_defmt("iris", iris());
+/// One test per program and check, each skipped without QEMU: `name => check(program, device)`.
+macro_rules! device_tests {
+    ($($test:ident => $check:ident($program:literal, $device:ident);)*) => {$(
+        #[test]
+        fn $test() {
+            require_qemu!();
+            $check($program, $device());
+        }
+    )*};
 }
 
-#[test]
-fn fault_injection_corrupted_digits_defmt_stream_yields_no_wrong_epoch() {
-    require_qemu!();
-    check_corrupted_defmt("digits", digits());
+device_tests! {
+    fault_injection_corrupted_iris_serial_log_rejects_exactly_the_damaged_lines =>
+        check_corrupted_serial("iris", iris);
+    fault_injection_corrupted_digits_serial_log_rejects_exactly_the_damaged_lines =>
+        check_corrupted_serial("digits", digits);
+    fault_injection_corrupted_iris_defmt_stream_yields_no_wrong_epoch =>
+        check_corrupted_defmt("iris", iris);
+    fault_injection_corrupted_digits_defmt_stream_yields_no_wrong_epoch =>
+        check_corrupted_defmt("digits", digits);
 }

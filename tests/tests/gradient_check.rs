@@ -12,6 +12,9 @@
 //! pre-activation or the L1 error across 0, or the Huber |error| across 1 (checked exactly, with
 //! prefix networks). Dropout's backward is also checked bit for bit against `mask · dy / (1 − p)`.
 
+mod support;
+
+use support::dense_stack;
 use tinytrain::data::Target;
 use tinytrain::network::VecMemory;
 use tinytrain::prelude::*;
@@ -65,18 +68,11 @@ fn is_kinked(activation: Activation) -> bool {
 /// Networks with 1, 2 and 3 dense layers (the 1-layer ones with and without an output activation).
 fn architectures(activation: Activation, head: Head) -> Vec<Vec<Layer>> {
     let out = outputs(head);
-    let act = Layer::Activation(activation);
     vec![
         vec![Layer::dense(3, out)],
-        vec![Layer::dense(3, out), act],
-        vec![Layer::dense(3, 5), act, Layer::dense(5, out)],
-        vec![
-            Layer::dense(3, 5),
-            act,
-            Layer::dense(5, 4),
-            act,
-            Layer::dense(4, out),
-        ],
+        vec![Layer::dense(3, out), Layer::Activation(activation)],
+        dense_stack(&[3, 5, out], activation, &[]),
+        dense_stack(&[3, 5, 4, out], activation, &[]),
     ]
 }
 
@@ -216,6 +212,14 @@ fn check(layers: &[Layer], head: Head) {
     );
 }
 
+/// The network of the tests that look at single gradients: 3 → 5 → 3, tanh, softmax head.
+const SMALL: [Layer; 3] = [
+    Layer::dense(3, 5),
+    Layer::Activation(Activation::Tanh),
+    Layer::dense(5, 3),
+];
+const SMALL_HEAD: Head = Head::SoftmaxCrossEntropy;
+
 #[test]
 fn every_activation_head_and_depth() {
     let mut checked = 0;
@@ -232,14 +236,9 @@ fn every_activation_head_and_depth() {
 
 #[test]
 fn backward_accumulates_per_sample_gradients_exactly() {
-    let layers = [
-        Layer::dense(3, 5),
-        Layer::Activation(Activation::Tanh),
-        Layer::dense(5, 3),
-    ];
-    let head = Head::SoftmaxCrossEntropy;
-    let mut mem = VecMemory::of(&layers, OptimizerKind::SGD).unwrap();
-    let mut net = Mlp::new(&layers, mem.buffers(), 5).unwrap();
+    let head = SMALL_HEAD;
+    let mut mem = VecMemory::of(&SMALL, OptimizerKind::SGD).unwrap();
+    let mut net = Mlp::new(&SMALL, mem.buffers(), 5).unwrap();
     let [(xa, ta), (xb, tb)] = samples(head);
     let single = |net: &mut Mlp<'_>, x: &[f32], t| {
         net.zero_grad();
@@ -263,17 +262,8 @@ fn backward_accumulates_per_sample_gradients_exactly() {
 }
 
 /// Three dense layers with dropout after each hidden activation (40 units: two mask words).
-fn with_dropout(activation: Activation, head: Head) -> [Layer; 7] {
-    let act = Layer::Activation(activation);
-    [
-        Layer::dense(3, 40),
-        act,
-        Layer::Dropout { p: 0.3 },
-        Layer::dense(40, 6),
-        act,
-        Layer::Dropout { p: 0.5 },
-        Layer::dense(6, outputs(head)),
-    ]
+fn with_dropout(activation: Activation, head: Head) -> Vec<Layer> {
+    dense_stack(&[3, 40, 6, outputs(head)], activation, &[0.3, 0.5])
 }
 
 /// In eval mode dropout is the identity, forward and backward.
@@ -288,7 +278,7 @@ fn eval_mode_dropout_networks() {
 
 /// The train-mode gradient with dropout, the mask held fixed: `Mlp::init(seed)` re-seeds the dropout
 /// generator, so the first forward pass after it always draws the same masks. Every loss evaluation
-/// re-initialises, then writes the (perturbed) parameters back.
+/// reads the (perturbed) parameters, re-initialises, then writes them back.
 #[test]
 fn train_mode_dropout_with_a_fixed_mask() {
     for activation in ACTIVATIONS {
@@ -298,40 +288,26 @@ fn train_mode_dropout_with_a_fixed_mask() {
             let mut mem = VecMemory::of(&layers, OptimizerKind::SGD).unwrap();
             let mut net = Mlp::new(&layers, mem.buffers(), seed).unwrap();
             assert_eq!(net.mode(), Mode::Train);
-            let params = net.params().to_vec();
             let (x, target) = samples(head)[0];
-            let fixed_mask_loss = |net: &mut Mlp<'_>, p: &[f32]| {
+            let fixed_mask_loss = |net: &mut Mlp<'_>| {
+                let params = net.params().to_vec();
                 net.init(seed);
-                net.params_mut().copy_from_slice(p);
+                net.params_mut().copy_from_slice(&params);
                 loss(net, head, &x, target)
             };
             // The mask really is fixed between evaluations, and really drops something.
-            let first = fixed_mask_loss(&mut net, &params);
+            let first = fixed_mask_loss(&mut net);
             let train_out = net.output().to_vec();
-            assert_eq!(
-                first.to_bits(),
-                fixed_mask_loss(&mut net, &params).to_bits()
-            );
+            assert_eq!(first.to_bits(), fixed_mask_loss(&mut net).to_bits());
             net.set_mode(Mode::Eval);
             loss(&mut net, head, &x, target);
             assert_ne!(net.output(), &train_out[..], "dropout changed nothing");
             net.set_mode(Mode::Train);
 
-            fixed_mask_loss(&mut net, &params);
+            fixed_mask_loss(&mut net);
             net.backward();
             let analytic = net.grads().to_vec();
-            let mut current = params.clone();
-            let numeric: Vec<f64> = (0..params.len())
-                .map(|i| {
-                    let (plus, minus) = (params[i] + H, params[i] - H);
-                    current[i] = plus;
-                    let lp = fixed_mask_loss(&mut net, &current) as f64;
-                    current[i] = minus;
-                    let lm = fixed_mask_loss(&mut net, &current) as f64;
-                    current[i] = params[i];
-                    (lp - lm) / (plus as f64 - minus as f64)
-                })
-                .collect();
+            let numeric = numeric_gradient(&mut net, fixed_mask_loss);
             compare(
                 &format!("train-mode dropout {activation:?} {head:?} seed {seed}"),
                 &analytic,
@@ -392,20 +368,14 @@ fn dropout_backward_is_mask_times_scale_times_dy() {
 /// network (so the checks above can fail).
 #[test]
 fn the_tolerance_catches_a_one_percent_error() {
-    let layers = [
-        Layer::dense(3, 5),
-        Layer::Activation(Activation::Tanh),
-        Layer::dense(5, 3),
-    ];
-    let head = Head::SoftmaxCrossEntropy;
-    let mut mem = VecMemory::of(&layers, OptimizerKind::SGD).unwrap();
-    let mut net = Mlp::new(&layers, mem.buffers(), 1).unwrap();
-    let (x, target) = samples(head)[0];
-    loss(&mut net, head, &x, target);
+    let (x, target) = samples(SMALL_HEAD)[0];
+    let mut mem = VecMemory::of(&SMALL, OptimizerKind::SGD).unwrap();
+    let mut net = Mlp::new(&SMALL, mem.buffers(), 1).unwrap();
+    loss(&mut net, SMALL_HEAD, &x, target);
     net.backward();
     let analytic = net.grads().to_vec();
-    let numeric = numeric_gradient(&mut net, |net| loss(net, head, &x, target));
-    assert_eq!(Plan::of(&layers).unwrap().params, analytic.len());
+    let numeric = numeric_gradient(&mut net, |net| loss(net, SMALL_HEAD, &x, target));
+    assert_eq!(Plan::of(&SMALL).unwrap().params, analytic.len());
     let largest = (0..analytic.len())
         .max_by(|&a, &b| analytic[a].abs().total_cmp(&analytic[b].abs()))
         .unwrap();

@@ -153,51 +153,37 @@ fn three_steps(kind: OptimizerKind, lr: f32, expected: &[f64]) {
     assert_eq!(optimizer.steps(), 3);
 }
 
+/// Three steps of each optimiser against PyTorch: SGD with momentum (plain and Nesterov), Adam
+/// (defaults, and with L2 weight decay) and AdamW.
 #[test]
-fn sgd_momentum() {
-    let kind = OptimizerKind::Sgd {
+fn optimizers_three_steps() {
+    let sgd = |nesterov| OptimizerKind::Sgd {
         momentum: 0.9,
-        nesterov: false,
+        nesterov,
         weight_decay: 0.01,
     };
-    three_steps(kind, 0.1, &SGD_MOMENTUM_PARAMS);
-}
-
-#[test]
-fn sgd_nesterov() {
-    let kind = OptimizerKind::Sgd {
-        momentum: 0.9,
-        nesterov: true,
-        weight_decay: 0.01,
-    };
-    three_steps(kind, 0.1, &SGD_NESTEROV_PARAMS);
-}
-
-#[test]
-fn adam_defaults() {
-    three_steps(OptimizerKind::ADAM, 0.01, &ADAM_PARAMS);
-}
-
-#[test]
-fn adam_with_l2_weight_decay() {
-    let kind = OptimizerKind::Adam {
+    let adam_l2 = OptimizerKind::Adam {
         beta1: 0.9,
         beta2: 0.999,
         eps: 1e-8,
         weight_decay: 0.1,
     };
-    three_steps(kind, 0.01, &ADAM_L2_PARAMS);
-}
-
-#[test]
-fn adamw() {
-    let kind = OptimizerKind::AdamW {
+    let adamw = OptimizerKind::AdamW {
         beta1: 0.9,
         beta2: 0.999,
         eps: 1e-8,
         weight_decay: 0.1,
     };
-    three_steps(kind, 0.01, &ADAMW_PARAMS);
+    let cases: [(OptimizerKind, f32, &[f64]); 5] = [
+        (sgd(false), 0.1, &SGD_MOMENTUM_PARAMS),
+        (sgd(true), 0.1, &SGD_NESTEROV_PARAMS),
+        (OptimizerKind::ADAM, 0.01, &ADAM_PARAMS),
+        (adam_l2, 0.01, &ADAM_L2_PARAMS),
+        (adamw, 0.01, &ADAMW_PARAMS),
+    ];
+    for (kind, lr, expected) in cases {
+        three_steps(kind, lr, expected);
+    }
 }
 
 /// The three Adam variants really differ (so the tolerance separates them).
@@ -216,28 +202,26 @@ fn adam_variants_are_distinguishable() {
     }
 }
 
+/// StepLR and CosineAnnealingLR from lr 0.1, epoch by epoch.
 #[test]
-fn step_lr_schedule() {
-    let schedule = Schedule::Step {
+fn lr_schedules() {
+    let step = Schedule::Step {
         step_size: 3,
         gamma: 0.5,
     };
-    let lrs: Vec<f32> = (0..STEP_LR.len() as u32)
-        .map(|e| schedule.lr(0.1, e))
-        .collect();
-    assert_close("StepLR", &lrs, &STEP_LR);
-}
-
-#[test]
-fn cosine_annealing_schedule() {
-    let schedule = Schedule::Cosine {
+    let cosine = Schedule::Cosine {
         t_max: 10,
         eta_min: 0.001,
     };
-    let lrs: Vec<f32> = (0..COSINE_LR.len() as u32)
-        .map(|e| schedule.lr(0.1, e))
-        .collect();
-    assert_close("CosineAnnealingLR", &lrs, &COSINE_LR);
+    for (what, schedule, expected) in [
+        ("StepLR", step, &STEP_LR[..]),
+        ("CosineAnnealingLR", cosine, &COSINE_LR[..]),
+    ] {
+        let lrs: Vec<f32> = (0..expected.len() as u32)
+            .map(|e| schedule.lr(0.1, e))
+            .collect();
+        assert_close(what, &lrs, expected);
+    }
 }
 
 #[test]
