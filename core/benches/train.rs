@@ -78,12 +78,9 @@ fn config(case: &Case) -> TrainConfig {
     TrainConfig {
         lr: case.optimizer.2,
         optimizer: case.optimizer.1,
-        schedule: Schedule::Constant,
         batch_size: case.batch,
         shuffle: false,
-        clip_norm: None,
-        target_scale: (0.0, 1.0),
-        divergence: tinytrain::train::DivergencePolicy::Skip,
+        ..TrainConfig::DEFAULT
     }
 }
 

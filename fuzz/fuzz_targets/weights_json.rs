@@ -25,13 +25,7 @@ fuzz_target!(|data: &[u8]| {
     if weights.load_into(&mut net).is_ok() {
         // What went in comes back out.
         assert_eq!(Weights::of(&net).layers.len(), weights.layers.len());
-        let flat: Vec<u32> = weights
-            .layers
-            .iter()
-            .flat_map(|l| l.weight.iter().flatten().chain(&l.bias))
-            .map(|v| v.to_bits())
-            .collect();
-        let params: Vec<u32> = net.params().iter().map(|v| v.to_bits()).collect();
-        assert_eq!(flat, params);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&weights.flat()), bits(net.params()));
     }
 });

@@ -96,13 +96,8 @@ mod tests {
         assert_eq!(weights.layers.len(), 2);
         assert_eq!(weights.layers[0].weight.len(), 20);
         assert_eq!(weights.layers[0].weight[0].len(), 4);
-        let flat: Vec<u32> = weights
-            .layers
-            .iter()
-            .flat_map(|l| l.weight.iter().flatten().chain(&l.bias))
-            .map(|v| v.to_bits())
-            .collect();
-        assert_eq!(flat, params.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&weights.flat()), bits(&params));
         // The decoder's epoch reader counts the weights frames as good non-epoch frames.
         let decoded = crate::decode::read_serial_log(&log);
         assert_eq!((decoded.rejected, decoded.other_frames), (0, 3));

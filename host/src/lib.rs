@@ -14,6 +14,7 @@
 //! * [`manifest`] — everything needed to reproduce a run (`manifest.json`).
 //! * [`run_dir`] — the files a run writes.
 //! * [`progress`] — a progress bar on stderr, only when stderr is a terminal.
+//! * [`qemu`] — how the firmware is started in `qemu-system-arm`.
 //! * [`train_cmd`] — `tinytrain train`.
 //! * [`plot`] — `tinytrain plot`: loss and accuracy curves as PNG and SVG.
 //! * [`accuracy`] — `tinytrain accuracy`, the benchmark table over the bundled datasets.
@@ -36,6 +37,7 @@ pub mod options;
 pub mod pipeline;
 pub mod plot;
 pub mod progress;
+pub mod qemu;
 pub mod run_dir;
 pub mod size;
 pub mod train_cmd;

@@ -8,16 +8,12 @@ pub use tinytrain::network::VecMemory as Memory;
 mod tests {
     use super::*;
     use tinytrain::optim::OptimizerKind;
-    use tinytrain::spec::{Layer, Plan};
+    use tinytrain::spec::Plan;
 
     #[test]
     fn sizes_follow_the_plan() {
-        let layers = [
-            Layer::dense(4, 8),
-            Layer::Dropout { p: 0.1 },
-            Layer::dense(8, 3),
-        ];
-        let plan = Plan::of(&layers).unwrap();
+        // Dense, ReLU, dropout (mask words), dense.
+        let plan = Plan::of(tinytrain_experiments::digits::net::LAYERS).unwrap();
         let memory = Memory::new(&plan, OptimizerKind::ADAM);
         assert_eq!(memory.bytes(), plan.bytes() + 4 * 2 * plan.params);
         assert_eq!(Memory::new(&plan, OptimizerKind::SGD).bytes(), plan.bytes());

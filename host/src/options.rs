@@ -341,14 +341,12 @@ impl TrainArgs {
                 nesterov: self.nesterov,
                 weight_decay: weight_decay.unwrap_or(defaults::WEIGHT_DECAY),
             },
-            OptimizerKind::Adam { .. } => with_weight_decay(
-                self.optimizer,
-                weight_decay.unwrap_or(defaults::WEIGHT_DECAY),
-            ),
-            OptimizerKind::AdamW { .. } => with_weight_decay(
-                self.optimizer,
-                weight_decay.unwrap_or(defaults::ADAMW_WEIGHT_DECAY),
-            ),
+            OptimizerKind::Adam { .. } => self
+                .optimizer
+                .with_weight_decay(weight_decay.unwrap_or(defaults::WEIGHT_DECAY)),
+            OptimizerKind::AdamW { .. } => self
+                .optimizer
+                .with_weight_decay(weight_decay.unwrap_or(defaults::ADAMW_WEIGHT_DECAY)),
         };
         if !sgd && (self.momentum != defaults::MOMENTUM || self.nesterov) {
             bail!("--momentum and --nesterov apply to --optimizer sgd only");
@@ -455,7 +453,9 @@ impl Default for TrainSpec {
             activation: defaults::ACTIVATION,
             dropout: defaults::DROPOUT,
             normalize: defaults::NORMALIZE,
-            optimizer: with_weight_decay(TrainConfig::DEFAULT.optimizer, defaults::WEIGHT_DECAY),
+            optimizer: TrainConfig::DEFAULT
+                .optimizer
+                .with_weight_decay(defaults::WEIGHT_DECAY),
             lr: defaults::LR,
             schedule: LrSchedule::Constant,
             batch: defaults::BATCH,
@@ -556,35 +556,6 @@ pub fn cli_name(value: impl clap::ValueEnum) -> String {
     value
         .to_possible_value()
         .map_or_else(String::new, |v| v.get_name().to_string())
-}
-
-/// `kind` with its weight decay replaced (PyTorch's defaults for everything else).
-fn with_weight_decay(kind: OptimizerKind, weight_decay: f32) -> OptimizerKind {
-    match kind {
-        OptimizerKind::Sgd {
-            momentum, nesterov, ..
-        } => OptimizerKind::Sgd {
-            momentum,
-            nesterov,
-            weight_decay,
-        },
-        OptimizerKind::Adam {
-            beta1, beta2, eps, ..
-        } => OptimizerKind::Adam {
-            beta1,
-            beta2,
-            eps,
-            weight_decay,
-        },
-        OptimizerKind::AdamW {
-            beta1, beta2, eps, ..
-        } => OptimizerKind::AdamW {
-            beta1,
-            beta2,
-            eps,
-            weight_decay,
-        },
-    }
 }
 
 // The checks, shared by clap's parsers and `TrainSpec::validate`.

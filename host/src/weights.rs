@@ -33,6 +33,15 @@ pub struct DenseWeights {
 }
 
 impl Weights {
+    /// Every parameter in the network's flat order: each layer's weight rows, then its bias.
+    pub fn flat(&self) -> Vec<f32> {
+        self.layers
+            .iter()
+            .flat_map(|l| l.weight.iter().flatten().chain(&l.bias))
+            .copied()
+            .collect()
+    }
+
     /// A copy of `net`'s parameters.
     pub fn of(net: &Mlp<'_>) -> Self {
         let layers = dense_layers(net.layers())

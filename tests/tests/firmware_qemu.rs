@@ -31,25 +31,29 @@ const NETDUINO_RAM: u64 = 128 * 1024;
 
 /// A record's floats with their names, in the order of the defmt `epoch` line's `bits`.
 fn named_fields(r: &EpochRecord) -> [(&'static str, Option<f32>); 6] {
-    if r.train_acc.is_some() {
-        [
-            ("train_loss", Some(r.train_loss)),
-            ("train_acc", r.train_acc),
-            ("val_loss", r.val_loss),
-            ("val_acc", r.val_acc),
-            ("val_f1", r.val_f1),
-            ("lr", Some(r.lr)),
-        ]
-    } else {
-        [
-            ("train_loss", Some(r.train_loss)),
-            ("train_mae", r.train_mae),
-            ("val_loss", r.val_loss),
-            ("val_mae", r.val_mae),
-            ("val_rmse", r.val_rmse),
-            ("lr", Some(r.lr)),
-        ]
-    }
+    let names = match r.train_acc {
+        Some(_) => [
+            "train_loss",
+            "train_acc",
+            "val_loss",
+            "val_acc",
+            "val_f1",
+            "lr",
+        ],
+        None => [
+            "train_loss",
+            "train_mae",
+            "val_loss",
+            "val_mae",
+            "val_rmse",
+            "lr",
+        ],
+    };
+    let floats = r.floats();
+    names.map(|name| {
+        let field = EpochRecord::FLOAT_NAMES.iter().position(|&n| n == name);
+        (name, field.and_then(|i| floats[i]))
+    })
 }
 
 /// Checks the serial frames; returns the summary frame's `resources`.

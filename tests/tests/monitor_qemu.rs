@@ -12,7 +12,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::mpsc;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -25,19 +25,10 @@ mod common;
 fn handshake_elves() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../firmware");
+        let dir = common::firmware_dir();
         let target = dir.join("target/handshake");
-        let mut cargo = Command::new("cargo");
+        let mut cargo = common::build_programs(&dir);
         cargo
-            .current_dir(&dir)
-            .args([
-                "build",
-                "--release",
-                "--bin",
-                "train",
-                "--bin",
-                "train_iris",
-            ])
             .args(["--features", "handshake", "--target-dir"])
             .arg(&target);
         common::build_firmware(cargo, "the handshake firmware");
@@ -81,26 +72,7 @@ impl Drop for Qemu {
 /// are drained on threads (stdout carries the defmt bytes); the one that says "char device
 /// redirected to /dev/pts/N" gives the path.
 fn qemu_on_a_pty(elf: &Path) -> (Qemu, String) {
-    let mut child = Command::new("qemu-system-arm")
-        .args([
-            "-machine",
-            "mps2-an386",
-            "-display",
-            "none",
-            "-monitor",
-            "none",
-        ])
-        .args([
-            "-serial",
-            "pty",
-            "-semihosting-config",
-            "enable=on,target=native",
-        ])
-        .args(["-icount", "shift=0", "-kernel"])
-        .arg(elf)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+    let mut child = tinytrain_host::qemu::command("mps2-an386", elf, "pty")
         .spawn()
         .expect("qemu-system-arm starts");
     let (sender, receiver) = mpsc::channel();

@@ -54,6 +54,16 @@ pub enum OptimizerKind {
 }
 
 impl OptimizerKind {
+    /// This optimiser with its weight decay set to `decay`, everything else kept.
+    pub const fn with_weight_decay(mut self, decay: f32) -> Self {
+        match &mut self {
+            Self::Sgd { weight_decay, .. }
+            | Self::Adam { weight_decay, .. }
+            | Self::AdamW { weight_decay, .. } => *weight_decay = decay,
+        }
+        self
+    }
+
     /// Plain SGD, PyTorch defaults.
     pub const SGD: Self = Self::Sgd {
         momentum: 0.0,

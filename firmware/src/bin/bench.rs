@@ -26,7 +26,7 @@ use tinytrain::data::Dataset;
 use tinytrain::loss::Head;
 use tinytrain::network::StaticMemory;
 use tinytrain::normalize::{Standardized, Standardizer};
-use tinytrain::optim::{optimizer_state_len, OptimizerKind, Schedule};
+use tinytrain::optim::{optimizer_state_len, OptimizerKind};
 use tinytrain::spec::{Layer, Plan};
 use tinytrain::train::{TrainConfig, Trainer};
 use tinytrain_experiments::datasets::Digits;
@@ -136,12 +136,9 @@ fn measure(
     let config = TrainConfig {
         lr: case.lr,
         optimizer: case.optimizer,
-        schedule: Schedule::Constant,
         batch_size: case.batch,
         shuffle: false,
-        clip_norm: None,
-        target_scale: (0.0, 1.0),
-        divergence: tinytrain::train::DivergencePolicy::Skip,
+        ..TrainConfig::DEFAULT
     };
     let Ok(mut trainer) =
         Trainer::<10>::new(case.layers, memory, config, Head::SoftmaxCrossEntropy, 1)

@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
@@ -114,16 +114,8 @@ impl Source {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         let socket = dir.join("uart.sock");
-        let mut child = Command::new("qemu-system-arm")
-            .args(["-machine", &machine, "-display", "none", "-monitor", "none"])
-            .arg("-serial")
-            .arg(format!("unix:{},server=on,wait=on", socket.display()))
-            .args(["-semihosting-config", "enable=on,target=native"])
-            .args(["-icount", "shift=0", "-kernel"])
-            .arg(elf)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+        let serial = format!("unix:{},server=on,wait=on", socket.display());
+        let mut child = crate::qemu::command(&machine, elf, &serial)
             .spawn()
             .context("cannot start qemu-system-arm (apt-get install qemu-system-arm)")?;
         let stdout = child.stdout.take().context("QEMU's stdout")?;

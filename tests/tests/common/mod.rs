@@ -71,6 +71,21 @@ macro_rules! require_qemu {
     }};
 }
 
+/// `cargo build --release` of the two training programs (`train`, `train_iris`) in `dir`, the
+/// firmware workspace; add features and a target directory before [`build_firmware`].
+pub fn build_programs(dir: &Path) -> Command {
+    let mut cargo = Command::new("cargo");
+    cargo.current_dir(dir).args([
+        "build",
+        "--release",
+        "--bin",
+        "train",
+        "--bin",
+        "train_iris",
+    ]);
+    cargo
+}
+
 /// Runs `cargo` (a `cargo build` in `firmware/`) with the firmware's own `.cargo/config.toml` and
 /// `rust-toolchain.toml` in charge — not the settings of the cargo that runs this test — and fails
 /// the test with cargo's output if the build fails. `what` names the build in that message.
@@ -106,15 +121,7 @@ pub fn firmware_elves(machine: Machine) -> &'static Path {
     };
     cell.get_or_init(|| {
         let dir = firmware_dir();
-        let mut cargo = Command::new("cargo");
-        cargo.current_dir(&dir).args([
-            "build",
-            "--release",
-            "--bin",
-            "train",
-            "--bin",
-            "train_iris",
-        ]);
+        let mut cargo = build_programs(&dir);
         let target = match machine {
             Machine::Mps2An386 => dir.join("target"),
             Machine::NetduinoPlus2 => {
@@ -153,29 +160,12 @@ pub fn run_in_qemu(bin: &str, machine: Machine) -> Device {
     std::fs::create_dir_all(&out).unwrap();
     let (uart, raw) = (out.join("uart.txt"), out.join("defmt.bin"));
     let started = Instant::now();
-    let mut qemu = Command::new("qemu-system-arm")
-        .args([
-            "-machine",
-            machine.name(),
-            "-display",
-            "none",
-            "-monitor",
-            "none",
-        ])
-        .arg("-serial")
-        .arg(format!("file:{}", uart.display()))
-        .args([
-            "-semihosting-config",
-            "enable=on,target=native",
-            "-icount",
-            "shift=0",
-        ])
-        .arg("-kernel")
-        .arg(&elf)
-        .stdout(std::fs::File::create(&raw).unwrap())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("qemu-system-arm starts");
+    let mut qemu =
+        tinytrain_host::qemu::command(machine.name(), &elf, &format!("file:{}", uart.display()))
+            .stdout(std::fs::File::create(&raw).unwrap())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("qemu-system-arm starts");
     let status = loop {
         if let Some(status) = qemu.try_wait().unwrap() {
             break status;
