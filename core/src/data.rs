@@ -49,6 +49,45 @@ pub trait Dataset {
     fn target(&self, index: usize) -> Target;
 }
 
+/// What a [`Transformed`] dataset does to each sample as it is loaded (standardisation, an
+/// injected fault, …).
+pub trait Transform {
+    /// Changes the loaded features of sample `index` in place.
+    fn features(&self, _index: usize, _row: &mut [f32]) {}
+    /// Changes a sample's target.
+    fn target(&self, target: Target) -> Target {
+        target
+    }
+}
+
+/// `data` with `transform` applied to every sample as it is loaded: the one dataset adapter.
+#[derive(Clone, Copy, Debug)]
+pub struct Transformed<'a, D, T> {
+    /// The dataset underneath.
+    pub data: &'a D,
+    /// What loading does to each sample.
+    pub transform: T,
+}
+
+impl<D: Dataset, T: Transform> Dataset for Transformed<'_, D, T> {
+    fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    fn features(&self) -> usize {
+        self.data.features()
+    }
+
+    fn load(&self, index: usize, out: &mut [f32]) {
+        self.data.load(index, out);
+        self.transform.features(index, out);
+    }
+
+    fn target(&self, index: usize) -> Target {
+        self.transform.target(self.data.target(index))
+    }
+}
+
 /// A dataset over borrowed row-major `f32` features and class labels or values.
 ///
 /// ```

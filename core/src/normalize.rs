@@ -11,7 +11,7 @@
 //! y_j     = (x_j − mean_j) · scale_j
 //! ```
 
-use crate::data::{Dataset, Target};
+use crate::data::{Dataset, Target, Transform, Transformed};
 use crate::metrics::Welford;
 
 /// The `ε` added to every variance.
@@ -129,47 +129,23 @@ impl<const N: usize> Standardizer<N> {
     }
 }
 
-/// A dataset whose features (and, for regression, targets) are standardised on the fly.
+/// Standardisation of the features (and, for regression, the target) as a [`Transform`]: what
+/// [`Standardized`] applies on the fly.
 #[derive(Clone, Copy, Debug)]
-pub struct Standardized<'a, D, const N: usize> {
-    data: &'a D,
+pub struct Standardization<'a, const N: usize> {
     features: Option<&'a Standardizer<N>>,
     target: Option<&'a Standardizer<1>>,
 }
 
-impl<'a, D: Dataset, const N: usize> Standardized<'a, D, N> {
-    /// Wraps `data`; `None` leaves features or targets as they are.
-    pub fn new(
-        data: &'a D,
-        features: Option<&'a Standardizer<N>>,
-        target: Option<&'a Standardizer<1>>,
-    ) -> Self {
-        Self {
-            data,
-            features,
-            target,
-        }
-    }
-}
-
-impl<D: Dataset, const N: usize> Dataset for Standardized<'_, D, N> {
-    fn len(&self) -> usize {
-        self.data.len()
-    }
-
-    fn features(&self) -> usize {
-        self.data.features()
-    }
-
-    fn load(&self, index: usize, out: &mut [f32]) {
-        self.data.load(index, out);
+impl<const N: usize> Transform for Standardization<'_, N> {
+    fn features(&self, _index: usize, row: &mut [f32]) {
         if let Some(s) = self.features {
-            s.apply(out);
+            s.apply(row);
         }
     }
 
-    fn target(&self, index: usize) -> Target {
-        match (self.data.target(index), self.target) {
+    fn target(&self, target: Target) -> Target {
+        match (target, self.target) {
             (Target::Value(v), Some(s)) => {
                 let mut y = [v];
                 s.apply(&mut y);
@@ -179,3 +155,21 @@ impl<D: Dataset, const N: usize> Dataset for Standardized<'_, D, N> {
         }
     }
 }
+
+/// A dataset whose features (and, for regression, targets) are standardised on the fly.
+pub type Standardized<'a, D, const N: usize> = Transformed<'a, D, Standardization<'a, N>>;
+
+impl<'a, D: Dataset, const N: usize> Standardized<'a, D, N> {
+    /// Wraps `data`; `None` leaves features or targets as they are.
+    pub fn new(
+        data: &'a D,
+        features: Option<&'a Standardizer<N>>,
+        target: Option<&'a Standardizer<1>>,
+    ) -> Self {
+        Transformed {
+            data,
+            transform: Standardization { features, target },
+        }
+    }
+}
+

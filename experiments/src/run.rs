@@ -3,7 +3,7 @@
 //! The firmware and the host both call [`run`] with the same [`Experiment`]; only the memory
 //! (a zeroed `static` or `Vec`s) and what the [`Observer`] does with each record differ.
 
-use tinytrain::data::{split, Dataset, Target};
+use tinytrain::data::{split, Transform, Transformed};
 use tinytrain::early_stop::EarlyStopping;
 use tinytrain::network::{Buffers, StaticMemory};
 use tinytrain::normalize::{Standardized, Standardizer};
@@ -75,17 +75,17 @@ fn is_zero(n: &u32) -> bool {
 }
 
 /// A fault injected into the data a run trains on, after the standardiser was fitted (so only the
-/// training and validation passes see it): how the divergence guard is tested on a device.
-pub trait Fault: Copy {
-    /// Alters the (standardised) features of row `row` as they are loaded.
-    fn apply(&self, _row: usize, _features: &mut [f32]) {}
-}
+/// training and validation passes see it): how the divergence guard is tested on a device. Any
+/// `Copy` [`Transform`] of the loaded (standardised) samples is one.
+pub trait Fault: Transform + Copy {}
+
+impl<T: Transform + Copy> Fault for T {}
 
 /// No fault: what [`run`] uses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NoFault;
 
-impl Fault for NoFault {}
+impl Transform for NoFault {}
 
 /// Row `row`'s first feature becomes NaN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,39 +94,13 @@ pub struct NanInput {
     pub row: u32,
 }
 
-impl Fault for NanInput {
-    fn apply(&self, row: usize, features: &mut [f32]) {
+impl Transform for NanInput {
+    fn features(&self, row: usize, features: &mut [f32]) {
         if row == self.row as usize {
             if let Some(x) = features.first_mut() {
                 *x = f32::NAN;
             }
         }
-    }
-}
-
-/// A dataset whose rows pass through a [`Fault`] as they are loaded.
-#[derive(Clone, Copy, Debug)]
-struct Faulty<'a, D, F> {
-    data: &'a D,
-    fault: F,
-}
-
-impl<D: Dataset, F: Fault> Dataset for Faulty<'_, D, F> {
-    fn len(&self) -> usize {
-        self.data.len()
-    }
-
-    fn features(&self) -> usize {
-        self.data.features()
-    }
-
-    fn load(&self, index: usize, out: &mut [f32]) {
-        self.data.load(index, out);
-        self.fault.apply(index, out);
-    }
-
-    fn target(&self, index: usize) -> Target {
-        self.data.target(index)
     }
 }
 
@@ -218,9 +192,9 @@ pub fn run(
     }
     let standardized =
         Standardized::new(&data, experiment.standardize.then_some(&standardizer), None);
-    let inputs = Faulty {
+    let inputs = Transformed {
         data: &standardized,
-        fault,
+        transform: fault,
     };
 
     let mut trainer = experiment.trainer(buffers)?;
