@@ -10,13 +10,53 @@
     .thumb
     .fpu    fpv4-sp-d16
 
-@ void tinytrain_m4_forward(const float *x, const float *w, size_t n, float *y, const float *bias, size_t rows)
-    .section .text.tinytrain_m4_forward,"ax",%progbits
-    .global tinytrain_m4_forward
-    .type   tinytrain_m4_forward,%function
+@ A kernel's entry: a section of its own (the linker drops unused kernels), global, Thumb.
+.macro kernel name
+    .section .text.\name,"ax",%progbits
+    .global \name
+    .type   \name,%function
     .p2align 2
     .thumb_func
-tinytrain_m4_forward:
+\name:
+.endm
+
+@ `\op d, a, b` for eight lanes (d, a) with the same b: the M4's VFP has no vector form.
+.macro lanes8 op, b, d0, a0, d1, a1, d2, a2, d3, a3, d4, a4, d5, a5, d6, a6, d7, a7
+    \op \d0, \a0, \b
+    \op \d1, \a1, \b
+    \op \d2, \a2, \b
+    \op \d3, \a3, \b
+    \op \d4, \a4, \b
+    \op \d5, \a5, \b
+    \op \d6, \a6, \b
+    \op \d7, \a7, \b
+.endm
+
+@ The row loops of sgd and grad: for each row o (r5 rows, dy in r4, the row's bias or bias
+@ gradient at r3, its weights or gradients at r1, stride r6), the body between these two runs
+@ over eight columns at a time with x in s8-s15 and the row's values in s16-s23.
+.macro row_columns
+    mov     r8, r0
+    mov     r9, r1
+    mov     r12, r2
+1:  vldmia  r8!, {s8-s15}            @ x
+    vldm    r9, {s16-s23}            @ this row's weights (or gradients)
+.endm
+
+.macro row_columns_end
+    vstmia  r9!, {s16-s23}
+    subs    r12, r12, #1
+    bne     1b
+5:  add     r1, r1, r6
+    adds    r3, r3, #4
+    subs    r5, r5, #1
+    bne     2b
+    vpop    {d8-d11}
+    pop     {r4-r6, r8, r9, pc}
+.endm
+
+@ void tinytrain_m4_forward(const float *x, const float *w, size_t n, float *y, const float *bias, size_t rows)
+    kernel tinytrain_m4_forward
 @ y[o] = bias[o] + sum_i w[o][i]*x[i]. Four rows per pass share each vldmia of eight inputs:
 @ 39 instructions per 32 MACs; a last one to three rows go one at a time.
     push    {r4-r6, r8-r11, lr}
@@ -101,12 +141,7 @@ tinytrain_m4_forward:
     .size   tinytrain_m4_forward, .-tinytrain_m4_forward
 
 @ void tinytrain_m4_input_grad(const float *w, const float *dy, size_t rows, size_t n, float *dx)
-    .section .text.tinytrain_m4_input_grad,"ax",%progbits
-    .global tinytrain_m4_input_grad
-    .type   tinytrain_m4_input_grad,%function
-    .p2align 2
-    .thumb_func
-tinytrain_m4_input_grad:
+    kernel tinytrain_m4_input_grad
 @ dx[i] = +0 + sum_o w[o][i]*dy[o], o increasing. Eight columns' sums stay in s16-s23 while the
 @ loop walks down W (one vldm and eight vmla per row), so dx is stored once per column block.
     push    {r4-r6, r8, r9, lr}
@@ -125,14 +160,7 @@ tinytrain_m4_input_grad:
 1:  vldmia  r8!, {s0}                @ dy[o]
     vldm    r6, {s8-s15}             @ w[o][8c..8c+8]
     add     r6, r6, r4
-    vmla.f32 s16, s8, s0
-    vmla.f32 s17, s9, s0
-    vmla.f32 s18, s10, s0
-    vmla.f32 s19, s11, s0
-    vmla.f32 s20, s12, s0
-    vmla.f32 s21, s13, s0
-    vmla.f32 s22, s14, s0
-    vmla.f32 s23, s15, s0
+    lanes8  vmla.f32, s0, s16, s8, s17, s9, s18, s10, s19, s11, s20, s12, s21, s13, s22, s14, s23, s15
     subs    r9, r9, #1
     bne     1b
     vstmia  r12!, {s16-s23}
@@ -144,12 +172,7 @@ tinytrain_m4_input_grad:
     .size   tinytrain_m4_input_grad, .-tinytrain_m4_input_grad
 
 @ void tinytrain_m4_sgd(const float *x, float *w, size_t n, float *b, const float *dy, size_t rows, float lr)
-    .section .text.tinytrain_m4_sgd,"ax",%progbits
-    .global tinytrain_m4_sgd
-    .type   tinytrain_m4_sgd,%function
-    .p2align 2
-    .thumb_func
-tinytrain_m4_sgd:
+    kernel tinytrain_m4_sgd
 @ Plain SGD fused into backward: for each row with dy != 0, b -= lr*dy and w[i] -= lr*(dy*x[i]).
     push    {r4-r6, r8, r9, lr}
     vpush   {d8-d11}
@@ -165,45 +188,14 @@ tinytrain_m4_sgd:
     vldr    s2, [r3]
     vmls.f32 s2, s1, s0              @ b -= lr*dy
     vstr    s2, [r3]
-    mov     r8, r0
-    mov     r9, r1
-    mov     r12, r2
-1:  vldmia  r8!, {s8-s15}            @ x
-    vldm    r9, {s16-s23}            @ this row's weights (or gradients)
-    vmul.f32 s8, s8, s0            @ dy*x
-    vmul.f32 s9, s9, s0
-    vmul.f32 s10, s10, s0
-    vmul.f32 s11, s11, s0
-    vmul.f32 s12, s12, s0
-    vmul.f32 s13, s13, s0
-    vmul.f32 s14, s14, s0
-    vmul.f32 s15, s15, s0
-    vmls.f32 s16, s8, s1           @ w - lr*(dy*x)
-    vmls.f32 s17, s9, s1
-    vmls.f32 s18, s10, s1
-    vmls.f32 s19, s11, s1
-    vmls.f32 s20, s12, s1
-    vmls.f32 s21, s13, s1
-    vmls.f32 s22, s14, s1
-    vmls.f32 s23, s15, s1
-    vstmia  r9!, {s16-s23}
-    subs    r12, r12, #1
-    bne     1b
-5:  add     r1, r1, r6
-    adds    r3, r3, #4
-    subs    r5, r5, #1
-    bne     2b
-    vpop    {d8-d11}
-    pop     {r4-r6, r8, r9, pc}
+    row_columns
+    lanes8  vmul.f32, s0, s8, s8, s9, s9, s10, s10, s11, s11, s12, s12, s13, s13, s14, s14, s15, s15   @ dy*x
+    lanes8  vmls.f32, s1, s16, s8, s17, s9, s18, s10, s19, s11, s20, s12, s21, s13, s22, s14, s23, s15   @ w - lr*(dy*x)
+    row_columns_end
     .size   tinytrain_m4_sgd, .-tinytrain_m4_sgd
 
 @ void tinytrain_m4_grad(const float *x, float *g, size_t n, float *bias_grad, const float *dy, size_t rows)
-    .section .text.tinytrain_m4_grad,"ax",%progbits
-    .global tinytrain_m4_grad
-    .type   tinytrain_m4_grad,%function
-    .p2align 2
-    .thumb_func
-tinytrain_m4_grad:
+    kernel tinytrain_m4_grad
 @ Gradient accumulation: bias_grad[o] += dy[o]; for dy != 0, g[o][i] += dy*x[i].
     push    {r4-r6, r8, r9, lr}
     vpush   {d8-d11}
@@ -218,26 +210,7 @@ tinytrain_m4_grad:
     vcmp.f32 s0, #0
     vmrs    APSR_nzcv, fpscr
     beq     5f                       @ dy = +-0: the row's gradient is +0, skip it
-    mov     r8, r0
-    mov     r9, r1
-    mov     r12, r2
-1:  vldmia  r8!, {s8-s15}            @ x
-    vldm    r9, {s16-s23}            @ this row's weights (or gradients)
-    vmla.f32 s16, s8, s0           @ g + dy*x
-    vmla.f32 s17, s9, s0
-    vmla.f32 s18, s10, s0
-    vmla.f32 s19, s11, s0
-    vmla.f32 s20, s12, s0
-    vmla.f32 s21, s13, s0
-    vmla.f32 s22, s14, s0
-    vmla.f32 s23, s15, s0
-    vstmia  r9!, {s16-s23}
-    subs    r12, r12, #1
-    bne     1b
-5:  add     r1, r1, r6
-    adds    r3, r3, #4
-    subs    r5, r5, #1
-    bne     2b
-    vpop    {d8-d11}
-    pop     {r4-r6, r8, r9, pc}
+    row_columns
+    lanes8  vmla.f32, s0, s16, s8, s17, s9, s18, s10, s19, s11, s20, s12, s21, s13, s22, s14, s23, s15   @ g + dy*x
+    row_columns_end
     .size   tinytrain_m4_grad, .-tinytrain_m4_grad
