@@ -539,12 +539,8 @@ mod tests {
 
     crate::network! {
         /// With dropout, so that the dropout generator matters.
-        net = [
-            Layer::dense(2, 8),
-            Layer::Activation(Activation::Tanh),
-            Layer::Dropout { p: 0.25 },
-            Layer::dense(8, 2),
-        ]
+        net = [Layer::dense(2, 8), Layer::Activation(Activation::Tanh),
+               Layer::Dropout { p: 0.25 }, Layer::dense(8, 2)]
     }
 
     type Memory = net::Memory<{ optimizer_state_len(OptimizerKind::ADAM, net::PARAMS) }>;

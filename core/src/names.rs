@@ -24,11 +24,11 @@ impl core::fmt::Display for UnknownName {
 
 impl core::error::Error for UnknownName {}
 
-/// `names!(Type { "name" => Pattern = value, … })`: `Type::NAMES`, `Type::name()` (the name of
-/// the pattern a value matches) and `FromStr` (the value a name stands for, with the choice's
-/// default parameters).
+/// `names!(Type { "name" => Variant, "other" => Variant2 { .. } = CONST, … })`: `Type::NAMES`,
+/// `Type::name()` (the name of the variant a value is) and `FromStr` (the value a name stands for:
+/// the unit variant, or for a variant with fields the constant holding its default parameters).
 macro_rules! names {
-    ($ty:ty { $($name:literal => $pattern:pat = $value:expr),+ $(,)? }) => {
+    ($ty:ty { $($name:literal => $variant:ident $({ .. } = $value:ident)?),+ $(,)? }) => {
         impl $ty {
             /// Every name [`FromStr`](core::str::FromStr) accepts, in order.
             pub const NAMES: &'static [&'static str] = &[$($name),+];
@@ -36,7 +36,7 @@ macro_rules! names {
             /// The name of this choice, e.g. as a command line spells it.
             pub const fn name(&self) -> &'static str {
                 match self {
-                    $($pattern => $name,)+
+                    $(names!(@pattern $variant $($value)?) => $name,)+
                 }
             }
         }
@@ -47,7 +47,7 @@ macro_rules! names {
             /// The choice called `name`, with its default parameters.
             fn from_str(name: &str) -> Result<Self, Self::Err> {
                 match name {
-                    $($name => Ok($value),)+
+                    $($name => Ok(names!(@value $variant $($value)?)),)+
                     _ => Err($crate::names::UnknownName { names: Self::NAMES }),
                 }
             }
@@ -59,6 +59,10 @@ macro_rules! names {
             }
         }
     };
+    (@pattern $variant:ident) => { Self::$variant };
+    (@pattern $variant:ident $value:ident) => { Self::$variant { .. } };
+    (@value $variant:ident) => { Self::$variant };
+    (@value $variant:ident $value:ident) => { Self::$value };
 }
 
 use crate::layers::Activation;
@@ -68,44 +72,29 @@ use crate::optim::{OptimizerKind, Schedule};
 use crate::train::DivergencePolicy;
 
 names!(Activation {
-    "relu" => Activation::Relu = Activation::Relu,
-    "leaky-relu" => Activation::LeakyRelu { .. } = Activation::LEAKY_RELU,
-    "tanh" => Activation::Tanh = Activation::Tanh,
-    "sigmoid" => Activation::Sigmoid = Activation::Sigmoid,
+    "relu" => Relu, "leaky-relu" => LeakyRelu { .. } = LEAKY_RELU, "tanh" => Tanh, "sigmoid" => Sigmoid
 });
 
 names!(OptimizerKind {
-    "sgd" => OptimizerKind::Sgd { .. } = OptimizerKind::SGD,
-    "adam" => OptimizerKind::Adam { .. } = OptimizerKind::ADAM,
-    "adamw" => OptimizerKind::AdamW { .. } = OptimizerKind::ADAMW,
+    "sgd" => Sgd { .. } = SGD, "adam" => Adam { .. } = ADAM, "adamw" => AdamW { .. } = ADAMW
 });
 
 names!(Schedule {
-    "constant" => Schedule::Constant = Schedule::Constant,
-    "step" => Schedule::Step { .. } = Schedule::STEP,
-    "cosine" => Schedule::Cosine { .. } = Schedule::COSINE,
+    "constant" => Constant, "step" => Step { .. } = STEP, "cosine" => Cosine { .. } = COSINE
 });
 
 names!(Head {
-    "cross-entropy" => Head::SoftmaxCrossEntropy = Head::SoftmaxCrossEntropy,
-    "binary-cross-entropy" => Head::SigmoidBinaryCrossEntropy = Head::SigmoidBinaryCrossEntropy,
-    "mse" => Head::LinearMse = Head::LinearMse,
-    "l1" => Head::LinearL1 = Head::LinearL1,
-    "huber" => Head::LinearHuber = Head::LinearHuber,
+    "cross-entropy" => SoftmaxCrossEntropy, "binary-cross-entropy" => SigmoidBinaryCrossEntropy,
+    "mse" => LinearMse, "l1" => LinearL1, "huber" => LinearHuber
 });
 
 names!(DivergencePolicy {
-    "skip" => DivergencePolicy::Skip = DivergencePolicy::Skip,
-    "stop" => DivergencePolicy::Stop = DivergencePolicy::Stop,
-    "reduce-lr" => DivergencePolicy::ReduceLr { .. } = DivergencePolicy::REDUCE_LR,
+    "skip" => Skip, "stop" => Stop, "reduce-lr" => ReduceLr { .. } = REDUCE_LR
 });
 
 names!(Monitor {
-    "train_loss" => Monitor::TrainLoss = Monitor::TrainLoss,
-    "val_loss" => Monitor::ValLoss = Monitor::ValLoss,
-    "val_acc" => Monitor::ValAcc = Monitor::ValAcc,
-    "val_f1" => Monitor::ValF1 = Monitor::ValF1,
-    "val_mae" => Monitor::ValMae = Monitor::ValMae,
+    "train_loss" => TrainLoss, "val_loss" => ValLoss, "val_acc" => ValAcc, "val_f1" => ValF1,
+    "val_mae" => ValMae
 });
 
 #[cfg(test)]

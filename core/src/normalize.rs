@@ -172,4 +172,3 @@ impl<'a, D: Dataset, const N: usize> Standardized<'a, D, N> {
         }
     }
 }
-

@@ -9,9 +9,6 @@
 #[macro_use]
 mod common;
 
-use std::process::Command;
-
-use common::{firmware_dir, firmware_elves, run_in_qemu, Machine};
 use serde_json::Value;
 use tinytrain::data::split;
 use tinytrain::diagnose::Event;
@@ -23,14 +20,6 @@ use tinytrain::spec::Plan;
 use tinytrain_experiments::run::MAX_FEATURES;
 use tinytrain_experiments::{frame, iris_es, NoFault, RecordBits, IRIS_ES};
 use tinytrain_host::decode;
-
-fn build_program() {
-    let mut cargo = Command::new("cargo");
-    cargo
-        .current_dir(firmware_dir())
-        .args(["build", "--release", "--bin", "train_iris_es"]);
-    common::build_firmware(cargo, "train_iris_es");
-}
 
 /// The validation loss of `params` on `IRIS_ES`'s split and standardisation, computed as `run` does.
 fn validation_loss(params: &[f32]) -> f32 {
@@ -74,9 +63,7 @@ fn validation_loss(params: &[f32]) -> f32 {
 #[test]
 fn firmware_qemu_early_stopping_matches_the_host_and_restores_the_best_weights() {
     require_qemu!();
-    firmware_elves(Machine::Mps2An386);
-    build_program();
-    let device = run_in_qemu("train_iris_es", Machine::Mps2An386);
+    let device = common::run_program("train_iris_es");
 
     // The host's native run of the same experiment.
     let mut ws = Box::new(iris_es::workspace());

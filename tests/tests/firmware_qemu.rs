@@ -242,13 +242,6 @@ fn firmware_iris_in_qemu_equals_iris_on_the_host() {
     check_defmt("train_iris", &device.log, &records, &summary);
 }
 
-/// Runs a `tinytrain` command in-process.
-fn tinytrain(args: &[&std::ffi::OsStr]) {
-    let mut argv = vec![std::ffi::OsStr::new("tinytrain")];
-    argv.extend_from_slice(args);
-    tinytrain_host::cli::run(&argv).unwrap_or_else(|e| panic!("tinytrain {args:?}: {e:#}"));
-}
-
 #[test]
 fn firmware_qemu_serial_log_decodes_to_the_metrics_of_train_experiment_iris() {
     require_qemu!();
@@ -263,29 +256,21 @@ fn firmware_qemu_serial_log_decodes_to_the_metrics_of_train_experiment_iris() {
         dir.path().join("serial"),
         dir.path().join("defmt"),
     );
-    tinytrain(&[
-        "train".as_ref(),
-        "--experiment".as_ref(),
-        "iris".as_ref(),
-        "--quiet".as_ref(),
-        "--out".as_ref(),
-        trained.as_os_str(),
-    ]);
-    tinytrain(&[
-        "decode".as_ref(),
-        "--serial-log".as_ref(),
-        uart.as_os_str(),
-        "--out".as_ref(),
-        from_serial.as_os_str(),
-    ]);
-    tinytrain(&[
-        "decode".as_ref(),
-        "--elf".as_ref(),
-        device.elf.as_os_str(),
-        raw.as_os_str(),
-        "--out".as_ref(),
-        from_defmt.as_os_str(),
-    ]);
+    common::tinytrain(&format!(
+        "train --experiment iris --quiet --out {}",
+        trained.display()
+    ));
+    common::tinytrain(&format!(
+        "decode --serial-log {} --out {}",
+        uart.display(),
+        from_serial.display()
+    ));
+    common::tinytrain(&format!(
+        "decode --elf {} {} --out {}",
+        device.elf.display(),
+        raw.display(),
+        from_defmt.display()
+    ));
     let read = |dir: &Path, name: &str| std::fs::read(dir.join(name)).unwrap();
     for name in ["metrics.jsonl", "metrics.csv"] {
         let host = read(&trained, name);
@@ -417,5 +402,5 @@ fn firmware_size_of_iris_matches_what_it_reports_in_qemu() {
     assert_eq!(sizes.ram(), value("static_ram"), "{sizes:?}");
     let table = sizes.table();
     assert!(table.contains("of which datasets"), "{table}");
-    tinytrain(&["size".as_ref(), device.elf.as_os_str()]);
+    common::tinytrain(&format!("size {}", device.elf.display()));
 }

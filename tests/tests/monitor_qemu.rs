@@ -36,25 +36,14 @@ fn handshake_elves() -> &'static Path {
     })
 }
 
-/// Runs a `tinytrain` command in-process.
-fn tinytrain(args: &[&std::ffi::OsStr]) {
-    let mut argv = vec![std::ffi::OsStr::new("tinytrain")];
-    argv.extend_from_slice(args);
-    tinytrain_host::cli::run(&argv).unwrap_or_else(|e| panic!("tinytrain {args:?}: {e:#}"));
-}
-
 /// `tinytrain train --experiment NAME`'s metrics.jsonl.
 fn host_metrics(experiment: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    tinytrain(&[
-        "train".as_ref(),
-        "--experiment".as_ref(),
-        experiment.as_ref(),
-        "--quiet".as_ref(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
+    let out_dir = out.display();
+    common::tinytrain(&format!(
+        "train --experiment {experiment} --quiet --out {out_dir}"
+    ));
     std::fs::read_to_string(out.join("metrics.jsonl")).unwrap()
 }
 
@@ -128,14 +117,10 @@ fn monitor_over_a_pty(bin: &str, experiment: &str, epochs: usize) {
     let (mut qemu, pty) = qemu_on_a_pty(&elf);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("monitor");
-    tinytrain(&[
-        "monitor".as_ref(),
-        "--serial".as_ref(),
-        pty.as_ref(),
-        "--plain".as_ref(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
+    common::tinytrain(&format!(
+        "monitor --serial {pty} --plain --out {}",
+        out.display()
+    ));
     wait_for(&mut qemu, bin);
     let saved = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
     let host = host_metrics(experiment);
@@ -184,15 +169,11 @@ fn monitor_starts_qemu_itself_and_saves_every_epoch() {
     let elf = handshake_elves().join("train_iris");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("monitor");
-    tinytrain(&[
-        "monitor".as_ref(),
-        "--qemu".as_ref(),
-        elf.as_os_str(),
-        "--plain".as_ref(),
-        "--no-plot".as_ref(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
+    common::tinytrain(&format!(
+        "monitor --qemu {} --plain --no-plot --out {}",
+        elf.display(),
+        out.display()
+    ));
     let saved = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
     assert_eq!(saved, host_metrics("iris"));
     assert!(out.join("summary.json").is_file());

@@ -8,9 +8,6 @@
 #[macro_use]
 mod common;
 
-use std::process::Command;
-
-use common::{firmware_dir, firmware_elves, run_in_qemu, Machine};
 use serde_json::Value;
 use tinytrain_experiments::{frame, iris, NanInput, RecordBits, IRIS};
 use tinytrain_host::decode;
@@ -18,21 +15,10 @@ use tinytrain_host::decode;
 /// The row `firmware/src/bin/train_iris_nan.rs` poisons.
 const NAN_ROW: u32 = 0;
 
-fn build_nan_program() {
-    let mut cargo = Command::new("cargo");
-    cargo
-        .current_dir(firmware_dir())
-        .args(["build", "--release", "--bin", "train_iris_nan"]);
-    common::build_firmware(cargo, "train_iris_nan");
-}
-
 #[test]
 fn firmware_qemu_nan_input_is_skipped_and_counted_like_on_the_host() {
     require_qemu!();
-    // The other programs first (shared helper), then this one into the same directory.
-    firmware_elves(Machine::Mps2An386);
-    build_nan_program();
-    let device = run_in_qemu("train_iris_nan", Machine::Mps2An386);
+    let device = common::run_program("train_iris_nan");
 
     let mut ws = Box::new(iris::workspace());
     let (summary, seen) = ws.record(&IRIS, NanInput { row: NAN_ROW }).unwrap();

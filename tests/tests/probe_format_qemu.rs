@@ -45,22 +45,13 @@ fn probe_rs_default_format(elf: &[u8], raw: &[u8]) -> String {
     }
 }
 
-fn tinytrain(args: &[&std::ffi::OsStr]) {
-    let mut argv = vec![std::ffi::OsStr::new("tinytrain")];
-    argv.extend_from_slice(args);
-    tinytrain_host::cli::run(&argv).unwrap_or_else(|e| panic!("tinytrain {args:?}: {e:#}"));
-}
-
 /// Replays `log` through the monitor (into `out`) and returns its counts, as it prints them.
 fn monitor_tally(log: &Path, out: &Path) -> String {
-    tinytrain(&[
-        "monitor".as_ref(),
-        log.as_os_str(),
-        "--plain".as_ref(),
-        "--no-plot".as_ref(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
+    common::tinytrain(&format!(
+        "monitor {} --plain --no-plot --out {}",
+        log.display(),
+        out.display()
+    ));
     // The monitor's replay classifies each line with `monitor::classify`: its tally, counted alike.
     let text = std::fs::read_to_string(log).unwrap();
     let mut state = monitor::State::new(

@@ -150,6 +150,18 @@ pub struct Device {
     pub log: Vec<String>,
 }
 
+/// Builds program `bin` of the default firmware build (`mps2-an386`, into the directory of the
+/// shared programs, after them) and runs it in QEMU.
+pub fn run_program(bin: &str) -> Device {
+    firmware_elves(Machine::Mps2An386);
+    let mut cargo = Command::new("cargo");
+    cargo
+        .current_dir(firmware_dir())
+        .args(["build", "--release", "--bin", bin]);
+    build_firmware(cargo, bin);
+    run_in_qemu(bin, Machine::Mps2An386)
+}
+
 pub fn run_in_qemu(bin: &str, machine: Machine) -> Device {
     let elf = firmware_elves(machine).join(bin);
     let out = std::env::temp_dir().join(format!(
@@ -207,4 +219,13 @@ pub fn host_run(experiment: &Experiment) -> (Vec<EpochRecord>, Summary) {
     }
     .expect("the experiment runs");
     (records, summary)
+}
+
+/// Runs a `tinytrain` command line in-process, as a shell would split it (the paths in it, temporary
+/// directories, hold no spaces); panics with the command's error.
+pub fn tinytrain(command: &str) {
+    let argv: Vec<&str> = std::iter::once("tinytrain")
+        .chain(command.split_whitespace())
+        .collect();
+    tinytrain_host::cli::run(&argv).unwrap_or_else(|e| panic!("tinytrain {command}: {e:#}"));
 }
