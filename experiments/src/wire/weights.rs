@@ -66,13 +66,9 @@ impl Cursor<'_> {
 /// order; the caller adds the trailer ([`frame::trailer`](super::frame::trailer)).
 pub fn for_each_frame(layers: &[Layer], params: &[f32], mut send: impl FnMut(&[u8])) {
     let mut buffer = [0u8; FRAME_CAPACITY];
-    let (mut start, mut k) = (0usize, 0usize);
-    for layer in layers {
-        let Layer::Dense { inputs, outputs } = *layer else {
-            continue;
-        };
-        let len = inputs * outputs + outputs;
-        let layer_params = params.get(start..start + len).unwrap_or(&[]);
+    for (k, dense) in tinytrain::spec::dense_layers(layers).enumerate() {
+        let (inputs, outputs) = (dense.inputs, dense.outputs);
+        let layer_params = params.get(dense.range).unwrap_or(&[]);
         for (chunk_index, chunk) in layer_params.chunks(CHUNK).enumerate() {
             let mut c = Cursor {
                 bytes: &mut buffer,
@@ -94,8 +90,6 @@ pub fn for_each_frame(layers: &[Layer], params: &[f32], mut send: impl FnMut(&[u
             let end = c.at.min(FRAME_CAPACITY);
             send(buffer.get(..end).unwrap_or(&[]));
         }
-        start += len;
-        k += 1;
     }
 }
 
