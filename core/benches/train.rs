@@ -18,10 +18,10 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tinytrain::data::SliceDataset;
-use tinytrain::network::VecMemory;
 use tinytrain::prelude::*;
 use tinytrain::rng::Pcg32;
 use tinytrain::spec::Plan;
+use tinytrain_host::memory::VecMemory;
 
 const ROWS: usize = 1024;
 const FEATURES: usize = 64;

@@ -49,9 +49,6 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)] // allowed in `optim/sqrt.rs` and the dense kernels (`dense_m4.rs`, `dense_x86.rs`)
 
-#[cfg(feature = "alloc")]
-extern crate alloc;
-
 pub mod best;
 pub mod checkpoint;
 pub mod crc;

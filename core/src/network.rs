@@ -104,55 +104,6 @@ impl<const P: usize, const A: usize, const D: usize, const M: usize, const S: us
     }
 }
 
-/// Every buffer of a network and its optimiser as `Vec`s sized at run time from its [`Plan`]: the
-/// heap counterpart of [`StaticMemory`], for hosts, tests and benches (feature `alloc`).
-#[cfg(feature = "alloc")]
-#[derive(Clone, Debug)]
-pub struct VecMemory {
-    params: alloc::vec::Vec<f32>,
-    grads: alloc::vec::Vec<f32>,
-    activations: alloc::vec::Vec<f32>,
-    deltas: alloc::vec::Vec<f32>,
-    masks: alloc::vec::Vec<u32>,
-    state: alloc::vec::Vec<f32>,
-}
-
-#[cfg(feature = "alloc")]
-impl VecMemory {
-    /// Zeroed buffers for `plan`, with state for `optimizer`.
-    pub fn new(plan: &Plan, optimizer: crate::optim::OptimizerKind) -> Self {
-        use alloc::vec;
-        Self {
-            params: vec![0.0; plan.params],
-            grads: vec![0.0; plan.params],
-            activations: vec![0.0; plan.activations],
-            deltas: vec![0.0; plan.deltas],
-            masks: vec![0; plan.mask_words],
-            state: vec![0.0; crate::optim::optimizer_state_len(optimizer, plan.params)],
-        }
-    }
-
-    /// [`VecMemory::new`] for `layers`' plan.
-    pub fn of(
-        layers: &[Layer],
-        optimizer: crate::optim::OptimizerKind,
-    ) -> Result<Self, ShapeError> {
-        Ok(Self::new(&Plan::of(layers)?, optimizer))
-    }
-
-    /// Bytes held, optimiser state included.
-    pub fn bytes(&self) -> usize {
-        let floats =
-            self.params.len() + self.grads.len() + self.activations.len() + self.deltas.len();
-        4 * (floats + self.masks.len() + self.state.len())
-    }
-
-    /// Borrows every buffer for [`Mlp::new`].
-    pub fn buffers(&mut self) -> Buffers<'_> {
-        lend!(self)
-    }
-}
-
 /// A multi-layer perceptron over borrowed buffers.
 #[derive(Debug)]
 pub struct Mlp<'a> {

@@ -7,7 +7,7 @@ use tinytrain::layers::Activation;
 use tinytrain::network::Mlp;
 use tinytrain::optim::OptimizerKind;
 use tinytrain::spec::{Layer, Plan};
-use tinytrain_host::memory::Memory;
+use tinytrain_host::memory::VecMemory;
 use tinytrain_host::weights::Weights;
 
 const LAYERS: [Layer; 3] = [
@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(weights) = Weights::parse(data) else {
         return;
     };
-    let mut memory = Memory::new(&Plan::of(&LAYERS).unwrap(), OptimizerKind::SGD);
+    let mut memory = VecMemory::new(&Plan::of(&LAYERS).unwrap(), OptimizerKind::SGD);
     let mut net = Mlp::new(&LAYERS, memory.buffers(), 1).unwrap();
     if weights.load_into(&mut net).is_ok() {
         // What went in comes back out.

@@ -19,7 +19,7 @@ use tinytrain::record::EpochRecord;
 use tinytrain::spec::Plan;
 use tinytrain_experiments::{by_name, run, Experiment, NoFault, Observer, Summary, ALL};
 
-use crate::memory::Memory;
+use crate::memory::VecMemory;
 use crate::options::TrainArgs;
 use crate::pipeline::{self, Noticed};
 use crate::run_dir::RunDir;
@@ -50,7 +50,7 @@ pub fn run_experiment(
     })?;
     // A host's memory: Vecs sized by the plan (a firmware uses the experiment's `Workspace`).
     let plan = Plan::of(experiment.layers).map_err(|e| anyhow!("{e:?}"))?;
-    let mut memory = Memory::new(&plan, experiment.config.optimizer);
+    let mut memory = VecMemory::new(&plan, experiment.config.optimizer);
     let mut snapshot = vec![0.0; experiment.snapshot_len(plan.params)];
     let mut train = vec![0; experiment.train_capacity()];
     let mut validation = vec![0; experiment.validation_capacity()];

@@ -23,7 +23,7 @@ use tinytrain::train::{DivergencePolicy, DivergenceStats, TrainConfig, Trainer};
 use tinytrain_experiments::driver::{self, Driver};
 
 use crate::csv_data::{self, Problem, Table, Targets, Task};
-use crate::memory::Memory;
+use crate::memory::VecMemory;
 use crate::options::{defaults, Normalize, TrainSpec};
 use crate::weights::Weights;
 use crate::{MAX_CLASSES, MAX_FEATURES};
@@ -335,7 +335,7 @@ pub fn train_from(
         DivergencePolicy::ReduceLr { .. } => vec![0.0; setup.plan.params],
         _ => Vec::new(),
     };
-    let mut memory = Memory::new(&setup.plan, setup.config.optimizer);
+    let mut memory = VecMemory::new(&setup.plan, setup.config.optimizer);
     let mut trainer = Trainer::<MAX_CLASSES>::new(
         &setup.layers,
         memory.buffers(),

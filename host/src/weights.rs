@@ -158,7 +158,7 @@ pub fn describe(shapes: &[(usize, usize)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::Memory;
+    use crate::memory::VecMemory;
     use tinytrain::optim::OptimizerKind;
     use tinytrain::spec::{Layer, Plan};
 
@@ -170,7 +170,7 @@ mod tests {
 
     #[test]
     fn export_follows_the_flat_layout() {
-        let mut memory = Memory::new(&Plan::of(&LAYERS).unwrap(), OptimizerKind::SGD);
+        let mut memory = VecMemory::new(&Plan::of(&LAYERS).unwrap(), OptimizerKind::SGD);
         let net = Mlp::new(&LAYERS, memory.buffers(), 3).unwrap();
         let weights = Weights::of(&net);
         assert_eq!(weights.layers.len(), 2);
@@ -182,7 +182,7 @@ mod tests {
 
     #[test]
     fn json_round_trip_is_bit_exact() {
-        let mut memory = Memory::new(&Plan::of(&LAYERS).unwrap(), OptimizerKind::SGD);
+        let mut memory = VecMemory::new(&Plan::of(&LAYERS).unwrap(), OptimizerKind::SGD);
         let mut net = Mlp::new(&LAYERS, memory.buffers(), 11).unwrap();
         // Awkward values too: subnormal, tiny, huge, negative zero.
         net.params_mut()[..4].copy_from_slice(&[1e-45, -0.0, 3.4028235e38, 1.0000001]);
@@ -198,7 +198,7 @@ mod tests {
 
     #[test]
     fn shape_mismatches_are_explained() {
-        let mut memory = Memory::new(&Plan::of(&LAYERS).unwrap(), OptimizerKind::SGD);
+        let mut memory = VecMemory::new(&Plan::of(&LAYERS).unwrap(), OptimizerKind::SGD);
         let mut net = Mlp::new(&LAYERS, memory.buffers(), 3).unwrap();
         let good = Weights::of(&net);
 

@@ -1,3 +1,3 @@
 //! Integration tests live in `tests/`. Their shared helpers live elsewhere: heap-backed network
-//! memory is the core's `network::VecMemory`, CSV files are read by `tinytrain_host::csv_data`, and
+//! memory is `tinytrain_host::memory::VecMemory`, CSV files are read by `tinytrain_host::csv_data`, and
 //! the QEMU tests share `tests/common/`.

@@ -11,11 +11,11 @@
 
 use tinytrain::data::{split, Dataset};
 use tinytrain::metrics::{ConfusionMatrix, Welford};
-use tinytrain::network::VecMemory;
 use tinytrain::normalize::{Standardized, Standardizer};
 use tinytrain::optim::Optimizer;
 use tinytrain::prelude::*;
 use tinytrain_host::csv_data;
+use tinytrain_host::memory::VecMemory;
 
 const LAYERS: [Layer; 5] = [
     Layer::dense(4, 12),

@@ -12,8 +12,8 @@
 mod support;
 
 use support::dense_stack;
-use tinytrain::network::VecMemory;
 use tinytrain::prelude::*;
+use tinytrain_host::memory::VecMemory;
 
 const WIDTH: usize = 1024;
 const PASSES: usize = 200;

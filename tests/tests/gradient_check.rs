@@ -16,9 +16,9 @@ mod support;
 
 use support::dense_stack;
 use tinytrain::data::Target;
-use tinytrain::network::VecMemory;
 use tinytrain::prelude::*;
 use tinytrain::spec::Plan;
+use tinytrain_host::memory::VecMemory;
 
 const H: f32 = 1e-2;
 const ABS_TOL: f64 = 2e-4;

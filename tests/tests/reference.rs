@@ -16,9 +16,9 @@
 //! absolute floor of 1e-7 — about one float32 ulp at 1 — for values at or near zero).
 
 use tinytrain::data::Target;
-use tinytrain::network::VecMemory;
 use tinytrain::optim::{clip, Optimizer};
 use tinytrain::prelude::*;
+use tinytrain_host::memory::VecMemory;
 
 const REL_TOL: f64 = 1e-5;
 const ABS_TOL: f64 = 1e-7;
