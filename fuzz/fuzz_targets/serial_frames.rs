@@ -3,15 +3,13 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tinytrain_experiments::{frame, RecordBits};
+use tinytrain_experiments::{frame, wire, RecordBits};
 use tinytrain_host::decode;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let mut good = 0;
     for line in text.lines() {
         if let Ok(json) = frame::open(line) {
-            good += 1;
             // What `open` accepts is the line's head, and its CRC matches.
             assert!(line.starts_with(json));
             let trailer = frame::trailer(json.as_bytes());
@@ -28,10 +26,18 @@ fuzz_target!(|data: &[u8]| {
     let bytes_log = decode::read_serial_log_bytes(data);
     assert_eq!(log.records.len(), bytes_log.records.len());
     assert_eq!(log.rejected, bytes_log.rejected);
-    let non_blank = text.lines().filter(|l| !l.trim().is_empty()).count();
+    // Every line that carries something (not blank, not a defmt location line) is counted once.
+    let carrying = text.lines().filter(|l| wire::classify(l).is_some()).count();
     assert_eq!(
         log.records.len() + log.other_frames + log.rejected,
-        non_blank
+        carrying
     );
-    assert!(log.records.len() + log.other_frames <= good);
+    // A record is exactly a line classified as an epoch (a CRC-checked frame, a metrics.jsonl line
+    // or a defmt epoch line with its bits); other good lines are never more than the lines.
+    let epochs = text
+        .lines()
+        .filter(|l| matches!(wire::classify(l), Some(wire::Line::Epoch(_))))
+        .count();
+    assert_eq!(log.records.len(), epochs);
+    assert!(log.records.len() + log.other_frames <= carrying);
 });
