@@ -146,6 +146,25 @@ impl DataSource {
         data: &Iris,
     };
 
+    /// A dataset called `name` of `rows` rows of `features` features and `classes` classes (0:
+    /// regression): what a generated experiment (`tinytrain train --device`) declares for its
+    /// [`Table`](crate::table::Table).
+    pub const fn new(
+        name: &'static str,
+        rows: usize,
+        features: usize,
+        classes: usize,
+        data: &'static (dyn Dataset + Sync),
+    ) -> Self {
+        Self {
+            name,
+            rows,
+            features,
+            classes,
+            data,
+        }
+    }
+
     /// The file stem of the CSV the data comes from (`data/<name>.csv`).
     pub const fn name(self) -> &'static str {
         self.name

@@ -32,12 +32,16 @@ pub struct Experiment {
     pub validation_fraction: f32,
     /// The one seed: split, weight initialisation, shuffling and dropout draw independent streams.
     pub seed: u64,
-    /// Standardise the features with statistics of the training rows.
+    /// Standardise the features (and a regression target) with statistics of the training rows.
     pub standardize: bool,
     /// Early stopping ([`tinytrain::early_stop`]); `None`: every epoch runs. With
     /// `restore_best_weights`, [`run`](crate::run()) needs a snapshot buffer of
     /// [`Experiment::snapshot_len`] floats.
     pub early_stopping: Option<EarlyStoppingConfig>,
+    /// Initial parameters (the network's flat layout) instead of the seeded initialisation
+    /// (`tinytrain train --device --init`); `None`: seeded, or built in with
+    /// `TINYTRAIN_INIT_WEIGHTS` ([`crate::init`]).
+    pub init: Option<&'static [f32]>,
 }
 
 impl Experiment {
@@ -60,6 +64,7 @@ impl Experiment {
             seed: 1,
             standardize: true,
             early_stopping: None,
+            init: None,
         }
     }
 

@@ -28,6 +28,8 @@
 extern crate alloc;
 
 pub mod datasets;
+#[cfg(feature = "device")]
+pub mod device;
 pub mod digits;
 pub mod driver;
 pub mod experiment;
@@ -35,6 +37,7 @@ pub mod init;
 pub mod iris;
 pub mod iris_es;
 pub mod run;
+pub mod table;
 pub mod wire;
 
 pub use driver::{Driver, Observer};

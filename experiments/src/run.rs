@@ -3,13 +3,13 @@
 //! The firmware and the host both call [`run`] with the same [`Experiment`]; only the memory
 //! (a zeroed `static` or `Vec`s) and what the [`Observer`] does with each record differ.
 
-use tinytrain::data::{split, Transform, Transformed};
+use tinytrain::data::{split, Dataset, Target, Transform, Transformed};
 use tinytrain::early_stop::EarlyStopping;
 use tinytrain::network::{Buffers, StaticMemory};
 use tinytrain::normalize::{Standardized, Standardizer};
 use tinytrain::record::EpochRecord;
 use tinytrain::spec::ShapeError;
-use tinytrain::train::DivergenceStats;
+use tinytrain::train::{DivergenceStats, Trainer};
 
 use crate::driver::{Driver, Observer};
 use crate::experiment::Experiment;
@@ -186,21 +186,47 @@ pub fn run(
 
     // Statistics of the training rows only: validation must not leak into the inputs.
     let mut standardizer = Standardizer::<MAX_FEATURES>::new(features);
+    // A regression target is standardised too (as `tinytrain train --normalize standard` does),
+    // and the metrics map the outputs back to its units.
+    let mut target = Standardizer::<1>::new(1);
+    let regression = classes == 0 && experiment.standardize;
+    let mut config = experiment.config;
     if experiment.standardize {
         let mut scratch = [0.0; MAX_FEATURES];
         standardizer.fit(&data, train, &mut scratch[..features]);
     }
-    let standardized =
-        Standardized::new(&data, experiment.standardize.then_some(&standardizer), None);
+    if regression {
+        for &row in train.iter() {
+            if let Target::Value(value) = data.target(row as usize) {
+                target.update(&[value]);
+            }
+        }
+        target.freeze();
+        config.target_scale = (target.mean()[0], 1.0 / target.scale()[0]);
+    }
+    let standardized = Standardized::new(
+        &data,
+        experiment.standardize.then_some(&standardizer),
+        regression.then_some(&target),
+    );
     let inputs = Transformed {
         data: &standardized,
         transform: fault,
     };
 
-    let mut trainer = experiment.trainer(buffers)?;
-    if let Some(params) = crate::init::params_for(experiment.name) {
-        // Built in with `TINYTRAIN_INIT_WEIGHTS` (see `crate::init`); the shape was checked at
-        // compile time.
+    let mut trainer = Trainer::<MAX_CLASSES>::new(
+        experiment.layers,
+        buffers,
+        config,
+        experiment.head,
+        experiment.seed,
+    )?;
+    // `--init` weights of a generated experiment, or built in with `TINYTRAIN_INIT_WEIGHTS` (see
+    // `crate::init`); the shapes were checked at compile time.
+    if let Some(params) = experiment
+        .init
+        .or_else(|| crate::init::params_for(experiment.name))
+    {
         trainer
             .net_mut()
             .params_mut()

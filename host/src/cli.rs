@@ -5,7 +5,7 @@ use std::ffi::OsString;
 
 use clap::{Parser, Subcommand};
 
-use crate::{accuracy, decode, monitor, options, plot, size, train_cmd};
+use crate::{accuracy, decode, device, monitor, options, plot, size, train_cmd};
 
 /// `tinytrain`.
 #[derive(Parser, Debug)]
@@ -31,6 +31,8 @@ pub enum Command {
     Plot(plot::PlotArgs),
     /// Watch a run live (serial port, QEMU, debug probe) or replay one (metrics.jsonl, serial log); saves it as a run directory
     Monitor(monitor::MonitorArgs),
+    /// The boards `train --device` builds for: flash, RAM, CPU and how each is run
+    Boards,
 }
 
 impl Cli {
@@ -43,6 +45,7 @@ impl Cli {
             Command::Size(args) => size::execute(args),
             Command::Plot(args) => plot::execute(args),
             Command::Monitor(args) => monitor::execute(args),
+            Command::Boards => device::boards::execute(),
         }
     }
 }

@@ -21,6 +21,8 @@
 //! * [`experiment_cmd`] — `tinytrain train --experiment NAME`, a shared experiment run natively.
 //! * [`decode`] — `tinytrain decode`, a device's defmt log or serial frames back into records.
 //! * [`size`] — `tinytrain size`, the flash and RAM of a firmware image.
+//! * [`device`] — `tinytrain train --device BOARD` and `tinytrain boards`: the run trained on a board,
+//!   verified against the host bit for bit.
 //! * [`monitor`] — `tinytrain monitor`, a run watched live (serial port, QEMU, probe) or replayed.
 //! * [`cli`] — the command line and its dispatch.
 
@@ -28,6 +30,7 @@ pub mod accuracy;
 pub mod cli;
 pub mod csv_data;
 pub mod decode;
+pub mod device;
 pub mod device_weights;
 pub mod experiment_cmd;
 pub mod manifest;

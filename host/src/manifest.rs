@@ -31,6 +31,9 @@ pub struct Manifest<'a> {
     /// Standardisation statistics (absent with `--normalize none`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub normalization: Option<Normalization<'a>>,
+    /// `train --device`: the board and the fit check's figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<serde_json::Value>,
 }
 
 /// The data as read.
@@ -118,6 +121,7 @@ impl<'a> Manifest<'a> {
                 val_rows: &setup.val_rows,
             },
             normalization,
+            device: None,
         }
     }
 

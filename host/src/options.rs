@@ -296,6 +296,22 @@ pub struct TrainArgs {
     /// No per-epoch lines and no progress bar
     #[arg(long, short)]
     pub quiet: bool,
+    /// Train on a board instead of the host: qemu (= mps2-an386), netduinoplus2, stm32f411,
+    /// nrf52840 (`tinytrain boards`); the host verifies every epoch bit for bit
+    #[arg(long, value_name = "BOARD", conflicts_with_all = ["resume", "experiment"])]
+    pub device: Option<String>,
+    /// The probe-rs chip name for --device [default: the board's, e.g. STM32F411CEUx]
+    #[arg(long, value_name = "NAME", requires = "device")]
+    pub chip: Option<String>,
+    /// Which debug probe for --device (probe-rs's VID:PID[:SERIAL]) [default: the only one attached]
+    #[arg(long, value_name = "SELECTOR", requires = "device")]
+    pub probe: Option<String>,
+    /// With --device: do not train on the host to compare every epoch
+    #[arg(long, requires = "device")]
+    pub no_verify: bool,
+    /// With --device: plain lines instead of the live view on a terminal
+    #[arg(long, requires = "device")]
+    pub plain: bool,
     /// Run a shared experiment of the firmware (digits, iris, iris_es) natively instead of a CSV run; writes
     /// metrics.jsonl, metrics.csv and events.jsonl [default --out: runs/experiment-NAME]
     #[arg(long, value_name = "NAME", value_parser = ["digits", "iris", "iris_es"],

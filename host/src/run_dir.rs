@@ -115,13 +115,12 @@ impl RunDir {
 
     /// Replaces `checkpoint.bin` with `bytes`, atomically (a temporary file, then a rename).
     pub fn write_checkpoint(&self, bytes: &[u8]) -> anyhow::Result<()> {
-        let (file, temporary) = (
-            self.path.join(CHECKPOINT),
-            self.path.join(format!("{CHECKPOINT}.tmp")),
-        );
-        std::fs::write(&temporary, bytes)
-            .and_then(|()| std::fs::rename(&temporary, &file))
-            .with_context(|| format!("cannot write {}", file.display()))
+        write_atomic(&self.path.join(CHECKPOINT), bytes)
+    }
+
+    /// Writes `name` in the run directory atomically.
+    pub fn write_file(&self, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        write_atomic(&self.path.join(name), bytes)
     }
 
     /// The directory.
@@ -161,6 +160,17 @@ impl RunDir {
     fn error_text(&self, name: &str) -> String {
         format!("cannot write {}", self.path.join(name).display())
     }
+}
+
+/// Replaces `file` with `bytes` atomically: a temporary file beside it, then a rename, so a crash
+/// leaves the old contents or the new, never half of them.
+pub fn write_atomic(file: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut temporary = file.as_os_str().to_owned();
+    temporary.push(format!(".tmp{}", std::process::id()));
+    let temporary = PathBuf::from(temporary);
+    std::fs::write(&temporary, bytes)
+        .and_then(|()| std::fs::rename(&temporary, file))
+        .with_context(|| format!("cannot write {}", file.display()))
 }
 
 /// One `metrics.csv` line: the fields of [`METRICS_CSV_HEADER`], shortest round-trip decimals, empty

@@ -31,6 +31,9 @@ pub fn execute(args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(name) = &args.experiment {
         return crate::experiment_cmd::execute(name, args);
     }
+    if let Some(board) = &args.device {
+        return crate::device::execute(args, board);
+    }
     let resume = args
         .resume
         .as_deref()
@@ -410,7 +413,7 @@ impl Reporter {
 /// One line about the data, the network and the split, e.g.
 /// `iris.csv: 150 rows × 4 features, 3 classes | network 4→64→3 (515 parameters, SoftmaxCrossEntropy)
 /// | 120 training, 30 validation rows`.
-fn describe(setup: &Setup<'_>) -> String {
+pub fn describe(setup: &Setup<'_>) -> String {
     let table = setup.table;
     let target = match table.task() {
         Task::Classification => format!("{} classes", table.classes()),

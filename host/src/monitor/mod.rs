@@ -110,6 +110,10 @@ pub enum Input {
     Summary(serde_json::Value),
     /// A diagnosis event the device reported (an `{"event":…}` frame or a defmt `event` line).
     Event(Noticed),
+    /// Early stopping's outcome (its line of `events.jsonl`).
+    EarlyStop(serde_json::Value),
+    /// A weights frame (firmware feature `dump-weights`): a piece of the trained parameters.
+    Weights(crate::device_weights::Chunk),
     /// A line that is not a good frame or record (bad CRC, cut off, noise): why.
     Corrupted(String),
     /// A device log line (decoded defmt) or a note from the source.
@@ -149,13 +153,12 @@ pub fn classify(line: &str) -> Option<Input> {
         Line::Epoch(record) => Input::Record(record),
         Line::Event(detected, event) => Input::Event(Noticed { detected, event }),
         Line::Summary(value) => Input::Summary(value),
-        Line::EarlyStop(json) | Line::Log(json) => Input::Log(json.into_owned()),
-        Line::Weights(chunk) => Input::Log(format!(
-            "weights: dense layer {}, {} parameters from {}",
-            chunk.layer,
-            chunk.values.len(),
-            chunk.offset
-        )),
+        Line::EarlyStop(json) => match serde_json::from_str(&json) {
+            Ok(value) => Input::EarlyStop(value),
+            Err(e) => Input::Corrupted(format!("an early-stopping frame that is not JSON: {e}")),
+        },
+        Line::Log(json) => Input::Log(json.into_owned()),
+        Line::Weights(chunk) => Input::Weights(chunk),
         Line::Corrupted(why) => Input::Corrupted(why),
     })
 }
@@ -202,6 +205,10 @@ pub struct State {
     pub summary: Option<serde_json::Value>,
     /// The last lines of the device log and the notes.
     pub log: VecDeque<String>,
+    /// When the first record arrived.
+    pub first_record: Option<std::time::Instant>,
+    /// The weights frames so far ([`crate::device_weights::assemble`] puts them together).
+    pub weights: Vec<crate::device_weights::Chunk>,
     /// Connected, disconnected, ended.
     pub status: String,
     /// `Some` once the input ended (`Err`: the source failed).
@@ -224,6 +231,8 @@ impl State {
             epochs,
             summary: None,
             log: VecDeque::new(),
+            first_record: None,
+            weights: Vec::new(),
             status: "waiting".into(),
             ended: None,
             interrupted: false,
@@ -242,11 +251,14 @@ impl State {
         let mut out = Vec::new();
         match &input {
             Input::Event(_) => self.reported.0 += 1,
-            Input::Summary(_) | Input::Log(_) => self.reported.1 += 1,
+            Input::Summary(_) | Input::Log(_) | Input::Weights(_) | Input::EarlyStop(_) => {
+                self.reported.1 += 1
+            }
             _ => {}
         }
         match input {
             Input::Record(record) => {
+                self.first_record.get_or_insert_with(std::time::Instant::now);
                 self.run.append(&record)?;
                 self.records.push(record);
                 out.push(Output::Epoch(epoch_line(&record, self.epochs)));
@@ -285,6 +297,22 @@ impl State {
                     value["summary"]["epochs"]
                 )));
                 self.summary = Some(value);
+            }
+            Input::EarlyStop(value) => {
+                self.run.append_event(&value)?;
+                out.push(Output::Note(format!(
+                    "early stopping: best epoch {}, stopped at {}",
+                    value["best_epoch"], value["epoch"]
+                )));
+            }
+            Input::Weights(chunk) => {
+                out.push(Output::Log(format!(
+                    "weights: dense layer {}, {} parameters from {}",
+                    chunk.layer,
+                    chunk.values.len(),
+                    chunk.offset
+                )));
+                self.weights.push(chunk);
             }
             Input::Corrupted(why) => {
                 self.corrupted += 1;
@@ -335,8 +363,13 @@ impl State {
         Ok(out)
     }
 
-    /// Draws the curves (unless `no_plot` or there are no records); returns a note for the user.
+    /// Writes `weights.json` if weights frames came, draws the curves (unless `no_plot` or there are
+    /// no records); returns a note for the user.
     pub fn finish(&self, no_plot: bool) -> anyhow::Result<String> {
+        if !self.weights.is_empty() {
+            let weights = crate::device_weights::assemble(&self.weights)?;
+            weights.write(&self.dir().join(crate::run_dir::WEIGHTS))?;
+        }
         if !no_plot && !self.records.is_empty() {
             let run = plot::Run {
                 name: plot::run_name(self.dir()),
@@ -480,22 +513,35 @@ fn monitor(
     let run = RunDir::create(out)?;
     let mut state = State::new(name, run, epochs);
     let live = !args.plain && std::io::stdout().is_terminal();
+    watch(&mut state, source, (sender, receiver), live, args.no_plot)
+}
+
+/// Feeds `state` what `source` reports, in the live view (`live`) or as plain lines, until the
+/// input ends, the summary came, `q` or Ctrl-C; then stops the source (kills QEMU, closes the port),
+/// draws the curves (unless `no_plot`) and fails if the source failed.
+pub fn watch(
+    state: &mut State,
+    source: Source,
+    (sender, receiver): (Sender<Input>, Receiver<Input>),
+    live: bool,
+    no_plot: bool,
+) -> anyhow::Result<()> {
     if live {
         drop(sender);
-        tui::run(&mut state, &receiver, args.no_plot)?;
+        tui::run(state, &receiver, no_plot)?;
     } else {
         catch_ctrl_c(sender);
-        plain(&mut state, &receiver)?;
+        plain(state, &receiver)?;
         if let Ok(mut slot) = INTERRUPT.lock() {
             *slot = None;
         }
     }
-    drop(source); // stops the source (kills QEMU, closes the port)
+    drop(source);
     if !live {
-        let note = state.finish(args.no_plot)?;
+        let note = state.finish(no_plot)?;
         eprintln!("{note}");
     }
-    match state.ended {
+    match &state.ended {
         Some(Err(error)) => bail!("{error}"),
         _ => Ok(()),
     }

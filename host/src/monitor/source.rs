@@ -303,6 +303,8 @@ fn session(port: &mut dyn Port, sender: &Sender<Input>, stop: &AtomicBool) -> Se
     let (mut started, mut heard) = (Instant::now(), false);
     let mut pending: Vec<u8> = Vec::new();
     let mut buffer = [0u8; 4096];
+    // After the summary: when the last bytes came (the weights frames of `dump-weights` follow it).
+    let mut summary_at: Option<Instant> = None;
     let lost = |pending: &[u8], why: String| {
         if !pending.iter().all(u8::is_ascii_whitespace) {
             let _ = sender.send(Input::Corrupted("a line cut off by the disconnect".into()));
@@ -318,6 +320,7 @@ fn session(port: &mut dyn Port, sender: &Sender<Input>, stop: &AtomicBool) -> Se
             started = Instant::now();
         }
         let n = match port.read(&mut buffer) {
+            Ok(0) if summary_at.is_some() => return Session::Summary,
             Ok(0) => return lost(&pending, "end of stream".into()),
             Ok(n) => n,
             Err(e)
@@ -328,11 +331,18 @@ fn session(port: &mut dyn Port, sender: &Sender<Input>, stop: &AtomicBool) -> Se
                         | std::io::ErrorKind::Interrupted
                 ) =>
             {
-                continue
+                if summary_at.is_some_and(|at| at.elapsed() >= SUMMARY_TAIL) {
+                    return Session::Summary;
+                }
+                continue;
             }
+            Err(_) if summary_at.is_some() => return Session::Summary,
             Err(e) => return lost(&pending, e.to_string()),
         };
         heard = true;
+        if summary_at.is_some() {
+            summary_at = Some(Instant::now());
+        }
         pending.extend_from_slice(&buffer[..n]);
         while let Some(end) = pending.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = pending.drain(..=end).collect();
@@ -345,7 +355,7 @@ fn session(port: &mut dyn Port, sender: &Sender<Input>, stop: &AtomicBool) -> Se
             }
             if summary {
                 send_byte(port, HANDSHAKE_ACK);
-                return Session::Summary;
+                summary_at = Some(Instant::now());
             }
         }
         if pending.len() > MAX_LINE {
@@ -354,6 +364,10 @@ fn session(port: &mut dyn Port, sender: &Sender<Input>, stop: &AtomicBool) -> Se
         }
     }
 }
+
+/// How long the session goes on reading after the summary frame while frames still come (the
+/// weights frames that follow it); the end of the stream ends it sooner.
+const SUMMARY_TAIL: Duration = Duration::from_millis(500);
 
 /// Connects to QEMU's serial socket once QEMU listens on it (`Err` if QEMU exits first). The
 /// first connection is the one QEMU serves (`wait=on`): no probing connections.

@@ -1,0 +1,268 @@
+//! `tinytrain train --device BOARD`: the same run as `tinytrain train`, trained on a board.
+//!
+//! 1. The CSV is read and checked exactly as `train` does ([`pipeline::prepare`]: the same split,
+//!    normaliser statistics and class mapping).
+//! 2. The experiment is generated from it ([`generate`]) and checked against the board's flash and
+//!    RAM ([`fit`]) — before anything is built.
+//! 3. The firmware is built ([`firmware`]: cargo, in the cache, never in the user's directory;
+//!    an unchanged run reuses its firmware) and run: QEMU started by this program, or a board
+//!    flashed and run through probe-rs ([`boards`]).
+//! 4. The device's epochs arrive over its serial port (QEMU) or RTT (boards) and are shown by the
+//!    monitor, which writes the run directory as `train` does: `metrics.jsonl`, `metrics.csv`,
+//!    `events.jsonl`, `weights.json` (read back from the device), the curves; this module adds
+//!    `manifest.json` (with a `device` section), `init.json`, `device.json` and `device.elf`.
+//! 5. The host trains the same run natively and compares every epoch bit for bit ([`verify`]);
+//!    `--no-verify` skips it.
+
+pub mod boards;
+pub mod firmware;
+pub mod fit;
+pub mod generate;
+pub mod verify;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context};
+use tinytrain::network::Mlp;
+use tinytrain::train::DivergencePolicy;
+
+use crate::manifest::Manifest;
+use crate::memory::VecMemory;
+use crate::monitor::{self, Source, State};
+use crate::options::TrainArgs;
+use crate::pipeline::{self, Setup};
+use crate::run_dir::{self, RunDir};
+use crate::weights::Weights;
+
+use boards::{Board, Runner};
+
+/// The file the device's measurements go to.
+pub const DEVICE_JSON: &str = "device.json";
+/// The firmware that ran, kept beside the run (to flash again, or to decode its defmt log).
+pub const DEVICE_ELF: &str = "device.elf";
+
+/// Runs `tinytrain train --device BOARD`.
+pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
+    let board = Board::named(device)?;
+    let spec = args.spec()?;
+    if let DivergencePolicy::ReduceLr { .. } = spec.divergence {
+        bail!("--device: --on-divergence reduce-lr restores the last good weights, a copy the firmware does not keep; use skip or stop");
+    }
+    let chip = match (board.runner, &args.chip) {
+        (Runner::Qemu(_), Some(_)) | (Runner::Qemu(_), None) if args.probe.is_some() => {
+            bail!("--probe applies to boards run through a debug probe, not to {} (QEMU)", board.name)
+        }
+        (Runner::Qemu(_), Some(_)) => {
+            bail!("--chip applies to boards run through a debug probe, not to {} (QEMU)", board.name)
+        }
+        (Runner::Probe(default), chip) => chip.clone().unwrap_or_else(|| default.to_string()),
+        (Runner::Qemu(_), None) => String::new(),
+    };
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| run_dir::default_dir(&spec.data, spec.seed));
+    let started = Instant::now();
+
+    let table = pipeline::load_table(&spec)?;
+    let setup = pipeline::prepare(&spec, &table)?;
+    let initial = initial_weights(&setup)?;
+    let init = spec.init.as_ref().map(|_| initial.flat());
+    let name = experiment_name(&setup);
+    let generated = generate::generate(&setup, &name, init.as_deref());
+    let need = fit::Need::of(&setup, &generated, init.is_some());
+    let memory = board.memory()?;
+    fit::check(&setup, &need, board, memory)?;
+
+    let note = |line: &str| {
+        if !args.quiet {
+            eprintln!("{line}");
+        }
+    };
+    note(&format!(
+        "{} | {}: needs {:.1} KiB RAM of {} KiB, {:.1} KiB flash of {} KiB (data as {:?})",
+        describe(&setup),
+        board.name,
+        need.ram() as f64 / 1024.0,
+        memory.ram / 1024,
+        need.flash() as f64 / 1024.0,
+        memory.flash / 1024,
+        generated.encoding,
+    ));
+    let cache = firmware::cache_dir()?;
+    let sources = firmware::sources(&cache)?;
+    let experiment_dir = generated.write(
+        &cache,
+        &[
+            firmware::sources_key().as_bytes(),
+            sources.to_string_lossy().as_bytes(),
+            board.name.as_bytes(),
+        ],
+    )?;
+    let elf = experiment_dir.join(format!("{}.elf", board.name));
+    let build_seconds = if elf.is_file() {
+        note(&format!("firmware: cached ({})", elf.display()));
+        None
+    } else {
+        note(&format!(
+            "firmware: building for {} in {} ...",
+            board.name,
+            cache.display()
+        ));
+        let clock = Instant::now();
+        let built = firmware::build(
+            &sources,
+            board,
+            &experiment_dir,
+            &cache.join("target"),
+            args.quiet,
+        )?;
+        run_dir::write_atomic(
+            &elf,
+            &std::fs::read(&built).with_context(|| format!("cannot read {}", built.display()))?,
+        )?;
+        Some(clock.elapsed().as_secs_f64())
+    };
+
+    let run = RunDir::create(&out)?;
+    let device_section = serde_json::json!({
+        "board": board.name,
+        "chip": (!chip.is_empty()).then_some(&chip),
+        "need": need,
+        "board_ram": memory.ram,
+        "board_flash": memory.flash,
+    });
+    run.write_manifest(&Manifest {
+        device: Some(device_section),
+        ..Manifest::of(&setup)
+    })?;
+    run.write_weights(run_dir::INIT_WEIGHTS, &initial)?;
+    run.write_file(DEVICE_ELF, &std::fs::read(&elf)?)?;
+    let dir = run.path().to_path_buf();
+
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let source = match board.runner {
+        Runner::Qemu(machine) => Source::qemu(&elf, Some(machine), sender.clone())?,
+        Runner::Probe(_) => probe_source(&elf, &chip, args.probe.as_deref(), sender.clone())?,
+    };
+    let mut state = State::new(format!("{} ({name})", board.name), run, Some(spec.epochs));
+    let live = !args.quiet && !args.plain && std::io::stdout().is_terminal();
+    let watched = monitor::watch(&mut state, source, (sender, receiver), live, args.no_plot);
+    let first_epoch = state.first_record.map(|at| (at - started).as_secs_f64());
+    write_device_json(&dir, board, &chip, &need, &state, build_seconds, first_epoch)?;
+    watched.with_context(|| format!("the run on {} failed", board.name))?;
+    if state.summary.is_none() {
+        bail!(
+            "{} ended before its summary: {} of {} epochs arrived (saved in {})",
+            board.name,
+            state.records.len(),
+            spec.epochs,
+            dir.display()
+        );
+    }
+    if state.weights.is_empty() {
+        note("the device sent no weights frames (RTT carries none): weights.json is missing");
+    }
+
+    if args.no_verify {
+        note("device ≡ host: not verified (--no-verify)");
+        return Ok(());
+    }
+    let host = pipeline::train(&setup, &mut pipeline::Silent)?;
+    let verdict = verify::compare(&state.records, &host.records);
+    println!("{verdict}");
+    if !verdict.identical() {
+        bail!("the device's run differs from the host's (saved in {})", dir.display());
+    }
+    Ok(())
+}
+
+/// The parameters the run starts from: the seeded initialisation, or `--init`'s (checked against
+/// the network's shapes).
+fn initial_weights(setup: &Setup<'_>) -> anyhow::Result<Weights> {
+    let mut memory = VecMemory::new(&setup.plan, setup.config.optimizer);
+    let mut net = Mlp::new(&setup.layers, memory.buffers(), setup.spec.seed)
+        .map_err(|e| anyhow!("cannot build the network: {e}"))?;
+    if let Some(path) = &setup.spec.init {
+        Weights::read(path)
+            .context("--init")?
+            .load_into(&mut net)
+            .with_context(|| format!("--init {}", path.display()))?;
+    }
+    Ok(Weights::of(&net))
+}
+
+/// The experiment's name on the device: the CSV's stem, as an identifier.
+fn experiment_name(setup: &Setup<'_>) -> String {
+    let stem = setup
+        .table
+        .path
+        .file_stem()
+        .map_or_else(|| "data".into(), |s| s.to_string_lossy().into_owned());
+    stem.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// One line about the data, the network and the split (as `train` prints it).
+fn describe(setup: &Setup<'_>) -> String {
+    crate::train_cmd::describe(setup)
+}
+
+/// `device.json`: the board, the fit check's figures and what the device measured (its summary
+/// frame's `resources`), with how long the build took and when the run started.
+fn write_device_json(
+    dir: &std::path::Path,
+    board: &Board,
+    chip: &str,
+    need: &fit::Need,
+    state: &State,
+    build_seconds: Option<f64>,
+    first_epoch_seconds: Option<f64>,
+) -> anyhow::Result<()> {
+    let resources = state
+        .summary
+        .as_ref()
+        .map(|s| s["resources"].clone())
+        .unwrap_or_default();
+    let json = serde_json::json!({
+        "board": board.name,
+        "cpu": board.cpu,
+        "run_with": board.how(),
+        "chip": (!chip.is_empty()).then_some(chip),
+        "predicted": {
+            "ram": need.ram(),
+            "flash": need.flash(),
+            "items": need,
+        },
+        "measured": resources,
+        "firmware_build_seconds": build_seconds,
+        "seconds_to_first_epoch": first_epoch_seconds,
+        "epochs_received": state.records.len(),
+        "corrupted_frames": state.corrupted,
+    });
+    let path: PathBuf = dir.join(DEVICE_JSON);
+    run_dir::write_atomic(&path, (serde_json::to_string_pretty(&json)? + "\n").as_bytes())
+}
+
+#[cfg(feature = "probe")]
+fn probe_source(
+    elf: &std::path::Path,
+    chip: &str,
+    probe: Option<&str>,
+    sender: std::sync::mpsc::Sender<monitor::Input>,
+) -> anyhow::Result<Source> {
+    monitor::probe_run(elf, chip, probe, sender)
+}
+
+#[cfg(not(feature = "probe"))]
+fn probe_source(
+    _elf: &std::path::Path,
+    chip: &str,
+    _probe: Option<&str>,
+    _sender: std::sync::mpsc::Sender<monitor::Input>,
+) -> anyhow::Result<Source> {
+    bail!("--device with a probe-rs board ({chip}) needs tinytrain built with the `probe` feature: cargo install --path host --features probe")
+}
