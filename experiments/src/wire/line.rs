@@ -20,8 +20,8 @@ pub enum Line<'a> {
     Event(u32, Event),
     /// The summary frame's JSON.
     Summary(serde_json::Value),
-    /// Early stopping's frame (its JSON).
-    EarlyStop(Cow<'a, str>),
+    /// Early stopping's frame: its outcome, the best value exact.
+    EarlyStop(tinytrain::early_stop::Outcome),
     /// A weights frame.
     Weights(weights::Chunk),
     /// Any other device log line (decoded defmt with a level), as received.
@@ -93,7 +93,7 @@ pub fn parse_frame(json: &str) -> Line<'_> {
     let parsed = if value.get("summary").is_some() {
         Some(Line::Summary(value))
     } else if value.get("early_stop").is_some() {
-        Some(Line::EarlyStop(Cow::Borrowed(json)))
+        super::outcome::parse_early_stop(&value).map(Line::EarlyStop)
     } else if value.get("weights").is_some() {
         weights::parse(&value).map(Line::Weights)
     } else if value.get("event").is_some() {

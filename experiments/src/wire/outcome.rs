@@ -37,6 +37,16 @@ pub fn encode_early_stop(outcome: &Outcome, buffer: &mut [u8]) -> Option<usize> 
     serde_json_core::to_slice(&frame, buffer).ok()
 }
 
+/// The outcome in an early-stopping frame's JSON, its best value exact (from `best_bits`); `None`
+/// if the frame is not one.
+#[cfg(feature = "host")]
+pub fn parse_early_stop(frame: &serde_json::Value) -> Option<Outcome> {
+    let mut outcome: Outcome = serde_json::from_value(frame.get("early_stop")?.clone()).ok()?;
+    let bits = u32::try_from(frame.get("best_bits")?.as_u64()?).ok()?;
+    outcome.best = f32::from_bits(bits);
+    Some(outcome)
+}
+
 /// Writes the summary's frame (with what the device measured about itself, `resources`) into
 /// `buffer` and returns its length (`None` if it does not fit).
 #[cfg(feature = "serde")]

@@ -111,7 +111,7 @@ pub enum Input {
     /// A diagnosis event the device reported (an `{"event":…}` frame or a defmt `event` line).
     Event(Noticed),
     /// Early stopping's outcome (its line of `events.jsonl`).
-    EarlyStop(serde_json::Value),
+    EarlyStop(tinytrain::early_stop::Outcome),
     /// A weights frame (firmware feature `dump-weights`): a piece of the trained parameters.
     Weights(crate::device_weights::Chunk),
     /// A line that is not a good frame or record (bad CRC, cut off, noise): why.
@@ -153,10 +153,7 @@ pub fn classify(line: &str) -> Option<Input> {
         Line::Epoch(record) => Input::Record(record),
         Line::Event(detected, event) => Input::Event(Noticed { detected, event }),
         Line::Summary(value) => Input::Summary(value),
-        Line::EarlyStop(json) => match serde_json::from_str(&json) {
-            Ok(value) => Input::EarlyStop(value),
-            Err(e) => Input::Corrupted(format!("an early-stopping frame that is not JSON: {e}")),
-        },
+        Line::EarlyStop(outcome) => Input::EarlyStop(outcome),
         Line::Log(json) => Input::Log(json.into_owned()),
         Line::Weights(chunk) => Input::Weights(chunk),
         Line::Corrupted(why) => Input::Corrupted(why),
@@ -298,12 +295,11 @@ impl State {
                 )));
                 self.summary = Some(value);
             }
-            Input::EarlyStop(value) => {
-                self.run.append_event(&value)?;
-                out.push(Output::Note(format!(
-                    "early stopping: best epoch {}, stopped at {}",
-                    value["best_epoch"], value["epoch"]
-                )));
+            Input::EarlyStop(outcome) => {
+                let last = self.epochs.unwrap_or(self.records.len() as u32);
+                self.run
+                    .append_event(&wire::early_stopping_json(&outcome, last))?;
+                out.push(Output::Note(outcome.to_string()));
             }
             Input::Weights(chunk) => {
                 out.push(Output::Log(format!(
