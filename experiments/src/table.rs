@@ -54,7 +54,11 @@ impl Encoding {
         };
         if exact(|v| (0.0..=255.0).contains(&v).then(|| f32::from(v as u8))) {
             Encoding::U8
-        } else if exact(|v| (-32768.0..=32767.0).contains(&v).then(|| f32::from(v as i16))) {
+        } else if exact(|v| {
+            (-32768.0..=32767.0)
+                .contains(&v)
+                .then(|| f32::from(v as i16))
+        }) {
             Encoding::I16
         } else {
             Encoding::F32

@@ -147,16 +147,17 @@ pub fn names() -> Vec<&'static str> {
 /// `tinytrain boards`: the table.
 pub fn table() -> anyhow::Result<String> {
     let mut out = format!(
-        "{:<14} {:<11} {:>9} {:>9}  {:<38} {}\n",
-        "board", "--device", "flash", "RAM", "CPU", "run with"
+        "{:<26} {:>9} {:>8}  {:<38} {}\n",
+        "--device", "flash", "RAM", "CPU", "run with"
     );
     for board in &BOARDS {
         let memory = board.memory()?;
-        let names: Vec<&str> = board.aliases.iter().copied().chain([board.name]).collect();
+        let name = match board.aliases {
+            [] => board.name.to_string(),
+            aliases => format!("{} ({})", board.name, aliases.join(", ")),
+        };
         out.push_str(&format!(
-            "{:<14} {:<11} {:>6} KiB {:>5} KiB  {:<38} {}\n",
-            board.name,
-            names[0],
+            "{name:<26} {:>5} KiB {:>4} KiB  {:<38} {}\n",
             memory.flash / 1024,
             memory.ram / 1024,
             board.cpu,

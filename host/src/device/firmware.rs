@@ -25,7 +25,11 @@ pub const TARGET: &str = "thumbv7em-none-eabihf";
 
 /// The cache directory (see the module documentation).
 pub fn cache_dir() -> anyhow::Result<PathBuf> {
-    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |name| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(dir) = var("TINYTRAIN_CACHE") {
         return Ok(dir);
     }
@@ -152,7 +156,13 @@ pub fn build(
     let mut cargo = Command::new(std::env::var_os("TINYTRAIN_CARGO").unwrap_or("cargo".into()));
     cargo
         .current_dir(firmware)
-        .args(["build", "--release", "--bin", "device", "--no-default-features"])
+        .args([
+            "build",
+            "--release",
+            "--bin",
+            "device",
+            "--no-default-features",
+        ])
         .args(["--features", &features])
         .env("CARGO_TARGET_DIR", target_dir)
         .env("TINYTRAIN_DEVICE_RUN", run)

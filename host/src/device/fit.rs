@@ -76,7 +76,11 @@ impl Need {
 
     /// RAM in all.
     pub fn ram(&self) -> u64 {
-        self.network + self.optimizer_state + self.split_indices + self.snapshot + self.firmware_and_stack
+        self.network
+            + self.optimizer_state
+            + self.split_indices
+            + self.snapshot
+            + self.firmware_and_stack
     }
 
     /// Flash in all.
@@ -87,6 +91,16 @@ impl Need {
 
 fn kib(bytes: u64) -> String {
     format!("{:.1} KiB", bytes as f64 / 1024.0)
+}
+
+/// `name size, …` of the items that are not empty.
+fn items(items: &[(&str, u64)]) -> String {
+    let shown: Vec<String> = items
+        .iter()
+        .filter(|(_, bytes)| *bytes > 0)
+        .map(|(name, bytes)| format!("{name} {}", kib(*bytes)))
+        .collect();
+    shown.join(", ")
 }
 
 /// Checks the limits the firmware is built with and `need` against `board`'s `memory`: an error
@@ -117,35 +131,43 @@ pub fn check(setup: &Setup<'_>, need: &Need, board: &Board, memory: Memory) -> a
             advice.push("--optimizer sgd without --momentum (no optimiser state; Adam keeps 2 floats per parameter)");
         }
         if need.snapshot > 0 {
-            advice.push("--no-restore-best-weights (no snapshot)");
+            advice.push("--no-restore-best (no snapshot)");
         }
         if need.split_indices > memory.ram / 8 {
             advice.push("fewer rows");
         }
         problems.push(format!(
-            "RAM: the run needs {} but {} has {} ({} over): network {}, optimiser state {}, split indices {}, early-stopping snapshot {}, firmware and stack {}.\n  To fit: {}",
+            "RAM: the run needs {} but {} has {} ({} over): {}.\n  To fit: {}",
             kib(need.ram()),
             board.name,
             kib(memory.ram),
             kib(need.ram() - memory.ram),
-            kib(need.network),
-            kib(need.optimizer_state),
-            kib(need.split_indices),
-            kib(need.snapshot),
-            kib(need.firmware_and_stack),
-            if advice.is_empty() { "a board with more RAM".into() } else { advice.join("; ") }
+            items(&[
+                ("network", need.network),
+                ("optimiser state", need.optimizer_state),
+                ("split indices", need.split_indices),
+                ("early-stopping snapshot", need.snapshot),
+                ("firmware and stack", need.firmware_and_stack),
+            ]),
+            if advice.is_empty() {
+                "a board with more RAM".into()
+            } else {
+                advice.join("; ")
+            }
         ));
     }
     if need.flash() > memory.flash {
         problems.push(format!(
-            "flash: the run needs {} but {} has {} ({} over): data tables {}, --init parameters {}, code {}.\n  To fit: fewer rows or features, or a board with more flash",
+            "flash: the run needs {} but {} has {} ({} over): {}.\n  To fit: fewer rows or features, or a board with more flash",
             kib(need.flash()),
             board.name,
             kib(memory.flash),
             kib(need.flash() - memory.flash),
-            kib(need.data),
-            kib(need.init),
-            kib(need.code),
+            items(&[
+                ("data tables", need.data),
+                ("--init parameters", need.init),
+                ("code", need.code),
+            ]),
         ));
     }
     if problems.is_empty() {

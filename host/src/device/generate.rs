@@ -271,7 +271,8 @@ impl Generated {
         let mut parts: Vec<&[u8]> = vec![self.code.as_bytes(), &self.features, &self.targets];
         parts.extend_from_slice(extra);
         let dir = cache.join("runs").join(super::firmware::key(&parts));
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
         for (name, bytes) in [
             ("features.bin", &self.features[..]),
             ("targets.bin", &self.targets[..]),

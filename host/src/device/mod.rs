@@ -52,10 +52,16 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
     }
     let chip = match (board.runner, &args.chip) {
         (Runner::Qemu(_), Some(_)) | (Runner::Qemu(_), None) if args.probe.is_some() => {
-            bail!("--probe applies to boards run through a debug probe, not to {} (QEMU)", board.name)
+            bail!(
+                "--probe applies to boards run through a debug probe, not to {} (QEMU)",
+                board.name
+            )
         }
         (Runner::Qemu(_), Some(_)) => {
-            bail!("--chip applies to boards run through a debug probe, not to {} (QEMU)", board.name)
+            bail!(
+                "--chip applies to boards run through a debug probe, not to {} (QEMU)",
+                board.name
+            )
         }
         (Runner::Probe(default), chip) => chip.clone().unwrap_or_else(|| default.to_string()),
         (Runner::Qemu(_), None) => String::new(),
@@ -151,7 +157,15 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
     let live = !args.quiet && !args.plain && std::io::stdout().is_terminal();
     let watched = monitor::watch(&mut state, source, (sender, receiver), live, args.no_plot);
     let first_epoch = state.first_record.map(|at| (at - started).as_secs_f64());
-    write_device_json(&dir, board, &chip, &need, &state, build_seconds, first_epoch)?;
+    write_device_json(
+        &dir,
+        board,
+        &chip,
+        &need,
+        &state,
+        build_seconds,
+        first_epoch,
+    )?;
     watched.with_context(|| format!("the run on {} failed", board.name))?;
     if state.summary.is_none() {
         bail!(
@@ -174,7 +188,10 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
     let verdict = verify::compare(&state.records, &host.records);
     println!("{verdict}");
     if !verdict.identical() {
-        bail!("the device's run differs from the host's (saved in {})", dir.display());
+        bail!(
+            "the device's run differs from the host's (saved in {})",
+            dir.display()
+        );
     }
     Ok(())
 }
@@ -244,7 +261,10 @@ fn write_device_json(
         "corrupted_frames": state.corrupted,
     });
     let path: PathBuf = dir.join(DEVICE_JSON);
-    run_dir::write_atomic(&path, (serde_json::to_string_pretty(&json)? + "\n").as_bytes())
+    run_dir::write_atomic(
+        &path,
+        (serde_json::to_string_pretty(&json)? + "\n").as_bytes(),
+    )
 }
 
 #[cfg(feature = "probe")]

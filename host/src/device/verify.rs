@@ -97,7 +97,10 @@ pub fn compare(device: &[EpochRecord], host: &[EpochRecord]) -> Verdict {
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let value = |v: Option<f32>| {
-            v.map_or_else(|| "absent".into(), |v| format!("{v} ({:#010x})", v.to_bits()))
+            v.map_or_else(
+                || "absent".into(),
+                |v| format!("{v} ({:#010x})", v.to_bits()),
+            )
         };
         match &self.difference {
             None => write!(

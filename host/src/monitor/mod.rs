@@ -255,7 +255,8 @@ impl State {
         }
         match input {
             Input::Record(record) => {
-                self.first_record.get_or_insert_with(std::time::Instant::now);
+                self.first_record
+                    .get_or_insert_with(std::time::Instant::now);
                 self.run.append(&record)?;
                 self.records.push(record);
                 out.push(Output::Epoch(epoch_line(&record, self.epochs)));
@@ -485,6 +486,18 @@ pub fn execute(args: &MonitorArgs) -> anyhow::Result<()> {
         return monitor(args, &out, source, name, epochs, sender, receiver);
     };
     monitor(args, &out, source, name, args.epochs, sender, receiver)
+}
+
+/// `train --device` on a probe-rs board: flash `elf` into `chip` through the probe `selector`
+/// names (or the only one), run it, read RTT (feature `probe`).
+#[cfg(feature = "probe")]
+pub fn probe_run(
+    elf: &Path,
+    chip: &str,
+    selector: Option<&str>,
+    sender: Sender<Input>,
+) -> anyhow::Result<Source> {
+    probe::flash_and_start(elf, chip, selector, sender)
 }
 
 #[cfg(feature = "probe")]

@@ -26,16 +26,84 @@ const POLL: Duration = Duration::from_millis(10);
 
 /// Attaches to `chip` and starts reading RTT.
 pub fn start(elf: &Path, chip: &str, sender: Sender<Input>) -> anyhow::Result<Source> {
-    let elf_bytes = std::fs::read(elf).with_context(|| format!("cannot read {}", elf.display()))?;
-    let address = probe_rs::rtt::find_rtt_control_block_in_raw_file(&elf_bytes)
-        .ok()
-        .flatten();
     let config = SessionConfig {
         permissions: Permissions::default(),
         ..SessionConfig::default()
     };
-    let mut session = Session::auto_attach(chip, config)
+    let session = Session::auto_attach(chip, config)
         .with_context(|| format!("cannot attach to {chip} through a debug probe"))?;
+    read_in_thread(session, elf, sender)
+}
+
+/// `tinytrain train --device BOARD` on a board: opens the probe (`selector`, probe-rs's
+/// `VID:PID[:SERIAL]`, or the only one attached), flashes `elf` into `chip`, resets it to run, and
+/// starts reading RTT, as `probe-rs run` does.
+pub fn flash_and_start(
+    elf: &Path,
+    chip: &str,
+    selector: Option<&str>,
+    sender: Sender<Input>,
+) -> anyhow::Result<Source> {
+    let lister = probe_rs::probe::list::Lister::new();
+    let probe = match selector {
+        Some(selector) => {
+            let selector: probe_rs::probe::DebugProbeSelector = selector
+                .parse()
+                .with_context(|| format!("--probe {selector}: not VID:PID[:SERIAL]"))?;
+            lister
+                .open(selector)
+                .context("cannot open the debug probe --probe names")?
+        }
+        None => {
+            let probes = lister.list_all();
+            let [only] = &probes[..] else {
+                anyhow::bail!(
+                    "{} debug probes are attached; name one with --probe VID:PID[:SERIAL] ({})",
+                    probes.len(),
+                    probes
+                        .iter()
+                        .map(|p| format!(
+                            "{:04x}:{:04x}{}",
+                            p.vendor_id,
+                            p.product_id,
+                            p.serial_number
+                                .as_deref()
+                                .map(|s| format!(":{s}"))
+                                .unwrap_or_default()
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            };
+            only.open().context("cannot open the debug probe")?
+        }
+    };
+    let mut session = probe
+        .attach(chip, Permissions::default())
+        .with_context(|| format!("cannot attach to {chip} through the debug probe"))?;
+    probe_rs::flashing::download_file(
+        &mut session,
+        elf,
+        probe_rs::flashing::ElfLoader(Default::default()),
+    )
+    .with_context(|| format!("cannot flash {} into {chip}", elf.display()))?;
+    session
+        .core(0)
+        .and_then(|mut core| core.reset())
+        .with_context(|| format!("cannot reset {chip}"))?;
+    read_in_thread(session, elf, sender)
+}
+
+/// Reads RTT up channel 0 of `session`'s core 0 in a thread, decoded with `elf`'s defmt table.
+fn read_in_thread(
+    mut session: Session,
+    elf: &Path,
+    sender: Sender<Input>,
+) -> anyhow::Result<Source> {
+    let elf_bytes = std::fs::read(elf).with_context(|| format!("cannot read {}", elf.display()))?;
+    let address = probe_rs::rtt::find_rtt_control_block_in_raw_file(&elf_bytes)
+        .ok()
+        .flatten();
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     let thread = std::thread::spawn(move || {
@@ -80,17 +148,13 @@ fn read_rtt(
         done: &done,
     };
     decode::decode_defmt_stream(elf, reader, |line| {
-        let text = decode::strip_level(line);
-        let input = match decode::parse_epoch_line(text) {
-            Some(record) => Input::Record(record),
-            None => {
-                if text.starts_with("summary ") {
-                    done.store(true, Ordering::SeqCst);
-                }
-                Input::Log(line.to_owned())
-            }
-        };
-        let _ = sender.send(input);
+        // Epochs (exact, from `bits=`) and events as the monitor classifies every decoded line.
+        if decode::strip_level(line).starts_with("summary ") {
+            done.store(true, Ordering::SeqCst);
+        }
+        if let Some(input) = super::classify(line) {
+            let _ = sender.send(input);
+        }
         Ok(())
     })
 }

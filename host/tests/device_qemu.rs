@@ -1,0 +1,314 @@
+//! `tinytrain train --device`: a user's CSV trained on a board (QEMU here) writes the same run
+//! directory as `tinytrain train` with the same options, byte for byte, and the command itself says
+//! `device ≡ host: N/N epochs bit-identical`.
+//!
+//! The `tinytrain` binary runs as a user runs it, with its firmware cache in cargo's temporary
+//! directory (the first test to build pays for the firmware's dependencies; later builds only
+//! recompile the generated experiment).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The files that must be byte-identical between `train` and `train --device`.
+const SAME_FILES: [&str; 5] = [
+    "metrics.jsonl",
+    "metrics.csv",
+    "events.jsonl",
+    "weights.json",
+    "init.json",
+];
+
+/// `true` (after a line saying so) when `qemu-system-arm` is missing outside CI; with `CI` set a
+/// missing QEMU fails the test.
+fn qemu_missing(test: &str) -> bool {
+    let found = Command::new("qemu-system-arm")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found && std::env::var_os("CI").is_some() {
+        panic!("{test}: CI is set and qemu-system-arm is not installed (scripts/setup)");
+    }
+    if !found {
+        eprintln!("skipped {test}: qemu-system-arm is not installed (apt-get install qemu-system-arm, or run scripts/test)");
+    }
+    !found
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Runs `tinytrain ARGS` from the project root, its firmware cache in cargo's temporary directory.
+fn tinytrain(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tinytrain"))
+        .args(args)
+        .current_dir(root())
+        .env(
+            "TINYTRAIN_CACHE",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("device-cache"),
+        )
+        .output()
+        .expect("tinytrain runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Trains `data` with `options` on the host and on `board`; checks that the run directories'
+/// files are byte-identical and that the device run ends with the verification line. Returns the
+/// device's run directory.
+fn same_on_device(data: &Path, options: &str, board: &str, out: &Path) -> PathBuf {
+    let data = data.to_str().unwrap();
+    let options: Vec<&str> = options.split_whitespace().collect();
+    let (host, device) = (out.join("host"), out.join("device"));
+    let run = |dir: &Path, extra: &[&str]| {
+        let mut args = vec!["train", "--data", data, "--no-plot", "--out"];
+        args.push(dir.to_str().unwrap());
+        args.extend(&options);
+        args.extend(extra);
+        let output = tinytrain(&args);
+        assert!(
+            output.status.success(),
+            "tinytrain {}: {}",
+            args.join(" "),
+            text(&output.stderr)
+        );
+        output
+    };
+    run(&host, &[]);
+    let output = run(&device, &["--device", board, "--plain"]);
+    let stdout = text(&output.stdout);
+    let epochs = std::fs::read_to_string(host.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    let verdict = format!("device ≡ host: {epochs}/{epochs} epochs bit-identical");
+    assert_eq!(stdout.lines().last(), Some(verdict.as_str()), "{stdout}");
+    for file in SAME_FILES {
+        let read = |dir: &Path| {
+            std::fs::read(dir.join(file))
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.join(file).display()))
+        };
+        assert!(
+            read(&host) == read(&device),
+            "{file} differs between host and {board}"
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(device.join("device.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["board"], board_name(board));
+    assert_eq!(json["epochs_received"], epochs);
+    assert!(
+        json["measured"]["stack_peak"].as_u64().unwrap() > 0,
+        "{json}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(device.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["device"]["board"], board_name(board));
+    device
+}
+
+fn board_name(board: &str) -> &str {
+    if board == "qemu" {
+        "mps2-an386"
+    } else {
+        board
+    }
+}
+
+macro_rules! bundled {
+    ($test:ident, $file:literal, $options:literal) => {
+        /// A bundled CSV with README's settings.
+        #[test]
+        fn $test() {
+            if qemu_missing(stringify!($test)) {
+                return;
+            }
+            let out = tempfile::tempdir().unwrap();
+            same_on_device(
+                &root().join("data").join($file),
+                $options,
+                "qemu",
+                out.path(),
+            );
+        }
+    };
+}
+
+bundled!(digits_with_the_defaults, "digits.csv", "");
+bundled!(
+    iris_as_in_the_readme,
+    "iris.csv",
+    "--hidden 64,32 --batch 16 --epochs 200"
+);
+bundled!(wine_with_the_defaults, "wine.csv", "");
+bundled!(
+    breast_cancer_binary_with_the_defaults,
+    "breast_cancer.csv",
+    ""
+);
+bundled!(
+    diabetes_regression_as_in_the_readme,
+    "diabetes.csv",
+    "--hidden 32 --dropout 0.2 --epochs 25"
+);
+
+/// The host's class mapping of the cultivar names (sorted), which the device's class bytes follow.
+const CLASS_NAMES: &str = r#""class_names": ["barbera", "barolo", "grignolino"]"#;
+
+/// Wine with its classes as names and the label column first: the device maps them as the host.
+#[test]
+fn string_labels_in_the_first_column() {
+    if qemu_missing("string_labels_in_the_first_column") {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let wine = std::fs::read_to_string(root().join("data/wine.csv")).unwrap();
+    let names = ["barolo", "grignolino", "barbera"];
+    let mut csv = String::new();
+    for (i, line) in wine.lines().enumerate() {
+        let (features, label) = line.rsplit_once(',').unwrap();
+        let label = if i == 0 {
+            "cultivar"
+        } else {
+            names[label.parse::<usize>().unwrap()]
+        };
+        csv.push_str(&format!("{label},{features}\n"));
+    }
+    let path = out.path().join("cultivars.csv");
+    std::fs::write(&path, csv).unwrap();
+    let device = same_on_device(
+        &path,
+        "--label cultivar --hidden 12 --epochs 8 --optimizer sgd --lr 0.05 --momentum 0.9",
+        "qemu",
+        out.path(),
+    );
+    let manifest = std::fs::read_to_string(device.join("manifest.json")).unwrap();
+    assert!(manifest.contains(CLASS_NAMES), "{manifest}");
+}
+
+/// Early stopping on the device: the same stopping epoch, restored weights and events.jsonl.
+#[test]
+fn early_stopping_restores_the_same_best_epoch() {
+    if qemu_missing("early_stopping_restores_the_same_best_epoch") {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let device = same_on_device(
+        &root().join("data/iris.csv"),
+        "--early-stopping --patience 3 --epochs 200 --lr 0.01",
+        "qemu",
+        out.path(),
+    );
+    let events = std::fs::read_to_string(device.join("events.jsonl")).unwrap();
+    let stop = events
+        .lines()
+        .find(|l| l.contains("early_stopping"))
+        .expect("an early_stopping line");
+    assert!(stop.contains(r#""stopped":true"#), "{stop}");
+    let epochs = std::fs::read_to_string(device.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert!(epochs < 200, "early stopping stopped at {epochs}");
+}
+
+/// The fit check: a run too large for netduinoplus2's 128 KiB of RAM fails before anything is
+/// built, naming the numbers and what to change; one that fits runs there, bit-identical.
+#[test]
+fn the_fit_check_refuses_what_netduinoplus2_cannot_hold() {
+    if qemu_missing("the_fit_check_refuses_what_netduinoplus2_cannot_hold") {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("too-big");
+    let output = tinytrain(&[
+        "train",
+        "--data",
+        "data/digits.csv",
+        "--hidden",
+        "128,128",
+        "--device",
+        "netduinoplus2",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr
+            .contains("--device netduinoplus2: the run does not fit the board (nothing was built)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("RAM: the run needs 436.9 KiB but netduinoplus2 has 128.0 KiB (308.9 KiB over): network 208.4 KiB, optimiser state 204.1 KiB, split indices 8.5 KiB, firmware and stack 16.0 KiB.\n  To fit: smaller --hidden layers; --optimizer sgd without --momentum (no optimiser state; Adam keeps 2 floats per parameter)"), "{stderr}");
+    assert!(!stderr.contains("building"), "{stderr}");
+    assert!(!dir.exists(), "a refused run leaves no run directory");
+
+    same_on_device(
+        &root().join("data/iris.csv"),
+        "--hidden 16 --epochs 5",
+        "netduinoplus2",
+        out.path(),
+    );
+}
+
+/// Options the device cannot honour are errors, never ignored.
+#[test]
+fn what_the_device_cannot_do_is_an_error() {
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--on-divergence", "reduce-lr"],
+            "--device: --on-divergence reduce-lr restores the last good weights, a copy the firmware does not keep; use skip or stop",
+        ),
+        (
+            &["--chip", "STM32F411CEUx"],
+            "--chip applies to boards run through a debug probe, not to mps2-an386 (QEMU)",
+        ),
+        (&["--resume", "runs/x"], "cannot be used with"),
+        (&["--device", "esp32"], "--device esp32: no such board (known: qemu, mps2-an386"),
+    ];
+    for (extra, message) in cases {
+        let mut args = vec!["train", "--data", "data/iris.csv"];
+        if !extra.contains(&"--device") {
+            args.extend(["--device", "qemu"]);
+        }
+        args.extend(extra);
+        let output = tinytrain(&args);
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+}
+
+/// `tinytrain boards`: every board with its memory from the firmware's linker files.
+#[test]
+fn boards_lists_every_board() {
+    let output = tinytrain(&["boards"]);
+    assert!(output.status.success());
+    let stdout = text(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "{stdout}");
+    assert!(
+        lines[1].starts_with("mps2-an386 (qemu)           4096 KiB 4096 KiB  Cortex-M4F"),
+        "{stdout}"
+    );
+    assert!(
+        lines[2].starts_with("netduinoplus2               1024 KiB  128 KiB"),
+        "{stdout}"
+    );
+    assert!(
+        lines[3].starts_with("stm32f411 (blackpill)        512 KiB  128 KiB"),
+        "{stdout}"
+    );
+    assert!(
+        lines[3].ends_with("probe-rs, --chip STM32F411CEUx"),
+        "{stdout}"
+    );
+    assert!(
+        lines[4].starts_with("nrf52840                    1024 KiB  256 KiB"),
+        "{stdout}"
+    );
+}
