@@ -1,26 +1,37 @@
-//! Turns the project's CSV datasets into compact binary tables that the crate embeds with
-//! `include_bytes!`, so a firmware carries its training data in flash (the row counts follow from
-//! the tables' lengths, see `src/datasets.rs`).
+//! Turns the bundled CSV datasets the experiments train on (`BUNDLED`) into tables the crate embeds
+//! with `include_bytes!` (`src/datasets.rs`), so a firmware carries its training data in flash:
 //!
-//! * `digits_pixels.bin`: 64 pixels per row, one `u8` each (0..=16), row-major.
-//! * `digits_labels.bin`: one `u8` class per row.
-//! * `iris_features.bin`: 4 features per row as `f32` little-endian bytes, each the value Rust's
-//!   `str::parse::<f32>` gives for the CSV text (what a host reading the CSV gets, bit for bit).
-//! * `iris_labels.bin`: one `u8` class per row.
+//! * `<name>_features.bin`: each row's features, row-major, in the narrowest encoding that gives
+//!   back exactly the `f32` Rust's `str::parse::<f32>` reads from the CSV text (what a host reading
+//!   the CSV gets, bit for bit): digits' pixels `0..=16` take one byte, iris's lengths four;
+//! * `<name>_labels.bin`: one class byte per row (the last column, an integer `0..`);
+//! * `tables.rs`: each dataset as a `Table` constant, with its row, feature and class counts as
+//!   read from the file.
 //!
-//! Any malformed cell fails the build: an experiment must never train on silently altered data.
-//! The CSV files are read with the `csv` crate and `weights.json` with `serde_json`, as on the host
-//! (build dependencies: they never reach the device).
+//! Any malformed cell fails the build, naming the file, line and column: an experiment must never
+//! train on silently altered data. The CSV files are read with the `csv` crate and `weights.json`
+//! with `serde_json`, as on the host (build dependencies: they never reach the device).
 
+use std::fmt::Write as _;
 use std::{env, fs, path::Path, path::PathBuf};
 
-/// A classification CSV: a header, `columns` feature cells and the class (`< classes`) last.
+#[allow(dead_code)]
+#[path = "src/encoding.rs"]
+mod encoding;
+
+use encoding::Encoding;
+
+/// The bundled datasets the experiments train on, by file stem (`data/<name>.csv`).
+const BUNDLED: [&str; 2] = ["digits", "iris"];
+
+/// A classification CSV: a header, the features, the class last.
 struct Table {
-    features: Vec<String>,
+    columns: usize,
+    features: Vec<f32>,
     labels: Vec<u8>,
 }
 
-fn read(path: &Path, columns: usize, classes: u8) -> Table {
+fn read(path: &Path) -> Table {
     println!("cargo:rerun-if-changed={}", path.display());
     let name = path.display();
     let mut reader = csv::ReaderBuilder::new()
@@ -29,30 +40,37 @@ fn read(path: &Path, columns: usize, classes: u8) -> Table {
         .unwrap_or_else(|e| panic!("reading {name}: {e}"));
     let header = reader
         .headers()
-        .unwrap_or_else(|e| panic!("{name}: header: {e}"));
-    assert_eq!(
-        header.len(),
-        columns + 1,
-        "{name}: header has the wrong width"
-    );
+        .unwrap_or_else(|e| panic!("{name}: header: {e}"))
+        .clone();
+    let columns = header.len() - 1;
     let mut table = Table {
+        columns,
         features: Vec::new(),
         labels: Vec::new(),
     };
     // The reader rejects a row whose width differs from the header's.
-    for (row, record) in reader.records().enumerate() {
-        let record = record.unwrap_or_else(|e| panic!("{name}: row {row}: {e}"));
-        let label: u8 = record[columns]
-            .parse()
-            .unwrap_or_else(|e| panic!("{name}: row {row} label: {e}"));
-        assert!(
-            label < classes,
-            "{name}: row {row} label {label} out of range"
-        );
-        table
-            .features
-            .extend(record.iter().take(columns).map(str::to_string));
-        table.labels.push(label);
+    for record in reader.records() {
+        let record = record.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let line = record.position().map_or(0, |p| p.line());
+        let label = &record[columns];
+        table.labels.push(label.parse().unwrap_or_else(|e| {
+            panic!(
+                "{name}: line {line}, column '{}': label {label:?}: {e}",
+                &header[columns]
+            )
+        }));
+        for (cell, column) in record.iter().zip(&header).take(columns) {
+            let value: f32 = cell
+                .parse()
+                .ok()
+                .filter(|v: &f32| v.is_finite())
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{name}: line {line}, column '{column}': {cell:?} is not a finite number"
+                    )
+                });
+            table.features.push(value);
+        }
     }
     table
 }
@@ -67,31 +85,38 @@ fn main() {
     let data = manifest.join("../data");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
 
-    let digits = read(&data.join("digits.csv"), 64, 10);
-    let pixels: Vec<u8> = digits
-        .features
-        .iter()
-        .map(|c| match c.parse::<u8>() {
-            Ok(p) if p <= 16 => p,
-            _ => panic!("digits.csv: pixel {c:?} is not an integer in 0..=16"),
-        })
-        .collect();
-    write(&out, "digits_pixels.bin", &pixels);
-    write(&out, "digits_labels.bin", &digits.labels);
-
-    let iris = read(&data.join("iris.csv"), 4, 3);
-    let mut features = Vec::with_capacity(iris.features.len() * 4);
-    for cell in &iris.features {
-        let value: f32 = cell
-            .parse()
-            .unwrap_or_else(|e| panic!("iris.csv: {cell:?}: {e}"));
-        assert!(value.is_finite(), "iris.csv: {cell:?} is not finite");
-        features.extend_from_slice(&value.to_le_bytes());
+    let mut tables = String::new();
+    for name in BUNDLED {
+        let table = read(&data.join(format!("{name}.csv")));
+        let encoding = Encoding::narrowest(table.features.iter().copied());
+        let mut bytes = vec![0u8; table.features.len() * encoding.width()];
+        for (v, cell) in table
+            .features
+            .iter()
+            .zip(bytes.chunks_exact_mut(encoding.width()))
+        {
+            encoding.encode(*v, cell);
+        }
+        write(&out, &format!("{name}_features.bin"), &bytes);
+        write(&out, &format!("{name}_labels.bin"), &table.labels);
+        let upper = name.to_uppercase();
+        let classes = table.labels.iter().max().map_or(0, |&c| usize::from(c) + 1);
+        let _ = writeln!(
+            tables,
+            "/// `data/{name}.csv`: {rows} rows of {columns} features ({encoding:?}), {classes} classes.\n\
+             pub const {upper}: Table = Table {{\n    features: {columns},\n    encoding: Encoding::{encoding:?},\n    \
+             x: include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{name}_features.bin\")),\n    \
+             y: Targets::Classes(include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{name}_labels.bin\"))),\n}};\n\
+             /// Rows of `data/{name}.csv`.\npub const {upper}_ROWS: usize = {rows};\n\
+             /// Classes of `data/{name}.csv`.\npub const {upper}_CLASSES: usize = {classes};\n",
+            rows = table.labels.len(),
+            columns = table.columns,
+        );
     }
-    write(&out, "iris_features.bin", &features);
-    write(&out, "iris_labels.bin", &iris.labels);
+    write(&out, "tables.rs", tables.as_bytes());
     init_weights(&out);
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/encoding.rs");
 }
 
 /// `TINYTRAIN_INIT_WEIGHTS=path/to/weights.json`: the parameters as `OUT_DIR/init_weights.rs`

@@ -48,6 +48,7 @@
 //! slot's `0xFF` tail) are ignored.
 
 use crate::crc;
+use crate::data::RowIndex;
 use crate::optim::Optimizer;
 use crate::rng::Pcg32;
 use crate::train::{DivergenceStats, Trainer};
@@ -274,6 +275,11 @@ impl Writer<'_> {
         values.iter().for_each(|&v| self.u32(v));
     }
 
+    /// Row indices, whatever their type, as `u32`s (one format for `u16` and `u32` buffers).
+    fn rows<I: RowIndex>(&mut self, values: &[I]) {
+        values.iter().for_each(|&v| self.u32(v.row() as u32));
+    }
+
     fn f32s(&mut self, values: &[f32]) {
         values.iter().for_each(|v| self.u32(v.to_bits()));
     }
@@ -323,6 +329,11 @@ impl<'b> Reader<'b> {
 
     fn u32s(&mut self, out: &mut [u32]) {
         out.iter_mut().for_each(|v| *v = self.u32());
+    }
+
+    fn rows<I: RowIndex>(&mut self, out: &mut [I]) {
+        out.iter_mut()
+            .for_each(|v| *v = I::from_row(self.u32() as usize));
     }
 
     fn f32s(&mut self, out: &mut [f32]) {
@@ -416,10 +427,10 @@ impl<const C: usize> Trainer<'_, C> {
 
     /// Writes a checkpoint (see the [module documentation](self)) into `out` and returns its length.
     /// Call it between epochs, with the training order [`Trainer::run_epoch`] shuffles in place.
-    pub fn save_checkpoint(
+    pub fn save_checkpoint<I: RowIndex>(
         &self,
         sequence: u32,
-        order: &[u32],
+        order: &[I],
         extra: &[f32],
         out: &mut [u8],
     ) -> Result<usize, CheckpointError> {
@@ -463,7 +474,7 @@ impl<const C: usize> Trainer<'_, C> {
         debug_assert_eq!(w.at, HEADER_LEN);
         w.f32s(params);
         w.f32s(state);
-        w.u32s(order);
+        w.rows(order);
         w.f32s(extra);
         let body = w.at;
         let crc = crc::crc32(&out[..body]);
@@ -474,10 +485,10 @@ impl<const C: usize> Trainer<'_, C> {
     /// Restores a checkpoint written by [`Trainer::save_checkpoint`] for the same network, optimiser
     /// and data: the trainer, the training `order` and the `extra` floats. Everything is checked
     /// first; on an error nothing has changed.
-    pub fn load_checkpoint(
+    pub fn load_checkpoint<I: RowIndex>(
         &mut self,
         bytes: &[u8],
-        order: &mut [u32],
+        order: &mut [I],
         extra: &mut [f32],
     ) -> Result<Header, CheckpointError> {
         let header = verify(bytes)?;
@@ -521,7 +532,7 @@ impl<const C: usize> Trainer<'_, C> {
             .set_dropout_rng(Pcg32::from_parts(dropout_state, dropout_inc));
         r.f32s(self.net.params_mut());
         r.f32s(self.net.state_mut());
-        r.u32s(order);
+        r.rows(order);
         r.f32s(extra);
         self.net.zero_grad();
         Ok(header)
@@ -706,7 +717,7 @@ mod tests {
         let write = |sequence: u32| {
             let mut bytes = vec![0xFF; trainer.checkpoint_len(0, 0) + 16];
             trainer
-                .save_checkpoint(sequence, &[], &[], &mut bytes)
+                .save_checkpoint::<u32>(sequence, &[], &[], &mut bytes)
                 .unwrap();
             bytes
         };

@@ -172,6 +172,57 @@ pub fn validation_count(n: usize, fraction: f32) -> usize {
     libm::roundf(n as f32 * fraction) as usize
 }
 
+/// The integer a buffer of row indices holds: `u16` for datasets of up to 65 536 rows (half the
+/// RAM of `u32` on a microcontroller), `u32` beyond. The split, the training order and the
+/// validation rows are buffers of it; every computation is the same for either.
+pub trait RowIndex: Copy + Ord + Default + 'static {
+    /// Rows a buffer of this type can index.
+    const MAX_ROWS: usize;
+    /// `row` as this type (`row < MAX_ROWS`, which [`split`] checks).
+    fn from_row(row: usize) -> Self;
+    /// The row.
+    fn row(self) -> usize;
+}
+
+impl RowIndex for u16 {
+    const MAX_ROWS: usize = 1 << 16;
+    fn from_row(row: usize) -> Self {
+        row as u16
+    }
+    fn row(self) -> usize {
+        usize::from(self)
+    }
+}
+
+impl RowIndex for u32 {
+    const MAX_ROWS: usize = (u32::MAX as usize).saturating_add(1);
+    fn from_row(row: usize) -> Self {
+        row as u32
+    }
+    fn row(self) -> usize {
+        self as usize
+    }
+}
+
+/// The row index type a dataset of `ROWS` rows needs: `<Select<{ROWS <= 65536}> as
+/// Narrowest>::Index` is `u16` or `u32`, chosen at compile time (how an experiment sizes its index
+/// buffers).
+pub struct Select<const SMALL: bool>;
+
+/// See [`Select`].
+pub trait Narrowest {
+    /// The index type.
+    type Index: RowIndex;
+}
+
+impl Narrowest for Select<true> {
+    type Index = u16;
+}
+
+impl Narrowest for Select<false> {
+    type Index = u32;
+}
+
 /// Size of the target-value strata of a regression split.
 pub const REGRESSION_STRATUM: usize = 20;
 
@@ -182,29 +233,33 @@ pub const REGRESSION_STRATUM: usize = 20;
 /// of targets, not a lucky or unlucky corner of it). Within each stratum the indices are shuffled and
 /// the first `round(len · fraction)` go to validation. Both lists come out sorted. `train` must hold
 /// `data.len()` indices (it is the scratch space). Returns the lengths written to `train` and
-/// `validation`; `None` if either buffer is too short.
-pub fn split(
+/// `validation`; `None` if either buffer is too short, or the dataset has more rows than `I` can
+/// index.
+pub fn split<I: RowIndex>(
     data: &impl Dataset,
     classes: usize,
     fraction: f32,
     seed: u64,
-    train: &mut [u32],
-    validation: &mut [u32],
+    train: &mut [I],
+    validation: &mut [I],
 ) -> Option<(usize, usize)> {
     let n = data.len();
+    if n > I::MAX_ROWS {
+        return None;
+    }
     let all = train.get_mut(..n)?;
     all.iter_mut()
         .enumerate()
-        .for_each(|(i, slot)| *slot = i as u32);
+        .for_each(|(i, slot)| *slot = I::from_row(i));
     // Ties are broken by index so that the order, and the split, are the same on every target.
     if classes == 0 {
-        let value = |i: u32| data.target(i as usize).value();
+        let value = |i: I| data.target(i.row()).value();
         heapsort(all, |a, b| {
             value(a).total_cmp(&value(b)).then(a.cmp(&b)).is_lt()
         });
     } else {
         heapsort(all, |a, b| {
-            (data.target(a as usize).class(), a) < (data.target(b as usize).class(), b)
+            (data.target(a.row()).class(), a) < (data.target(b.row()).class(), b)
         });
     }
     let mut rng = Pcg32::new(seed, stream::SPLIT);
@@ -213,11 +268,11 @@ pub fn split(
         let end = if classes == 0 {
             (start + REGRESSION_STRATUM).min(n)
         } else {
-            let class = data.target(train[start] as usize).class();
+            let class = data.target(train[start].row()).class();
             start
                 + train[start..n]
                     .iter()
-                    .take_while(|&&i| data.target(i as usize).class() == class)
+                    .take_while(|&&i| data.target(i.row()).class() == class)
                     .count()
         };
         let stratum = &mut train[start..end];
@@ -241,8 +296,8 @@ pub fn split(
 /// hundred bytes of code instead of `core`'s pattern-defeating quicksort (about 7 KiB of flash on a
 /// Cortex-M). Every key `split` sorts by is distinct (ties broken by index), so any correct sort,
 /// stable or not, gives the same order as the `sort_unstable` it replaces.
-fn heapsort(v: &mut [u32], less: impl Fn(u32, u32) -> bool) {
-    let sift_down = |v: &mut [u32], mut root: usize, end: usize| loop {
+fn heapsort<I: Copy>(v: &mut [I], less: impl Fn(I, I) -> bool) {
+    let sift_down = |v: &mut [I], mut root: usize, end: usize| loop {
         let mut child = 2 * root + 1;
         if child >= end {
             break;

@@ -11,7 +11,7 @@
 //! y_j     = (x_j − mean_j) · scale_j
 //! ```
 
-use crate::data::{Dataset, Target, Transform, Transformed};
+use crate::data::{Dataset, RowIndex, Target, Transform, Transformed};
 use crate::metrics::Welford;
 
 /// The `ε` added to every variance.
@@ -85,9 +85,9 @@ impl<const N: usize> Standardizer<N> {
     }
 
     /// One streaming pass over `rows` of `data`, then [`Standardizer::freeze`]. `scratch` holds one row.
-    pub fn fit(&mut self, data: &impl Dataset, rows: &[u32], scratch: &mut [f32]) {
+    pub fn fit<I: RowIndex>(&mut self, data: &impl Dataset, rows: &[I], scratch: &mut [f32]) {
         for &i in rows {
-            data.load(i as usize, scratch);
+            data.load(i.row(), scratch);
             self.update(scratch);
         }
         self.freeze();

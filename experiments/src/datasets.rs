@@ -1,112 +1,41 @@
-//! The project's datasets, embedded in the binary as compact tables (see `build.rs`).
+//! The project's bundled datasets, embedded in the binary as [`Table`]s (see `build.rs`).
 //!
-//! A sample is converted to `f32` only when it is loaded, exactly: a digit pixel `0..=16` is an
-//! integer, an iris feature is stored as the very `f32` a host parsing the CSV gets. So the bytes in
-//! a microcontroller's flash and the CSV on a host feed the network identical inputs.
+//! A sample is converted to `f32` only when it is loaded, exactly: each value is stored in the
+//! narrowest [`Encoding`](crate::encoding::Encoding) that gives back the very `f32` a host parsing
+//! the CSV gets (a digit pixel `0..=16` in one byte, an iris length in four). So the bytes in a
+//! microcontroller's flash and the CSV on a host feed the network identical inputs.
 
 use tinytrain::data::{Dataset, Target};
 
-/// Pixels of `digits.csv`, 64 per row, `0..=16`.
-static DIGITS_PIXELS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/digits_pixels.bin"));
-/// Labels of `digits.csv`, `0..=9`: one per row.
-static DIGITS_LABELS: &[u8] = DIGITS_LABEL_BYTES;
-const DIGITS_LABEL_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/digits_labels.bin"));
-/// Features of `iris.csv`, 4 per row, `f32` little-endian.
-static IRIS_FEATURES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/iris_features.bin"));
-/// Labels of `iris.csv`, `0..=2`: one per row.
-static IRIS_LABELS: &[u8] = IRIS_LABEL_BYTES;
-const IRIS_LABEL_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/iris_labels.bin"));
+use crate::table::{Encoding, Table, Targets};
+
+mod bundled {
+    use super::{Encoding, Table, Targets};
+    include!(concat!(env!("OUT_DIR"), "/tables.rs"));
+}
 
 /// UCI optical handwritten digits (scikit-learn's `load_digits`): 1797 images of 8 × 8 pixels with
 /// intensities `0..=16`, 10 classes.
 ///
 /// ```
 /// use tinytrain::data::{Dataset, Target};
-/// use tinytrain_experiments::datasets::Digits;
+/// use tinytrain_experiments::datasets::DIGITS;
 /// let mut x = [0.0; 64];
-/// Digits.load(0, &mut x);
-/// assert_eq!((Digits.len(), x[2], Digits.target(0)), (1797, 5.0, Target::Class(0)));
+/// DIGITS.load(0, &mut x);
+/// assert_eq!((DIGITS.len(), x[2], DIGITS.target(0)), (1797, 5.0, Target::Class(0)));
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Digits;
-
-impl Digits {
-    /// Rows (1797: the rows of `data/digits.csv`).
-    pub const ROWS: usize = DIGITS_LABEL_BYTES.len();
-    /// Pixels per row.
-    pub const FEATURES: usize = 64;
-    /// Digit classes.
-    pub const CLASSES: usize = 10;
-}
-
-impl Dataset for Digits {
-    fn len(&self) -> usize {
-        DIGITS_LABELS.len()
-    }
-
-    fn features(&self) -> usize {
-        Self::FEATURES
-    }
-
-    fn load(&self, index: usize, out: &mut [f32]) {
-        let row = DIGITS_PIXELS
-            .chunks_exact(Self::FEATURES)
-            .nth(index)
-            .unwrap_or(&[]);
-        out.iter_mut()
-            .zip(row)
-            .for_each(|(o, &p)| *o = f32::from(p));
-    }
-
-    fn target(&self, index: usize) -> Target {
-        Target::Class(u16::from(DIGITS_LABELS.get(index).copied().unwrap_or(0)))
-    }
-}
+pub static DIGITS: Table = bundled::DIGITS;
 
 /// Fisher's iris (UCI): 150 flowers, 4 measurements in cm, 3 species.
 ///
 /// ```
 /// use tinytrain::data::{Dataset, Target};
-/// use tinytrain_experiments::datasets::Iris;
+/// use tinytrain_experiments::datasets::IRIS;
 /// let mut x = [0.0; 4];
-/// Iris.load(0, &mut x);
-/// assert_eq!((x, Iris.target(149)), ([5.1, 3.5, 1.4, 0.2], Target::Class(2)));
+/// IRIS.load(0, &mut x);
+/// assert_eq!((x, IRIS.target(149)), ([5.1, 3.5, 1.4, 0.2], Target::Class(2)));
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Iris;
-
-impl Iris {
-    /// Rows (150: the rows of `data/iris.csv`).
-    pub const ROWS: usize = IRIS_LABEL_BYTES.len();
-    /// Measurements per row.
-    pub const FEATURES: usize = 4;
-    /// Species.
-    pub const CLASSES: usize = 3;
-}
-
-impl Dataset for Iris {
-    fn len(&self) -> usize {
-        IRIS_LABELS.len()
-    }
-
-    fn features(&self) -> usize {
-        Self::FEATURES
-    }
-
-    fn load(&self, index: usize, out: &mut [f32]) {
-        let row = IRIS_FEATURES
-            .chunks_exact(4 * Self::FEATURES)
-            .nth(index)
-            .unwrap_or(&[]);
-        for (o, bytes) in out.iter_mut().zip(row.chunks_exact(4)) {
-            *o = f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-        }
-    }
-
-    fn target(&self, index: usize) -> Target {
-        Target::Class(u16::from(IRIS_LABELS.get(index).copied().unwrap_or(0)))
-    }
-}
+pub static IRIS: Table = bundled::IRIS;
 
 /// The dataset an experiment trains on, with the facts about it that size buffers at compile time.
 ///
@@ -129,22 +58,22 @@ pub struct DataSource {
 }
 
 impl DataSource {
-    /// [`Digits`].
-    pub const DIGITS: DataSource = DataSource {
-        name: "digits",
-        rows: Digits::ROWS,
-        features: Digits::FEATURES,
-        classes: Digits::CLASSES,
-        data: &Digits,
-    };
-    /// [`Iris`].
-    pub const IRIS: DataSource = DataSource {
-        name: "iris",
-        rows: Iris::ROWS,
-        features: Iris::FEATURES,
-        classes: Iris::CLASSES,
-        data: &Iris,
-    };
+    /// [`DIGITS`].
+    pub const DIGITS: DataSource = DataSource::new(
+        "digits",
+        bundled::DIGITS_ROWS,
+        bundled::DIGITS.features,
+        bundled::DIGITS_CLASSES,
+        &DIGITS,
+    );
+    /// [`IRIS`].
+    pub const IRIS: DataSource = DataSource::new(
+        "iris",
+        bundled::IRIS_ROWS,
+        bundled::IRIS.features,
+        bundled::IRIS_CLASSES,
+        &IRIS,
+    );
 
     /// A dataset called `name` of `rows` rows of `features` features and `classes` classes (0:
     /// regression): what a generated experiment (`tinytrain train --device`) declares for its
@@ -242,9 +171,11 @@ mod tests {
                 .max();
             assert_eq!(classes, Some(source.classes() as u16 - 1));
         }
-        assert_eq!(DIGITS_PIXELS.len(), Digits::ROWS * Digits::FEATURES);
-        assert!(DIGITS_PIXELS.iter().all(|&p| p <= 16));
-        assert_eq!(IRIS_FEATURES.len(), Iris::ROWS * Iris::FEATURES * 4);
+        assert_eq!(DIGITS.encoding, Encoding::U8);
+        assert_eq!(DIGITS.x.len(), 1797 * 64);
+        assert!(DIGITS.x.iter().all(|&p| p <= 16));
+        assert_eq!(IRIS.encoding, Encoding::F32);
+        assert_eq!(IRIS.x.len(), 150 * 4 * 4);
     }
 
     #[test]

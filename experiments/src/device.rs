@@ -13,4 +13,10 @@ use crate::experiment::Experiment;
 #[allow(unused_imports)]
 use crate::table::{Encoding, Table, Targets};
 
-include!(concat!(env!("TINYTRAIN_DEVICE_RUN"), "/experiment.rs"));
+include!(concat!(
+    env!(
+        "TINYTRAIN_DEVICE_RUN",
+        "feature `device` builds the experiment `tinytrain train --device` generates: set TINYTRAIN_DEVICE_RUN to its directory"
+    ),
+    "/experiment.rs"
+));

@@ -3,7 +3,7 @@
 //! Sized for a microcontroller with 64 KiB of RAM: parameters, gradients and Adam's two moments are
 //! 4 × 2410 floats (38.6 KB), the split's index buffers 1797 + 370 words (8.7 KB).
 
-use crate::datasets::{DataSource, Digits};
+use crate::datasets::DataSource;
 use crate::experiment::Experiment;
 
 tinytrain::network! {
@@ -25,4 +25,4 @@ pub const EXPERIMENT: Experiment = Experiment {
 
 crate::run::workspace!(net);
 
-const _: () = assert!(Digits::ROWS == TRAIN_CAPACITY);
+const _: () = assert!(DataSource::DIGITS.rows() == TRAIN_CAPACITY);

@@ -10,7 +10,7 @@
 use core::convert::Infallible;
 
 use tinytrain::best::BestEpoch;
-use tinytrain::data::Dataset;
+use tinytrain::data::{Dataset, RowIndex};
 use tinytrain::diagnose::{Analyzer, DiagnoseConfig, Event};
 use tinytrain::early_stop::{self, Decision, EarlyStopping};
 use tinytrain::monitor::Monitor;
@@ -42,10 +42,10 @@ pub trait Observer<E = Infallible> {
     }
     /// After the epoch's events, before early stopping looks at it: the trainer's state at an epoch
     /// boundary, with the training order (what a checkpoint holds).
-    fn epoch_end<const C: usize>(
+    fn epoch_end<const C: usize, I: RowIndex>(
         &mut self,
         _trainer: &Trainer<'_, C>,
-        _order: &[u32],
+        _order: &[I],
     ) -> Result<(), E> {
         Ok(())
     }
@@ -118,12 +118,12 @@ impl<'s> Driver<'s> {
     /// Trains epochs until the trainer has completed `epochs` of them, its divergence policy stopped
     /// it, or early stopping did; then restores the best weights (early stopping with
     /// `restore_best_weights`). Stops at the first error of the observer.
-    pub fn run<const C: usize, E>(
+    pub fn run<const C: usize, E, I: RowIndex>(
         &mut self,
         trainer: &mut Trainer<'_, C>,
         data: &impl Dataset,
-        order: &mut [u32],
-        validation: &[u32],
+        order: &mut [I],
+        validation: &[I],
         epochs: u32,
         observer: &mut impl Observer<E>,
     ) -> Result<Outcome, E> {

@@ -141,7 +141,7 @@ mod tests {
             let features = vec![0.0; labels.len()];
             let data = SliceDataset::classification(&features, 1, &labels);
             let capacity = validation_capacity(labels.len(), sizes.len(), fraction);
-            let (mut train, mut val) = (vec![0; labels.len()], vec![0; capacity]);
+            let (mut train, mut val) = (vec![0u32; labels.len()], vec![0u32; capacity]);
             assert!(
                 split(&data, sizes.len(), fraction, 1, &mut train, &mut val).is_some(),
                 "{sizes:?}"
@@ -153,7 +153,7 @@ mod tests {
         let data = SliceDataset::regression(&features, 1, &values);
         for fraction in [0.13f32, 0.5, 0.33] {
             let capacity = validation_capacity(values.len(), 0, fraction);
-            let (mut train, mut val) = (vec![0; values.len()], vec![0; capacity]);
+            let (mut train, mut val) = (vec![0u32; values.len()], vec![0u32; capacity]);
             assert!(
                 split(&data, 0, fraction, 1, &mut train, &mut val).is_some(),
                 "{fraction}"

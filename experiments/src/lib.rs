@@ -32,6 +32,7 @@ pub mod datasets;
 pub mod device;
 pub mod digits;
 pub mod driver;
+pub mod encoding;
 pub mod experiment;
 pub mod init;
 pub mod iris;

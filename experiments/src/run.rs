@@ -3,7 +3,7 @@
 //! The firmware and the host both call [`run`] with the same [`Experiment`]; only the memory
 //! (a zeroed `static` or `Vec`s) and what the [`Observer`] does with each record differ.
 
-use tinytrain::data::{split, Dataset, Target, Transform, Transformed};
+use tinytrain::data::{split, Dataset, RowIndex, Target, Transform, Transformed};
 use tinytrain::early_stop::EarlyStopping;
 use tinytrain::network::{Buffers, StaticMemory};
 use tinytrain::normalize::{Standardized, Standardizer};
@@ -156,12 +156,12 @@ impl core::fmt::Display for RunError {
 /// with early stopping's best weights restored into `buffers.params`.
 ///
 /// [`Workspace::run`] passes a workspace's buffers.
-pub fn run(
+pub fn run<I: RowIndex>(
     experiment: &Experiment,
     fault: impl Fault,
     buffers: Buffers<'_>,
-    train: &mut [u32],
-    validation: &mut [u32],
+    train: &mut [I],
+    validation: &mut [I],
     snapshot: &mut [f32],
     observer: &mut impl Observer,
 ) -> Result<Summary, RunError> {
@@ -197,7 +197,7 @@ pub fn run(
     }
     if regression {
         for &row in train.iter() {
-            if let Target::Value(value) = data.target(row as usize) {
+            if let Target::Value(value) = data.target(row.row()) {
                 target.update(&[value]);
             }
         }
@@ -289,13 +289,18 @@ macro_rules! workspace {
         pub const TRAIN_CAPACITY: usize = EXPERIMENT.train_capacity();
         /// Length of the validation index buffer.
         pub const VALIDATION_CAPACITY: usize = EXPERIMENT.validation_capacity();
+        /// `true` when `u16` can index every row.
+        const SMALL_INDEX: bool = TRAIN_CAPACITY <= <u16 as tinytrain::data::RowIndex>::MAX_ROWS;
+        /// The row index type: `u16` up to 65 536 rows, so the index buffers take half the RAM.
+        pub type Index =
+            <tinytrain::data::Select<SMALL_INDEX> as tinytrain::data::Narrowest>::Index;
         /// Floats of the best-weights snapshot.
         pub const SNAPSHOT: usize = EXPERIMENT.snapshot_len($net::PARAMS);
         /// The network's buffers, exactly sized.
         pub type Memory = $net::Memory<STATE>;
         /// Everything a run needs, exactly sized.
         pub type Workspace =
-            $crate::run::Workspace<Memory, TRAIN_CAPACITY, VALIDATION_CAPACITY, SNAPSHOT>;
+            $crate::run::Workspace<Memory, TRAIN_CAPACITY, VALIDATION_CAPACITY, SNAPSHOT, Index>;
         /// A zeroed workspace.
         pub const fn workspace() -> Workspace {
             Workspace::new(Memory::new())
@@ -324,18 +329,18 @@ impl<const P: usize, const A: usize, const D: usize, const M: usize, const S: us
 ///
 /// All zeros when new, so a `static` of it lands in `.bss` and costs no flash.
 #[derive(Clone, Debug)]
-pub struct Workspace<M, const N: usize, const V: usize, const S: usize = 0> {
+pub struct Workspace<M, const N: usize, const V: usize, const S: usize = 0, I = u32> {
     /// The network's buffers.
     pub memory: M,
     /// Training indices (the dataset's length).
-    pub train: [u32; N],
+    pub train: [I; N],
     /// Validation indices.
-    pub validation: [u32; V],
+    pub validation: [I; V],
     /// Early stopping's snapshot of the best parameters.
     pub snapshot: [f32; S],
 }
 
-impl<M, const N: usize, const V: usize, const S: usize> Workspace<M, N, V, S> {
+impl<M, const N: usize, const V: usize, const S: usize> Workspace<M, N, V, S, u16> {
     /// Wraps `memory` with zeroed index buffers and snapshot.
     pub const fn new(memory: M) -> Self {
         Self {
@@ -347,7 +352,21 @@ impl<M, const N: usize, const V: usize, const S: usize> Workspace<M, N, V, S> {
     }
 }
 
-impl<M: NetworkMemory, const N: usize, const V: usize, const S: usize> Workspace<M, N, V, S> {
+impl<M, const N: usize, const V: usize, const S: usize> Workspace<M, N, V, S, u32> {
+    /// Wraps `memory` with zeroed index buffers and snapshot.
+    pub const fn new(memory: M) -> Self {
+        Self {
+            memory,
+            train: [0; N],
+            validation: [0; V],
+            snapshot: [0.0; S],
+        }
+    }
+}
+
+impl<M: NetworkMemory, const N: usize, const V: usize, const S: usize, I: RowIndex>
+    Workspace<M, N, V, S, I>
+{
     /// [`run()`] over this workspace's buffers.
     ///
     /// ```

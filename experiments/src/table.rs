@@ -14,8 +14,9 @@
 //! for (v, out) in values.iter().zip(bytes.chunks_exact_mut(encoding.width())) {
 //!     encoding.encode(*v, out);
 //! }
-//! const LABELS: &[u8] = &[0, 1];
-//! let table = Table { features: 2, encoding, x: &bytes, y: Targets::Classes(LABELS) };
+//! static X: [u8; 4] = [1, 2, 250, 3];
+//! assert_eq!(bytes, X);
+//! let table = Table { features: 2, encoding, x: &X, y: Targets::Classes(&[0, 1]) };
 //! let mut row = [0.0; 2];
 //! table.load(1, &mut row);
 //! assert_eq!((table.len(), row, table.target(1)), (2, [250.0, 3.0], Target::Class(1)));
@@ -23,68 +24,7 @@
 
 use tinytrain::data::{Dataset, Target};
 
-/// How one feature value is stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Encoding {
-    /// An integer in `0..=255`.
-    U8,
-    /// An integer in `-32768..=32767`.
-    I16,
-    /// Any `f32`, little-endian.
-    F32,
-}
-
-impl Encoding {
-    /// Bytes per value.
-    pub const fn width(self) -> usize {
-        match self {
-            Encoding::U8 => 1,
-            Encoding::I16 => 2,
-            Encoding::F32 => 4,
-        }
-    }
-
-    /// The narrowest encoding that gives back every one of `values` bit for bit (so `-0.0` and
-    /// `0.5` need `F32`).
-    pub fn narrowest(values: impl Iterator<Item = f32> + Clone) -> Self {
-        let exact = |decode: fn(f32) -> Option<f32>| {
-            values
-                .clone()
-                .all(|v| decode(v).is_some_and(|back| back.to_bits() == v.to_bits()))
-        };
-        if exact(|v| (0.0..=255.0).contains(&v).then(|| f32::from(v as u8))) {
-            Encoding::U8
-        } else if exact(|v| {
-            (-32768.0..=32767.0)
-                .contains(&v)
-                .then(|| f32::from(v as i16))
-        }) {
-            Encoding::I16
-        } else {
-            Encoding::F32
-        }
-    }
-
-    /// Writes `value` into `out` (`width()` bytes). The caller has chosen an encoding that holds
-    /// it ([`Encoding::narrowest`]).
-    pub fn encode(self, value: f32, out: &mut [u8]) {
-        match self {
-            Encoding::U8 => out[..1].copy_from_slice(&[value as u8]),
-            Encoding::I16 => out[..2].copy_from_slice(&(value as i16).to_le_bytes()),
-            Encoding::F32 => out[..4].copy_from_slice(&value.to_le_bytes()),
-        }
-    }
-
-    /// The value `bytes` (`width()` long) hold.
-    pub fn decode(self, bytes: &[u8]) -> f32 {
-        match (self, bytes) {
-            (Encoding::U8, [b, ..]) => f32::from(*b),
-            (Encoding::I16, [a, b, ..]) => f32::from(i16::from_le_bytes([*a, *b])),
-            (Encoding::F32, [a, b, c, d, ..]) => f32::from_le_bytes([*a, *b, *c, *d]),
-            _ => f32::NAN,
-        }
-    }
-}
+pub use crate::encoding::Encoding;
 
 /// The targets of a table, one per row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,9 +67,7 @@ impl Dataset for Table {
             .chunks_exact(width * self.features)
             .nth(index)
             .unwrap_or(&[]);
-        for (o, bytes) in out.iter_mut().zip(row.chunks_exact(width)) {
-            *o = self.encoding.decode(bytes);
-        }
+        self.encoding.decode_all(row, out);
     }
 
     fn target(&self, index: usize) -> Target {

@@ -1,5 +1,6 @@
 //! The program every binary runs: measure, train, report, exit.
 
+use tinytrain::data::RowIndex;
 use tinytrain_experiments::run::NetworkMemory;
 use tinytrain_experiments::{Experiment, Fault, NoFault, Workspace};
 
@@ -9,9 +10,9 @@ use crate::{board, clock, exit, exit_failure, ram};
 /// Paints the stack, starts the tick counter and the board's serial port, runs `experiment` in
 /// `workspace` reporting every epoch, reports the summary with the measured resources, and exits
 /// (status 0 under QEMU; 1 if the experiment cannot run).
-pub fn train<M: NetworkMemory, const N: usize, const V: usize, const S: usize>(
+pub fn train<M: NetworkMemory, const N: usize, const V: usize, const S: usize, I: RowIndex>(
     experiment: &Experiment,
-    workspace: &mut Workspace<M, N, V, S>,
+    workspace: &mut Workspace<M, N, V, S, I>,
 ) -> ! {
     train_with_fault(experiment, NoFault, workspace)
 }
@@ -20,10 +21,16 @@ pub fn train<M: NetworkMemory, const N: usize, const V: usize, const S: usize>(
 /// divergence guard on the device. When the guard skipped anything, a `WARN divergence
 /// skipped_samples=… skipped_steps=…` line follows the summary (and the summary frame carries the
 /// counts).
-pub fn train_with_fault<M: NetworkMemory, const N: usize, const V: usize, const S: usize>(
+pub fn train_with_fault<
+    M: NetworkMemory,
+    const N: usize,
+    const V: usize,
+    const S: usize,
+    I: RowIndex,
+>(
     experiment: &Experiment,
     fault: impl Fault,
-    workspace: &mut Workspace<M, N, V, S>,
+    workspace: &mut Workspace<M, N, V, S, I>,
 ) -> ! {
     ram::paint_stack();
     let Some(peripherals) = cortex_m::Peripherals::take() else {

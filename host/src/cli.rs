@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Train an MLP on a CSV file (or a shared experiment: --experiment); one line per epoch on stdout, metrics and weights in a run directory
-    Train(options::TrainArgs),
+    Train(Box<options::TrainArgs>),
     /// Benchmark table: the defaults on every bundled dataset over several seeds
     Accuracy(accuracy::AccuracyArgs),
     /// Decode a device's output: a defmt byte stream (--elf) or a serial log of JSON+CRC frames

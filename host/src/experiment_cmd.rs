@@ -52,8 +52,8 @@ pub fn run_experiment(
     let plan = Plan::of(experiment.layers).map_err(|e| anyhow!("{e:?}"))?;
     let mut memory = VecMemory::new(&plan, experiment.config.optimizer);
     let mut snapshot = vec![0.0; experiment.snapshot_len(plan.params)];
-    let mut train = vec![0; experiment.train_capacity()];
-    let mut validation = vec![0; experiment.validation_capacity()];
+    let mut train = vec![0u32; experiment.train_capacity()];
+    let mut validation = vec![0u32; experiment.validation_capacity()];
     let summary = run(
         &experiment,
         NoFault,

@@ -309,6 +309,10 @@ pub struct TrainArgs {
     /// With --device: do not train on the host to compare every epoch
     #[arg(long, requires = "device")]
     pub no_verify: bool,
+    /// With --device: build the firmware into the run directory (device.elf, manifest.json) and
+    /// stop, to flash and run it with your own tools (probe-rs run, then tinytrain monitor)
+    #[arg(long, requires = "device")]
+    pub build_only: bool,
     /// With --device: plain lines instead of the live view on a terminal
     #[arg(long, requires = "device")]
     pub plain: bool,

@@ -457,10 +457,10 @@ impl<O: Observer> driver::Observer<anyhow::Error> for Seen<'_, O> {
         self.observer.event(&noticed)
     }
 
-    fn epoch_end<const C: usize>(
+    fn epoch_end<const C: usize, I: tinytrain::data::RowIndex>(
         &mut self,
         trainer: &Trainer<'_, C>,
-        order: &[u32],
+        order: &[I],
     ) -> anyhow::Result<()> {
         if !self.observer.wants_checkpoints() {
             return Ok(());

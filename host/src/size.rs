@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use object::{Object, ObjectSection, ObjectSymbol, SectionIndex, SymbolKind};
-use tinytrain::data::Dataset;
-use tinytrain_experiments::datasets::{Digits, Iris};
+use tinytrain_experiments::datasets::{DIGITS, IRIS};
+use tinytrain_experiments::table::Targets;
 
 /// The options of `tinytrain size`.
 #[derive(Args, Debug, Clone)]
@@ -87,11 +87,14 @@ pub fn measure(elf: &[u8]) -> anyhow::Result<Sizes> {
     let file = object::File::parse(elf).context("not an ELF file")?;
     let size = |name: &str| file.section_by_name(name).map_or(0, |s| s.size());
     let rodata: Option<SectionIndex> = file.section_by_name(".rodata").map(|s| s.index());
+    let labels = |t: Targets| match t {
+        Targets::Classes(bytes) | Targets::Values(bytes) => bytes.len() as u64,
+    };
     let table_sizes = [
-        (Digits.len() * Digits.features()) as u64,
-        Digits.len() as u64,
-        (Iris.len() * Iris.features() * 4) as u64,
-        Iris.len() as u64,
+        DIGITS.x.len() as u64,
+        labels(DIGITS.y),
+        IRIS.x.len() as u64,
+        labels(IRIS.y),
     ];
     let mut datasets = 0;
     for symbol in file.symbols() {

@@ -13,7 +13,7 @@ mod guard;
 use guard::{all_finite, all_finite_bits, Action, Health};
 pub use guard::{DivergencePolicy, DivergenceStats};
 
-use crate::data::{shuffle, Dataset};
+use crate::data::{shuffle, Dataset, RowIndex};
 use crate::loss::Head;
 use crate::metrics::{ConfusionMatrix, RegressionMetrics, Welford};
 use crate::network::{Buffers, Mlp, Mode};
@@ -213,11 +213,11 @@ impl<'a, const C: usize> Trainer<'a, C> {
 
     /// Trains one epoch over `train` (shuffled in place when configured), evaluates `validation`, and
     /// returns the epoch's record. `progress(done)` is called every 64 training samples and at the end.
-    pub fn run_epoch(
+    pub fn run_epoch<I: RowIndex>(
         &mut self,
         data: &impl Dataset,
-        train: &mut [u32],
-        validation: &[u32],
+        train: &mut [I],
+        validation: &[I],
         mut progress: impl FnMut(usize),
     ) -> EpochRecord {
         let mut lr = self.config.schedule.lr(self.config.lr, self.epoch);
@@ -238,7 +238,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
         let mut stopping = false;
         for (done, &row) in train.iter().enumerate() {
             // forward (and the loss, measured before this sample's update) ...
-            let mut action = match self.forward_and_measure(data, row as usize, Pass::Train) {
+            let mut action = match self.forward_and_measure(data, row.row(), Pass::Train) {
                 // ... backward: plain SGD at batch 1 updates the weights inside the backward pass
                 // (one pass over them, no gradient buffer; the same bits as backward + step +
                 // zero_grad), everything else accumulates into the gradient buffer ...
@@ -281,11 +281,11 @@ impl<'a, const C: usize> Trainer<'a, C> {
         self.finish_epoch(data, train.len(), validation, lr, progress)
     }
 
-    fn finish_epoch(
+    fn finish_epoch<I: RowIndex>(
         &mut self,
         data: &impl Dataset,
         trained: usize,
-        validation: &[u32],
+        validation: &[I],
         lr: f32,
         mut progress: impl FnMut(usize),
     ) -> EpochRecord {
@@ -317,11 +317,11 @@ impl<'a, const C: usize> Trainer<'a, C> {
     }
 
     /// Evaluates `rows` in eval mode into [`Trainer::validation_summary`]; parameters are untouched.
-    pub fn evaluate(&mut self, data: &impl Dataset, rows: &[u32]) -> &Summary<C> {
+    pub fn evaluate<I: RowIndex>(&mut self, data: &impl Dataset, rows: &[I]) -> &Summary<C> {
         self.net.set_mode(Mode::Eval);
         self.validation.reset();
         for &row in rows {
-            self.forward_and_measure(data, row as usize, Pass::Validation);
+            self.forward_and_measure(data, row.row(), Pass::Validation);
         }
         &self.validation
     }

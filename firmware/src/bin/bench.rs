@@ -29,7 +29,7 @@ use tinytrain::normalize::{Standardized, Standardizer};
 use tinytrain::optim::{optimizer_state_len, OptimizerKind};
 use tinytrain::spec::{Layer, Plan};
 use tinytrain::train::{TrainConfig, Trainer};
-use tinytrain_experiments::datasets::Digits;
+use tinytrain_experiments::datasets::DIGITS;
 
 /// Training samples per measured epoch.
 const SAMPLES: usize = 256;
@@ -81,9 +81,9 @@ fn main() -> ! {
     clock::start(peripherals.SYST);
     let mut rows = [0u32; SAMPLES];
     rows.iter_mut().enumerate().for_each(|(i, r)| *r = i as u32);
-    let mut standardizer = Standardizer::<64>::new(Digits::FEATURES);
-    standardizer.fit(&Digits, &rows, &mut [0.0; 64]);
-    let data = Standardized::new(&Digits, Some(&standardizer), None);
+    let mut standardizer = Standardizer::<64>::new(DIGITS.features);
+    standardizer.fit(&DIGITS, &rows, &mut [0.0; 64]);
+    let data = Standardized::new(&DIGITS, Some(&standardizer), None);
 
     let mut out = Output::new();
     out.str("model        optimiser  batch  instr/sample  instr/MAC  MAC/sample  RAM(B)  min(B)  RAM/min  stack(B)\n");

@@ -131,6 +131,12 @@ pub fn sources(cache: &Path) -> anyhow::Result<PathBuf> {
     Ok(root.join("firmware"))
 }
 
+/// `true` if `program` is on `PATH`.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
 #[cfg(unix)]
 fn make_executable(path: &Path) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
@@ -181,6 +187,11 @@ pub fn build(
         "RUSTUP_TOOLCHAIN",
     ] {
         cargo.env_remove(var);
+    }
+    if board.transport() == "rtt" && on_path("flip-link") {
+        // Knurling's flip-link puts the stack below the statics, so an overflow faults instead of
+        // silently overwriting the model (as `cargo run-f411` links).
+        cargo.args(["--config", &format!("target.{TARGET}.linker='flip-link'")]);
     }
     if quiet {
         cargo.arg("--quiet");

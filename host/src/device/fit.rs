@@ -8,6 +8,7 @@
 //! code. The budgets are upper bounds of what the reporting firmware measured (its summary frame's
 //! `stack_peak` and `flash_text`); `device.json` shows the measured figures beside these.
 
+use tinytrain::data::RowIndex;
 use tinytrain::optim::optimizer_state_len;
 use tinytrain_experiments::experiment::validation_capacity;
 use tinytrain_experiments::run::{MAX_CLASSES, MAX_FEATURES};
@@ -34,7 +35,7 @@ pub struct Need {
     pub network: u64,
     /// The optimiser's per-parameter state.
     pub optimizer_state: u64,
-    /// The training and validation index buffers (`u32` per row).
+    /// The training and validation index buffers (`u16` per row up to 65 536 rows, else `u32`).
     pub split_indices: u64,
     /// Early stopping's best-weights snapshot.
     pub snapshot: u64,
@@ -63,9 +64,9 @@ impl Need {
         Need {
             network: setup.plan.bytes() as u64,
             optimizer_state: bytes(optimizer_state_len(setup.config.optimizer, params)),
-            split_indices: bytes(
-                table.rows() + validation_capacity(table.rows(), classes, spec.val_fraction),
-            ),
+            split_indices: index_width(table.rows())
+                * (table.rows() + validation_capacity(table.rows(), classes, spec.val_fraction))
+                    as u64,
             snapshot: bytes(spec.early_stopping.map_or(0, |c| c.snapshot_len(params))),
             firmware_and_stack: FIRMWARE_RAM + STACK_BUDGET,
             data: (generated.features.len() + generated.targets.len()) as u64,
@@ -86,6 +87,15 @@ impl Need {
     /// Flash in all.
     pub fn flash(&self) -> u64 {
         self.data + self.init + self.code
+    }
+}
+
+/// Bytes of one row index for `rows` rows: the type the firmware's workspace picks.
+fn index_width(rows: usize) -> u64 {
+    if rows <= <u16 as RowIndex>::MAX_ROWS {
+        2
+    } else {
+        4
     }
 }
 

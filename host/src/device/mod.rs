@@ -66,6 +66,9 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
         (Runner::Probe(default), chip) => chip.clone().unwrap_or_else(|| default.to_string()),
         (Runner::Qemu(_), None) => String::new(),
     };
+    if matches!(board.runner, Runner::Probe(_)) && !cfg!(feature = "probe") && !args.build_only {
+        bail!("--device {} runs through a debug probe: that needs tinytrain built with the `probe` feature (cargo install --path host --features probe), or --build-only to build the firmware and run it with probe-rs yourself", board.name);
+    }
     let out = args
         .out
         .clone()
@@ -132,7 +135,6 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
         Some(clock.elapsed().as_secs_f64())
     };
 
-    let run = RunDir::create(&out)?;
     let device_section = serde_json::json!({
         "board": board.name,
         "chip": (!chip.is_empty()).then_some(&chip),
@@ -140,10 +142,34 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
         "board_ram": memory.ram,
         "board_flash": memory.flash,
     });
-    run.write_manifest(&Manifest {
+    let manifest = Manifest {
         device: Some(device_section),
         ..Manifest::of(&setup)
-    })?;
+    };
+    if args.build_only {
+        std::fs::create_dir_all(&out)
+            .with_context(|| format!("cannot create the run directory {}", out.display()))?;
+        manifest.write(&out.join(run_dir::MANIFEST))?;
+        initial.write(&out.join(run_dir::INIT_WEIGHTS))?;
+        run_dir::write_atomic(&out.join(DEVICE_ELF), &std::fs::read(&elf)?)?;
+        let how = match board.runner {
+            Runner::Probe(_) => format!(
+                "probe-rs run --chip {chip} {0}, or tinytrain monitor --probe --chip {chip} {0}",
+                out.join(DEVICE_ELF).display()
+            ),
+            Runner::Qemu(machine) => format!(
+                "tinytrain monitor --qemu {} --machine {machine}",
+                out.join(DEVICE_ELF).display()
+            ),
+        };
+        note(&format!(
+            "built {}; run it with {how}",
+            out.join(DEVICE_ELF).display()
+        ));
+        return Ok(());
+    }
+    let run = RunDir::create(&out)?;
+    run.write_manifest(&manifest)?;
     run.write_weights(run_dir::INIT_WEIGHTS, &initial)?;
     run.write_file(DEVICE_ELF, &std::fs::read(&elf)?)?;
     let dir = run.path().to_path_buf();
