@@ -347,7 +347,7 @@ mod tests {
             framed(r#"{"event":"overfitting","epoch":23,"detected":26}"#),
             framed(r#"{"event":"divergence","epoch":4,"detected":4,"non_finite":true}"#),
             framed(
-                r#"{"early_stop":{"monitor":"val_loss","stopped_epoch":33,"best_epoch":23,"best":0.084609866,"restored_epoch":23},"best_bits":1034766320}"#
+                r#"{"early_stop":{"monitor":"val_loss","stopped_epoch":33,"best_epoch":23,"best":0.084609866,"restored_epoch":23,"patience":10,"snapshot_bytes":268},"best_bits":1034766320}"#
             )
         );
         let log = read_serial_log(&text);

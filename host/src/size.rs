@@ -2,16 +2,15 @@
 //!
 //! Flash is `.vector_table` + `.text` + `.rodata` + `.data` (its initial values are stored in flash);
 //! RAM is `.data` + `.bss` + `.uninit` (static RAM; the stack comes on top, see the firmware's
-//! `resources` line). The embedded datasets are counted separately inside `.rodata`: symbols whose
-//! names contain `DIGITS` or `IRIS`, or, as `include_bytes!` data is anonymous, `.rodata` objects
-//! whose size is exactly that of one of the embedded tables (digits pixels and labels, iris features
-//! and labels).
+//! `resources` line). The bundled datasets are counted separately inside `.rodata`: each of their
+//! tables (digits' pixels and labels, iris's features and labels) that `.rodata` holds byte for byte
+//! (`include_bytes!` data has no symbol of its own).
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use object::{Object, ObjectSection, ObjectSymbol, SectionIndex, SymbolKind};
+use object::{Object, ObjectSection};
 use tinytrain_experiments::datasets::{DIGITS, IRIS};
 use tinytrain_experiments::table::Targets;
 
@@ -86,29 +85,19 @@ impl Sizes {
 pub fn measure(elf: &[u8]) -> anyhow::Result<Sizes> {
     let file = object::File::parse(elf).context("not an ELF file")?;
     let size = |name: &str| file.section_by_name(name).map_or(0, |s| s.size());
-    let rodata: Option<SectionIndex> = file.section_by_name(".rodata").map(|s| s.index());
-    let labels = |t: Targets| match t {
-        Targets::Classes(bytes) | Targets::Values(bytes) => bytes.len() as u64,
+    // The bundled tables, found byte for byte in `.rodata` (`include_bytes!` data has no symbol).
+    let rodata = match file.section_by_name(".rodata") {
+        Some(section) => section.data().context("cannot read .rodata")?,
+        None => &[],
     };
-    let table_sizes = [
-        DIGITS.x.len() as u64,
-        labels(DIGITS.y),
-        IRIS.x.len() as u64,
-        labels(IRIS.y),
-    ];
-    let mut datasets = 0;
-    for symbol in file.symbols() {
-        if symbol.kind() != SymbolKind::Data || symbol.section_index() != rodata || rodata.is_none()
-        {
-            continue;
-        }
-        let name = symbol.name().unwrap_or("");
-        let named = name.contains("DIGITS") || name.contains("IRIS");
-        let anonymous_table = name.starts_with(".L") && table_sizes.contains(&symbol.size());
-        if named || anonymous_table {
-            datasets += symbol.size();
-        }
-    }
+    let labels = |t: Targets| match t {
+        Targets::Classes(bytes) | Targets::Values(bytes) => bytes,
+    };
+    let datasets = [DIGITS.x, labels(DIGITS.y), IRIS.x, labels(IRIS.y)]
+        .iter()
+        .filter(|table| rodata.windows(table.len()).any(|w| w == **table))
+        .map(|table| table.len() as u64)
+        .sum();
     Ok(Sizes {
         vector_table: size(".vector_table"),
         text: size(".text"),

@@ -159,6 +159,42 @@ bundled!(
 /// The host's class mapping of the cultivar names (sorted), which the device's class bytes follow.
 const CLASS_NAMES: &str = r#""class_names": ["barbera", "barolo", "grignolino"]"#;
 
+/// Every option the device honours means the same there: activations, dropout, AdamW with decay,
+/// cosine and step schedules, clipping, batches, file order, no normalisation, `--init` weights,
+/// SGD with Nesterov momentum and the Huber loss on a regression.
+#[test]
+fn every_option_means_the_same_on_the_device() {
+    if qemu_missing("every_option_means_the_same_on_the_device") {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let first = same_on_device(
+        &root().join("data/iris.csv"),
+        "--hidden 10,6 --activation leaky-relu --dropout 0.1 --optimizer adamw --weight-decay 0.01 \
+         --lr 0.02 --schedule cosine --clip-norm 1 --batch 4 --no-shuffle --epochs 6 --seed 5",
+        "qemu",
+        &out.path().join("a"),
+    );
+    let init = first.join("weights.json");
+    same_on_device(
+        &root().join("data/iris.csv"),
+        &format!(
+            "--hidden 10,6 --activation tanh --normalize none --init {} --epochs 4 --seed 6",
+            init.display()
+        ),
+        "qemu",
+        &out.path().join("b"),
+    );
+    same_on_device(
+        &root().join("data/diabetes.csv"),
+        "--hidden 8 --activation sigmoid --loss huber --optimizer sgd --lr 0.01 --momentum 0.9 \
+         --nesterov --schedule step --step-size 2 --gamma 0.5 --epochs 5 --val-fraction 0.3 \
+         --on-divergence stop",
+        "qemu",
+        &out.path().join("c"),
+    );
+}
+
 /// Wine with its classes as names and the label column first: the device maps them as the host.
 #[test]
 fn string_labels_in_the_first_column() {
