@@ -36,10 +36,22 @@ impl Layer {
     }
 
     /// Number of trainable parameters (`outputs·inputs` weights and `outputs` biases for dense).
+    /// [`Plan::of`] has checked that it fits a `usize` for every layer of a network.
     pub const fn params(&self) -> usize {
+        match self.checked_params() {
+            Some(n) => n,
+            None => usize::MAX,
+        }
+    }
+
+    /// [`Layer::params`], `None` if it overflows `usize`.
+    pub const fn checked_params(&self) -> Option<usize> {
         match *self {
-            Layer::Dense { inputs, outputs } => outputs * inputs + outputs,
-            _ => 0,
+            Layer::Dense { inputs, outputs } => match outputs.checked_mul(inputs) {
+                Some(weights) => weights.checked_add(outputs),
+                None => None,
+            },
+            _ => Some(0),
         }
     }
 }
@@ -77,6 +89,11 @@ pub enum ShapeError {
     HeadMismatch,
     /// The head has more classes than the trainer's metrics can count (its `C`).
     TooManyClasses,
+    /// A buffer size overflows `usize` (or a buffer's bytes do): no memory can hold the network.
+    TooLarge {
+        /// Index of the layer whose size overflowed.
+        layer: usize,
+    },
 }
 
 impl ShapeError {
@@ -92,6 +109,9 @@ impl ShapeError {
             ShapeError::BadDropout { .. } => "dropout probability must be in [0, 1)",
             ShapeError::BufferTooSmall => "a buffer is smaller than the network's memory plan",
             ShapeError::TooManyClasses => "more classes than the trainer's class capacity C",
+            ShapeError::TooLarge { .. } => {
+                "the network's buffers are larger than this machine's address space"
+            }
             ShapeError::HeadMismatch => {
                 "the output width does not suit the head (softmax needs >= 2 outputs, sigmoid and MSE 1)"
             }
@@ -106,7 +126,9 @@ impl core::fmt::Display for ShapeError {
                 f,
                 "layer {layer}: dense layer takes {found} inputs but the layer before it gives {expected}"
             ),
-            ShapeError::ZeroWidth { layer } | ShapeError::BadDropout { layer } => {
+            ShapeError::ZeroWidth { layer }
+            | ShapeError::BadDropout { layer }
+            | ShapeError::TooLarge { layer } => {
                 write!(f, "layer {layer}: {}", self.message())
             }
             _ => f.write_str(self.message()),
@@ -158,6 +180,16 @@ impl Plan {
         };
         let mut widest = inputs;
         let mut i = 0;
+        // Every size is checked arithmetic: a width near `usize::MAX` must be an error, never a
+        // wrapped-around small buffer.
+        macro_rules! checked {
+            ($e:expr) => {
+                match $e {
+                    Some(v) => v,
+                    None => return Err(ShapeError::TooLarge { layer: i }),
+                }
+            };
+        }
         while i < layers.len() {
             match layers[i] {
                 Layer::Dense { inputs, outputs } => {
@@ -179,18 +211,27 @@ impl Plan {
                     if !(p >= 0.0 && p < 1.0) {
                         return Err(ShapeError::BadDropout { layer: i });
                     }
-                    plan.mask_words += width.div_ceil(32);
+                    plan.mask_words = checked!(plan.mask_words.checked_add(width.div_ceil(32)));
                 }
             }
-            plan.params += layers[i].params();
-            plan.activations += width;
+            plan.params = checked!(plan
+                .params
+                .checked_add(checked!(layers[i].checked_params())));
+            plan.activations = checked!(plan.activations.checked_add(width));
             if width > widest {
                 widest = width;
             }
             i += 1;
         }
         plan.outputs = width;
-        plan.deltas = 2 * widest;
+        i -= 1; // the sizes below overflow, if at all, because of the last layer
+        plan.deltas = checked!(widest.checked_mul(2));
+        // The bytes of every buffer, optimiser state included (Adam's two moments), fit a `usize`.
+        let floats = checked!(plan.params.checked_mul(4));
+        let floats = checked!(floats.checked_add(plan.activations));
+        let floats = checked!(floats.checked_add(plan.deltas));
+        let floats = checked!(floats.checked_add(plan.mask_words));
+        checked!(floats.checked_mul(4));
         Ok(plan)
     }
 
@@ -382,3 +423,46 @@ macro_rules! network {
 }
 
 impl core::error::Error for ShapeError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by hostile input: `--hidden 9223372036854775808` wrapped the plan's sums around to tiny
+    /// buffers, and `Mlp::init` panicked. Every overflowing size is a `ShapeError`, on every target.
+    #[test]
+    fn sizes_that_overflow_are_shape_errors() {
+        let huge = usize::MAX / 2 + 1;
+        let cases: [(&[Layer], usize); 4] = [
+            (&[Layer::dense(4, huge), Layer::dense(huge, 3)], 0),
+            (&[Layer::dense(huge, 2)], 0),
+            (
+                &[Layer::dense(4, 1 << 40), Layer::dense(1 << 40, 1 << 40)],
+                1,
+            ),
+            (
+                &[
+                    Layer::dense(4, usize::MAX / 8),
+                    Layer::Activation(Activation::Relu),
+                    Layer::Dropout { p: 0.1 },
+                    Layer::Dropout { p: 0.1 },
+                ],
+                3,
+            ),
+        ];
+        for (layers, layer) in cases {
+            assert_eq!(
+                Plan::of(layers),
+                Err(ShapeError::TooLarge { layer }),
+                "{layers:?}"
+            );
+        }
+        assert_eq!(Layer::dense(huge, 2).checked_params(), None);
+        assert_eq!(
+            ShapeError::TooLarge { layer: 2 }.to_string(),
+            "layer 2: the network's buffers are larger than this machine's address space"
+        );
+        // The largest sizes that fit still plan.
+        assert!(Plan::of(&[Layer::dense(1 << 20, 1 << 10)]).is_ok());
+    }
+}

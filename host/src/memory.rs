@@ -30,6 +30,59 @@ impl VecMemory {
         }
     }
 
+    /// [`VecMemory::new`], or an error naming the bytes when they are more than this machine has
+    /// available (Linux's `MemAvailable`) or than it can allocate: never an abort halfway.
+    pub fn try_new(plan: &Plan, optimizer: OptimizerKind) -> anyhow::Result<Self> {
+        let floats = [
+            plan.params,
+            plan.params,
+            plan.activations,
+            plan.deltas,
+            plan.mask_words,
+            optimizer_state_len(optimizer, plan.params),
+        ];
+        let bytes = floats
+            .iter()
+            .try_fold(0usize, |sum, &n| sum.checked_add(n.checked_mul(4)?));
+        let too_much = |bytes: String, why: String| {
+            anyhow::anyhow!(
+                "the network needs {bytes} of memory ({} parameters, their gradients{}) but {why}; use smaller --hidden layers",
+                plan.params,
+                if floats[5] > 0 { " and the optimiser's state" } else { "" }
+            )
+        };
+        let Some(bytes) = bytes else {
+            return Err(too_much(
+                "more bytes than a usize counts".into(),
+                "no machine has them".into(),
+            ));
+        };
+        if let Some(available) = available_bytes() {
+            if bytes as u64 > available {
+                return Err(too_much(
+                    format_bytes(bytes as u64),
+                    format!("this machine has {} available", format_bytes(available)),
+                ));
+            }
+        }
+        let zeros = |n: usize| -> anyhow::Result<Vec<f32>> {
+            let mut v = Vec::new();
+            v.try_reserve_exact(n).map_err(|_| {
+                too_much(format_bytes(bytes as u64), "the allocation failed".into())
+            })?;
+            v.resize(n, 0.0);
+            Ok(v)
+        };
+        Ok(Self {
+            params: zeros(floats[0])?,
+            grads: zeros(floats[1])?,
+            activations: zeros(floats[2])?,
+            deltas: zeros(floats[3])?,
+            masks: vec![0; floats[4]],
+            state: zeros(floats[5])?,
+        })
+    }
+
     /// [`VecMemory::new`] for `layers`' plan.
     pub fn of(layers: &[Layer], optimizer: OptimizerKind) -> Result<Self, ShapeError> {
         Ok(Self::new(&Plan::of(layers)?, optimizer))
@@ -55,6 +108,24 @@ impl VecMemory {
     }
 }
 
+/// The memory this machine has available (`MemAvailable` of `/proc/meminfo`; `None` elsewhere).
+fn available_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
+/// `1.5 GB`, `320.0 MB`, `12.0 KB` (decimal units, as memory is sold).
+pub fn format_bytes(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        0..=999_999 => format!("{:.1} KB", b / 1e3),
+        1_000_000..=999_999_999 => format!("{:.1} MB", b / 1e6),
+        _ => format!("{:.1} GB", b / 1e9),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +139,30 @@ mod tests {
         assert_eq!(
             VecMemory::new(&plan, OptimizerKind::SGD).bytes(),
             plan.bytes()
+        );
+        assert_eq!(
+            VecMemory::try_new(&plan, OptimizerKind::ADAM)
+                .unwrap()
+                .bytes(),
+            memory.bytes()
+        );
+    }
+
+    /// Found by hostile input: `--hidden 100000,100000` aborted with "memory allocation of N bytes
+    /// failed". Too much memory is an error that names the bytes.
+    #[test]
+    fn too_much_memory_is_an_error_naming_the_bytes() {
+        let layers = [
+            Layer::dense(100_000, 100_000),
+            Layer::dense(100_000, 100_000),
+        ];
+        let plan = Plan::of(&layers).unwrap();
+        let message = VecMemory::try_new(&plan, OptimizerKind::ADAM)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.starts_with("the network needs 320.0 GB of memory (20000200000 parameters, their gradients and the optimiser's state) but "),
+            "{message}"
         );
     }
 }

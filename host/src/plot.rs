@@ -330,6 +330,13 @@ where
     Ok(())
 }
 
+/// The top of a loss or MAE axis: 5 % above the largest value, and always finite (`hi · 1.05`
+/// overflows to infinity above 3.24e38, and plotters' tick search never ends on an infinite axis).
+fn loss_axis_top(lo: f32, hi: f32) -> f32 {
+    let top = f64::from(hi.max(lo + 1e-6)) * 1.05;
+    top.min(f64::from(f32::MAX)) as f32
+}
+
 fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     runs: &[Run],
@@ -361,7 +368,7 @@ fn draw_panel<DB: DrawingBackend>(
     let (y0, y1) = match panel {
         _ if finite.is_empty() => (0.0, 1.0),
         Panel::Accuracy => ((lo - 0.05).clamp(0.0, 0.95), 1.0),
-        Panel::Loss | Panel::Mae => (0.0, hi.max(lo + 1e-6) * 1.05),
+        Panel::Loss | Panel::Mae => (0.0, loss_axis_top(lo, hi)),
     };
     let mut chart = ChartBuilder::on(area)
         .caption(panel.caption(), ("sans-serif", 20))
@@ -543,6 +550,43 @@ mod tests {
             name: name.into(),
             records,
         }
+    }
+
+    /// Found by hostile input: a loss above 3.24e38 made the axis top infinite and plotters' tick
+    /// search spin forever (train, monitor and plot all hung). Every finite value must plot.
+    #[test]
+    fn losses_up_to_f32_max_plot_and_return() {
+        for huge in [3.3e38f32, f32::MAX] {
+            let records = vec![
+                EpochRecord {
+                    epoch: 1,
+                    train_loss: huge,
+                    lr: 0.001,
+                    ..EpochRecord::default()
+                },
+                EpochRecord {
+                    epoch: 2,
+                    train_loss: 1e-30,
+                    val_loss: Some(-f32::MAX),
+                    lr: 0.001,
+                    ..EpochRecord::default()
+                },
+            ];
+            let (done, finished) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let runs = [Run {
+                    name: "huge".into(),
+                    records,
+                }];
+                let _ = done.send(svg_text(&runs, &PlotOptions::default()).map(|svg| svg.len()));
+            });
+            let svg = finished
+                .recv_timeout(std::time::Duration::from_secs(30))
+                .expect("plotting a loss of 3.3e38 returns");
+            assert!(svg.unwrap() > 1000);
+        }
+        assert!(loss_axis_top(0.0, f32::MAX).is_finite());
+        assert_eq!(loss_axis_top(0.0, 2.0), 2.1);
     }
 
     #[test]
