@@ -231,7 +231,8 @@ pub const REGRESSION_STRATUM: usize = 20;
 /// The indices are ordered into strata — by class for classification; for regression by target value,
 /// cut into runs of [`REGRESSION_STRATUM`] consecutive values (so validation covers the whole range
 /// of targets, not a lucky or unlucky corner of it). Within each stratum the indices are shuffled and
-/// the first `round(len · fraction)` go to validation. Both lists come out sorted. `train` must hold
+/// the first `round(len · fraction)` go to validation, but never the whole stratum: each keeps at
+/// least one training row. Both lists come out sorted. `train` must hold
 /// `data.len()` indices (it is the scratch space). Returns the lengths written to `train` and
 /// `validation`; `None` if either buffer is too short, or the dataset has more rows than `I` can
 /// index.
@@ -277,7 +278,8 @@ pub fn split<I: RowIndex>(
         };
         let stratum = &mut train[start..end];
         shuffle(stratum, &mut rng);
-        let to_validation = validation_count(stratum.len(), fraction);
+        // Every stratum keeps a training row: a class seen only in validation cannot be learnt.
+        let to_validation = validation_count(stratum.len(), fraction).min(stratum.len() - 1);
         for &member in &stratum[..to_validation] {
             *validation.get_mut(n_val)? = member;
             n_val += 1;
@@ -324,6 +326,30 @@ fn heapsort<I: Copy>(v: &mut [I], less: impl Fn(I, I) -> bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by hostile input: `--val-fraction 0.75` put both rows of a 2-row class into
+    /// validation, so the network never saw the class. Every class keeps a training row.
+    #[test]
+    fn every_class_keeps_a_training_row() {
+        let labels: Vec<u16> = [0, 0, 1, 1, 1, 1, 1, 1, 2].to_vec();
+        let features = vec![0.0; labels.len()];
+        let data = SliceDataset::classification(&features, 1, &labels);
+        for fraction in [0.75f32, 0.9, 0.99] {
+            let (mut train, mut val) = (vec![0u16; 9], vec![0u16; 9]);
+            let (nt, nv) = split(&data, 3, fraction, 4, &mut train, &mut val).unwrap();
+            for class in 0..3 {
+                let in_train = train[..nt]
+                    .iter()
+                    .filter(|&&r| labels[usize::from(r)] == class)
+                    .count();
+                assert!(
+                    in_train >= 1,
+                    "fraction {fraction}: class {class} has no training row"
+                );
+            }
+            assert_eq!(nt + nv, 9);
+        }
+    }
 
     #[test]
     fn stratified_split_keeps_class_proportions() {

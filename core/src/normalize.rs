@@ -79,7 +79,7 @@ impl<const N: usize> Standardizer<N> {
             .take(self.features)
         {
             *mean = w.mean();
-            *scale = 1.0 / libm::sqrtf(w.population_variance() + EPSILON);
+            *scale = w.inverse_std(EPSILON);
         }
         self.frozen = true;
     }

@@ -56,6 +56,9 @@ pub struct DecodeArgs {
     /// Write the epoch records to DIR/metrics.jsonl and DIR/metrics.csv
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace --out DIR even if it holds a run (the old one stays until the new one is written)
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 /// Runs `tinytrain decode`.
@@ -96,7 +99,12 @@ pub fn execute(args: &DecodeArgs) -> anyhow::Result<()> {
     };
     eprintln!("{}", log.tally);
     if let Some(out) = &args.out {
-        let mut run = RunDir::create(out)?;
+        let inputs: Vec<&std::path::Path> = [&args.input, &args.serial_log, &args.elf]
+            .into_iter()
+            .flatten()
+            .map(PathBuf::as_path)
+            .collect();
+        let mut run = RunDir::create(out, args.force, &inputs)?;
         for record in &log.records {
             run.append(record)?;
         }
@@ -113,6 +121,7 @@ pub fn execute(args: &DecodeArgs) -> anyhow::Result<()> {
                 run.write_weights(crate::run_dir::WEIGHTS, &weights?)?;
             }
         }
+        run.commit()?;
     }
     Ok(())
 }

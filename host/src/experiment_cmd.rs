@@ -135,8 +135,11 @@ impl Observer for Printer {
 
 /// Runs `tinytrain train --experiment NAME` (with `args`' `--out`, `--quiet`, `--no-plot`).
 pub fn execute(name: &str, args: &TrainArgs) -> anyhow::Result<()> {
-    let out = args.out.clone().unwrap_or_else(|| default_dir(name));
-    let dir = RunDir::create(&out)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| crate::run_dir::fresh(default_dir(name)));
+    let dir = RunDir::create(&out, args.force, &[])?;
     let epochs = by_name(name).map_or(0, |e| e.epochs);
     let mut printer = Printer {
         dir,

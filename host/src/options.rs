@@ -259,9 +259,14 @@ pub struct TrainArgs {
     /// Keep the training rows in file order instead of shuffling them every epoch
     #[arg(long)]
     pub no_shuffle: bool,
-    /// Run directory for metrics, weights and manifest [default: runs/DATA-seedN, e.g. runs/iris-seed1]
+    /// Run directory for metrics, weights and manifest [default: runs/DATA-seedN, e.g. runs/iris-seed1, or
+    /// runs/iris-seed1-2, -3, … when taken]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace --out DIR even if it holds a run (the old one stays until the new one has its first
+    /// epoch)
+    #[arg(long, requires = "out")]
+    pub force: bool,
     /// Start from these weights (a weights.json or init.json of an earlier run) instead of a random init
     #[arg(long, value_name = "FILE.json")]
     pub init: Option<PathBuf>,

@@ -13,12 +13,18 @@
 //!
 //! The metrics files are flushed after every epoch, so another program can follow a run as it trains.
 //! They hold no timestamps: the same options produce byte-identical metrics.
+//!
+//! A run is never lost to another ([`RunDir::create`]): a directory that holds files is replaced
+//! only with `--force`, and then only once the new run has its first epoch (it is written beside
+//! the old one and swapped in); a lock file beside the directory keeps a second writer out; an input
+//! inside the directory `--force` would replace is refused; default names never collide
+//! ([`fresh`]).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use tinytrain::record::EpochRecord;
 
 use crate::manifest::Manifest;
@@ -52,22 +58,88 @@ pub fn default_dir(data: &Path, seed: u64) -> PathBuf {
     Path::new("runs").join(format!("{stem}-seed{seed}"))
 }
 
-/// An open run directory. Files already there are overwritten.
+/// `base`, or `base-2`, `base-3`, … : the first that does not exist yet (or is an empty
+/// directory), so that default run names never collide.
+pub fn fresh(base: PathBuf) -> PathBuf {
+    let free = |path: &Path| !path.exists() || is_empty_dir(path);
+    if free(&base) {
+        return base;
+    }
+    let name = base
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    (2u32..)
+        .map(|k| base.with_file_name(format!("{name}-{k}")))
+        .find(|path| free(path))
+        .unwrap_or(base)
+}
+
+fn is_empty_dir(path: &Path) -> bool {
+    std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+/// An open run directory.
 #[derive(Debug)]
 pub struct RunDir {
+    /// Where the run goes.
     path: PathBuf,
+    /// Where it is written until it is swapped in (`--force` over an existing run); `None`: `path`.
+    staging: Option<PathBuf>,
     jsonl: BufWriter<File>,
     csv: BufWriter<File>,
     events: BufWriter<File>,
+    /// Held while the run is written (see [`lock`]).
+    _lock: File,
 }
 
 impl RunDir {
-    /// Creates the directory (and its parents) and starts both metrics files.
-    pub fn create(path: &Path) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(path)
-            .with_context(|| format!("cannot create the run directory {}", path.display()))?;
+    /// Creates the run directory `path` (and its parents) and starts the metrics files.
+    ///
+    /// * `path` holds files already: an error, unless `force`; then the new run is written into a
+    ///   directory beside it and replaces it at its first epoch (or [`RunDir::commit`]), so the old
+    ///   run survives anything that fails before.
+    /// * Another `tinytrain` writes `path`: an error ([`lock`]).
+    /// * An `inputs` file lies inside a `path` that `force` would replace: an error.
+    pub fn create(path: &Path, force: bool, inputs: &[&Path]) -> anyhow::Result<Self> {
+        if path.exists() && !path.is_dir() {
+            bail!("--out {} is a file, not a run directory", path.display());
+        }
+        let occupied = path.is_dir() && !is_empty_dir(path);
+        if occupied && !force {
+            bail!(
+                "{} already holds files (another run?); pass --force to replace it, or choose another --out",
+                path.display()
+            );
+        }
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let lock = lock(path)?;
+        if occupied {
+            let dir = path.canonicalize()?;
+            for input in inputs {
+                if input
+                    .canonicalize()
+                    .is_ok_and(|file| file.starts_with(&dir))
+                {
+                    bail!(
+                        "{} is an input of this run and lies inside {}, which --force would replace; move it out first",
+                        input.display(),
+                        path.display()
+                    );
+                }
+            }
+        }
+        let staging = occupied.then(|| beside(path, &format!("new-{}", std::process::id())));
+        let target = staging.as_deref().unwrap_or(path);
+        if staging.is_some() {
+            let _ = std::fs::remove_dir_all(target);
+        }
+        std::fs::create_dir_all(target)
+            .with_context(|| format!("cannot create the run directory {}", target.display()))?;
         let open = |name: &str| -> anyhow::Result<BufWriter<File>> {
-            let file = path.join(name);
+            let file = target.join(name);
             Ok(BufWriter::new(File::create(&file).with_context(|| {
                 format!("cannot create {}", file.display())
             })?))
@@ -77,9 +149,27 @@ impl RunDir {
             jsonl: open(METRICS_JSONL)?,
             csv: open(METRICS_CSV)?,
             events: open(EVENTS_JSONL)?,
+            staging,
+            _lock: lock,
         };
         writeln!(run.csv, "{METRICS_CSV_HEADER}").with_context(|| run.error_text(METRICS_CSV))?;
         Ok(run)
+    }
+
+    /// Swaps a run written beside an old one (`--force`) into its place, the old one removed; does
+    /// nothing otherwise. [`RunDir::append`] calls it at the first epoch; call it at the end of a
+    /// run that may have none.
+    pub fn commit(&mut self) -> anyhow::Result<()> {
+        let Some(staging) = self.staging.take() else {
+            return Ok(());
+        };
+        let old = beside(&self.path, &format!("old-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&old);
+        std::fs::rename(&self.path, &old)
+            .and_then(|()| std::fs::rename(&staging, &self.path))
+            .with_context(|| format!("cannot replace {}", self.path.display()))?;
+        std::fs::remove_dir_all(&old)
+            .with_context(|| format!("cannot remove the replaced run {}", old.display()))
     }
 
     /// Reopens a run directory to continue it: `metrics.jsonl`, `metrics.csv` (after its header) and
@@ -91,7 +181,22 @@ impl RunDir {
         csv_lines: &[String],
         event_lines: &[String],
     ) -> anyhow::Result<Self> {
-        let mut run = Self::create(path)?;
+        let lock = lock(path)?;
+        let open = |name: &str| -> anyhow::Result<BufWriter<File>> {
+            let file = path.join(name);
+            Ok(BufWriter::new(File::create(&file).with_context(|| {
+                format!("cannot create {}", file.display())
+            })?))
+        };
+        let mut run = Self {
+            path: path.to_path_buf(),
+            staging: None,
+            jsonl: open(METRICS_JSONL)?,
+            csv: open(METRICS_CSV)?,
+            events: open(EVENTS_JSONL)?,
+            _lock: lock,
+        };
+        writeln!(run.csv, "{METRICS_CSV_HEADER}").with_context(|| run.error_text(METRICS_CSV))?;
         for line in jsonl_lines {
             writeln!(run.jsonl, "{line}").with_context(|| run.error_text(METRICS_JSONL))?;
         }
@@ -115,31 +220,38 @@ impl RunDir {
 
     /// Replaces `checkpoint.bin` with `bytes`, atomically (a temporary file, then a rename).
     pub fn write_checkpoint(&self, bytes: &[u8]) -> anyhow::Result<()> {
-        write_atomic(&self.path.join(CHECKPOINT), bytes)
+        write_atomic(&self.path().join(CHECKPOINT), bytes)
     }
 
     /// Writes `name` in the run directory atomically.
     pub fn write_file(&self, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
-        write_atomic(&self.path.join(name), bytes)
+        write_atomic(&self.path().join(name), bytes)
     }
 
-    /// The directory.
+    /// The directory the run's files are in now (beside the final one until it is swapped in).
     pub fn path(&self) -> &Path {
+        self.staging.as_deref().unwrap_or(&self.path)
+    }
+
+    /// Where the run goes.
+    pub fn final_path(&self) -> &Path {
         &self.path
     }
 
     /// Writes `manifest.json`.
     pub fn write_manifest(&self, manifest: &Manifest<'_>) -> anyhow::Result<()> {
-        manifest.write(&self.path.join(MANIFEST))
+        manifest.write(&self.path().join(MANIFEST))
     }
 
     /// Writes a weights file, e.g. [`INIT_WEIGHTS`] or [`WEIGHTS`].
     pub fn write_weights(&self, name: &str, weights: &Weights) -> anyhow::Result<()> {
-        weights.write(&self.path.join(name))
+        weights.write(&self.path().join(name))
     }
 
-    /// Appends one epoch to both metrics files and flushes them.
+    /// Appends one epoch to both metrics files and flushes them (the first swaps a `--force` run
+    /// into place).
     pub fn append(&mut self, record: &EpochRecord) -> anyhow::Result<()> {
+        self.commit()?;
         let json = serde_json::to_string(record).context("cannot serialise an epoch record")?;
         writeln!(self.jsonl, "{json}")
             .and_then(|()| self.jsonl.flush())
@@ -158,7 +270,48 @@ impl RunDir {
     }
 
     fn error_text(&self, name: &str) -> String {
-        format!("cannot write {}", self.path.join(name).display())
+        format!("cannot write {}", self.path().join(name).display())
+    }
+}
+
+impl Drop for RunDir {
+    /// A `--force` run that never got its first epoch leaves the old run as it was.
+    fn drop(&mut self) {
+        if let Some(staging) = self.staging.take() {
+            let _ = std::fs::remove_dir_all(staging);
+        }
+    }
+}
+
+/// `parent/.name.what`: a sibling of the run directory for staging, the old run or the lock.
+fn beside(path: &Path, what: &str) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{name}.{what}"))
+}
+
+/// Takes the lock of run directory `path`: the file `.NAME.lock` beside it, locked exclusively
+/// while the run is written (released when the process ends, however it ends). A second writer of
+/// the same directory gets an error instead of interleaved metrics.
+fn lock(path: &Path) -> anyhow::Result<File> {
+    let file = beside(path, "lock");
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&file)
+        .with_context(|| format!("cannot create the lock file {}", file.display()))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another tinytrain is writing {} (it holds {}); wait for it or choose another --out",
+            path.display(),
+            file.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", file.display()))
+        }
     }
 }
 
@@ -213,7 +366,7 @@ mod tests {
     fn metrics_files_get_one_line_per_epoch() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a/b");
-        let mut run = RunDir::create(&path).unwrap();
+        let mut run = RunDir::create(&path, false, &[]).unwrap();
         let record = EpochRecord {
             val_acc: Some(0.5),
             ..record(1, 0.25, 0.1)
@@ -236,6 +389,59 @@ mod tests {
             std::fs::read_to_string(path.join(EVENTS_JSONL)).unwrap(),
             "{\"epoch\":3,\"event\":\"plateau\"}\n"
         );
+    }
+
+    /// Found by hostile input: `--out` over another run overwrote it silently, an abort after
+    /// opening had already truncated it, two writers interleaved, and `--data DIR/metrics.csv --out
+    /// DIR` overwrote the input.
+    #[test]
+    fn a_run_is_never_lost_to_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run");
+        let mut first = RunDir::create(&path, false, &[]).unwrap();
+        first.append(&record(1, 0.5, 0.1)).unwrap();
+        // A second writer, even with --force, is refused while the first holds the lock.
+        let busy = RunDir::create(&path, true, &[]).unwrap_err().to_string();
+        assert!(busy.starts_with("another tinytrain is writing"), "{busy}");
+        drop(first);
+        let kept = std::fs::read(path.join(METRICS_JSONL)).unwrap();
+
+        // Without --force: refused, nothing touched.
+        let refused = RunDir::create(&path, false, &[]).unwrap_err().to_string();
+        assert!(refused.ends_with("already holds files (another run?); pass --force to replace it, or choose another --out"), "{refused}");
+        assert_eq!(std::fs::read(path.join(METRICS_JSONL)).unwrap(), kept);
+
+        // With --force, a run that fails before its first epoch leaves the old one whole.
+        let failed = RunDir::create(&path, true, &[]).unwrap();
+        failed.write_file("manifest.json", b"{}").unwrap();
+        drop(failed);
+        assert_eq!(std::fs::read(path.join(METRICS_JSONL)).unwrap(), kept);
+        assert!(!path.join("manifest.json").exists());
+
+        // An input inside the directory --force would replace is refused.
+        let input = path.join("metrics.csv");
+        let message = RunDir::create(&path, true, &[&input])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("is an input of this run and lies inside"),
+            "{message}"
+        );
+
+        // With --force and a first epoch, the new run replaces the old one entirely.
+        let mut second = RunDir::create(&path, true, &[]).unwrap();
+        second.append(&record(1, 0.25, 0.1)).unwrap();
+        assert_ne!(std::fs::read(path.join(METRICS_JSONL)).unwrap(), kept);
+        assert_eq!(second.path(), path);
+        let siblings: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(siblings.len(), 2, "{siblings:?}"); // the run and its lock file
+
+        // Default names never collide.
+        assert_eq!(fresh(path.clone()), dir.path().join("run-2"));
+        assert_eq!(fresh(dir.path().join("new")), dir.path().join("new"));
     }
 
     #[test]

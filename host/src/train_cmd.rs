@@ -46,12 +46,18 @@ pub fn execute(args: &TrainArgs) -> anyhow::Result<()> {
             let out = args
                 .out
                 .clone()
-                .unwrap_or_else(|| run_dir::default_dir(&spec.data, spec.seed));
+                .unwrap_or_else(|| run_dir::fresh(run_dir::default_dir(&spec.data, spec.seed)));
             (spec, out)
         }
     };
+    let inputs = [Some(spec.data.clone()), spec.init.clone()]
+        .into_iter()
+        .flatten()
+        .collect();
     let mut reporter = Reporter {
         out,
+        force: args.force,
+        inputs,
         quiet: args.quiet,
         epochs: spec.epochs,
         run: None,
@@ -305,6 +311,10 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// The observer of `tinytrain train`: files, stdout lines, progress bar.
 struct Reporter {
     out: PathBuf,
+    /// `--force`: replace a run already in `out`.
+    force: bool,
+    /// The files the run reads, which must not be inside a directory `--force` replaces.
+    inputs: Vec<PathBuf>,
     quiet: bool,
     epochs: u32,
     /// Created at the start of training, so that bad input leaves no directory behind.
@@ -324,7 +334,8 @@ impl Observer for Reporter {
         let run = match &self.resume {
             Some(kept) => RunDir::resume(&self.out, &kept.jsonl, &kept.csv, &kept.events)?,
             None => {
-                let run = RunDir::create(&self.out)?;
+                let inputs: Vec<&Path> = self.inputs.iter().map(PathBuf::as_path).collect();
+                let run = RunDir::create(&self.out, self.force, &inputs)?;
                 run.write_weights(run_dir::INIT_WEIGHTS, initial)?;
                 run
             }

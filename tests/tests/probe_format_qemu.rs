@@ -56,7 +56,7 @@ fn monitor_tally(log: &Path, out: &Path) -> String {
     let text = std::fs::read_to_string(log).unwrap();
     let mut state = monitor::State::new(
         "replay".into(),
-        tinytrain_host::run_dir::RunDir::create(&out.join("again")).unwrap(),
+        tinytrain_host::run_dir::RunDir::create(&out.join("again"), false, &[]).unwrap(),
         None,
     );
     for input in text.lines().filter_map(monitor::classify) {

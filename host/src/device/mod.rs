@@ -72,7 +72,11 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| run_dir::default_dir(&spec.data, spec.seed));
+        .unwrap_or_else(|| run_dir::fresh(run_dir::default_dir(&spec.data, spec.seed)));
+    let inputs: Vec<&std::path::Path> = [Some(spec.data.as_path()), spec.init.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
     let started = Instant::now();
 
     let table = pipeline::load_table(&spec)?;
@@ -147,6 +151,12 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
         ..Manifest::of(&setup)
     };
     if args.build_only {
+        if out.is_dir() && std::fs::read_dir(&out)?.next().is_some() && !args.force {
+            bail!(
+                "{} already holds files (another run?); pass --force to replace them, or choose another --out",
+                out.display()
+            );
+        }
         std::fs::create_dir_all(&out)
             .with_context(|| format!("cannot create the run directory {}", out.display()))?;
         manifest.write(&out.join(run_dir::MANIFEST))?;
@@ -168,11 +178,10 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
         ));
         return Ok(());
     }
-    let run = RunDir::create(&out)?;
+    let run = RunDir::create(&out, args.force, &inputs)?;
     run.write_manifest(&manifest)?;
     run.write_weights(run_dir::INIT_WEIGHTS, &initial)?;
     run.write_file(DEVICE_ELF, &std::fs::read(&elf)?)?;
-    let dir = run.path().to_path_buf();
 
     let (sender, receiver) = std::sync::mpsc::channel();
     let source = match board.runner {
@@ -182,6 +191,7 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
     let mut state = State::new(format!("{} ({name})", board.name), run, Some(spec.epochs));
     let live = !args.quiet && !args.plain && std::io::stdout().is_terminal();
     let watched = monitor::watch(&mut state, source, (sender, receiver), live, args.no_plot);
+    let dir = state.dir().to_path_buf();
     let first_epoch = state.first_record.map(|at| (at - started).as_secs_f64());
     write_device_json(
         &dir,

@@ -84,9 +84,12 @@ pub struct MonitorArgs {
     /// The target chip for --probe, e.g. STM32F411CEUx or nRF52840_xxAA
     #[arg(long, value_name = "NAME", requires = "probe")]
     pub chip: Option<String>,
-    /// The run directory [default: runs/monitor-<source name>]
+    /// The run directory [default: runs/monitor-<source name>, or -2, -3, … if taken]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace --out DIR even if it holds a run (the old one stays until the first epoch arrives)
+    #[arg(long, requires = "out")]
+    pub force: bool,
     /// Plain lines even on a terminal (no live view)
     #[arg(long)]
     pub plain: bool,
@@ -453,7 +456,10 @@ pub fn execute(args: &MonitorArgs) -> anyhow::Result<()> {
     if args.probe && !cfg!(feature = "probe") {
         bail!("--probe needs tinytrain built with the `probe` feature (cargo build -p tinytrain-host --features probe)");
     }
-    let out = args.out.clone().unwrap_or_else(|| default_dir(args));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| crate::run_dir::fresh(default_dir(args)));
     let (sender, receiver) = std::sync::mpsc::channel();
     let retry = Duration::from_millis(args.retry_ms.max(1));
     let (source, name) = if let Some(port) = &args.serial {
@@ -519,7 +525,13 @@ fn monitor(
     sender: Sender<Input>,
     receiver: Receiver<Input>,
 ) -> anyhow::Result<()> {
-    let run = RunDir::create(out)?;
+    let inputs: Vec<&Path> = args
+        .input
+        .iter()
+        .chain(&args.qemu)
+        .map(PathBuf::as_path)
+        .collect();
+    let run = RunDir::create(out, args.force, &inputs)?;
     let mut state = State::new(name, run, epochs);
     let live = !args.plain && std::io::stdout().is_terminal();
     watch(&mut state, source, (sender, receiver), live, args.no_plot)

@@ -120,7 +120,11 @@ fn epoch_lines_show_the_total_when_known() {
 #[test]
 fn state_records_events_and_counts_corruption() {
     let dir = tempfile::tempdir().unwrap();
-    let mut state = State::new("test".into(), RunDir::create(dir.path()).unwrap(), None);
+    let mut state = State::new(
+        "test".into(),
+        RunDir::create(dir.path(), false, &[]).unwrap(),
+        None,
+    );
     state
         .apply(Input::Log("INFO  start experiment=x epochs=8".into()))
         .unwrap();
