@@ -62,6 +62,29 @@ pub fn step_zeroing(
     }
 }
 
+/// Whether [`step`] would leave every parameter finite: the same update, on copies (nothing
+/// changes). A step that would not is skipped by the trainer's guard.
+pub fn stays_finite(
+    config: Adam,
+    params: &[f32],
+    grads: &[f32],
+    m: &[f32],
+    v: &[f32],
+    grad_scale: f32,
+) -> bool {
+    let update = Update::new(&config);
+    params
+        .iter()
+        .zip(grads)
+        .zip(m)
+        .zip(v)
+        .fold(true, |ok, (((&p, &g), &m), &v)| {
+            let (mut p, mut m, mut v) = (p, m, v);
+            update.apply(&mut p, g * grad_scale, &mut m, &mut v);
+            ok & p.is_finite()
+        })
+}
+
 /// The constants of one step, computed once, and the update of one parameter.
 struct Update {
     step_size: f32,

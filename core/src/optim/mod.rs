@@ -175,6 +175,55 @@ impl Optimizer {
         }
     }
 
+    /// Whether [`Optimizer::step`] with these arguments would leave every parameter finite; nothing
+    /// changes (not even the step count). The trainer's guard skips a step that would not.
+    pub fn step_stays_finite(
+        &self,
+        params: &[f32],
+        grads: &[f32],
+        state: &[f32],
+        lr: f32,
+        grad_scale: f32,
+    ) -> bool {
+        let mut next = *self;
+        if !self.step_can_overflow(lr) {
+            return true;
+        }
+        if let Some(config) = next.next_adam_step(lr) {
+            let (m, v) = state.split_at(state.len() / 2);
+            adam::stays_finite(config, params, grads, m, v, grad_scale)
+        } else if let OptimizerKind::Sgd {
+            momentum,
+            nesterov,
+            weight_decay,
+        } = self.kind
+        {
+            let config = sgd::Sgd {
+                lr,
+                momentum,
+                nesterov,
+                weight_decay,
+            };
+            sgd::stays_finite(config, params, grads, state, grad_scale)
+        } else {
+            true
+        }
+    }
+
+    /// Whether a step at rate `lr` can carry a finite parameter past `f32`, so that it is worth
+    /// checking. SGD moves a parameter by `lr·g` for any finite `g`: always checked. Adam moves it
+    /// by at most about `lr·(1 − β₁)/√(1 − β₂)` per step whatever the gradient (Kingma & Ba 2015,
+    /// §2.1), and AdamW's decay shrinks it while `lr·λ ≤ 1`: at rates up to 1 no realistic number of
+    /// steps overflows, and the check (as costly as the step) is skipped.
+    fn step_can_overflow(&self, lr: f32) -> bool {
+        match self.kind {
+            OptimizerKind::Sgd { .. } => true,
+            OptimizerKind::Adam { weight_decay, .. } | OptimizerKind::AdamW { weight_decay, .. } => {
+                !(lr.abs() <= 1.0 && (lr * weight_decay).abs() <= 1.0)
+            }
+        }
+    }
+
     /// Counts an update that was applied elsewhere (plain SGD fused into the backward pass).
     pub(crate) fn count_step(&mut self) {
         self.steps += 1;

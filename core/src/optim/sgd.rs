@@ -32,7 +32,7 @@ pub fn step(
     let Sgd {
         lr,
         momentum,
-        nesterov,
+        nesterov: _,
         weight_decay,
     } = config;
     if momentum == 0.0 && weight_decay == 0.0 {
@@ -51,9 +51,41 @@ pub fn step(
         return;
     }
     for ((p, &g), b) in params.iter_mut().zip(grads).zip(momentum_buffer) {
-        let g = g * grad_scale + weight_decay * *p;
-        *b = momentum * *b + g;
-        let direction = if nesterov { g + momentum * *b } else { *b };
-        *p -= lr * direction;
+        apply(config, p, g * grad_scale, b);
     }
+}
+
+/// The update of one parameter, the general case (the loops above are its special cases, with
+/// the same bits for every finite parameter).
+#[inline(always)]
+fn apply(config: Sgd, p: &mut f32, g: f32, b: &mut f32) {
+    let g = g + config.weight_decay * *p;
+    *b = config.momentum * *b + g;
+    let direction = if config.nesterov {
+        g + config.momentum * *b
+    } else {
+        *b
+    };
+    *p -= config.lr * direction;
+}
+
+/// Whether [`step`] would leave every parameter finite: the update on copies (nothing changes).
+pub fn stays_finite(
+    config: Sgd,
+    params: &[f32],
+    grads: &[f32],
+    momentum_buffer: &[f32],
+    grad_scale: f32,
+) -> bool {
+    // Without momentum there is no buffer: a zero stands for it (momentum 0 never reads it).
+    let buffer = momentum_buffer.iter().copied().chain(core::iter::repeat(0.0));
+    params
+        .iter()
+        .zip(grads)
+        .zip(buffer)
+        .fold(true, |ok, ((&p, &g), b)| {
+            let (mut p, mut b) = (p, b);
+            apply(config, &mut p, g * grad_scale, &mut b);
+            ok & p.is_finite()
+        })
 }

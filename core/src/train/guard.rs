@@ -304,6 +304,61 @@ mod tests {
         assert_eq!(trainer.divergence_stats().bad_losses, 2);
     }
 
+    /// Found by hostile input: `--lr 3e38 --batch 1` made every parameter infinite from finite
+    /// gradients (weights.json full of `null`). A step that would leave a parameter non-finite is
+    /// skipped like a non-finite gradient, with every optimiser, fused SGD included.
+    #[test]
+    fn a_step_that_would_overflow_a_parameter_is_skipped() {
+        let data = SliceDataset::regression(&FEATURES[..4], 1, &VALUES[..4]);
+        let optimizers = [
+            OptimizerKind::SGD,
+            OptimizerKind::Sgd {
+                momentum: 0.9,
+                nesterov: true,
+                weight_decay: 0.0,
+            },
+            OptimizerKind::ADAM,
+            OptimizerKind::AdamW {
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+                weight_decay: 0.01,
+            },
+        ];
+        for optimizer in optimizers {
+            for batch_size in [1, 2] {
+                let config = TrainConfig {
+                    lr: 3e38,
+                    optimizer,
+                    batch_size,
+                    ..SGD
+                };
+                let mut memory = [0.0f32; 2];
+                let mut state = [0.0f32; 4];
+                let (mut grads, mut activations, mut deltas) = ([0.0; 2], [0.0; 2], [0.0; 2]);
+                let buffers = crate::network::Buffers {
+                    params: &mut memory,
+                    grads: &mut grads,
+                    activations: &mut activations,
+                    deltas: &mut deltas,
+                    masks: &mut [],
+                    state: &mut state[..crate::optim::optimizer_state_len(optimizer, 2)],
+                };
+                let mut trainer =
+                    Trainer::<2>::new(line::LAYERS, buffers, config, Head::LinearMse, 1).unwrap();
+                trainer.net_mut().params_mut().copy_from_slice(&[1.0, 0.0]);
+                let mut order = [0u32, 1, 2, 3];
+                for _ in 0..3 {
+                    trainer.run_epoch(&data, &mut order, &[0, 1], |_| {});
+                    assert!(finite(trainer.net().params()), "{optimizer:?} batch {batch_size}: {:?}", trainer.net().params());
+                }
+                // The guard acted: steps skipped, or samples whose loss the huge weights overflowed.
+                let stats = trainer.divergence_stats();
+                assert!(stats.skipped_steps + stats.skipped_samples() > 0, "{optimizer:?}");
+            }
+        }
+    }
+
     #[test]
     fn a_non_finite_gradient_skips_the_step() {
         let data = SliceDataset::regression(&FEATURES, 1, &VALUES);

@@ -231,7 +231,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
         self.net.set_mode(Mode::Train);
         self.train.reset();
         let batch_size = self.config.batch_size.max(1);
-        let fused = self.fused_sgd();
+        let fused = self.fused_sgd(lr);
         // `in_batch` counts the samples of the mini-batch, `contributing` those whose gradient it
         // holds (equal unless the guard skipped a sample; always 0 when the update is fused).
         let (mut in_batch, mut contributing) = (0, 0);
@@ -296,8 +296,9 @@ impl<'a, const C: usize> Trainer<'a, C> {
     }
 
     /// Whether this epoch may fuse plain SGD into the backward pass: no momentum, no weight decay,
-    /// batch 1, no clipping (its norm needs the whole gradient first), and no `−0.0` parameter.
-    fn fused_sgd(&self) -> bool {
+    /// batch 1, a rate of at most 1, no clipping (its norm needs the whole gradient first), and no
+    /// `−0.0` parameter.
+    fn fused_sgd(&self, lr: f32) -> bool {
         let plain = self.config.optimizer
             == OptimizerKind::Sgd {
                 momentum: 0.0,
@@ -310,7 +311,10 @@ impl<'a, const C: usize> Trainer<'a, C> {
                     nesterov: true,
                     weight_decay: 0.0,
                 };
+        // Above a rate of 1 the step is checked before it is applied (`update`), which the fused
+        // pass cannot do.
         plain
+            && lr.abs() <= 1.0
             && self.config.batch_size <= 1
             && self.config.clip_norm.is_none()
             && !self.net.has_negative_zero()
@@ -383,7 +387,9 @@ impl<'a, const C: usize> Trainer<'a, C> {
             }
             None => all_finite(grads),
         };
-        if !finite {
+        // A finite gradient can still carry a parameter past f32 (a learning rate of 3e38): the
+        // step is checked on copies first, so nothing non-finite reaches the parameters.
+        if !finite || !self.optimizer.step_stays_finite(params, grads, state, lr, scale) {
             grads.iter_mut().for_each(|g| *g = 0.0);
             self.epoch_stats.skipped_steps += 1;
             return false;
