@@ -97,6 +97,9 @@ pub fn execute(args: &DecodeArgs) -> anyhow::Result<()> {
         })?;
         log
     };
+    for why in &log.reasons {
+        eprintln!("rejected: {why}");
+    }
     eprintln!("{}", log.tally);
     if let Some(out) = &args.out {
         let inputs: Vec<&std::path::Path> = [&args.input, &args.serial_log, &args.elf]
@@ -218,18 +221,30 @@ pub struct SerialLog {
     pub rejected: usize,
     /// The counts, as `tinytrain monitor` reports them.
     pub tally: Tally,
+    /// Why each rejected line was rejected, in order.
+    pub reasons: Vec<String>,
+    sequence: wire::Sequence,
 }
 
 impl SerialLog {
     /// Classifies and counts one line ([`wire::classify`]).
     pub fn add(&mut self, line: &str) {
-        let Some(line) = wire::classify(line) else {
+        let Some(mut line) = wire::classify(line) else {
             return;
         };
+        // An epoch must follow the one before it (a replayed or damaged line is not a new one).
+        if let Line::Epoch(record) = &line {
+            if let Err(why) = self.sequence.admit(record.epoch) {
+                line = Line::Corrupted(why);
+            }
+        }
         self.tally.count(&line);
         match line {
             Line::Epoch(record) => self.records.push(record),
-            Line::Corrupted(_) => self.rejected += 1,
+            Line::Corrupted(why) => {
+                self.rejected += 1;
+                self.reasons.push(why);
+            }
             Line::Event(detected, event) => {
                 self.events.push(Noticed { detected, event });
                 self.other_frames += 1;
@@ -307,7 +322,8 @@ mod tests {
         bytes[at] ^= 0x01;
         let damaged = String::from_utf8(bytes).unwrap();
         assert!(frame::open(&damaged).is_err());
-        let text = format!("{good}{damaged}garbled line\n{good}");
+        let next = framed(&EPOCH.replace(r#""epoch":1"#, r#""epoch":2"#));
+        let text = format!("{good}{damaged}garbled line\n{next}");
         let log = read_serial_log(&text);
         assert_eq!(log.records.len(), 2);
         assert_eq!(log.rejected, 2);
@@ -404,7 +420,7 @@ mod tests {
         noisy[5] = 0xff;
         bytes.extend_from_slice(&noisy);
         bytes.extend_from_slice(b"\x80\xfe\n");
-        bytes.extend_from_slice(good.as_bytes());
+        bytes.extend_from_slice(framed(&EPOCH.replace(r#""epoch":1"#, r#""epoch":2"#)).as_bytes());
         let log = read_serial_log_bytes(&bytes);
         assert_eq!((log.records.len(), log.rejected), (2, 2));
     }

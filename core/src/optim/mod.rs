@@ -218,7 +218,8 @@ impl Optimizer {
     fn step_can_overflow(&self, lr: f32) -> bool {
         match self.kind {
             OptimizerKind::Sgd { .. } => true,
-            OptimizerKind::Adam { weight_decay, .. } | OptimizerKind::AdamW { weight_decay, .. } => {
+            OptimizerKind::Adam { weight_decay, .. }
+            | OptimizerKind::AdamW { weight_decay, .. } => {
                 !(lr.abs() <= 1.0 && (lr * weight_decay).abs() <= 1.0)
             }
         }

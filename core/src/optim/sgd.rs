@@ -78,7 +78,10 @@ pub fn stays_finite(
     grad_scale: f32,
 ) -> bool {
     // Without momentum there is no buffer: a zero stands for it (momentum 0 never reads it).
-    let buffer = momentum_buffer.iter().copied().chain(core::iter::repeat(0.0));
+    let buffer = momentum_buffer
+        .iter()
+        .copied()
+        .chain(core::iter::repeat(0.0));
     params
         .iter()
         .zip(grads)

@@ -350,11 +350,18 @@ mod tests {
                 let mut order = [0u32, 1, 2, 3];
                 for _ in 0..3 {
                     trainer.run_epoch(&data, &mut order, &[0, 1], |_| {});
-                    assert!(finite(trainer.net().params()), "{optimizer:?} batch {batch_size}: {:?}", trainer.net().params());
+                    assert!(
+                        finite(trainer.net().params()),
+                        "{optimizer:?} batch {batch_size}: {:?}",
+                        trainer.net().params()
+                    );
                 }
                 // The guard acted: steps skipped, or samples whose loss the huge weights overflowed.
                 let stats = trainer.divergence_stats();
-                assert!(stats.skipped_steps + stats.skipped_samples() > 0, "{optimizer:?}");
+                assert!(
+                    stats.skipped_steps + stats.skipped_samples() > 0,
+                    "{optimizer:?}"
+                );
             }
         }
     }

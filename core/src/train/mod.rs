@@ -389,7 +389,11 @@ impl<'a, const C: usize> Trainer<'a, C> {
         };
         // A finite gradient can still carry a parameter past f32 (a learning rate of 3e38): the
         // step is checked on copies first, so nothing non-finite reaches the parameters.
-        if !finite || !self.optimizer.step_stays_finite(params, grads, state, lr, scale) {
+        if !finite
+            || !self
+                .optimizer
+                .step_stays_finite(params, grads, state, lr, scale)
+        {
             grads.iter_mut().for_each(|g| *g = 0.0);
             self.epoch_stats.skipped_steps += 1;
             return false;

@@ -40,6 +40,17 @@ pub fn parse(value: &serde_json::Value) -> Option<EpochRecord> {
     Some(bits.record(epoch))
 }
 
+/// A float field of an epoch frame that its `bits` object does not match (present in one and
+/// absent from the other): the frame would lose it, or invent it.
+#[cfg(feature = "host")]
+pub fn unmatched_field(value: &serde_json::Value) -> Option<&'static str> {
+    let bits = value.get("bits")?;
+    EpochRecord::FLOAT_NAMES.into_iter().find(|name| {
+        let present = |v: &serde_json::Value| v.get(name).is_some_and(|x| !x.is_null());
+        present(value) != present(bits)
+    })
+}
+
 /// A `metrics.jsonl` line's record: exactly the record's fields (a frame that lost its CRC trailer
 /// has `bits` and is not one).
 #[cfg(feature = "host")]

@@ -45,11 +45,73 @@ pub fn classify(line: &str) -> Option<Line<'_>> {
     if line.trim().is_empty() || log::is_location(line) {
         return None;
     }
-    Some(match frame::open(line) {
+    let parsed = match frame::open(line) {
         Ok(json) => parse_frame(json),
         Err(frame::FrameError::NoTrailer) => classify_text(line),
         Err(error) => Line::Corrupted(error.to_string()),
+    };
+    Some(match &parsed {
+        Line::Epoch(record) => match implausible(record) {
+            Some(why) => Line::Corrupted(why),
+            None => parsed,
+        },
+        Line::Event(detected, event) if event.epoch() > *detected => Line::Corrupted(format!(
+            "an event starting at epoch {} but detected at epoch {detected}",
+            event.epoch()
+        )),
+        _ => parsed,
     })
+}
+
+/// Why a record (CRC-valid, well-formed) cannot be one the core computed: epoch 0, a negative loss
+/// or error, an accuracy or F1 outside `[0, 1]`, a negative or non-finite learning rate.
+pub fn implausible(record: &tinytrain::record::EpochRecord) -> Option<String> {
+    if record.epoch == 0 {
+        return Some("epoch 0 (epochs count from 1)".into());
+    }
+    let unit = ["train_acc", "val_acc", "val_f1"];
+    let non_negative = ["train_loss", "val_loss", "train_mae", "val_mae", "val_rmse"];
+    for (name, value) in tinytrain::record::EpochRecord::FLOAT_NAMES
+        .iter()
+        .zip(record.floats())
+    {
+        let Some(v) = value else { continue };
+        let bad = if unit.contains(name) {
+            !(0.0..=1.0).contains(&v)
+        } else if non_negative.contains(name) {
+            v < 0.0
+        } else {
+            !(v.is_finite() && v >= 0.0)
+        };
+        if bad {
+            return Some(format!(
+                "epoch {}: {name} = {v} is impossible",
+                record.epoch
+            ));
+        }
+    }
+    None
+}
+
+/// The order of a run's epochs: each one after the last (a repeated or earlier epoch is a
+/// replayed or damaged line, not a new epoch).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sequence {
+    last: u32,
+}
+
+impl Sequence {
+    /// Accepts `epoch` if it comes after every epoch so far; else says why not.
+    pub fn admit(&mut self, epoch: u32) -> Result<(), String> {
+        if epoch <= self.last {
+            return Err(format!(
+                "epoch {epoch} after epoch {} (repeated or out of order)",
+                self.last
+            ));
+        }
+        self.last = epoch;
+        Ok(())
+    }
 }
 
 /// A line without a frame's trailer: a `metrics.jsonl` record or a defmt log line.
@@ -98,6 +160,10 @@ pub fn parse_frame(json: &str) -> Line<'_> {
         weights::parse(&value).map(Line::Weights)
     } else if value.get("event").is_some() {
         event::parse(&value).map(|(detected, event)| Line::Event(detected, event))
+    } else if let Some(field) = epoch::unmatched_field(&value) {
+        return Line::Corrupted(format!(
+            "an epoch frame whose `{field}` has no exact bits (or bits without a value)"
+        ));
     } else {
         epoch::parse(&value).map(Line::Epoch)
     };

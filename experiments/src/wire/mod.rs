@@ -31,4 +31,4 @@ pub const FRAME_CAPACITY: usize = 768;
 #[cfg(feature = "host")]
 pub use event::{early_stopping_json, event_json};
 #[cfg(feature = "host")]
-pub use line::{classify, Line, Tally};
+pub use line::{classify, implausible, Line, Sequence, Tally};

@@ -216,6 +216,7 @@ pub struct State {
     /// Ctrl-C or `q`.
     pub interrupted: bool,
     analyzer: Analyzer,
+    sequence: wire::Sequence,
     run: RunDir,
 }
 
@@ -237,6 +238,7 @@ impl State {
             ended: None,
             interrupted: false,
             analyzer: Analyzer::new(DiagnoseConfig::default(), 0),
+            sequence: wire::Sequence::default(),
             run,
         }
     }
@@ -247,8 +249,14 @@ impl State {
     }
 
     /// Takes one input: records it, analyses it, and returns what to show.
-    pub fn apply(&mut self, input: Input) -> anyhow::Result<Vec<Output>> {
+    pub fn apply(&mut self, mut input: Input) -> anyhow::Result<Vec<Output>> {
         let mut out = Vec::new();
+        // An epoch must follow the one before it (a replayed or damaged line is not a new one).
+        if let Input::Record(record) = &input {
+            if let Err(why) = self.sequence.admit(record.epoch) {
+                input = Input::Corrupted(why);
+            }
+        }
         match &input {
             Input::Event(_) => self.reported.0 += 1,
             Input::Summary(_) | Input::Log(_) | Input::Weights(_) | Input::EarlyStop(_) => {
