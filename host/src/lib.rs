@@ -33,6 +33,7 @@ pub mod decode;
 pub mod device;
 pub mod device_weights;
 pub mod experiment_cmd;
+pub mod hash;
 pub mod manifest;
 pub mod memory;
 pub mod monitor;

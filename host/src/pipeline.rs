@@ -74,11 +74,15 @@ pub struct Resume {
     pub records: Vec<EpochRecord>,
 }
 
-/// The floats a checkpoint carries besides the trainer's state: the normaliser's statistics
-/// (feature means and scales, then the regression target's mean and scale), so that resuming on
-/// changed data is caught.
+/// The floats a checkpoint carries besides the trainer's state: its [`binding`] (four 16-bit
+/// pieces, exact as floats), then the normaliser's statistics (feature means and scales, then the
+/// regression target's mean and scale), so that resuming another configuration or changed data is
+/// caught.
 pub fn checkpoint_extra(setup: &Setup<'_>) -> Vec<f32> {
-    let mut extra = Vec::new();
+    let binding = binding(setup);
+    let mut extra: Vec<f32> = (0..4)
+        .map(|k| f32::from((binding >> (16 * k)) as u16))
+        .collect();
     if let Some(features) = &setup.features {
         extra.extend_from_slice(features.mean());
         extra.extend_from_slice(features.scale());
@@ -88,6 +92,37 @@ pub fn checkpoint_extra(setup: &Setup<'_>) -> Vec<f32> {
         extra.extend_from_slice(target.scale());
     }
     extra
+}
+
+/// Binds a checkpoint to its run: a hash of every option that decides the numbers (all of
+/// `manifest.json`'s `config` but the data file's name, the epoch total and `--init`, which only
+/// seeds the first epoch) and of the data as read (every feature's bits and every target).
+pub fn binding(setup: &Setup<'_>) -> u64 {
+    let mut options = serde_json::to_value(setup.spec).unwrap_or_default();
+    if let Some(map) = options.as_object_mut() {
+        for key in ["data", "epochs", "init"] {
+            map.remove(key);
+        }
+    }
+    let options = options.to_string();
+    let features: Vec<u8> = setup
+        .table
+        .features
+        .iter()
+        .flat_map(|v| v.to_bits().to_le_bytes())
+        .collect();
+    let targets: Vec<u8> = match &setup.table.targets {
+        Targets::Values(values) => values
+            .iter()
+            .flat_map(|v| v.to_bits().to_le_bytes())
+            .collect(),
+        Targets::Classes { labels, names } => labels
+            .iter()
+            .flat_map(|c| c.to_le_bytes())
+            .chain(names.join("\n").into_bytes())
+            .collect(),
+    };
+    crate::hash::fnv64(&[options.as_bytes(), &features, &targets])
 }
 
 /// A diagnosis event and the epoch whose record revealed it.
@@ -357,8 +392,22 @@ pub fn train_from(
                 .load_checkpoint(&resume.checkpoint, &mut order, &mut saved)
                 .map_err(|e| anyhow!("cannot resume from the checkpoint: {e}"))?;
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            if bits(&saved[..4]) != bits(&extra[..4]) {
+                bail!("cannot resume: the checkpoint belongs to another run (its options or data differ from the manifest's and the data file's as they are now: has either been edited?)");
+            }
             if bits(&saved) != bits(&extra) {
                 bail!("cannot resume: the normaliser statistics differ from the checkpoint's (has the data file changed?)");
+            }
+            if trainer.stopped() {
+                bail!("cannot resume: the run was stopped by --on-divergence stop at epoch {}; start a new run instead", trainer.epoch());
+            }
+            if !trainer.net().params().iter().all(|p| p.is_finite()) {
+                bail!("cannot resume: the checkpoint holds non-finite parameters");
+            }
+            let mut rows = order.clone();
+            rows.sort_unstable();
+            if rows != setup.train_rows {
+                bail!("cannot resume: the checkpoint's training order is not a permutation of the run's training rows");
             }
             if spec.early_stopping.is_some() {
                 bail!("cannot resume a run with early stopping (its best-weights snapshot is not checkpointed)");

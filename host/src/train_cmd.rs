@@ -237,18 +237,23 @@ impl ResumeRun {
             .skip(1)
             .take(done)
             .collect();
-        let events = match read_lines(run_dir::EVENTS_JSONL) {
-            Ok(lines) => lines
-                .into_iter()
-                .filter(|line| {
-                    serde_json::from_str::<serde_json::Value>(line)
-                        .ok()
-                        .and_then(|v| v.get("detected")?.as_u64())
-                        .is_some_and(|detected| detected <= u64::from(header.epoch))
-                })
-                .collect(),
-            Err(_) => Vec::new(),
-        };
+        if csv.len() < done {
+            bail!(
+                "cannot resume: {} holds {} epochs, the checkpoint is at epoch {done} (epochs were lost)",
+                dir.join(run_dir::METRICS_CSV).display(),
+                csv.len()
+            );
+        }
+        // Every run writes events.jsonl, empty or not: a missing one lost its events.
+        let events = read_lines(run_dir::EVENTS_JSONL)?
+            .into_iter()
+            .filter(|line| {
+                serde_json::from_str::<serde_json::Value>(line)
+                    .ok()
+                    .and_then(|v| v.get("detected")?.as_u64())
+                    .is_some_and(|detected| detected <= u64::from(header.epoch))
+            })
+            .collect();
         Ok(ResumeRun {
             dir: dir.to_path_buf(),
             spec,

@@ -309,3 +309,92 @@ fn decode_does_not_replace_a_training_run() {
     assert!(text.contains("run already holds files"), "{text}");
     assert!(dir.path().join("run/weights.json").is_file());
 }
+
+/// `--resume` refuses what is not the run it continues: a manifest edited to other options, a
+/// data file changed (a validation row too, and under `--normalize none`), a truncated
+/// metrics.csv, a deleted events.jsonl, a run that `--on-divergence stop` ended.
+#[test]
+fn resume_refuses_an_edited_run_or_changed_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = std::fs::read_to_string(iris()).unwrap();
+    std::fs::write(dir.path().join("d.csv"), &data).unwrap();
+    let start = |out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--data",
+            "d.csv",
+            "--epochs",
+            "3",
+            "--no-plot",
+            "-q",
+            "--out",
+            out,
+        ];
+        args.extend(extra);
+        let output = tinytrain(dir.path(), &args);
+        assert!(output.status.success(), "{}", stderr(&output));
+    };
+    let resume = |out: &str| {
+        tinytrain(
+            dir.path(),
+            &["train", "--resume", out, "--epochs", "5", "--no-plot", "-q"],
+        )
+    };
+    let edited = "error: cannot resume: the checkpoint belongs to another run (its options or data differ from the manifest's and the data file's as they are now: has either been edited?)";
+
+    for (k, (from, to)) in [
+        (r#""lr": 0.001"#, r#""lr": 0.002"#),
+        (r#""dropout": 0.1"#, r#""dropout": 0.2"#),
+        (r#""shuffle": true"#, r#""shuffle": false"#),
+        (r#""beta2": 0.999"#, r#""beta2": 0.99"#),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let out = format!("edit{k}");
+        start(&out, &[]);
+        let manifest = dir.path().join(&out).join("manifest.json");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        assert!(text.contains(from), "{from} in {text}");
+        std::fs::write(&manifest, text.replacen(from, to, 1)).unwrap();
+        assert_eq!(
+            fails_cleanly(&resume(&out)).trim_end(),
+            edited,
+            "{from} → {to}"
+        );
+    }
+
+    // Changed data, without normalisation (no statistics to differ): the last row (validation or not).
+    start("data", &["--normalize", "none"]);
+    let changed = data
+        .trim_end()
+        .rsplit_once('\n')
+        .map(|(head, last)| format!("{head}\n{}\n", last.replacen("5.9", "6.9", 1)))
+        .unwrap();
+    std::fs::write(dir.path().join("d.csv"), changed).unwrap();
+    assert_eq!(fails_cleanly(&resume("data")).trim_end(), edited);
+    std::fs::write(dir.path().join("d.csv"), &data).unwrap();
+
+    start("csv", &[]);
+    let csv = dir.path().join("csv/metrics.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    std::fs::write(
+        &csv,
+        text.lines().take(2).collect::<Vec<_>>().join("\n") + "\n",
+    )
+    .unwrap();
+    let message = fails_cleanly(&resume("csv"));
+    assert!(
+        message.contains("holds 1 epochs, the checkpoint is at epoch 3 (epochs were lost)"),
+        "{message}"
+    );
+
+    start("events", &[]);
+    std::fs::remove_file(dir.path().join("events/events.jsonl")).unwrap();
+    let message = fails_cleanly(&resume("events"));
+    assert!(message.contains("events.jsonl"), "{message}");
+
+    // An untouched run resumes.
+    start("fine", &[]);
+    assert!(resume("fine").status.success());
+}

@@ -42,15 +42,9 @@ pub fn cache_dir() -> anyhow::Result<PathBuf> {
     }
 }
 
-/// FNV-1a, 64 bits: the cache key of a set of bytes (content-addressed directories).
+/// The cache key of a set of bytes (content-addressed directories).
 pub fn key(parts: &[&[u8]]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for &byte in part.iter().chain(&(part.len() as u64).to_le_bytes()) {
-            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    format!("{hash:016x}")
+    format!("{:016x}", crate::hash::fnv64(parts))
 }
 
 /// The packed files: `(path relative to the project root, bytes)`.
