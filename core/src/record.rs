@@ -1,8 +1,8 @@
 //! The one record a training run produces per epoch, on every channel (host files, defmt, serial).
 
 /// Calls the macro `$callback` with the record's float fields, in the record's order: each as its
-/// doc comment, `name: type` (`f32`: always there; `Option<f32>`: left out of the serde form when
-/// `None`). `epoch: u32` comes first and is not listed. This table is the only list of the fields:
+/// doc comment, `name: type` (`f32`: always there; `Option<f32> = default`: left out of the serde
+/// form when `None`, and `None` when absent from it). `epoch: u32` comes first and is not listed. This table is the only list of the fields:
 /// the struct, its serde form, the bits object, the CSV columns and the decoders follow it.
 #[macro_export]
 macro_rules! record_floats {
@@ -11,21 +11,21 @@ macro_rules! record_floats {
             /// Mean training loss of the epoch.
             train_loss: f32,
             /// Training accuracy (classification).
-            train_acc: Option<f32>,
+            train_acc: Option<f32> = default,
             /// Mean validation loss (`None` without validation data).
-            val_loss: Option<f32>,
+            val_loss: Option<f32> = default,
             /// Validation accuracy (classification).
-            val_acc: Option<f32>,
+            val_acc: Option<f32> = default,
             /// Learning rate used during the epoch.
             lr: f32,
             /// Validation macro F1 (classification).
-            val_f1: Option<f32>,
+            val_f1: Option<f32> = default,
             /// Training mean absolute error (regression).
-            train_mae: Option<f32>,
+            train_mae: Option<f32> = default,
             /// Validation mean absolute error (regression).
-            val_mae: Option<f32>,
+            val_mae: Option<f32> = default,
             /// Validation root mean squared error (regression).
-            val_rmse: Option<f32>,
+            val_rmse: Option<f32> = default,
         }
     };
 }
@@ -101,7 +101,7 @@ impl<T> Absent for Option<T> {
 }
 
 macro_rules! define_record {
-    ($( $(#[$doc:meta])* $name:ident: $ty:ty, )*) => {
+    ($( $(#[$doc:meta])* $name:ident: $ty:ty $(= $default:ident)?, )*) => {
         /// Metrics of one epoch. Accuracies are fractions in `[0, 1]`.
         ///
         /// `train_loss` is the mean per-sample loss accumulated *during* the epoch's training pass
@@ -118,6 +118,8 @@ macro_rules! define_record {
             $(
                 $(#[$doc])*
                 #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Absent::absent"))]
+                #[cfg_attr(feature = "serde", serde(with = "json_float"))]
+                $(#[cfg_attr(feature = "serde", serde($default))])?
                 pub $name: $ty,
             )*
         }
@@ -146,6 +148,100 @@ macro_rules! define_record {
 }
 
 record_floats!(define_record);
+
+/// The record's floats in JSON (`metrics.jsonl`, frames): a finite value as a number; `NaN`,
+/// infinity and minus infinity, which JSON numbers cannot hold, as the strings `"NaN"`,
+/// `"Infinity"` and `"-Infinity"` (as Python's `json` and JavaScript spell them), never `null`, so
+/// that no reader mistakes them for an absent value. Reading accepts numbers and those strings.
+#[cfg(feature = "serde")]
+pub mod json_float {
+    use super::Field;
+    use serde::de::{Error, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    /// Writes a value as a number, or a non-finite one as its string.
+    pub fn serialize<T: Field, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+        match value.value() {
+            None => s.serialize_none(),
+            Some(v) if v.is_finite() => s.serialize_f32(v),
+            Some(v) if v.is_nan() => s.serialize_str("NaN"),
+            Some(v) if v > 0.0 => s.serialize_str("Infinity"),
+            Some(_) => s.serialize_str("-Infinity"),
+        }
+    }
+
+    /// Reads a number, one of the three strings, or `null` (absent).
+    pub fn deserialize<'de, T: Field, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+        struct Float;
+        impl<'de> Visitor<'de> for Float {
+            type Value = Option<f32>;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a number, \"NaN\", \"Infinity\" or \"-Infinity\"")
+            }
+            fn visit_f64<E: Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Some(v as f32))
+            }
+            fn visit_f32<E: Error>(self, v: f32) -> Result<Self::Value, E> {
+                Ok(Some(v))
+            }
+            fn visit_i64<E: Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Some(v as f32))
+            }
+            fn visit_u64<E: Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Some(v as f32))
+            }
+            fn visit_str<E: Error>(self, v: &str) -> Result<Self::Value, E> {
+                match v {
+                    "NaN" => Ok(Some(f32::NAN)),
+                    "Infinity" => Ok(Some(f32::INFINITY)),
+                    "-Infinity" => Ok(Some(f32::NEG_INFINITY)),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+                d.deserialize_any(Float)
+            }
+            /// serde_json with `arbitrary_precision` (which defmt-decoder turns on) hands a number to
+            /// `deserialize_any` as a one-entry map holding its text.
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let Some(serde::de::IgnoredAny) = map.next_key()? else {
+                    return Err(A::Error::invalid_length(0, &self));
+                };
+                map.next_value_seed(NumberText)
+            }
+        }
+        /// A number's text, parsed where it lies (no allocation).
+        struct NumberText;
+        impl<'de> serde::de::DeserializeSeed<'de> for NumberText {
+            type Value = Option<f32>;
+            fn deserialize<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+                d.deserialize_str(self)
+            }
+        }
+        impl<'de> Visitor<'de> for NumberText {
+            type Value = Option<f32>;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a number's text")
+            }
+            fn visit_str<E: Error>(self, v: &str) -> Result<Self::Value, E> {
+                v.parse::<f64>()
+                    .map(|n| Some(n as f32))
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Str(v), &self))
+            }
+        }
+        let value = d.deserialize_any(Float)?;
+        T::from_value(value).ok_or_else(|| D::Error::custom("a required value is null"))
+    }
+}
 
 impl EpochRecord {
     /// The human-readable line, e.g.

@@ -444,6 +444,49 @@ mod tests {
         assert_eq!(fresh(dir.path().join("new")), dir.path().join("new"));
     }
 
+    /// Found by hostile input: non-finite values were written as `null`, which plot, monitor and
+    /// --resume could not read (and which reads as "absent"). They are `"NaN"`, `"Infinity"` and
+    /// `"-Infinity"`, read back by every reader of metrics.jsonl.
+    #[test]
+    fn non_finite_values_have_one_encoding_every_reader_takes() {
+        let record = EpochRecord {
+            val_loss: Some(f32::NAN),
+            val_acc: Some(f32::INFINITY),
+            train_mae: Some(f32::NEG_INFINITY),
+            ..record(3, 0.5, 0.1)
+        };
+        let json = serde_json::to_string(&record).unwrap();
+        assert_eq!(
+            json,
+            r#"{"epoch":3,"train_loss":0.5,"val_loss":"NaN","val_acc":"Infinity","lr":0.1,"train_mae":"-Infinity"}"#
+        );
+        let back: EpochRecord = serde_json::from_str(&json).unwrap();
+        assert!(back.val_loss.unwrap().is_nan());
+        assert_eq!(
+            (back.val_acc, back.train_mae),
+            (record.val_acc, record.train_mae)
+        );
+        // The plot's and the monitor's readers.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(METRICS_JSONL), format!("{json}\n")).unwrap();
+        let run = crate::plot::Run::read(dir.path()).unwrap();
+        assert!(run.records[0].val_loss.unwrap().is_nan());
+        // (The monitor also refuses impossible values, such as an infinite accuracy.)
+        let possible =
+            r#"{"epoch":3,"train_loss":0.5,"val_loss":"NaN","lr":0.1,"val_rmse":"Infinity"}"#;
+        assert!(
+            matches!(crate::monitor::classify(possible), Some(crate::monitor::Input::Record(r)) if r.val_loss.is_some_and(f32::is_nan) && r.val_rmse == Some(f32::INFINITY))
+        );
+        // A required value cannot be null, and numbers still read as before.
+        assert!(
+            serde_json::from_str::<EpochRecord>(r#"{"epoch":1,"train_loss":null,"lr":0.1}"#)
+                .is_err()
+        );
+        let plain: EpochRecord =
+            serde_json::from_str(r#"{"epoch":1,"train_loss":0.19304118,"lr":0.001}"#).unwrap();
+        assert_eq!(plain.train_loss.to_bits(), 0.19304118f32.to_bits());
+    }
+
     #[test]
     fn default_dir_names_data_and_seed() {
         assert_eq!(

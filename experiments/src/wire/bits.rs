@@ -9,7 +9,7 @@ use tinytrain::record::Absent;
 use tinytrain::record::{EpochRecord, Field};
 
 macro_rules! define_bits {
-    ($( $(#[$doc:meta])* $name:ident: $ty:ty, )*) => {
+    ($( $(#[$doc:meta])* $name:ident: $ty:ty $(= $default:ident)?, )*) => {
         /// The `f32` fields of an [`EpochRecord`] as `f32::to_bits` patterns, named as in the record.
         ///
         /// ```
