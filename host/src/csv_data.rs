@@ -224,6 +224,12 @@ pub enum Problem {
     /// No such file (relative to the current directory), and not a bundled dataset.
     #[error("file not found")]
     NotFound,
+    /// A directory where a data file was expected.
+    #[error("is a directory, not a CSV file")]
+    Directory,
+    /// Something other than a file or directory: a FIFO, a socket, a device.
+    #[error("is not a regular file")]
+    NotRegularFile,
     /// Could not be opened or read.
     #[error("cannot read the file: {0}")]
     Io(std::io::Error),
@@ -340,40 +346,56 @@ pub const BUNDLED: [(&str, &str); 5] = [
     ("data/diabetes.csv", include_str!("../../data/diabetes.csv")),
 ];
 
-/// The text of the bundled dataset `path` names, when there is no file at `path`.
+/// The text of the bundled dataset named `path`, if there is one.
 fn bundled(path: &Path) -> Option<&'static str> {
-    if path.is_file() {
-        return None;
-    }
     BUNDLED
         .iter()
         .find(|(name, _)| Path::new(name) == path)
         .map(|(_, text)| *text)
 }
 
+/// Where the text of a data file comes from.
+enum Source {
+    /// The regular file at the path.
+    File,
+    /// A [`BUNDLED`] dataset, as there is nothing at the path.
+    Bundled(&'static str),
+}
+
+/// What `path` names: a regular file, or else (nothing being there) a bundled dataset. Anything
+/// else at `path` is named in the error, since a directory or a FIFO is no more a CSV file than a
+/// missing path is (and opening a FIFO would wait for a writer).
+fn source(path: &Path) -> Result<Source, DataError> {
+    let problem = match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => return Ok(Source::File),
+        Ok(meta) if meta.is_dir() => Problem::Directory,
+        Ok(_) => Problem::NotRegularFile,
+        Err(error) => match bundled(path) {
+            Some(text) => return Ok(Source::Bundled(text)),
+            None if error.kind() == io::ErrorKind::NotFound => Problem::NotFound,
+            None => Problem::Io(error),
+        },
+    };
+    Err(Place { path }.file(problem))
+}
+
 /// Checks that `path`, a data file given on the command line, exists: a file at `path` (relative
 /// to the current directory), or else one of the [`BUNDLED`] datasets. The error names `path`.
 pub fn locate(path: &Path) -> Result<PathBuf, DataError> {
-    if path.is_file() || bundled(path).is_some() {
-        return Ok(path.to_path_buf());
-    }
-    Err(DataError {
-        file: path.to_path_buf(),
-        line: None,
-        column: None,
-        problem: Problem::NotFound,
-    })
+    source(path).map(|_| path.to_path_buf())
 }
 
 /// Reads and validates `path` (a file, or else a [`BUNDLED`] dataset). `label` names the label column (default: the last column); `task`
 /// overrides [`Task::detect`].
 pub fn load(path: &Path, label: Option<&str>, task: Option<Task>) -> Result<Table, DataError> {
-    if let Some(text) = bundled(path) {
-        return load_from_reader(path, text.as_bytes(), label, task);
+    match source(path)? {
+        Source::Bundled(text) => load_from_reader(path, text.as_bytes(), label, task),
+        Source::File => {
+            let file = File::open(path).map_err(|e| Place { path }.file(Problem::Io(e)))?;
+            // Unbuffered: the csv reader buffers its input itself.
+            load_from_reader(path, file, label, task)
+        }
     }
-    let file = File::open(path).map_err(|e| Place { path }.file(Problem::Io(e)))?;
-    // Unbuffered: the csv reader buffers its input itself.
-    load_from_reader(path, file, label, task)
 }
 
 /// Reads and validates CSV text from `input` as [`load`] does; `path` only names the data in the
@@ -1058,6 +1080,18 @@ mod tests {
         assert_eq!(m, "no-such-file.csv: file not found");
         // Not looked up in the checkout's `data/` folder.
         assert!(locate(Path::new("iris.csv")).is_err());
+    }
+
+    #[test]
+    fn a_directory_is_not_a_data_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = locate(dir.path()).unwrap_err().to_string();
+        assert_eq!(
+            m,
+            format!("{}: is a directory, not a CSV file", dir.path().display())
+        );
+        let m = load(dir.path(), None, None).unwrap_err().to_string();
+        assert!(m.ends_with(": is a directory, not a CSV file"), "{m}");
     }
 
     #[test]

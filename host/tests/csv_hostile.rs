@@ -80,3 +80,25 @@ fn lf_line_numbers_are_unchanged() {
         "lf.csv: line 3, column 'b' (2): 'x' is not a number",
     );
 }
+
+#[test]
+fn a_directory_is_named_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("data.csv")).unwrap();
+    let output = train(dir.path(), "data.csv", &[]);
+    assert_error(&output, "data.csv: is a directory, not a CSV file");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_not_a_regular_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = Command::new("mkfifo")
+        .arg(dir.path().join("pipe.csv"))
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success());
+    // Named without opening it: opening a FIFO with no writer would hang.
+    let output = train(dir.path(), "pipe.csv", &[]);
+    assert_error(&output, "pipe.csv: is not a regular file");
+}
