@@ -88,7 +88,23 @@ pub struct Column {
 
 impl fmt::Display for Column {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "column '{}' ({})", self.name, self.number)
+        write!(f, "column '{}' ({})", Excerpt(&self.name), self.number)
+    }
+}
+
+/// Most characters of a cell that a message quotes.
+pub const EXCERPT_CHARS: usize = 40;
+
+/// Cell text as a message quotes it: whole when short, else its first [`EXCERPT_CHARS`] characters,
+/// `…` and its size, so that one huge cell (a 50 MB blob) cannot flood the terminal.
+pub struct Excerpt<'a>(pub &'a str);
+
+impl fmt::Display for Excerpt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.char_indices().nth(EXCERPT_CHARS) {
+            None => f.write_str(self.0),
+            Some((cut, _)) => write!(f, "{}… ({} bytes)", &self.0[..cut], self.0.len()),
+        }
     }
 }
 
@@ -254,11 +270,11 @@ pub enum Problem {
         first: usize,
     },
     /// `--label` names no column.
-    #[error("there is no label column '{label}'; the columns are: {available}")]
+    #[error("there is no label column '{}'; the columns are: {available}", Excerpt(.label))]
     NoSuchLabel {
         /// The name asked for.
         label: String,
-        /// The header's names, comma-separated.
+        /// The header's names, quoted (each as an [`Excerpt`]) and comma-separated.
         available: String,
     },
     /// Only the label column.
@@ -284,10 +300,10 @@ pub enum Problem {
     #[error("missing value{}", if .0.is_empty() { " (empty cell)".to_string() } else { format!(" '{}'", .0) })]
     Missing(String),
     /// A cell that does not parse as a number.
-    #[error("'{0}' is not a number")]
+    #[error("'{}' is not a number", Excerpt(.0))]
     NotNumeric(String),
     /// A number that is infinite, or too large for `f32`.
-    #[error("'{0}' is not a finite 32-bit float")]
+    #[error("'{}' is not a finite 32-bit float", Excerpt(.0))]
     NotFinite(String),
     /// Fewer than [`MIN_ROWS`] data rows.
     #[error("only {rows} data rows; at least {min} are needed")]
@@ -298,7 +314,7 @@ pub enum Problem {
         min: usize,
     },
     /// Classification with one class.
-    #[error("every row has the same class '{0}'; classification needs at least 2 classes")]
+    #[error("every row has the same class '{}'; classification needs at least 2 classes", Excerpt(.0))]
     SingleClass(String),
     /// More classes than the host supports.
     #[error("{found} classes, more than the maximum of {max} (MAX_CLASSES)")]
@@ -310,7 +326,8 @@ pub enum Problem {
     },
     /// A class too rare to appear on both sides of a stratified split.
     #[error(
-        "class '{class}' has only {count} row; a stratified split needs at least 2 rows per class"
+        "class '{}' has only {count} row; a stratified split needs at least 2 rows per class",
+        Excerpt(.class)
     )]
     ClassTooSmall {
         /// The class's label.
@@ -640,7 +657,8 @@ fn check_header(
     match label {
         None => Ok(names.len() - 1),
         Some(label) => names.iter().position(|n| n == label).ok_or_else(|| {
-            let available: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+            let available: Vec<String> =
+                names.iter().map(|n| format!("'{}'", Excerpt(n))).collect();
             at.file(Problem::NoSuchLabel {
                 label: label.to_string(),
                 available: available.join(", "),
@@ -1070,6 +1088,22 @@ mod tests {
             m.contains("line 18, column 'b' (2): the text is not valid UTF-8"),
             "{m}"
         );
+    }
+
+    #[test]
+    fn messages_quote_a_huge_cell_by_its_start_and_size() {
+        assert_eq!(Excerpt("short").to_string(), "short");
+        let exact = "é".repeat(EXCERPT_CHARS);
+        assert_eq!(Excerpt(&exact).to_string(), exact);
+        let long = format!("{exact}z");
+        assert_eq!(Excerpt(&long).to_string(), format!("{exact}… (81 bytes)"));
+
+        let cell = "7".repeat(1000) + "x";
+        let name = "n".repeat(100);
+        let m = message(&format!("a,{name},label\n1,{cell},0\n{}", good_rows()));
+        let column = format!("column '{}… (100 bytes)' (2)", &name[..40]);
+        let problem = format!("'{}… (1001 bytes)' is not a number", &cell[..40]);
+        assert!(m.ends_with(&format!("line 2, {column}: {problem}")), "{m}");
     }
 
     #[test]

@@ -102,3 +102,16 @@ fn a_fifo_is_not_a_regular_file() {
     let output = train(dir.path(), "pipe.csv", &[]);
     assert_error(&output, "pipe.csv: is not a regular file");
 }
+
+#[test]
+fn a_huge_cell_is_quoted_by_its_start_and_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = "9".repeat(5_000_000) + "x";
+    write(dir.path(), "huge.csv", format!("a,b,label\n1,{cell},0\n"));
+    let output = train(dir.path(), "huge.csv", &[]);
+    let start = &cell[..40];
+    assert_error(
+        &output,
+        &format!("huge.csv: line 2, column 'b' (2): '{start}… (5000001 bytes)' is not a number"),
+    );
+}
