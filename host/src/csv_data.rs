@@ -10,6 +10,7 @@
 //! column by name and 1-based number, e.g.
 //! `data/iris.csv: line 7, column 'petal_width_cm' (4): 'abc' is not a number`.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::fs::File;
@@ -43,21 +44,21 @@ impl Task {
     ///
     /// 1. any label that is not a number (e.g. `setosa`) → classification;
     /// 2. else any number with a fractional part (e.g. `151.5`) → regression;
-    /// 3. else (all integers) at most 32 distinct values → classification, more → regression.
+    /// 3. else (all integers, of any size) at most 32 distinct values → classification, more →
+    ///    regression.
     ///
     /// So `0`/`1`/`2` labels are classes and a column of ages or prices is a regression target;
     /// `--task` overrides the guess.
     pub fn detect<S: AsRef<str>>(labels: &[S]) -> Task {
         let mut integers = BTreeSet::new();
         for label in labels {
-            match parse_number(label.as_ref()) {
-                None => return Task::Classification,
-                Some(v) => match as_integer(v) {
-                    Some(i) => {
-                        integers.insert(i);
-                    }
-                    None => return Task::Regression,
-                },
+            let label = label.as_ref();
+            if let Some(integer) = Integer::parse(label) {
+                integers.insert(integer);
+            } else if parse_number(label).is_some() {
+                return Task::Regression;
+            } else {
+                return Task::Classification;
             }
         }
         if integers.len() <= MAX_DETECTED_CLASSES {
@@ -703,20 +704,17 @@ fn targets(
 /// Sorted class names and each label's class index: numeric order when every label is an integer
 /// (so `2` comes before `10`), else lexicographic order of the text.
 fn classes_of(labels: &[String]) -> (Vec<u16>, Vec<String>) {
-    let integers: Option<Vec<i64>> = labels
-        .iter()
-        .map(|l| parse_number(l).and_then(as_integer))
-        .collect();
+    let integers: Option<Vec<Integer>> = labels.iter().map(|l| Integer::parse(l)).collect();
     match integers {
         Some(values) => {
-            let classes: Vec<i64> = values
+            let classes: Vec<Integer> = values
                 .iter()
-                .copied()
+                .cloned()
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect();
             let index = values.iter().map(|v| class_index(&classes, v)).collect();
-            (index, classes.iter().map(i64::to_string).collect())
+            (index, classes.iter().map(Integer::to_string).collect())
         }
         None => {
             let classes: Vec<&str> = labels
@@ -749,6 +747,83 @@ fn is_missing(cell: &str) -> bool {
 /// A finite number, or `None`.
 fn parse_number(text: &str) -> Option<f64> {
     text.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// An integer label of any size, as canonical decimal text. Equal integers are one class however
+/// they are written (`7`, `007`, `+7`, `7.0`) and classes sort numerically (`2` before `10`),
+/// without going through `f64`, which holds integers exactly only up to 2^53.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Integer {
+    /// Below zero (never for zero itself).
+    negative: bool,
+    /// The magnitude's decimal digits, without leading zeros (`"0"` for zero).
+    digits: String,
+}
+
+impl Integer {
+    /// `text` as an integer: decimal digits with an optional sign and an optional all-zero
+    /// fraction (`-12`, `+3`, `4.00`) of any length, or else a float with no fractional part
+    /// below 2^53 (`1e3`).
+    fn parse(text: &str) -> Option<Integer> {
+        Integer::from_digits(text)
+            .or_else(|| parse_number(text).and_then(as_integer).map(Integer::from))
+    }
+
+    /// `[+-]digits[.000]`, as an integer.
+    fn from_digits(text: &str) -> Option<Integer> {
+        let (negative, unsigned) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
+        };
+        let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+        let is_digits = !whole.is_empty() && whole.bytes().all(|b| b.is_ascii_digit());
+        if !is_digits || fraction.bytes().any(|b| b != b'0') {
+            return None;
+        }
+        let digits = match whole.trim_start_matches('0') {
+            "" => "0",
+            digits => digits,
+        };
+        Some(Integer {
+            negative: negative && digits != "0",
+            digits: digits.to_string(),
+        })
+    }
+}
+
+impl From<i64> for Integer {
+    fn from(value: i64) -> Self {
+        Integer {
+            negative: value < 0,
+            digits: value.unsigned_abs().to_string(),
+        }
+    }
+}
+
+impl Ord for Integer {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Magnitudes without leading zeros: more digits is larger, else the first differing digit.
+        let magnitude = (self.digits.len(), &self.digits).cmp(&(other.digits.len(), &other.digits));
+        match (self.negative, other.negative) {
+            (false, false) => magnitude,
+            (true, true) => magnitude.reverse(),
+            (false, true) => Ordering::Greater,
+            (true, false) => Ordering::Less,
+        }
+    }
+}
+
+impl PartialOrd for Integer {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for Integer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.negative { "-" } else { "" };
+        write!(f, "{sign}{}", self.digits)
+    }
 }
 
 /// The value as an integer if it has no fractional part (and is exactly representable).
@@ -836,6 +911,39 @@ mod tests {
         let many: Vec<String> = (0..33).map(|i| i.to_string()).collect();
         assert_eq!(Task::detect(&many[..32]), Task::Classification);
         assert_eq!(Task::detect(&many), Task::Regression);
+    }
+
+    #[test]
+    fn integer_labels_beyond_2_pow_53_are_classes() {
+        let big = ["9007199254740993", "9007199254740995"];
+        assert_eq!(Task::detect(&big), Task::Classification);
+        assert_eq!(Task::detect(&["1e300", "2"]), Task::Regression);
+        let labels: Vec<String> = [
+            "100000000000000000000000",
+            "-12345678901234567890",
+            "007",
+            "9007199254740993",
+            "3",
+            "+7.00",
+            "-5",
+            "1e1",
+            "-0",
+        ]
+        .map(String::from)
+        .to_vec();
+        let (index, names) = classes_of(&labels);
+        let sorted = [
+            "-12345678901234567890",
+            "-5",
+            "0",
+            "3",
+            "7",
+            "10",
+            "9007199254740993",
+            "100000000000000000000000",
+        ];
+        assert_eq!(names, sorted);
+        assert_eq!(index, [7, 0, 4, 6, 3, 4, 1, 5, 2]);
     }
 
     #[test]

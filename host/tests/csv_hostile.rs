@@ -37,6 +37,13 @@ fn assert_error(output: &Output, message: &str) {
     assert_eq!(stderr, format!("error: {message}\n"));
 }
 
+/// Checks that `output` succeeded, and returns its stderr.
+fn assert_success(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "should succeed: {stderr}");
+    stderr
+}
+
 #[test]
 fn crlf_line_endings_give_the_physical_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -113,5 +120,30 @@ fn a_huge_cell_is_quoted_by_its_start_and_size() {
     assert_error(
         &output,
         &format!("huge.csv: line 2, column 'b' (2): '{start}… (5000001 bytes)' is not a number"),
+    );
+}
+
+#[test]
+fn integer_labels_beyond_2_pow_53_are_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two labels that f64 cannot tell apart from their neighbours.
+    let rows: String = (0..20)
+        .map(|i| format!("{i},{},900719925474099{}\n", i % 3, [3, 5][i % 2]))
+        .collect();
+    write(dir.path(), "ids.csv", format!("a,b,label\n{rows}"));
+    let stderr = assert_success(&train(dir.path(), "ids.csv", &[]));
+    assert!(
+        stderr.starts_with("ids.csv: 20 rows × 2 features, 2 classes |"),
+        "{stderr}"
+    );
+
+    let rows: String = (0..130)
+        .map(|i| format!("{i},{}\n", 90_071_992_547_409_930_u64 + i / 2))
+        .collect();
+    write(dir.path(), "many.csv", format!("x,label\n{rows}"));
+    let output = train(dir.path(), "many.csv", &["--task", "classification"]);
+    assert_error(
+        &output,
+        "many.csv: column 'label' (2): 65 classes, more than the maximum of 64 (MAX_CLASSES)",
     );
 }
