@@ -16,6 +16,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use tinytrain::data::SliceDataset;
 
@@ -76,6 +77,94 @@ impl fmt::Display for Task {
             Task::Regression => "regression",
         })
     }
+}
+
+/// The character between the cells of a row: one ASCII byte, `,` unless `--delimiter` says else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delimiter(u8);
+
+impl Delimiter {
+    /// `,`, the default.
+    pub const COMMA: Delimiter = Delimiter(b',');
+    /// A tab, as in `.tsv` files.
+    pub const TAB: Delimiter = Delimiter(b'\t');
+
+    /// The byte.
+    pub fn byte(self) -> u8 {
+        self.0
+    }
+
+    /// `true` for the default, `,` (for serde's `skip_serializing_if`).
+    pub fn is_comma(&self) -> bool {
+        *self == Delimiter::COMMA
+    }
+
+    /// As a message or a shell command line spells it: `';'`, or `tab`.
+    pub fn quoted(self) -> String {
+        match self {
+            Delimiter::TAB => "tab".to_string(),
+            Delimiter(byte) => format!("'{}'", char::from(byte)),
+        }
+    }
+}
+
+impl Default for Delimiter {
+    fn default() -> Self {
+        Delimiter::COMMA
+    }
+}
+
+impl FromStr for Delimiter {
+    type Err = String;
+
+    /// One ASCII character; a tab also as `tab` or `\t` (two characters, as a shell passes it).
+    /// Not `"`, which quotes cells, nor a line break.
+    fn from_str(text: &str) -> Result<Self, String> {
+        if text.eq_ignore_ascii_case("tab") || text == "\\t" {
+            return Ok(Delimiter::TAB);
+        }
+        match text.as_bytes() {
+            [b'"' | b'\r' | b'\n'] => Err(format!("{text:?} cannot separate cells")),
+            &[byte] if byte.is_ascii() => Ok(Delimiter(byte)),
+            _ => Err(format!(
+                "'{text}' is not one ASCII character (for a tab: tab or \\t)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Delimiter {
+    /// The character itself, or `tab` (so that it reads back with [`Delimiter::from_str`]).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Delimiter::TAB => f.write_str("tab"),
+            Delimiter(byte) => write!(f, "{}", char::from(byte)),
+        }
+    }
+}
+
+impl serde::Serialize for Delimiter {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Delimiter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// How to read a data file, beyond its path.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LoadOptions {
+    /// The label column's name (`None`: the last column).
+    pub label: Option<String>,
+    /// The task (`None`: [`Task::detect`]).
+    pub task: Option<Task>,
+    /// The cell separator.
+    pub delimiter: Delimiter,
 }
 
 /// A column of the file, for messages: its header name and 1-based position.
@@ -278,6 +367,13 @@ pub enum Problem {
         /// The header's names, quoted (each as an [`Excerpt`]) and comma-separated.
         available: String,
     },
+    /// Only one column, and its name holds what looks like another delimiter.
+    #[error(
+        "the header has one column; the file looks {}-separated: pass --delimiter {}",
+        .0.quoted(),
+        .0.quoted()
+    )]
+    OtherDelimiter(Delimiter),
     /// Only the label column.
     #[error("there are no feature columns: besides the label, at least one column is needed")]
     NoFeatures,
@@ -403,17 +499,10 @@ pub fn locate(path: &Path) -> Result<PathBuf, DataError> {
     source(path).map(|_| path.to_path_buf())
 }
 
-/// Reads and validates `path` (a file, or else a [`BUNDLED`] dataset). `label` names the label column (default: the last column); `task`
-/// overrides [`Task::detect`].
+/// Reads and validates `path` (a file, or else a [`BUNDLED`] dataset). `label` names the label
+/// column (default: the last column); `task` overrides [`Task::detect`].
 pub fn load(path: &Path, label: Option<&str>, task: Option<Task>) -> Result<Table, DataError> {
-    match source(path)? {
-        Source::Bundled(text) => load_from_reader(path, text.as_bytes(), label, task),
-        Source::File => {
-            let file = File::open(path).map_err(|e| Place { path }.file(Problem::Io(e)))?;
-            // Unbuffered: the csv reader buffers its input itself.
-            load_from_reader(path, file, label, task)
-        }
-    }
+    load_with(path, &LoadOptions::new(label, task))
 }
 
 /// Reads and validates CSV text from `input` as [`load`] does; `path` only names the data in the
@@ -424,8 +513,41 @@ pub fn load_from_reader(
     label: Option<&str>,
     task: Option<Task>,
 ) -> Result<Table, DataError> {
+    read_table(path, input, &LoadOptions::new(label, task))
+}
+
+impl LoadOptions {
+    /// The defaults, with this label column and task.
+    fn new(label: Option<&str>, task: Option<Task>) -> Self {
+        LoadOptions {
+            label: label.map(str::to_string),
+            task,
+            ..LoadOptions::default()
+        }
+    }
+}
+
+/// [`load`] with every option.
+pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Table, DataError> {
+    match source(path)? {
+        Source::Bundled(text) => read_table(path, text.as_bytes(), options),
+        Source::File => {
+            let file = File::open(path).map_err(|e| Place { path }.file(Problem::Io(e)))?;
+            // Unbuffered: the csv reader buffers its input itself.
+            read_table(path, file, options)
+        }
+    }
+}
+
+/// [`load_from_reader`] with every option.
+pub fn read_table(
+    path: &Path,
+    input: impl Read,
+    options: &LoadOptions,
+) -> Result<Table, DataError> {
     let at = Place { path };
     let mut reader = csv::ReaderBuilder::new()
+        .delimiter(options.delimiter.byte())
         .has_headers(false) // read the header ourselves, to check it like any row
         .flexible(true) // count fields ourselves, for a message that names the line
         .trim(csv::Trim::All)
@@ -436,7 +558,7 @@ pub fn load_from_reader(
         return Err(at.file(Problem::Empty));
     };
     let names: Vec<String> = record.iter().map(str::to_string).collect();
-    let label_index = check_header(at, header_line, &names, label)?;
+    let label_index = check_header(at, header_line, &names, options)?;
 
     // The rows: features parsed now, labels kept as text until the task is known.
     let (mut features, mut labels, mut lines) = (Vec::new(), Vec::new(), Vec::new());
@@ -471,7 +593,7 @@ pub fn load_from_reader(
     }
 
     let label = column(&names, label_index);
-    let task = task.unwrap_or_else(|| Task::detect(&labels));
+    let task = options.task.unwrap_or_else(|| Task::detect(&labels));
     let targets = targets(at, task, &label, &labels, &lines)?;
     let feature_names = names
         .iter()
@@ -619,7 +741,7 @@ fn check_header(
     at: Place<'_>,
     line: u64,
     names: &[String],
-    label: Option<&str>,
+    options: &LoadOptions,
 ) -> Result<usize, DataError> {
     let on_header = |column, problem| at.cell(line, column, problem);
     if names.iter().all(String::is_empty) {
@@ -641,6 +763,11 @@ fn check_header(
             return Err(on_header(Some(column(names, index)), problem));
         }
     }
+    if let [name] = names {
+        if let Some(guess) = guess_delimiter(name, options.delimiter) {
+            return Err(on_header(None, Problem::OtherDelimiter(guess)));
+        }
+    }
     let features = names.len() - 1;
     if features == 0 {
         return Err(on_header(None, Problem::NoFeatures));
@@ -655,7 +782,7 @@ fn check_header(
             },
         ));
     }
-    match label {
+    match options.label.as_deref() {
         None => Ok(names.len() - 1),
         Some(label) => names.iter().position(|n| n == label).ok_or_else(|| {
             let available: Vec<String> =
@@ -666,6 +793,18 @@ fn check_header(
             })
         }),
     }
+}
+
+/// The delimiter that a header read as one column probably uses instead of `used`: the most
+/// frequent of `,` `;` tab `|` in its one name, if any is there.
+fn guess_delimiter(name: &str, used: Delimiter) -> Option<Delimiter> {
+    [b',', b';', b'\t', b'|']
+        .into_iter()
+        .filter(|&byte| byte != used.byte())
+        .map(|byte| (name.bytes().filter(|&b| b == byte).count(), byte))
+        .filter(|&(count, _)| count > 0)
+        .max_by_key(|&(count, _)| count)
+        .map(|(_, byte)| Delimiter(byte))
 }
 
 /// The labels' text as regression values or as classes; `lines` are their file lines.
@@ -901,6 +1040,11 @@ mod tests {
         (0..12)
             .map(|i| format!("{}.5,{},{}\n", i, i * 2, i % 2))
             .collect()
+    }
+
+    /// A good file: the header `a,b,label`, then [`good_rows`].
+    fn good_text() -> String {
+        format!("a,b,label\n{}", good_rows())
     }
 
     #[test]
@@ -1212,6 +1356,54 @@ mod tests {
         let column = format!("column '{}… (100 bytes)' (2)", &name[..40]);
         let problem = format!("'{}… (1001 bytes)' is not a number", &cell[..40]);
         assert!(m.ends_with(&format!("line 2, {column}: {problem}")), "{m}");
+    }
+
+    #[test]
+    fn delimiters_parse_and_print() {
+        for (text, byte) in [(";", b';'), ("tab", b'\t'), ("TAB", b'\t'), ("\\t", b'\t')] {
+            assert_eq!(text.parse::<Delimiter>(), Ok(Delimiter(byte)), "{text}");
+        }
+        assert_eq!("\t".parse::<Delimiter>(), Ok(Delimiter::TAB));
+        for bad in ["", ";;", "é", "\"", "\n"] {
+            assert!(bad.parse::<Delimiter>().is_err(), "{bad:?}");
+        }
+        assert_eq!(Delimiter::TAB.to_string().parse(), Ok(Delimiter::TAB));
+        assert_eq!(
+            (Delimiter::TAB.quoted(), Delimiter(b';').quoted()),
+            ("tab".into(), "';'".into())
+        );
+    }
+
+    #[test]
+    fn another_delimiter_is_named_and_can_be_read() {
+        let semicolons = format!("a;b;label\n{}", good_rows().replace(',', ";"));
+        let m = message(&semicolons);
+        assert!(
+            m.ends_with("bad.csv: line 1: the header has one column; the file looks ';'-separated: pass --delimiter ';'"),
+            "{m}"
+        );
+        let tabs = semicolons.replace(';', "\t");
+        assert!(message(&tabs).ends_with("looks tab-separated: pass --delimiter tab"));
+        let options = LoadOptions {
+            delimiter: Delimiter::TAB,
+            ..LoadOptions::default()
+        };
+        let table = read_table(Path::new("t.tsv"), tabs.as_bytes(), &options).unwrap();
+        assert_eq!((table.rows(), table.width()), (12, 2));
+        let m = read_table(Path::new("t.tsv"), semicolons.as_bytes(), &options)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            m.ends_with("looks ';'-separated: pass --delimiter ';'"),
+            "{m}"
+        );
+        let m = read_table(Path::new("t.csv"), good_text().as_bytes(), &options)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            m.ends_with("looks ','-separated: pass --delimiter ','"),
+            "{m}"
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use tinytrain::optim::{OptimizerKind, Schedule};
 use tinytrain::spec::Layer;
 use tinytrain::train::{DivergencePolicy, TrainConfig};
 
-use crate::csv_data::Task;
+use crate::csv_data::{Delimiter, Task};
 
 /// The defaults of every option, in one place.
 pub mod defaults {
@@ -195,6 +195,9 @@ pub struct TrainArgs {
     /// Task [default: detected from the label column]
     #[arg(long, value_enum)]
     pub task: Option<Task>,
+    /// Cell separator of the CSV file: one ASCII character, e.g. ';' ("tab" or \t for a tab)
+    #[arg(long, value_name = "CHAR", default_value_t = Delimiter::COMMA)]
+    pub delimiter: Delimiter,
     /// Hidden layer widths, comma-separated ("" or "none": no hidden layer)
     #[arg(long, value_name = "WIDTHS", default_value_t = HiddenLayers(defaults::HIDDEN.to_vec()))]
     pub hidden: HiddenLayers,
@@ -319,7 +322,7 @@ pub struct TrainArgs {
     /// Run a shared experiment of the firmware (digits, iris, iris_es) natively instead of a CSV run; writes
     /// metrics.jsonl, metrics.csv and events.jsonl [default --out: runs/experiment-NAME]
     #[arg(long, value_name = "NAME", value_parser = ["digits", "iris", "iris_es"],
-          conflicts_with_all = ["data", "label", "task", "hidden", "activation", "loss", "dropout",
+          conflicts_with_all = ["data", "label", "task", "delimiter", "hidden", "activation", "loss", "dropout",
                                 "normalize", "optimizer", "lr", "momentum", "nesterov", "weight_decay",
                                 "schedule", "step_size", "gamma", "clip_norm", "batch", "epochs",
                                 "seed", "val_fraction", "no_shuffle", "init", "resume"])]
@@ -383,6 +386,7 @@ impl TrainArgs {
             data: self.data.clone(),
             label: self.label.clone(),
             task: self.task,
+            delimiter: self.delimiter,
             loss: self.loss,
             hidden: self.hidden.0.clone(),
             activation: self.activation,
@@ -421,6 +425,9 @@ pub struct TrainSpec {
     pub label: Option<String>,
     /// Task (`None`: detected from the labels).
     pub task: Option<Task>,
+    /// The CSV file's cell separator (absent from the manifest when it is the default, `,`).
+    #[serde(default, skip_serializing_if = "Delimiter::is_comma")]
+    pub delimiter: Delimiter,
     /// Regression loss, a linear head (`None`: [`defaults::REGRESSION_LOSS`]; must be `None` for
     /// classification).
     #[serde(with = "by_name")]
@@ -468,6 +475,7 @@ impl Default for TrainSpec {
             data: PathBuf::from(defaults::DATA),
             label: None,
             task: None,
+            delimiter: Delimiter::COMMA,
             loss: None,
             hidden: defaults::HIDDEN.to_vec(),
             activation: defaults::ACTIVATION,
@@ -796,6 +804,34 @@ mod tests {
         let message = spec(&["--monitor", "val_acc"]).unwrap_err().to_string();
         assert!(message.contains("apply with --early-stopping"), "{message}");
         assert!(clap_error(&["--patience", "2", "--min-delta", "-1"]).contains("--min-delta"));
+    }
+
+    #[test]
+    fn csv_options_parse() {
+        assert_eq!(spec(&["--delimiter", ";"]).unwrap().delimiter.byte(), b';');
+        assert_eq!(
+            spec(&["--delimiter", "tab"]).unwrap().delimiter,
+            Delimiter::TAB
+        );
+        assert_eq!(
+            spec(&["--delimiter", "\\t"]).unwrap().delimiter,
+            Delimiter::TAB
+        );
+        let message = clap_error(&["--delimiter", ";;"]);
+        assert!(message.contains("--delimiter"), "{message}");
+    }
+
+    #[test]
+    fn csv_options_are_in_the_manifest_only_when_given() {
+        // Manifests of older runs have none of them and must still load.
+        let default = serde_json::to_value(TrainSpec::default()).unwrap();
+        assert!(default.get("delimiter").is_none(), "{default}");
+        let old: TrainSpec = serde_json::from_value(default).unwrap();
+        assert_eq!(old, TrainSpec::default());
+        let given = spec(&["--delimiter", "tab"]).unwrap();
+        let json = serde_json::to_value(&given).unwrap();
+        assert_eq!(json["delimiter"], "tab");
+        assert_eq!(serde_json::from_value::<TrainSpec>(json).unwrap(), given);
     }
 
     #[test]

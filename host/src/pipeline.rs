@@ -173,7 +173,12 @@ pub struct Trained {
 /// Finds (see [`csv_data::locate`]) and reads the spec's data file.
 pub fn load_table(spec: &TrainSpec) -> anyhow::Result<Table> {
     let path = csv_data::locate(&spec.data)?;
-    Ok(csv_data::load(&path, spec.label.as_deref(), spec.task)?)
+    let options = csv_data::LoadOptions {
+        label: spec.label.clone(),
+        task: spec.task,
+        delimiter: spec.delimiter,
+    };
+    Ok(csv_data::load_with(&path, &options)?)
 }
 
 /// Loads the data and trains: [`load_table`], [`prepare`], [`train`].

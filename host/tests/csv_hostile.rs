@@ -147,3 +147,41 @@ fn integer_labels_beyond_2_pow_53_are_classes() {
         "many.csv: column 'label' (2): 65 classes, more than the maximum of 64 (MAX_CLASSES)",
     );
 }
+
+/// Twenty rows of `a,b,label` (two classes) with cells separated by `separator`.
+fn separated(separator: &str) -> String {
+    let rows: String = (0..20)
+        .map(|i| format!("{i}.5,{},{}\n", i % 4, i % 2))
+        .collect();
+    format!("a,b,label\n{rows}").replace(',', separator)
+}
+
+#[test]
+fn a_semicolon_file_names_its_delimiter_and_reads_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "semi.csv", separated(";"));
+    let output = train(dir.path(), "semi.csv", &[]);
+    assert_error(
+        &output,
+        "semi.csv: line 1: the header has one column; the file looks ';'-separated: pass --delimiter ';'",
+    );
+    let stderr = assert_success(&train(dir.path(), "semi.csv", &["--delimiter", ";"]));
+    assert!(
+        stderr.starts_with("semi.csv: 20 rows × 2 features, 2 classes |"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_tab_separated_file_names_its_delimiter_and_reads_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "data.tsv", separated("\t"));
+    let output = train(dir.path(), "data.tsv", &[]);
+    assert_error(
+        &output,
+        "data.tsv: line 1: the header has one column; the file looks tab-separated: pass --delimiter tab",
+    );
+    for tab in ["tab", "\\t", "\t"] {
+        assert_success(&train(dir.path(), "data.tsv", &["--delimiter", tab]));
+    }
+}
