@@ -199,7 +199,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "CHAR", default_value_t = Delimiter::COMMA)]
     pub delimiter: Delimiter,
     /// Hidden layer widths, comma-separated ("" or "none": no hidden layer)
-    #[arg(long, value_name = "WIDTHS", default_value_t = HiddenLayers(defaults::HIDDEN.to_vec()))]
+    #[arg(long, value_name = "WIDTHS", default_value_t = HiddenLayers(defaults::HIDDEN.to_vec()), allow_negative_numbers = true)]
     pub hidden: HiddenLayers,
     /// Hidden activation
     #[arg(long, value_parser = choice::<Activation>(Activation::NAMES), default_value_t = defaults::ACTIVATION)]
@@ -233,7 +233,7 @@ pub struct TrainArgs {
     pub schedule: Schedule,
     /// Epochs between decays (--schedule step)
     #[arg(long, value_name = "EPOCHS", default_value_t = defaults::STEP_SIZE,
-          value_parser = clap::value_parser!(u32).range(1..))]
+          value_parser = whole(1, u32::MAX), allow_negative_numbers = true)]
     pub step_size: u32,
     /// Decay factor (--schedule step)
     #[arg(long, default_value_t = defaults::GAMMA, value_parser = checked(positive), allow_negative_numbers = true)]
@@ -248,13 +248,13 @@ pub struct TrainArgs {
     #[arg(long, value_name = "F", default_value_t = 0.5, value_parser = checked(fraction), allow_negative_numbers = true)]
     pub divergence_lr_factor: f32,
     /// Samples per optimiser step
-    #[arg(long, value_name = "N", default_value_t = defaults::BATCH, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = defaults::BATCH, value_parser = whole(1, u32::MAX), allow_negative_numbers = true)]
     pub batch: u32,
     /// Passes over the training rows (with --resume: the new total) [default: 30; with --resume: the run's]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = whole(1, u32::MAX), allow_negative_numbers = true)]
     pub epochs: Option<u32>,
     /// Seed of the split, the initialisation, dropout and shuffling
-    #[arg(long, value_name = "N", default_value_t = defaults::SEED)]
+    #[arg(long, value_name = "N", default_value_t = defaults::SEED, value_parser = whole(0, u64::MAX), allow_negative_numbers = true)]
     pub seed: u64,
     /// Share of the rows held out for validation (stratified by class or target value), in (0, 1)
     #[arg(long, value_name = "F", default_value_t = defaults::VAL_FRACTION, value_parser = checked(fraction), allow_negative_numbers = true)]
@@ -276,7 +276,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub early_stopping: bool,
     /// Epochs without improvement before early stopping; implies --early-stopping [default: 5]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = whole(0, u32::MAX), allow_negative_numbers = true)]
     pub patience: Option<u32>,
     /// The quantity early stopping watches (lower loss and MAE, higher accuracy is better) [default: val_loss]
     #[arg(long, value_parser = choice::<Monitor>(MONITORS))]
@@ -285,7 +285,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "DELTA", value_parser = checked(non_negative), allow_negative_numbers = true)]
     pub min_delta: Option<f32>,
     /// Early stopping ignores epochs 1..=N (a warm-up) [default: 0]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = whole(0, u32::MAX), allow_negative_numbers = true)]
     pub start_from_epoch: Option<u32>,
     /// Save the best epoch's weights as weights.json (the default with early stopping)
     #[arg(long, overrides_with = "no_restore_best")]
@@ -633,6 +633,21 @@ fn checked(
     }
 }
 
+/// A clap parser of a whole number in `min..=max`. Used with `allow_negative_numbers`, so that
+/// `--batch -1` is a bad value of `--batch` rather than an unknown option `-1`, and with a message
+/// that gives the rule (clap's own says "invalid digit found in string").
+fn whole<T>(min: T, max: T) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+where
+    T: FromStr + PartialOrd + fmt::Display + Copy + Send + Sync + 'static,
+{
+    move |text| match text.trim().parse::<T>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "'{text}' is not a whole number from {min} to {max}"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -709,6 +724,26 @@ mod tests {
             (&["--lr", "abc"], "'abc' is not a number"),
             (&["--batch", "0"], "--batch"),
             (&["--epochs", "0"], "--epochs"),
+            (
+                &["--batch", "-1"],
+                "'-1' for '--batch <N>': '-1' is not a whole number from 1",
+            ),
+            (&["--epochs", "-1"], "'-1' for '--epochs <N>'"),
+            (
+                &["--epochs", "x"],
+                "'x' is not a whole number from 1 to 4294967295",
+            ),
+            (&["--seed", "-1"], "'-1' for '--seed <N>'"),
+            (&["--step-size", "-1"], "'-1' for '--step-size <EPOCHS>'"),
+            (&["--patience", "-1"], "'-1' for '--patience <N>'"),
+            (
+                &["--start-from-epoch", "-1"],
+                "'-1' for '--start-from-epoch <N>'",
+            ),
+            (
+                &["--hidden", "-1"],
+                "'-1' for '--hidden <WIDTHS>': '-1' is not a layer width",
+            ),
             (&["--val-fraction", "1"], "--val-fraction"),
             (&["--val-fraction", "0"], "strictly between 0 and 1"),
             (&["--activation", "swish"], "--activation"),

@@ -5,24 +5,30 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// Runs `tinytrain train --data FILE --out out --epochs 1 --no-plot EXTRA…` in `dir`, where `FILE`
-/// is relative to `dir` (so messages name it as given).
-fn train(dir: &Path, file: &str, extra: &[&str]) -> Output {
+/// Runs `tinytrain ARGS…` in `dir`.
+fn tinytrain(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tinytrain"))
-        .args([
-            "train",
-            "--data",
-            file,
-            "--out",
-            "out",
-            "--epochs",
-            "1",
-            "--no-plot",
-        ])
-        .args(extra)
+        .args(args)
         .current_dir(dir)
         .output()
         .expect("run tinytrain")
+}
+
+/// Runs `tinytrain train --data FILE --out out --epochs 1 --no-plot EXTRA…` in `dir`, where `FILE`
+/// is relative to `dir` (so messages name it as given).
+fn train(dir: &Path, file: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "train",
+        "--data",
+        file,
+        "--out",
+        "out",
+        "--epochs",
+        "1",
+        "--no-plot",
+    ];
+    args.extend_from_slice(extra);
+    tinytrain(dir, &args)
 }
 
 /// Writes `bytes` to `dir/name`.
@@ -184,4 +190,34 @@ fn a_tab_separated_file_names_its_delimiter_and_reads_with_it() {
     for tab in ["tab", "\\t", "\t"] {
         assert_success(&train(dir.path(), "data.tsv", &["--delimiter", tab]));
     }
+}
+
+#[test]
+fn a_negative_count_names_its_option() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "ok.csv", separated(","));
+    for (option, name, range) in [
+        ("--batch", "--batch <N>", "1 to 4294967295"),
+        ("--epochs", "--epochs <N>", "1 to 4294967295"),
+        ("--seed", "--seed <N>", "0 to 18446744073709551615"),
+    ] {
+        let args = ["train", "--data", "ok.csv", "--no-plot", option, "-1"];
+        let output = tinytrain(dir.path(), &args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        // A usage error: clap's exit code and its message, which names the option.
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        let first = stderr.lines().next().unwrap();
+        assert_eq!(
+            first,
+            format!(
+                "error: invalid value '-1' for '{name}': '-1' is not a whole number from {range}"
+            )
+        );
+    }
+    let output = train(dir.path(), "ok.csv", &["--hidden", "-1"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.lines().next().unwrap(),
+        "error: invalid value '-1' for '--hidden <WIDTHS>': '-1' is not a layer width (a whole number ≥ 1)"
+    );
 }
