@@ -165,6 +165,8 @@ pub struct LoadOptions {
     pub task: Option<Task>,
     /// The cell separator.
     pub delimiter: Delimiter,
+    /// Columns to leave out, by name (e.g. an id or a text column).
+    pub ignore: Vec<String>,
 }
 
 /// A column of the file, for messages: its header name and 1-based position.
@@ -374,9 +376,20 @@ pub enum Problem {
         .0.quoted()
     )]
     OtherDelimiter(Delimiter),
-    /// Only the label column.
+    /// Only the label column (and ignored ones).
     #[error("there are no feature columns: besides the label, at least one column is needed")]
     NoFeatures,
+    /// `--ignore` names no column.
+    #[error("--ignore names no column '{}'; the columns are: {available}", Excerpt(.name))]
+    NoSuchColumnToIgnore {
+        /// The name given.
+        name: String,
+        /// The header's names, quoted (each as an [`Excerpt`]) and comma-separated.
+        available: String,
+    },
+    /// `--ignore` names the label column.
+    #[error("the label column cannot also be ignored (--ignore)")]
+    LabelIgnored,
     /// More feature columns than the host supports.
     #[error("{found} feature columns, more than the maximum of {max} (MAX_FEATURES)")]
     TooManyFeatures {
@@ -558,7 +571,7 @@ pub fn read_table(
         return Err(at.file(Problem::Empty));
     };
     let names: Vec<String> = record.iter().map(str::to_string).collect();
-    let label_index = check_header(at, header_line, &names, options)?;
+    let roles = check_header(at, header_line, &names, options)?;
 
     // The rows: features parsed now, labels kept as text until the task is known.
     let (mut features, mut labels, mut lines) = (Vec::new(), Vec::new(), Vec::new());
@@ -573,10 +586,13 @@ pub fn read_table(
         }
         for (index, cell) in record.iter().enumerate() {
             let fail = |problem| at.cell(line, Some(column(&names, index)), problem);
+            if roles[index] == Role::Ignored {
+                continue;
+            }
             if is_missing(cell) {
                 return Err(fail(Problem::Missing(cell.to_string())));
             }
-            if index == label_index {
+            if roles[index] == Role::Label {
                 labels.push(cell.to_string());
             } else {
                 features.push(parse_f32(cell).map_err(fail)?);
@@ -592,14 +608,15 @@ pub fn read_table(
         }));
     }
 
-    let label = column(&names, label_index);
+    let label_index = roles.iter().position(|&role| role == Role::Label);
+    let label = column(&names, label_index.unwrap_or(0));
     let task = options.task.unwrap_or_else(|| Task::detect(&labels));
     let targets = targets(at, task, &label, &labels, &lines)?;
     let feature_names = names
         .iter()
-        .enumerate()
-        .filter(|&(i, _)| i != label_index)
-        .map(|(_, n)| n.clone())
+        .zip(&roles)
+        .filter(|&(_, &role)| role == Role::Feature)
+        .map(|(name, _)| name.clone())
         .collect();
     Ok(Table {
         path: path.to_path_buf(),
@@ -735,14 +752,67 @@ fn column(names: &[String], index: usize) -> Column {
     }
 }
 
-/// Checks the header (on file line `line`, 1 unless blank lines precede it) and returns the
-/// 0-based index of the label column.
+/// What a column of the file is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// A numeric input of the network.
+    Feature,
+    /// The target.
+    Label,
+    /// Left out (`--ignore`): not read at all.
+    Ignored,
+}
+
+/// Checks the header (on file line `line`, 1 unless blank lines precede it) and gives each column
+/// its role: the label, the ignored columns, and the rest as features.
 fn check_header(
     at: Place<'_>,
     line: u64,
     names: &[String],
     options: &LoadOptions,
-) -> Result<usize, DataError> {
+) -> Result<Vec<Role>, DataError> {
+    let on_header = |column, problem| at.cell(line, column, problem);
+    check_names(at, line, names)?;
+    if let [name] = names {
+        if let Some(guess) = guess_delimiter(name, options.delimiter) {
+            return Err(on_header(None, Problem::OtherDelimiter(guess)));
+        }
+    }
+    let mut roles = vec![Role::Feature; names.len()];
+    for name in &options.ignore {
+        let index = names.iter().position(|n| n == name.trim()).ok_or_else(|| {
+            at.file(Problem::NoSuchColumnToIgnore {
+                name: name.clone(),
+                available: quoted_names(names),
+            })
+        })?;
+        roles[index] = Role::Ignored;
+    }
+    let label = label_index(at, names, options.label.as_deref())?;
+    if roles[label] == Role::Ignored {
+        return Err(at.error(None, Some(column(names, label)), Problem::LabelIgnored));
+    }
+    roles[label] = Role::Label;
+
+    let features = roles.iter().filter(|&&role| role == Role::Feature).count();
+    if features == 0 {
+        return Err(on_header(None, Problem::NoFeatures));
+    }
+    if features > MAX_FEATURES {
+        let found = features;
+        return Err(on_header(
+            None,
+            Problem::TooManyFeatures {
+                found,
+                max: MAX_FEATURES,
+            },
+        ));
+    }
+    Ok(roles)
+}
+
+/// Checks that the header names every column, each once, and is not a row of data.
+fn check_names(at: Place<'_>, line: u64, names: &[String]) -> Result<(), DataError> {
     let on_header = |column, problem| at.cell(line, column, problem);
     if names.iter().all(String::is_empty) {
         return Err(at.file(Problem::Empty));
@@ -763,36 +833,26 @@ fn check_header(
             return Err(on_header(Some(column(names, index)), problem));
         }
     }
-    if let [name] = names {
-        if let Some(guess) = guess_delimiter(name, options.delimiter) {
-            return Err(on_header(None, Problem::OtherDelimiter(guess)));
-        }
-    }
-    let features = names.len() - 1;
-    if features == 0 {
-        return Err(on_header(None, Problem::NoFeatures));
-    }
-    if features > MAX_FEATURES {
-        let found = features;
-        return Err(on_header(
-            None,
-            Problem::TooManyFeatures {
-                found,
-                max: MAX_FEATURES,
-            },
-        ));
-    }
-    match options.label.as_deref() {
+    Ok(())
+}
+
+/// The 0-based index of the label column: the one named `label`, else the last.
+fn label_index(at: Place<'_>, names: &[String], label: Option<&str>) -> Result<usize, DataError> {
+    match label {
         None => Ok(names.len() - 1),
         Some(label) => names.iter().position(|n| n == label).ok_or_else(|| {
-            let available: Vec<String> =
-                names.iter().map(|n| format!("'{}'", Excerpt(n))).collect();
             at.file(Problem::NoSuchLabel {
                 label: label.to_string(),
-                available: available.join(", "),
+                available: quoted_names(names),
             })
         }),
     }
+}
+
+/// The header's names for a message: `'a', 'b', 'label'`.
+fn quoted_names(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("'{}'", Excerpt(n))).collect();
+    quoted.join(", ")
 }
 
 /// The delimiter that a header read as one column probably uses instead of `used`: the most
@@ -1403,6 +1463,56 @@ mod tests {
         assert!(
             m.ends_with("looks ','-separated: pass --delimiter ','"),
             "{m}"
+        );
+    }
+
+    /// Loads `text` as `t.csv` with `options`.
+    fn read_with(text: &str, options: &LoadOptions) -> Result<Table, DataError> {
+        read_table(Path::new("t.csv"), text.as_bytes(), options)
+    }
+
+    #[test]
+    fn ignored_columns_are_not_read() {
+        let rows: String = (0..12).map(|i| format!("id{i},{i},,{}\n", i % 2)).collect();
+        let text = format!("id,x,notes,label\n{rows}");
+        let options = LoadOptions {
+            ignore: vec!["id".into(), " notes".into()],
+            ..LoadOptions::default()
+        };
+        let table = read_with(&text, &options).unwrap();
+        assert_eq!(table.feature_names, ["x"]);
+        assert_eq!(table.features[..3], [0.0, 1.0, 2.0]);
+        assert_eq!(table.label.number, 4);
+        let m = read_with(&text, &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(m, "t.csv: line 2, column 'id' (1): 'id0' is not a number");
+    }
+
+    #[test]
+    fn ignoring_an_unknown_column_or_the_label_is_an_error() {
+        let ignore = |names: &[&str], label: Option<&str>| {
+            let options = LoadOptions {
+                ignore: names.iter().map(|n| n.to_string()).collect(),
+                label: label.map(String::from),
+                ..LoadOptions::default()
+            };
+            read_with(&good_text(), &options).unwrap_err().to_string()
+        };
+        assert_eq!(
+            ignore(&["c"], None),
+            "t.csv: --ignore names no column 'c'; the columns are: 'a', 'b', 'label'"
+        );
+        let label_ignored =
+            "column 'label' (3): the label column cannot also be ignored (--ignore)";
+        assert_eq!(ignore(&["label"], None), format!("t.csv: {label_ignored}"));
+        assert_eq!(
+            ignore(&["a"], Some("a")),
+            "t.csv: column 'a' (1): the label column cannot also be ignored (--ignore)"
+        );
+        assert_eq!(
+            ignore(&["a", "b"], None),
+            "t.csv: line 1: there are no feature columns: besides the label, at least one column is needed"
         );
     }
 

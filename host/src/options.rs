@@ -198,6 +198,9 @@ pub struct TrainArgs {
     /// Cell separator of the CSV file: one ASCII character, e.g. ';' ("tab" or \t for a tab)
     #[arg(long, value_name = "CHAR", default_value_t = Delimiter::COMMA)]
     pub delimiter: Delimiter,
+    /// Columns to leave out, by name, comma-separated (e.g. an id or a text column)
+    #[arg(long, value_name = "COLUMN,...", value_delimiter = ',')]
+    pub ignore: Vec<String>,
     /// Hidden layer widths, comma-separated ("" or "none": no hidden layer)
     #[arg(long, value_name = "WIDTHS", default_value_t = HiddenLayers(defaults::HIDDEN.to_vec()), allow_negative_numbers = true)]
     pub hidden: HiddenLayers,
@@ -322,8 +325,8 @@ pub struct TrainArgs {
     /// Run a shared experiment of the firmware (digits, iris, iris_es) natively instead of a CSV run; writes
     /// metrics.jsonl, metrics.csv and events.jsonl [default --out: runs/experiment-NAME]
     #[arg(long, value_name = "NAME", value_parser = ["digits", "iris", "iris_es"],
-          conflicts_with_all = ["data", "label", "task", "delimiter", "hidden", "activation", "loss", "dropout",
-                                "normalize", "optimizer", "lr", "momentum", "nesterov", "weight_decay",
+          conflicts_with_all = ["data", "label", "task", "delimiter", "ignore", "hidden",
+                                "activation", "loss", "dropout", "normalize", "optimizer", "lr", "momentum", "nesterov", "weight_decay",
                                 "schedule", "step_size", "gamma", "clip_norm", "batch", "epochs",
                                 "seed", "val_fraction", "no_shuffle", "init", "resume"])]
     pub experiment: Option<String>,
@@ -387,6 +390,7 @@ impl TrainArgs {
             label: self.label.clone(),
             task: self.task,
             delimiter: self.delimiter,
+            ignore: self.ignore.clone(),
             loss: self.loss,
             hidden: self.hidden.0.clone(),
             activation: self.activation,
@@ -428,6 +432,9 @@ pub struct TrainSpec {
     /// The CSV file's cell separator (absent from the manifest when it is the default, `,`).
     #[serde(default, skip_serializing_if = "Delimiter::is_comma")]
     pub delimiter: Delimiter,
+    /// Columns left out of the table, by name (absent from the manifest when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<String>,
     /// Regression loss, a linear head (`None`: [`defaults::REGRESSION_LOSS`]; must be `None` for
     /// classification).
     #[serde(with = "by_name")]
@@ -476,6 +483,7 @@ impl Default for TrainSpec {
             label: None,
             task: None,
             delimiter: Delimiter::COMMA,
+            ignore: Vec::new(),
             loss: None,
             hidden: defaults::HIDDEN.to_vec(),
             activation: defaults::ACTIVATION,
@@ -854,18 +862,27 @@ mod tests {
         );
         let message = clap_error(&["--delimiter", ";;"]);
         assert!(message.contains("--delimiter"), "{message}");
+        let ignore = spec(&["--ignore", "id,island", "--ignore", "year"])
+            .unwrap()
+            .ignore;
+        assert_eq!(ignore, ["id", "island", "year"]);
     }
 
     #[test]
     fn csv_options_are_in_the_manifest_only_when_given() {
         // Manifests of older runs have none of them and must still load.
         let default = serde_json::to_value(TrainSpec::default()).unwrap();
-        assert!(default.get("delimiter").is_none(), "{default}");
+        for key in ["delimiter", "ignore"] {
+            assert!(default.get(key).is_none(), "{key}: {default}");
+        }
         let old: TrainSpec = serde_json::from_value(default).unwrap();
         assert_eq!(old, TrainSpec::default());
-        let given = spec(&["--delimiter", "tab"]).unwrap();
+        let given = spec(&["--delimiter", "tab", "--ignore", "id"]).unwrap();
         let json = serde_json::to_value(&given).unwrap();
-        assert_eq!(json["delimiter"], "tab");
+        assert_eq!(
+            (&json["delimiter"], &json["ignore"]),
+            (&"tab".into(), &serde_json::json!(["id"]))
+        );
         assert_eq!(serde_json::from_value::<TrainSpec>(json).unwrap(), given);
     }
 

@@ -177,6 +177,7 @@ pub fn load_table(spec: &TrainSpec) -> anyhow::Result<Table> {
         label: spec.label.clone(),
         task: spec.task,
         delimiter: spec.delimiter,
+        ignore: spec.ignore.clone(),
     };
     Ok(csv_data::load_with(&path, &options)?)
 }

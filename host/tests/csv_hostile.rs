@@ -221,3 +221,73 @@ fn a_negative_count_names_its_option() {
         "error: invalid value '-1' for '--hidden <WIDTHS>': '-1' is not a layer width (a whole number ≥ 1)"
     );
 }
+
+/// A small export in the shape of the Palmer penguins data: a row id, the species (the label), a
+/// text column (island), measurements with `NA` and empty cells for gaps, and the year.
+const PENGUINS: &str = "\
+id,species,island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,year
+1,Adelie,Torgersen,39.1,18.7,181,3750,2007
+2,Adelie,Torgersen,39.5,17.4,186,3800,2007
+3,Adelie,Torgersen,40.3,18,195,3250,2007
+4,Adelie,Torgersen,NA,NA,NA,NA,2007
+5,Adelie,Torgersen,36.7,19.3,193,3450,2007
+6,Adelie,Torgersen,39.3,20.6,190,3650,2007
+7,Adelie,Torgersen,38.9,17.8,181,3625,2007
+8,Adelie,Torgersen,39.2,19.6,195,4675,2007
+153,Gentoo,Biscoe,46.1,13.2,211,4500,2007
+154,Gentoo,Biscoe,50,16.3,230,5700,2007
+155,Gentoo,Biscoe,48.7,14.1,210,4450,2007
+156,Gentoo,Biscoe,50,15.2,218,5700,2007
+157,Gentoo,Biscoe,47.6,14.5,215,5400,2007
+158,Gentoo,Biscoe,46.5,13.5,210,4550,2007
+159,Gentoo,Biscoe,45.4,14.6,211,4800,2007
+272,Gentoo,Biscoe,NA,NA,NA,NA,2009
+277,Chinstrap,Dream,46.5,17.9,192,3500,2007
+278,Chinstrap,Dream,50,19.5,196,3900,2007
+279,Chinstrap,Dream,51.3,19.2,,3650,2007
+280,Chinstrap,Dream,45.4,18.7,188,3525,2007
+281,Chinstrap,Dream,52.7,19.8,197,3725,2007
+282,Chinstrap,Dream,45.2,17.8,198,3950,2007
+283,Chinstrap,Dream,46.1,18.2,178,3250,2007
+284,Chinstrap,Dream,51.3,18.2,197,3750,2007
+";
+
+#[test]
+fn ignore_leaves_out_id_and_text_columns_and_names_unknown_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "penguins.csv", PENGUINS);
+    let species = ["--label", "species"];
+    assert_error(
+        &train(dir.path(), "penguins.csv", &species),
+        "penguins.csv: line 2, column 'island' (3): 'Torgersen' is not a number",
+    );
+    // With the text column left out, the gaps are the next problem: still an error by default.
+    let output = train(
+        dir.path(),
+        "penguins.csv",
+        &["--ignore", "id,island", "--label", "species"],
+    );
+    assert_error(
+        &output,
+        "penguins.csv: line 5, column 'bill_length_mm' (4): missing value 'NA'",
+    );
+    let output = train(
+        dir.path(),
+        "penguins.csv",
+        &["--ignore", "id,isle", "--label", "species"],
+    );
+    assert_error(
+        &output,
+        "penguins.csv: --ignore names no column 'isle'; the columns are: 'id', 'species', 'island', \
+         'bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g', 'year'",
+    );
+    let output = train(
+        dir.path(),
+        "penguins.csv",
+        &["--ignore", "species", "--label", "species"],
+    );
+    assert_error(
+        &output,
+        "penguins.csv: column 'species' (2): the label column cannot also be ignored (--ignore)",
+    );
+}
