@@ -167,6 +167,46 @@ pub struct LoadOptions {
     pub delimiter: Delimiter,
     /// Columns to leave out, by name (e.g. an id or a text column).
     pub ignore: Vec<String>,
+    /// Leave out rows with a missing cell (see [`is_missing`]) in a used column, instead of
+    /// stopping at the first.
+    pub drop_missing: bool,
+}
+
+/// A table, and the rows [`LoadOptions::drop_missing`] left out of it.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The rows kept.
+    pub table: Table,
+    /// The rows left out.
+    pub dropped: Dropped,
+}
+
+/// The rows that [`LoadOptions::drop_missing`] left out, for a report.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Dropped {
+    /// Data rows in the file, kept or not.
+    pub of: usize,
+    /// Rows left out.
+    pub rows: usize,
+    /// Each column with missing cells in those rows, and how many, in file order.
+    pub by_column: Vec<(Column, usize)>,
+}
+
+impl fmt::Display for Dropped {
+    /// E.g. `--drop-missing dropped 2 of 24 data rows; missing cells: 2 in column 'mass' (7)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (rows, of) = (self.rows, self.of);
+        write!(f, "--drop-missing dropped {rows} of {of} data rows")?;
+        let counts: Vec<String> = self
+            .by_column
+            .iter()
+            .map(|(column, count)| format!("{count} in {column}"))
+            .collect();
+        if !counts.is_empty() {
+            write!(f, "; missing cells: {}", counts.join(", "))?;
+        }
+        Ok(())
+    }
 }
 
 /// A column of the file, for messages: its header name and 1-based position.
@@ -416,12 +456,14 @@ pub enum Problem {
     #[error("'{}' is not a finite 32-bit float", Excerpt(.0))]
     NotFinite(String),
     /// Fewer than [`MIN_ROWS`] data rows.
-    #[error("only {rows} data rows; at least {min} are needed")]
+    #[error("only {rows} data rows{}; at least {min} are needed", after_dropping(*.dropped))]
     TooFewRows {
-        /// Data rows in the file.
+        /// Data rows in the file (kept by `--drop-missing`).
         rows: usize,
         /// [`MIN_ROWS`].
         min: usize,
+        /// Rows `--drop-missing` left out.
+        dropped: usize,
     },
     /// Classification with one class.
     #[error("every row has the same class '{}'; classification needs at least 2 classes", Excerpt(.0))]
@@ -515,7 +557,7 @@ pub fn locate(path: &Path) -> Result<PathBuf, DataError> {
 /// Reads and validates `path` (a file, or else a [`BUNDLED`] dataset). `label` names the label
 /// column (default: the last column); `task` overrides [`Task::detect`].
 pub fn load(path: &Path, label: Option<&str>, task: Option<Task>) -> Result<Table, DataError> {
-    load_with(path, &LoadOptions::new(label, task))
+    Ok(load_with(path, &LoadOptions::new(label, task))?.table)
 }
 
 /// Reads and validates CSV text from `input` as [`load`] does; `path` only names the data in the
@@ -526,7 +568,7 @@ pub fn load_from_reader(
     label: Option<&str>,
     task: Option<Task>,
 ) -> Result<Table, DataError> {
-    read_table(path, input, &LoadOptions::new(label, task))
+    Ok(read_table(path, input, &LoadOptions::new(label, task))?.table)
 }
 
 impl LoadOptions {
@@ -541,7 +583,7 @@ impl LoadOptions {
 }
 
 /// [`load`] with every option.
-pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Table, DataError> {
+pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Loaded, DataError> {
     match source(path)? {
         Source::Bundled(text) => read_table(path, text.as_bytes(), options),
         Source::File => {
@@ -557,7 +599,7 @@ pub fn read_table(
     path: &Path,
     input: impl Read,
     options: &LoadOptions,
-) -> Result<Table, DataError> {
+) -> Result<Loaded, DataError> {
     let at = Place { path };
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(options.delimiter.byte())
@@ -572,60 +614,130 @@ pub fn read_table(
     };
     let names: Vec<String> = record.iter().map(str::to_string).collect();
     let roles = check_header(at, header_line, &names, options)?;
-
-    // The rows: features parsed now, labels kept as text until the task is known.
-    let (mut features, mut labels, mut lines) = (Vec::new(), Vec::new(), Vec::new());
-    while let Some(line) = next_record(&mut reader, &mut record, at, &names)? {
-        if record.len() != names.len() {
-            // A short row names its first missing column.
-            let missing = names
-                .get(record.len())
-                .map(|_| column(&names, record.len()));
-            let (expected, found) = (names.len(), record.len());
-            return Err(at.cell(line, missing, Problem::Ragged { expected, found }));
-        }
-        for (index, cell) in record.iter().enumerate() {
-            let fail = |problem| at.cell(line, Some(column(&names, index)), problem);
-            if roles[index] == Role::Ignored {
-                continue;
-            }
-            if is_missing(cell) {
-                return Err(fail(Problem::Missing(cell.to_string())));
-            }
-            if roles[index] == Role::Label {
-                labels.push(cell.to_string());
-            } else {
-                features.push(parse_f32(cell).map_err(fail)?);
-            }
-        }
-        lines.push(line);
-    }
-    if lines.len() < MIN_ROWS {
-        let rows = lines.len();
+    let rows = read_rows(at, &mut reader, &names, &roles, options.drop_missing)?;
+    let dropped = rows.dropped(&names);
+    if rows.lines.len() < MIN_ROWS {
         return Err(at.file(Problem::TooFewRows {
-            rows,
+            rows: rows.lines.len(),
             min: MIN_ROWS,
+            dropped: dropped.rows,
         }));
     }
 
     let label_index = roles.iter().position(|&role| role == Role::Label);
     let label = column(&names, label_index.unwrap_or(0));
-    let task = options.task.unwrap_or_else(|| Task::detect(&labels));
-    let targets = targets(at, task, &label, &labels, &lines)?;
+    let task = options.task.unwrap_or_else(|| Task::detect(&rows.labels));
+    let targets = targets(at, task, &label, &rows.labels, &rows.lines)?;
     let feature_names = names
         .iter()
         .zip(&roles)
         .filter(|&(_, &role)| role == Role::Feature)
         .map(|(name, _)| name.clone())
         .collect();
-    Ok(Table {
+    let table = Table {
         path: path.to_path_buf(),
         feature_names,
         label,
-        features,
+        features: rows.features,
         targets,
-        lines,
-    })
+        lines: rows.lines,
+    };
+    Ok(Loaded { table, dropped })
+}
+
+/// The data rows as read: features parsed, labels still text (the task is not known yet).
+struct Rows {
+    /// Row-major feature values.
+    features: Vec<f32>,
+    /// The label cell of each row.
+    labels: Vec<String>,
+    /// The physical file line of each row.
+    lines: Vec<u64>,
+    /// Rows left out for a missing cell.
+    dropped: usize,
+    /// For each column, its missing cells in those rows.
+    missing: Vec<usize>,
+}
+
+impl Rows {
+    /// If a used cell of `record` is missing, counts the row and its missing cells as dropped
+    /// and returns `true`.
+    fn drop_if_missing(&mut self, record: &csv::StringRecord, roles: &[Role]) -> bool {
+        let mut missing = false;
+        for (index, (cell, &role)) in record.iter().zip(roles).enumerate() {
+            if role != Role::Ignored && is_missing(cell) {
+                self.missing[index] += 1;
+                missing = true;
+            }
+        }
+        self.dropped += usize::from(missing);
+        missing
+    }
+
+    /// What was dropped, by column.
+    fn dropped(&self, names: &[String]) -> Dropped {
+        let by_column = (0..names.len())
+            .filter(|&index| self.missing[index] > 0)
+            .map(|index| (column(names, index), self.missing[index]))
+            .collect();
+        Dropped {
+            of: self.lines.len() + self.dropped,
+            rows: self.dropped,
+            by_column,
+        }
+    }
+}
+
+/// Reads and checks every data row: each has the header's width, and every used cell is present
+/// (else, with `drop_missing`, the row is left out) and, but for the label, a number.
+fn read_rows<R: Read>(
+    at: Place<'_>,
+    reader: &mut csv::Reader<LineIndex<R>>,
+    names: &[String],
+    roles: &[Role],
+    drop_missing: bool,
+) -> Result<Rows, DataError> {
+    let mut rows = Rows {
+        features: Vec::new(),
+        labels: Vec::new(),
+        lines: Vec::new(),
+        dropped: 0,
+        missing: vec![0; names.len()],
+    };
+    let mut record = csv::StringRecord::new();
+    while let Some(line) = next_record(reader, &mut record, at, names)? {
+        check_width(at, line, names, &record)?;
+        if drop_missing && rows.drop_if_missing(&record, roles) {
+            continue;
+        }
+        for (index, cell) in record.iter().enumerate() {
+            let fail = |problem| at.cell(line, Some(column(names, index)), problem);
+            match roles[index] {
+                Role::Ignored => {}
+                _ if is_missing(cell) => return Err(fail(Problem::Missing(cell.to_string()))),
+                Role::Label => rows.labels.push(cell.to_string()),
+                Role::Feature => rows.features.push(parse_f32(cell).map_err(fail)?),
+            }
+        }
+        rows.lines.push(line);
+    }
+    Ok(rows)
+}
+
+/// Checks that `record`, on file line `line`, has as many fields as the header.
+fn check_width(
+    at: Place<'_>,
+    line: u64,
+    names: &[String],
+    record: &csv::StringRecord,
+) -> Result<(), DataError> {
+    let (expected, found) = (names.len(), record.len());
+    if found == expected {
+        return Ok(());
+    }
+    // A short row names its first missing column.
+    let missing = names.get(found).map(|_| column(names, found));
+    Err(at.cell(line, missing, Problem::Ragged { expected, found }))
 }
 
 /// Reads the next record into `record` and returns its physical line, or `None` after the last.
@@ -936,6 +1048,15 @@ fn classes_of(labels: &[String]) -> (Vec<u16>, Vec<String>) {
 fn class_index<T: Ord>(classes: &[T], value: &T) -> u16 {
     let index = classes.binary_search(value).unwrap_or(0);
     u16::try_from(index).unwrap_or(u16::MAX)
+}
+
+/// `" left after --drop-missing dropped N"` for [`Problem::TooFewRows`], if it dropped any.
+fn after_dropping(dropped: usize) -> String {
+    if dropped == 0 {
+        String::new()
+    } else {
+        format!(" left after --drop-missing dropped {dropped}")
+    }
 }
 
 /// `true` for an empty cell or a spelled-out missing value.
@@ -1448,7 +1569,9 @@ mod tests {
             delimiter: Delimiter::TAB,
             ..LoadOptions::default()
         };
-        let table = read_table(Path::new("t.tsv"), tabs.as_bytes(), &options).unwrap();
+        let table = read_table(Path::new("t.tsv"), tabs.as_bytes(), &options)
+            .unwrap()
+            .table;
         assert_eq!((table.rows(), table.width()), (12, 2));
         let m = read_table(Path::new("t.tsv"), semicolons.as_bytes(), &options)
             .unwrap_err()
@@ -1467,8 +1590,13 @@ mod tests {
     }
 
     /// Loads `text` as `t.csv` with `options`.
-    fn read_with(text: &str, options: &LoadOptions) -> Result<Table, DataError> {
+    fn read_with_dropped(text: &str, options: &LoadOptions) -> Result<Loaded, DataError> {
         read_table(Path::new("t.csv"), text.as_bytes(), options)
+    }
+
+    /// The table of [`read_with_dropped`].
+    fn read_with(text: &str, options: &LoadOptions) -> Result<Table, DataError> {
+        read_with_dropped(text, options).map(|loaded| loaded.table)
     }
 
     #[test]
@@ -1513,6 +1641,72 @@ mod tests {
         assert_eq!(
             ignore(&["a", "b"], None),
             "t.csv: line 1: there are no feature columns: besides the label, at least one column is needed"
+        );
+    }
+
+    #[test]
+    fn drop_missing_leaves_out_rows_with_gaps_and_counts_them() {
+        let text = format!("id,a,b,label\n{}", good_rows());
+        let mut lines: Vec<String> = text.lines().map(|l| format!("x,{l}")).collect();
+        lines[0] = "id,a,b,label".into();
+        lines[3] = "x,NA,,1".into(); // line 4: two gaps
+        lines[6] = "NA,nan,6,0".into(); // line 7: a gap, and one in an ignored column
+        lines.push("x,1,2,".into()); // line 14: no label
+        let text = lines.join("\n");
+        let options = LoadOptions {
+            ignore: vec!["id".into()],
+            drop_missing: true,
+            ..LoadOptions::default()
+        };
+        let loaded = read_with_dropped(&text, &options).unwrap();
+        assert_eq!(loaded.table.rows(), 10);
+        let kept: Vec<u64> = (2..=13).filter(|&l| l != 4 && l != 7).collect();
+        assert_eq!(loaded.table.lines, kept);
+        let named = |name: &str, number| Column {
+            name: name.into(),
+            number,
+        };
+        assert_eq!(
+            loaded.dropped,
+            Dropped {
+                of: 13,
+                rows: 3,
+                by_column: vec![
+                    (named("a", 2), 2),
+                    (named("b", 3), 1),
+                    (named("label", 4), 1)
+                ],
+            }
+        );
+        assert_eq!(
+            loaded.dropped.to_string(),
+            "--drop-missing dropped 3 of 13 data rows; missing cells: 2 in column 'a' (2), \
+             1 in column 'b' (3), 1 in column 'label' (4)"
+        );
+        // Without it, the first gap stops the load.
+        let strict = LoadOptions {
+            drop_missing: false,
+            ..options
+        };
+        let m = read_with(&text, &strict).unwrap_err().to_string();
+        assert_eq!(m, "t.csv: line 4, column 'a' (2): missing value 'NA'");
+    }
+
+    #[test]
+    fn too_few_rows_after_dropping_says_so() {
+        let rows: String = (0..12)
+            .map(|i| format!("{i},{},{}\n", if i < 5 { "NA" } else { "1" }, i % 2))
+            .collect();
+        let options = LoadOptions {
+            drop_missing: true,
+            ..LoadOptions::default()
+        };
+        let m = read_with(&format!("a,b,label\n{rows}"), &options)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            m,
+            "t.csv: only 7 data rows left after --drop-missing dropped 5; at least 10 are needed"
         );
     }
 

@@ -201,6 +201,10 @@ pub struct TrainArgs {
     /// Columns to leave out, by name, comma-separated (e.g. an id or a text column)
     #[arg(long, value_name = "COLUMN,...", value_delimiter = ',')]
     pub ignore: Vec<String>,
+    /// Leave out every row with a missing cell (empty, NA, NaN) in a used column instead of
+    /// stopping at the first; stderr says how many rows, and how many cells per column
+    #[arg(long)]
+    pub drop_missing: bool,
     /// Hidden layer widths, comma-separated ("" or "none": no hidden layer)
     #[arg(long, value_name = "WIDTHS", default_value_t = HiddenLayers(defaults::HIDDEN.to_vec()), allow_negative_numbers = true)]
     pub hidden: HiddenLayers,
@@ -325,7 +329,8 @@ pub struct TrainArgs {
     /// Run a shared experiment of the firmware (digits, iris, iris_es) natively instead of a CSV run; writes
     /// metrics.jsonl, metrics.csv and events.jsonl [default --out: runs/experiment-NAME]
     #[arg(long, value_name = "NAME", value_parser = ["digits", "iris", "iris_es"],
-          conflicts_with_all = ["data", "label", "task", "delimiter", "ignore", "hidden",
+          conflicts_with_all = ["data", "label", "task", "delimiter", "ignore",
+                                "drop_missing", "hidden",
                                 "activation", "loss", "dropout", "normalize", "optimizer", "lr", "momentum", "nesterov", "weight_decay",
                                 "schedule", "step_size", "gamma", "clip_norm", "batch", "epochs",
                                 "seed", "val_fraction", "no_shuffle", "init", "resume"])]
@@ -391,6 +396,7 @@ impl TrainArgs {
             task: self.task,
             delimiter: self.delimiter,
             ignore: self.ignore.clone(),
+            drop_missing: self.drop_missing,
             loss: self.loss,
             hidden: self.hidden.0.clone(),
             activation: self.activation,
@@ -435,6 +441,9 @@ pub struct TrainSpec {
     /// Columns left out of the table, by name (absent from the manifest when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignore: Vec<String>,
+    /// Leave out rows with a missing cell (absent from the manifest when off).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub drop_missing: bool,
     /// Regression loss, a linear head (`None`: [`defaults::REGRESSION_LOSS`]; must be `None` for
     /// classification).
     #[serde(with = "by_name")]
@@ -484,6 +493,7 @@ impl Default for TrainSpec {
             task: None,
             delimiter: Delimiter::COMMA,
             ignore: Vec::new(),
+            drop_missing: false,
             loss: None,
             hidden: defaults::HIDDEN.to_vec(),
             activation: defaults::ACTIVATION,
@@ -585,6 +595,11 @@ impl TrainSpec {
             divergence: self.divergence,
         }
     }
+}
+
+/// `!value`, for serde's `skip_serializing_if` on a flag that is off by default.
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 /// How a clap value enum (`--normalize`, `--task`) is spelled on the command line.
@@ -872,17 +887,18 @@ mod tests {
     fn csv_options_are_in_the_manifest_only_when_given() {
         // Manifests of older runs have none of them and must still load.
         let default = serde_json::to_value(TrainSpec::default()).unwrap();
-        for key in ["delimiter", "ignore"] {
+        for key in ["delimiter", "ignore", "drop_missing"] {
             assert!(default.get(key).is_none(), "{key}: {default}");
         }
         let old: TrainSpec = serde_json::from_value(default).unwrap();
         assert_eq!(old, TrainSpec::default());
-        let given = spec(&["--delimiter", "tab", "--ignore", "id"]).unwrap();
+        let given = spec(&["--delimiter", "tab", "--ignore", "id", "--drop-missing"]).unwrap();
         let json = serde_json::to_value(&given).unwrap();
         assert_eq!(
             (&json["delimiter"], &json["ignore"]),
             (&"tab".into(), &serde_json::json!(["id"]))
         );
+        assert_eq!(json["drop_missing"], true);
         assert_eq!(serde_json::from_value::<TrainSpec>(json).unwrap(), given);
     }
 

@@ -291,3 +291,37 @@ fn ignore_leaves_out_id_and_text_columns_and_names_unknown_ones() {
         "penguins.csv: column 'species' (2): the label column cannot also be ignored (--ignore)",
     );
 }
+
+#[test]
+fn penguins_train_with_ignore_and_drop_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "penguins.csv", PENGUINS);
+    let args = [
+        "--ignore",
+        "id,island",
+        "--drop-missing",
+        "--label",
+        "species",
+    ];
+    let stderr = assert_success(&train(dir.path(), "penguins.csv", &args));
+    let mut lines = stderr.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "penguins.csv: --drop-missing dropped 3 of 24 data rows; missing cells: \
+         2 in column 'bill_length_mm' (4), 2 in column 'bill_depth_mm' (5), \
+         3 in column 'flipper_length_mm' (6), 2 in column 'body_mass_g' (7)"
+    );
+    let described = lines.next().unwrap();
+    assert!(
+        described.starts_with("penguins.csv: 21 rows × 5 features, 3 classes |"),
+        "{described}"
+    );
+    // The run records the options, so that --resume reads the file the same way.
+    let manifest = std::fs::read_to_string(dir.path().join("out/manifest.json")).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    assert_eq!(
+        manifest["config"]["ignore"],
+        serde_json::json!(["id", "island"])
+    );
+    assert_eq!(manifest["config"]["drop_missing"], true);
+}
