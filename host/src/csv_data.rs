@@ -1,9 +1,11 @@
 //! Reading a CSV file into features and targets, with errors that point at the offending cell.
 //!
-//! The format: a header row naming the columns, then one sample per row. One column is the label
-//! (by default the last); every other column is a numeric feature. Cells are trimmed; blank lines are
-//! skipped. A cell that is empty or reads `NA` or `NaN` (any case) is missing, which is an error: the
-//! trainer has no imputation, so a gap must be filled or the row removed before training.
+//! The format: a header row naming the columns, then one sample per row, cells separated by `,` (or
+//! [`LoadOptions::delimiter`]). One column is the label (by default the last); columns named in
+//! [`LoadOptions::ignore`] are left out; every other column is a numeric feature. Cells are trimmed;
+//! blank lines are skipped. A cell that is empty or reads `NA` or `NaN` (any case) is missing, which
+//! is an error: the trainer has no imputation, so a gap must be filled or the row removed, which
+//! [`LoadOptions::drop_missing`] does (and counts, in [`Dropped`]).
 //!
 //! Every error names the file, and where it applies the 1-based physical line of the file (as an
 //! editor numbers it: `\n`, `\r\n` and a lone `\r` each end a line, and blank lines count) and the
@@ -167,9 +169,20 @@ pub struct LoadOptions {
     pub delimiter: Delimiter,
     /// Columns to leave out, by name (e.g. an id or a text column).
     pub ignore: Vec<String>,
-    /// Leave out rows with a missing cell (see [`is_missing`]) in a used column, instead of
+    /// Leave out rows with a missing cell (empty, `NA`, `NaN`) in a used column, instead of
     /// stopping at the first.
     pub drop_missing: bool,
+}
+
+impl LoadOptions {
+    /// The defaults, with this label column and task.
+    fn new(label: Option<&str>, task: Option<Task>) -> Self {
+        LoadOptions {
+            label: label.map(str::to_string),
+            task,
+            ..LoadOptions::default()
+        }
+    }
 }
 
 /// A table, and the rows [`LoadOptions::drop_missing`] left out of it.
@@ -267,7 +280,7 @@ pub struct Table {
     pub features: Vec<f32>,
     /// One target per row.
     pub targets: Targets,
-    /// File line of each data row (for messages about a row).
+    /// Physical file line of each data row (for messages about a row).
     pub lines: Vec<u64>,
 }
 
@@ -571,17 +584,6 @@ pub fn load_from_reader(
     Ok(read_table(path, input, &LoadOptions::new(label, task))?.table)
 }
 
-impl LoadOptions {
-    /// The defaults, with this label column and task.
-    fn new(label: Option<&str>, task: Option<Task>) -> Self {
-        LoadOptions {
-            label: label.map(str::to_string),
-            task,
-            ..LoadOptions::default()
-        }
-    }
-}
-
 /// [`load`] with every option.
 pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Loaded, DataError> {
     match source(path)? {
@@ -613,7 +615,7 @@ pub fn read_table(
         return Err(at.file(Problem::Empty));
     };
     let names: Vec<String> = record.iter().map(str::to_string).collect();
-    let roles = check_header(at, header_line, &names, options)?;
+    let (roles, label_index) = check_header(at, header_line, &names, options)?;
     let rows = read_rows(at, &mut reader, &names, &roles, options.drop_missing)?;
     let dropped = rows.dropped(&names);
     if rows.lines.len() < MIN_ROWS {
@@ -624,8 +626,7 @@ pub fn read_table(
         }));
     }
 
-    let label_index = roles.iter().position(|&role| role == Role::Label);
-    let label = column(&names, label_index.unwrap_or(0));
+    let label = column(&names, label_index);
     let task = options.task.unwrap_or_else(|| Task::detect(&rows.labels));
     let targets = targets(at, task, &label, &rows.labels, &rows.lines)?;
     let feature_names = names
@@ -751,9 +752,9 @@ fn next_record<R: Read>(
         Ok(false) => Ok(None),
         Ok(true) => {
             let start = record.position().map_or(0, csv::Position::byte);
-            Ok(Some(reader.get_ref().line_at(start)))
+            Ok(Some(reader.get_mut().line_at(start)))
         }
-        Err(error) => Err(from_csv_error(at, reader.get_ref(), names, error)),
+        Err(error) => Err(from_csv_error(at, reader.get_mut(), names, error)),
     }
 }
 
@@ -814,9 +815,13 @@ impl<R> LineIndex<R> {
     /// The physical line of a record the csv reader began at byte `offset`: the first non-empty
     /// line at or after it, since the reader steps over blank lines (and the `\n` of a `\r\n`)
     /// before a record's first byte.
-    fn line_at(&self, offset: u64) -> u64 {
+    ///
+    /// Records are looked up in file order, so the lines before `offset` are forgotten: the index
+    /// holds only the lines read since the current record began, however long the file.
+    fn line_at(&mut self, offset: u64) -> u64 {
         let next = self.starts.partition_point(|&(start, _)| start < offset);
-        self.starts.get(next).map_or(self.line, |&(_, line)| line)
+        self.starts.drain(..next);
+        self.starts.first().map_or(self.line, |&(_, line)| line)
     }
 }
 
@@ -876,13 +881,14 @@ enum Role {
 }
 
 /// Checks the header (on file line `line`, 1 unless blank lines precede it) and gives each column
-/// its role: the label, the ignored columns, and the rest as features.
+/// its role: the label, the ignored columns, and the rest as features. Returns the roles and the
+/// label's 0-based index.
 fn check_header(
     at: Place<'_>,
     line: u64,
     names: &[String],
     options: &LoadOptions,
-) -> Result<Vec<Role>, DataError> {
+) -> Result<(Vec<Role>, usize), DataError> {
     let on_header = |column, problem| at.cell(line, column, problem);
     check_names(at, line, names)?;
     if let [name] = names {
@@ -920,7 +926,7 @@ fn check_header(
             },
         ));
     }
-    Ok(roles)
+    Ok((roles, label))
 }
 
 /// Checks that the header names every column, each once, and is not a row of data.
@@ -1169,7 +1175,7 @@ fn parse_f32(text: &str) -> Result<f32, Problem> {
 /// UTF-8, the column.
 fn from_csv_error<R>(
     at: Place<'_>,
-    lines: &LineIndex<R>,
+    lines: &mut LineIndex<R>,
     names: &[String],
     error: csv::Error,
 ) -> DataError {
