@@ -1512,6 +1512,43 @@ mod tests {
     }
 
     #[test]
+    fn lines_match_a_plain_count_for_any_endings_blank_lines_and_reads() {
+        // A small deterministic generator (an LCG), so that the test needs no crate.
+        let mut state = 7u64;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 33) % n
+        };
+        for _ in 0..200 {
+            let end = ["\n", "\r\n", "\r"][next(3) as usize];
+            let bad_row = next(15);
+            let mut lines = vec!["a,b,label".to_string()];
+            let mut bad_line = 0;
+            for row in 0..15 {
+                for _ in 0..next(3) {
+                    lines.push(String::new());
+                }
+                let b = if row == bad_row { "x" } else { "1" };
+                lines.push(format!("{row},{b},{}", row % 2));
+                if row == bad_row {
+                    bad_line = lines.len();
+                }
+            }
+            let text = lines.join(end) + end;
+            let expected = format!("bad.csv: line {bad_line}, column 'b' (2): 'x' is not a number");
+            for chunk in [1, 2, 3, 7, 8192] {
+                assert_eq!(
+                    message_in_chunks(&text, chunk),
+                    expected,
+                    "{text:?}, {chunk}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn a_header_after_blank_lines_is_on_its_own_line() {
         let m = message(&format!("\n\r\na,,label\n{}", good_rows()));
         assert!(
