@@ -432,14 +432,10 @@ pub enum Problem {
     /// Only the label column (and ignored ones).
     #[error("there are no feature columns: besides the label, at least one column is needed")]
     NoFeatures,
-    /// `--ignore` names no column.
-    #[error("--ignore names no column '{}'; the columns are: {available}", Excerpt(.name))]
-    NoSuchColumnToIgnore {
-        /// The name given.
-        name: String,
-        /// The header's names, quoted (each as an [`Excerpt`]) and comma-separated.
-        available: String,
-    },
+    /// `--ignore` names no column. Boxed, as a second variant with two strings would make every
+    /// `DataError` larger.
+    #[error("--ignore names no column '{}'; the columns are: {}", Excerpt(&.0.name), .0.available)]
+    NoSuchColumnToIgnore(Box<UnknownColumn>),
     /// `--ignore` names the label column.
     #[error("the label column cannot also be ignored (--ignore)")]
     LabelIgnored,
@@ -512,6 +508,15 @@ pub enum Problem {
         /// Data rows in the file.
         rows: usize,
     },
+}
+
+/// A column name that the header does not have.
+#[derive(Debug)]
+pub struct UnknownColumn {
+    /// The name given.
+    pub name: String,
+    /// The header's names, quoted (each as an [`Excerpt`]) and comma-separated.
+    pub available: String,
 }
 
 /// The bundled datasets of the repository's `data/` folder, built into the binary, by the path that
@@ -899,10 +904,10 @@ fn check_header(
     let mut roles = vec![Role::Feature; names.len()];
     for name in &options.ignore {
         let index = names.iter().position(|n| n == name.trim()).ok_or_else(|| {
-            at.file(Problem::NoSuchColumnToIgnore {
+            at.file(Problem::NoSuchColumnToIgnore(Box::new(UnknownColumn {
                 name: name.clone(),
                 available: quoted_names(names),
-            })
+            })))
         })?;
         roles[index] = Role::Ignored;
     }
