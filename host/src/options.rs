@@ -18,7 +18,7 @@ use tinytrain::optim::{OptimizerKind, Schedule};
 use tinytrain::spec::Layer;
 use tinytrain::train::{DivergencePolicy, TrainConfig};
 
-use crate::csv_data::Task;
+use crate::csv_data::{Delimiter, Task};
 
 /// The defaults of every option, in one place.
 pub mod defaults {
@@ -195,8 +195,18 @@ pub struct TrainArgs {
     /// Task [default: detected from the label column]
     #[arg(long, value_enum)]
     pub task: Option<Task>,
+    /// Cell separator of the CSV file: one ASCII character, e.g. ';' ("tab" or \t for a tab)
+    #[arg(long, value_name = "CHAR", default_value_t = Delimiter::COMMA)]
+    pub delimiter: Delimiter,
+    /// Columns to leave out, by name, comma-separated (e.g. an id or a text column)
+    #[arg(long, value_name = "COLUMN,...", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Leave out every row with a missing cell (empty, NA, NaN) in a used column instead of
+    /// stopping at the first; stderr says how many rows, and how many cells per column
+    #[arg(long)]
+    pub drop_missing: bool,
     /// Hidden layer widths, comma-separated ("" or "none": no hidden layer)
-    #[arg(long, value_name = "WIDTHS", default_value_t = HiddenLayers(defaults::HIDDEN.to_vec()))]
+    #[arg(long, value_name = "WIDTHS", default_value_t = HiddenLayers(defaults::HIDDEN.to_vec()), allow_negative_numbers = true)]
     pub hidden: HiddenLayers,
     /// Hidden activation
     #[arg(long, value_parser = choice::<Activation>(Activation::NAMES), default_value_t = defaults::ACTIVATION)]
@@ -230,7 +240,7 @@ pub struct TrainArgs {
     pub schedule: Schedule,
     /// Epochs between decays (--schedule step)
     #[arg(long, value_name = "EPOCHS", default_value_t = defaults::STEP_SIZE,
-          value_parser = clap::value_parser!(u32).range(1..))]
+          value_parser = whole(1, u32::MAX), allow_negative_numbers = true)]
     pub step_size: u32,
     /// Decay factor (--schedule step)
     #[arg(long, default_value_t = defaults::GAMMA, value_parser = checked(positive), allow_negative_numbers = true)]
@@ -245,13 +255,13 @@ pub struct TrainArgs {
     #[arg(long, value_name = "F", default_value_t = 0.5, value_parser = checked(fraction), allow_negative_numbers = true)]
     pub divergence_lr_factor: f32,
     /// Samples per optimiser step
-    #[arg(long, value_name = "N", default_value_t = defaults::BATCH, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = defaults::BATCH, value_parser = whole(1, u32::MAX), allow_negative_numbers = true)]
     pub batch: u32,
     /// Passes over the training rows (with --resume: the new total) [default: 30; with --resume: the run's]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = whole(1, u32::MAX), allow_negative_numbers = true)]
     pub epochs: Option<u32>,
     /// Seed of the split, the initialisation, dropout and shuffling
-    #[arg(long, value_name = "N", default_value_t = defaults::SEED)]
+    #[arg(long, value_name = "N", default_value_t = defaults::SEED, value_parser = whole(0, u64::MAX), allow_negative_numbers = true)]
     pub seed: u64,
     /// Share of the rows held out for validation (stratified by class or target value), in (0, 1)
     #[arg(long, value_name = "F", default_value_t = defaults::VAL_FRACTION, value_parser = checked(fraction), allow_negative_numbers = true)]
@@ -278,7 +288,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub early_stopping: bool,
     /// Epochs without improvement before early stopping; implies --early-stopping [default: 5]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = whole(0, u32::MAX), allow_negative_numbers = true)]
     pub patience: Option<u32>,
     /// The quantity early stopping watches (lower loss and MAE, higher accuracy is better) [default: val_loss]
     #[arg(long, value_parser = choice::<Monitor>(MONITORS))]
@@ -287,7 +297,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "DELTA", value_parser = checked(non_negative), allow_negative_numbers = true)]
     pub min_delta: Option<f32>,
     /// Early stopping ignores epochs 1..=N (a warm-up) [default: 0]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = whole(0, u32::MAX), allow_negative_numbers = true)]
     pub start_from_epoch: Option<u32>,
     /// Save the best epoch's weights as weights.json (the default with early stopping)
     #[arg(long, overrides_with = "no_restore_best")]
@@ -324,8 +334,9 @@ pub struct TrainArgs {
     /// Run a shared experiment of the firmware (digits, iris, iris_es) natively instead of a CSV run; writes
     /// metrics.jsonl, metrics.csv and events.jsonl [default --out: runs/experiment-NAME]
     #[arg(long, value_name = "NAME", value_parser = ["digits", "iris", "iris_es"],
-          conflicts_with_all = ["data", "label", "task", "hidden", "activation", "loss", "dropout",
-                                "normalize", "optimizer", "lr", "momentum", "nesterov", "weight_decay",
+          conflicts_with_all = ["data", "label", "task", "delimiter", "ignore",
+                                "drop_missing", "hidden",
+                                "activation", "loss", "dropout", "normalize", "optimizer", "lr", "momentum", "nesterov", "weight_decay",
                                 "schedule", "step_size", "gamma", "clip_norm", "batch", "epochs",
                                 "seed", "val_fraction", "no_shuffle", "init", "resume"])]
     pub experiment: Option<String>,
@@ -388,6 +399,9 @@ impl TrainArgs {
             data: self.data.clone(),
             label: self.label.clone(),
             task: self.task,
+            delimiter: self.delimiter,
+            ignore: self.ignore.clone(),
+            drop_missing: self.drop_missing,
             loss: self.loss,
             hidden: self.hidden.0.clone(),
             activation: self.activation,
@@ -426,6 +440,15 @@ pub struct TrainSpec {
     pub label: Option<String>,
     /// Task (`None`: detected from the labels).
     pub task: Option<Task>,
+    /// The CSV file's cell separator (absent from the manifest when it is the default, `,`).
+    #[serde(default, skip_serializing_if = "Delimiter::is_comma")]
+    pub delimiter: Delimiter,
+    /// Columns left out of the table, by name (absent from the manifest when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<String>,
+    /// Leave out rows with a missing cell (absent from the manifest when off).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub drop_missing: bool,
     /// Regression loss, a linear head (`None`: [`defaults::REGRESSION_LOSS`]; must be `None` for
     /// classification).
     #[serde(with = "by_name")]
@@ -473,6 +496,9 @@ impl Default for TrainSpec {
             data: PathBuf::from(defaults::DATA),
             label: None,
             task: None,
+            delimiter: Delimiter::COMMA,
+            ignore: Vec::new(),
+            drop_missing: false,
             loss: None,
             hidden: defaults::HIDDEN.to_vec(),
             activation: defaults::ACTIVATION,
@@ -576,6 +602,11 @@ impl TrainSpec {
     }
 }
 
+/// `!value`, for serde's `skip_serializing_if` on a flag that is off by default.
+fn is_false(value: &bool) -> bool {
+    !value
+}
+
 /// How a clap value enum (`--normalize`, `--task`) is spelled on the command line.
 pub fn cli_name(value: impl clap::ValueEnum) -> String {
     value
@@ -627,6 +658,21 @@ fn checked(
             .parse::<f32>()
             .map_err(|_| format!("'{text}' is not a number"))?;
         check(x)
+    }
+}
+
+/// A clap parser of a whole number in `min..=max`. Used with `allow_negative_numbers`, so that
+/// `--batch -1` is a bad value of `--batch` rather than an unknown option `-1`, and with a message
+/// that gives the rule (clap's own says "invalid digit found in string").
+fn whole<T>(min: T, max: T) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+where
+    T: FromStr + PartialOrd + fmt::Display + Copy + Send + Sync + 'static,
+{
+    move |text| match text.trim().parse::<T>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "'{text}' is not a whole number from {min} to {max}"
+        )),
     }
 }
 
@@ -706,6 +752,26 @@ mod tests {
             (&["--lr", "abc"], "'abc' is not a number"),
             (&["--batch", "0"], "--batch"),
             (&["--epochs", "0"], "--epochs"),
+            (
+                &["--batch", "-1"],
+                "'-1' for '--batch <N>': '-1' is not a whole number from 1",
+            ),
+            (&["--epochs", "-1"], "'-1' for '--epochs <N>'"),
+            (
+                &["--epochs", "x"],
+                "'x' is not a whole number from 1 to 4294967295",
+            ),
+            (&["--seed", "-1"], "'-1' for '--seed <N>'"),
+            (&["--step-size", "-1"], "'-1' for '--step-size <EPOCHS>'"),
+            (&["--patience", "-1"], "'-1' for '--patience <N>'"),
+            (
+                &["--start-from-epoch", "-1"],
+                "'-1' for '--start-from-epoch <N>'",
+            ),
+            (
+                &["--hidden", "-1"],
+                "'-1' for '--hidden <WIDTHS>': '-1' is not a layer width",
+            ),
             (&["--val-fraction", "1"], "--val-fraction"),
             (&["--val-fraction", "0"], "strictly between 0 and 1"),
             (&["--activation", "swish"], "--activation"),
@@ -801,6 +867,44 @@ mod tests {
         let message = spec(&["--monitor", "val_acc"]).unwrap_err().to_string();
         assert!(message.contains("apply with --early-stopping"), "{message}");
         assert!(clap_error(&["--patience", "2", "--min-delta", "-1"]).contains("--min-delta"));
+    }
+
+    #[test]
+    fn csv_options_parse() {
+        assert_eq!(spec(&["--delimiter", ";"]).unwrap().delimiter.byte(), b';');
+        assert_eq!(
+            spec(&["--delimiter", "tab"]).unwrap().delimiter,
+            Delimiter::TAB
+        );
+        assert_eq!(
+            spec(&["--delimiter", "\\t"]).unwrap().delimiter,
+            Delimiter::TAB
+        );
+        let message = clap_error(&["--delimiter", ";;"]);
+        assert!(message.contains("--delimiter"), "{message}");
+        let ignore = spec(&["--ignore", "id,island", "--ignore", "year"])
+            .unwrap()
+            .ignore;
+        assert_eq!(ignore, ["id", "island", "year"]);
+    }
+
+    #[test]
+    fn csv_options_are_in_the_manifest_only_when_given() {
+        // Manifests of older runs have none of them and must still load.
+        let default = serde_json::to_value(TrainSpec::default()).unwrap();
+        for key in ["delimiter", "ignore", "drop_missing"] {
+            assert!(default.get(key).is_none(), "{key}: {default}");
+        }
+        let old: TrainSpec = serde_json::from_value(default).unwrap();
+        assert_eq!(old, TrainSpec::default());
+        let given = spec(&["--delimiter", "tab", "--ignore", "id", "--drop-missing"]).unwrap();
+        let json = serde_json::to_value(&given).unwrap();
+        assert_eq!(
+            (&json["delimiter"], &json["ignore"]),
+            (&"tab".into(), &serde_json::json!(["id"]))
+        );
+        assert_eq!(json["drop_missing"], true);
+        assert_eq!(serde_json::from_value::<TrainSpec>(json).unwrap(), given);
     }
 
     #[test]

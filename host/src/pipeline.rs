@@ -205,10 +205,22 @@ pub struct Trained {
     pub divergence: DivergenceStats,
 }
 
-/// Finds (see [`csv_data::locate`]) and reads the spec's data file.
+/// Finds (see [`csv_data::locate`]) and reads the spec's data file. Rows that `--drop-missing`
+/// left out are reported on stderr, as the run no longer sees the whole file.
 pub fn load_table(spec: &TrainSpec) -> anyhow::Result<Table> {
     let path = csv_data::locate(&spec.data)?;
-    Ok(csv_data::load(&path, spec.label.as_deref(), spec.task)?)
+    let options = csv_data::LoadOptions {
+        label: spec.label.clone(),
+        task: spec.task,
+        delimiter: spec.delimiter,
+        ignore: spec.ignore.clone(),
+        drop_missing: spec.drop_missing,
+    };
+    let loaded = csv_data::load_with(&path, &options)?;
+    if loaded.dropped.rows > 0 {
+        eprintln!("{}: {}", path.display(), loaded.dropped);
+    }
+    Ok(loaded.table)
 }
 
 /// Loads the data and trains: [`load_table`], [`prepare`], [`train`].
