@@ -23,6 +23,8 @@ fn train(dir: &Path, file: &str, extra: &[&str]) -> Output {
         file,
         "--out",
         "out",
+        // Each test trains into `out` more than once: replacing the last run is the point.
+        "--force",
         "--epochs",
         "1",
         "--no-plot",
