@@ -21,16 +21,27 @@ fuzz_target!(|data: &[u8]| {
     let _ = tinytrain::checkpoint::verify(data);
     let config = TrainConfig::DEFAULT;
     let mut memory = VecMemory::new(&Plan::of(&LAYERS).unwrap(), config.optimizer);
-    let mut trainer =
-        Trainer::<2>::new(&LAYERS, memory.buffers(), config, Head::SoftmaxCrossEntropy, 1).unwrap();
+    let mut trainer = Trainer::<2>::new(
+        &LAYERS,
+        memory.buffers(),
+        config,
+        Head::SoftmaxCrossEntropy,
+        1,
+    )
+    .unwrap();
     let (mut order, mut extra) = ([0u32; 4], [0.0f32; 2]);
-    if trainer.load_checkpoint(data, &mut order, &mut extra).is_err() {
+    if trainer
+        .load_checkpoint(data, &mut order, &mut extra)
+        .is_err()
+    {
         return;
     }
     // An accepted checkpoint saves back to the same bytes ...
     let mut again = vec![0u8; trainer.checkpoint_len(order.len(), extra.len())];
     let sequence = tinytrain::checkpoint::verify(data).unwrap().sequence;
-    let n = trainer.save_checkpoint(sequence, &order, &extra, &mut again).unwrap();
+    let n = trainer
+        .save_checkpoint(sequence, &order, &extra, &mut again)
+        .unwrap();
     assert_eq!(&again[..n], &data[..n]);
     // ... and training on from it never panics, whatever rows its order names.
     let features = [0.5f32, -1.0, 1.5, 0.25, -0.5, 2.0, 1.0, 0.0];

@@ -20,7 +20,9 @@ fn elf() -> &'static [u8] {
 
 fuzz_target!(|data: &[u8]| {
     // Fed in two pieces, as bytes arrive from a port, split where the first byte says.
-    let split = data.first().map_or(0, |&b| usize::from(b) % (data.len() + 1));
+    let split = data
+        .first()
+        .map_or(0, |&b| usize::from(b) % (data.len() + 1));
     let (head, tail) = data.split_at(split);
     let reader = std::io::Read::chain(head, tail);
     let result = decode::decode_defmt_stream(elf(), reader, |line| {

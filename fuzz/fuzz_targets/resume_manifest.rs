@@ -27,6 +27,13 @@ fuzz_target!(|data: &[u8]| {
     let run = run.to_str().unwrap().to_string();
     // Small bounds on what a fuzzed manifest may ask for: a few epochs of the bundled iris data.
     let _ = tinytrain_host::cli::run([
-        "tinytrain", "train", "--resume", &run, "--epochs", "3", "--quiet", "--no-plot",
+        "tinytrain",
+        "train",
+        "--resume",
+        &run,
+        "--epochs",
+        "3",
+        "--quiet",
+        "--no-plot",
     ]);
 });

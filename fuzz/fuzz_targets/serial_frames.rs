@@ -33,10 +33,16 @@ fuzz_target!(|data: &[u8]| {
         carrying
     );
     // A record is exactly a line classified as an epoch (a CRC-checked frame, a metrics.jsonl line
-    // or a defmt epoch line with its bits); other good lines are never more than the lines.
+    // or a defmt epoch line with its bits) that comes after the epochs before it; other good lines
+    // are never more than the lines.
+    let mut sequence = wire::Sequence::default();
     let epochs = text
         .lines()
-        .filter(|l| matches!(wire::classify(l), Some(wire::Line::Epoch(_))))
+        .filter_map(|l| match wire::classify(l) {
+            Some(wire::Line::Epoch(record)) => Some(record.epoch),
+            _ => None,
+        })
+        .filter(|&epoch| sequence.admit(epoch).is_ok())
         .count();
     assert_eq!(log.records.len(), epochs);
     assert!(log.records.len() + log.other_frames <= carrying);
