@@ -178,6 +178,8 @@ pub fn validation_count(n: usize, fraction: f32) -> usize {
 pub trait RowIndex: Copy + Ord + Default + 'static {
     /// Rows a buffer of this type can index.
     const MAX_ROWS: usize;
+    /// Row 0 (a zeroed buffer's value, usable in `const` code).
+    const ZERO: Self;
     /// `row` as this type (`row < MAX_ROWS`, which [`split`] checks).
     fn from_row(row: usize) -> Self;
     /// The row.
@@ -186,6 +188,7 @@ pub trait RowIndex: Copy + Ord + Default + 'static {
 
 impl RowIndex for u16 {
     const MAX_ROWS: usize = 1 << 16;
+    const ZERO: Self = 0;
     fn from_row(row: usize) -> Self {
         row as u16
     }
@@ -196,6 +199,7 @@ impl RowIndex for u16 {
 
 impl RowIndex for u32 {
     const MAX_ROWS: usize = (u32::MAX as usize).saturating_add(1);
+    const ZERO: Self = 0;
     fn from_row(row: usize) -> Self {
         row as u32
     }

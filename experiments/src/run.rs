@@ -340,25 +340,13 @@ pub struct Workspace<M, const N: usize, const V: usize, const S: usize = 0, I = 
     pub snapshot: [f32; S],
 }
 
-impl<M, const N: usize, const V: usize, const S: usize> Workspace<M, N, V, S, u16> {
+impl<M, const N: usize, const V: usize, const S: usize, I: RowIndex> Workspace<M, N, V, S, I> {
     /// Wraps `memory` with zeroed index buffers and snapshot.
     pub const fn new(memory: M) -> Self {
         Self {
             memory,
-            train: [0; N],
-            validation: [0; V],
-            snapshot: [0.0; S],
-        }
-    }
-}
-
-impl<M, const N: usize, const V: usize, const S: usize> Workspace<M, N, V, S, u32> {
-    /// Wraps `memory` with zeroed index buffers and snapshot.
-    pub const fn new(memory: M) -> Self {
-        Self {
-            memory,
-            train: [0; N],
-            validation: [0; V],
+            train: [I::ZERO; N],
+            validation: [I::ZERO; V],
             snapshot: [0.0; S],
         }
     }
