@@ -125,6 +125,24 @@ pub fn sources(cache: &Path) -> anyhow::Result<PathBuf> {
     Ok(root.join("firmware"))
 }
 
+/// Removes from `cargo`'s environment what a cargo or rustup that started this program may have
+/// set, so that the firmware's own `rust-toolchain.toml` and `.cargo/config.toml` decide.
+pub fn clean_environment(cargo: &mut Command) {
+    for var in [
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_BUILD_TARGET_DIR",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "RUSTC",
+        "RUSTC_WRAPPER",
+        "RUSTUP_TOOLCHAIN",
+    ] {
+        cargo.env_remove(var);
+    }
+}
+
 /// `true` if `program` is on `PATH`.
 fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
@@ -154,6 +172,8 @@ pub fn build(
 ) -> anyhow::Result<PathBuf> {
     let features = format!("{},{},device", board.transport(), board.feature);
     let mut cargo = Command::new(std::env::var_os("TINYTRAIN_CARGO").unwrap_or("cargo".into()));
+    clean_environment(&mut cargo);
+    cargo.env("CARGO_TARGET_DIR", target_dir);
     cargo
         .current_dir(firmware)
         .args([
@@ -164,24 +184,10 @@ pub fn build(
             "--no-default-features",
         ])
         .args(["--features", &features])
-        .env("CARGO_TARGET_DIR", target_dir)
         .env("TINYTRAIN_DEVICE_RUN", run)
-        // The firmware's own rust-toolchain.toml and .cargo/config.toml decide, not the settings
-        // of a cargo that may have started this program; no stray built-in weights.
+        // No stray built-in weights.
         .env_remove("TINYTRAIN_INIT_WEIGHTS")
         .env_remove("TINYTRAIN_INIT_EXPERIMENT");
-    for var in [
-        "CARGO_BUILD_TARGET",
-        "CARGO_BUILD_TARGET_DIR",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTFLAGS",
-        "RUSTC",
-        "RUSTC_WRAPPER",
-        "RUSTUP_TOOLCHAIN",
-    ] {
-        cargo.env_remove(var);
-    }
     if board.transport() == "rtt" && on_path("flip-link") {
         // Knurling's flip-link puts the stack below the statics, so an overflow faults instead of
         // silently overwriting the model (as `cargo run-f411` links).

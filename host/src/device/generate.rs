@@ -82,20 +82,19 @@ fn optimizer(o: OptimizerKind) -> String {
             beta2,
             eps,
             weight_decay,
-        } => format!(
-            "{p}::Adam {{ beta1: {}, beta2: {}, eps: {}, weight_decay: {} }}",
-            float(beta1),
-            float(beta2),
-            float(eps),
-            float(weight_decay)
-        ),
-        OptimizerKind::AdamW {
+        }
+        | OptimizerKind::AdamW {
             beta1,
             beta2,
             eps,
             weight_decay,
         } => format!(
-            "{p}::AdamW {{ beta1: {}, beta2: {}, eps: {}, weight_decay: {} }}",
+            "{p}::{} {{ beta1: {}, beta2: {}, eps: {}, weight_decay: {} }}",
+            if matches!(o, OptimizerKind::Adam { .. }) {
+                "Adam"
+            } else {
+                "AdamW"
+            },
             float(beta1),
             float(beta2),
             float(eps),

@@ -96,7 +96,7 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
     };
     note(&format!(
         "{} | {}: needs {:.1} KiB RAM of {} KiB, {:.1} KiB flash of {} KiB (data as {:?})",
-        describe(&setup),
+        crate::train_cmd::describe(&setup),
         board.name,
         need.ram() as f64 / 1024.0,
         memory.ram / 1024,
@@ -257,11 +257,6 @@ fn experiment_name(setup: &Setup<'_>) -> String {
     stem.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect()
-}
-
-/// One line about the data, the network and the split (as `train` prints it).
-fn describe(setup: &Setup<'_>) -> String {
-    crate::train_cmd::describe(setup)
 }
 
 /// `device.json`: the board, the fit check's figures and what the device measured (its summary

@@ -90,18 +90,7 @@ pub fn build_programs(dir: &Path) -> Command {
 /// `rust-toolchain.toml` in charge — not the settings of the cargo that runs this test — and fails
 /// the test with cargo's output if the build fails. `what` names the build in that message.
 pub fn build_firmware(mut cargo: Command, what: impl std::fmt::Display) {
-    for var in [
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-        "CARGO_BUILD_TARGET_DIR",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTFLAGS",
-        "RUSTC",
-        "RUSTUP_TOOLCHAIN",
-    ] {
-        cargo.env_remove(var);
-    }
+    tinytrain_host::device::firmware::clean_environment(&mut cargo);
     let output = cargo.output().expect("cargo runs");
     assert!(
         output.status.success(),
