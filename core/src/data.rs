@@ -163,7 +163,12 @@ impl Dataset for SliceDataset<'_> {
 pub fn shuffle<T>(items: &mut [T], rng: &mut Pcg32) {
     for i in (1..items.len()).rev() {
         let j = rng.below(i as u32 + 1) as usize;
-        items.swap(i, j);
+        // `items.swap(i, j)` for `j ≤ i < len`, said with `get` (no panic path; `j == i` is a no-op).
+        if let Some((last, before)) = items.get_mut(..=i).and_then(<[T]>::split_last_mut) {
+            if let Some(other) = before.get_mut(j) {
+                core::mem::swap(last, other);
+            }
+        }
     }
 }
 

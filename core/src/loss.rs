@@ -119,13 +119,13 @@ impl Head {
     pub fn predict_class(self, out: &[f32]) -> Option<u16> {
         match self {
             Head::SoftmaxCrossEntropy => {
-                let mut best = 0;
+                let mut best = (0, out.first().copied().unwrap_or(0.0));
                 for (i, &z) in out.iter().enumerate() {
-                    if z > out[best] {
-                        best = i;
+                    if z > best.1 {
+                        best = (i, z);
                     }
                 }
-                Some(best as u16)
+                Some(best.0 as u16)
             }
             Head::SigmoidBinaryCrossEntropy => {
                 Some(u16::from(out.first().is_some_and(|&z| z >= 0.0)))

@@ -195,20 +195,23 @@ impl<'a> Mlp<'a> {
 
     /// Where the next forward pass reads its input ([`Plan::inputs`] values).
     pub fn input_mut(&mut self) -> &mut [f32] {
-        &mut self.activations[..self.plan.inputs]
+        self.activations
+            .get_mut(..self.plan.inputs)
+            .unwrap_or(&mut [])
     }
 
     /// The last forward pass's output ([`Plan::outputs`] values).
     pub fn output(&self) -> &[f32] {
-        &self.activations[self.plan.activations - self.plan.outputs..]
+        let start = self.activations.len().saturating_sub(self.plan.outputs);
+        self.activations.get(start..).unwrap_or(&[])
     }
 
     /// The output, and where the loss writes `∂L/∂output` for [`Mlp::backward`].
     pub fn output_and_grad_mut(&mut self) -> (&[f32], &mut [f32]) {
-        let outputs = self.plan.outputs;
+        let start = self.activations.len().saturating_sub(self.plan.outputs);
         (
-            &self.activations[self.plan.activations - outputs..],
-            &mut self.deltas[..outputs],
+            self.activations.get(start..).unwrap_or(&[]),
+            self.deltas.get_mut(..self.plan.outputs).unwrap_or(&mut []),
         )
     }
 
@@ -258,15 +261,24 @@ impl<'a> Mlp<'a> {
     }
 
     /// Forward pass over the input in [`Mlp::input_mut`]; returns the output.
+    ///
+    /// Every slice is taken with `get`: the plan checked in [`Mlp::new`] makes each exist, and
+    /// saying so costs no panic path (the strict no-panic link, `firmware/src/bin/no_panic.rs`).
     pub fn forward(&mut self) -> &[f32] {
         self.forward_mode = self.mode;
         let (mut x_start, mut width) = (0, self.plan.inputs);
         let mut dense = dense_layers(self.layers);
-        let mut mask = 0;
+        let mut masks = &mut self.masks[..];
         for layer in self.layers {
             let out_width = output_width(layer, width);
-            let (before, after) = self.activations.split_at_mut(x_start + width);
-            let (x, y) = (&before[x_start..], &mut after[..out_width]);
+            let Some((x, y)) = self
+                .activations
+                .get_mut(x_start..)
+                .and_then(|a| a.split_at_mut_checked(width))
+                .and_then(|(x, after)| Some((&*x, after.get_mut(..out_width)?)))
+            else {
+                break;
+            };
             match *layer {
                 Layer::Dense { .. } => {
                     if let Some(layout) = dense.next() {
@@ -276,19 +288,17 @@ impl<'a> Mlp<'a> {
                 }
                 Layer::Activation(activation) => activation.forward(x, y),
                 Layer::Dropout { p } => {
-                    let words = width.div_ceil(32);
+                    let Some((mask, rest)) =
+                        core::mem::take(&mut masks).split_at_mut_checked(width.div_ceil(32))
+                    else {
+                        break;
+                    };
+                    masks = rest;
                     if self.mode == Mode::Train && p > 0.0 {
-                        dropout::forward(
-                            p,
-                            x,
-                            y,
-                            &mut self.masks[mask..mask + words],
-                            &mut self.dropout_rng,
-                        );
+                        dropout::forward(p, x, y, mask, &mut self.dropout_rng);
                     } else {
-                        y.copy_from_slice(x);
+                        copy(x, y);
                     }
-                    mask += words;
                 }
             }
             x_start += width;
@@ -323,22 +333,32 @@ impl<'a> Mlp<'a> {
     }
 
     fn backward_with(&mut self, fused_sgd: Option<f32>) {
-        let half = self.plan.deltas / 2;
+        let half = self.deltas.len() / 2;
         let (front, back) = self.deltas.split_at_mut(half);
         let (mut dy, mut dx) = (front, back);
-        let mut y_end = self.plan.activations;
+        let mut y_end = self.activations.len();
         let mut dense = dense_layers(self.layers).rev();
-        let mut mask_end = self.plan.mask_words;
+        let mut mask_end = self.masks.len();
         let mut out_width = self.plan.outputs;
         for (index, layer) in self.layers.iter().enumerate().rev() {
             let in_width = match *layer {
                 Layer::Dense { inputs, .. } => inputs,
                 _ => out_width,
             };
-            let y_start = y_end - out_width;
-            let x = &self.activations[y_start - in_width..y_start];
-            let y = &self.activations[y_start..y_end];
-            let (dy_now, dx_now) = (&dy[..out_width], &mut dx[..in_width]);
+            // As in `forward`: the plan makes every slice exist; `get` states it without a panic.
+            let Some(y_start) = y_end.checked_sub(out_width) else {
+                break;
+            };
+            let (Some(x), Some(y), Some(dy_now), Some(dx_now)) = (
+                y_start
+                    .checked_sub(in_width)
+                    .and_then(|x_start| self.activations.get(x_start..y_start)),
+                self.activations.get(y_start..y_end),
+                dy.get(..out_width),
+                dx.get_mut(..in_width),
+            ) else {
+                break;
+            };
             match *layer {
                 Layer::Dense { .. } => {
                     if let Some(layout) = dense.next() {
@@ -359,11 +379,16 @@ impl<'a> Mlp<'a> {
                 }
                 Layer::Activation(activation) => activation.backward(x, y, dy_now, dx_now),
                 Layer::Dropout { p } => {
-                    let start = mask_end - in_width.div_ceil(32);
+                    let Some((start, mask)) = mask_end
+                        .checked_sub(in_width.div_ceil(32))
+                        .and_then(|start| Some((start, self.masks.get(start..mask_end)?)))
+                    else {
+                        break;
+                    };
                     if self.forward_mode == Mode::Train && p > 0.0 {
-                        dropout::backward(p, dy_now, dx_now, &self.masks[start..mask_end]);
+                        dropout::backward(p, dy_now, dx_now, mask);
                     } else {
-                        dx_now.copy_from_slice(dy_now);
+                        copy(dy_now, dx_now);
                     }
                     mask_end = start;
                 }
@@ -380,6 +405,11 @@ impl<'a> Mlp<'a> {
         let (weight, bias) = layout.split(self.params);
         Some((layout.inputs, layout.outputs, weight, bias))
     }
+}
+
+/// `to = from`, element by element (a dropout layer in eval mode): equal lengths, by the plan.
+fn copy(from: &[f32], to: &mut [f32]) {
+    to.iter_mut().zip(from).for_each(|(t, &f)| *t = f);
 }
 
 fn output_width(layer: &Layer, width: usize) -> usize {

@@ -136,6 +136,28 @@ impl core::fmt::Display for ShapeError {
     }
 }
 
+/// The same words as `Display`, over defmt (the firmware logs them without `core::fmt`).
+#[cfg(feature = "defmt")]
+impl defmt::Format for ShapeError {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match *self {
+            ShapeError::WidthMismatch { layer, expected, found } => defmt::write!(
+                f,
+                "layer {=usize}: dense layer takes {=usize} inputs but the layer before it gives {=usize}",
+                layer,
+                found,
+                expected
+            ),
+            ShapeError::ZeroWidth { layer }
+            | ShapeError::BadDropout { layer }
+            | ShapeError::TooLarge { layer } => {
+                defmt::write!(f, "layer {=usize}: {=str}", layer, self.message())
+            }
+            _ => defmt::write!(f, "{=str}", self.message()),
+        }
+    }
+}
+
 /// Sizes of every buffer a network needs, in elements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Plan {
@@ -329,7 +351,8 @@ pub struct DenseLayers<'l> {
 impl DenseLayers<'_> {
     /// [`Iterator::next`], for `const` code.
     pub const fn next_const(&mut self) -> Option<DenseLayout> {
-        while self.front.0 < self.back.0 {
+        // `back.0 ≤ layers.len()`; the second test says so to the compiler (no bounds check).
+        while self.front.0 < self.back.0 && self.front.0 < self.layers.len() {
             let (i, start) = self.front;
             self.front = (i + 1, start + self.layers[i].params());
             if let Layer::Dense { inputs, outputs } = self.layers[i] {

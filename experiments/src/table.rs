@@ -61,11 +61,10 @@ impl Dataset for Table {
     }
 
     fn load(&self, index: usize, out: &mut [f32]) {
-        let width = self.encoding.width();
-        let row = self
-            .x
-            .chunks_exact(width * self.features)
-            .nth(index)
+        let stride = self.encoding.width() * self.features;
+        let row = index
+            .checked_mul(stride)
+            .and_then(|start| self.x.get(start..start.checked_add(stride)?))
             .unwrap_or(&[]);
         self.encoding.decode_all(row, out);
     }

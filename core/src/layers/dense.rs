@@ -45,7 +45,7 @@ mod m4 {
 /// (`kaiming_uniform_(a = √5)` on `W` reduces to exactly this bound.) Weights are drawn row by row,
 /// then the biases, from `rng`.
 pub fn init(weight: &mut [f32], bias: &mut [f32], inputs: usize, rng: &mut Pcg32) {
-    let bound = 1.0 / libm::sqrtf(inputs as f32);
+    let bound = 1.0 / crate::sqrt::sqrt(inputs as f32);
     weight
         .iter_mut()
         .chain(bias.iter_mut())
@@ -74,6 +74,11 @@ pub fn forward(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
         return;
     }
     let n = x.len();
+    if n == 0 {
+        // No inputs: the sums are the biases (and `chunks_exact` below needs a non-zero width).
+        y.iter_mut().zip(bias).for_each(|(y, &b)| *y = b);
+        return;
+    }
     let mut blocks = weight.chunks_exact(ROWS * n);
     let mut ys = y.chunks_exact_mut(ROWS);
     let mut bs = bias.chunks_exact(ROWS);
@@ -95,16 +100,16 @@ pub fn forward(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
 /// loads at constant offsets); each sum still adds its products one by one in increasing `i`.
 #[inline(always)]
 fn dot_rows<const R: usize>(block: &[f32], x: &[f32], mut acc: [f32; R]) -> [f32; R] {
-    let n = x.len();
-    let rows: [&[f32]; R] = core::array::from_fn(|k| &block[k * n..][..n]);
+    let mut split = block.chunks_exact(x.len().max(1));
+    let rows: [&[f32]; R] = core::array::from_fn(|_| split.next().unwrap_or(&[]));
     // x86-64: SSE sums the first multiple of four inputs of eight rows; the loop below the rest.
     let done = x86::dot(&rows, x, &mut acc);
     let (x, rows) = (&x[done..], rows.map(|r| &r[done..]));
-    let mut x4 = x.chunks_exact(4);
-    let mut rows4: [core::slice::ChunksExact<'_, f32>; R] = rows.map(|r| r.chunks_exact(4));
-    for xs in &mut x4 {
+    let (x4, x_tail) = x.as_chunks::<4>();
+    let mut rows4 = rows.map(|r| r.as_chunks::<4>());
+    for (j, xs) in x4.iter().enumerate() {
         for k in 0..R {
-            if let Some(w) = rows4[k].next() {
+            if let Some(w) = rows4[k].0.get(j) {
                 acc[k] += w[0] * xs[0];
                 acc[k] += w[1] * xs[1];
                 acc[k] += w[2] * xs[2];
@@ -113,8 +118,8 @@ fn dot_rows<const R: usize>(block: &[f32], x: &[f32], mut acc: [f32; R]) -> [f32
         }
     }
     for k in 0..R {
-        let tail = rows4[k].remainder();
-        for (&w, &x) in tail.iter().zip(x4.remainder()) {
+        let tail = core::mem::take(&mut rows4[k].1);
+        for (&w, &x) in tail.iter().zip(x_tail) {
             acc[k] += w * x;
         }
     }
@@ -136,6 +141,11 @@ pub fn backward(
         input_grad(weight, dy, dx);
     }
     if m4::grad(x, dy, weight_grad, bias_grad) {
+        return;
+    }
+    if x.is_empty() {
+        // No inputs, no weights: only the biases have a gradient.
+        bias_grad.iter_mut().zip(dy).for_each(|(g, &dy)| *g += dy);
         return;
     }
     for ((grad_row, bias_grad), &dy) in weight_grad.chunks_exact_mut(x.len()).zip(bias_grad).zip(dy)
@@ -175,6 +185,9 @@ pub fn input_grad(weight: &[f32], dy: &[f32], dx: &mut [f32]) {
     if m4::input_grad(weight, dy, dx) {
         return;
     }
+    if dx.is_empty() {
+        return;
+    }
     dx.iter_mut().for_each(|d| *d = 0.0);
     for (row, &dy) in weight.chunks_exact(dx.len()).zip(dy) {
         let mut d4 = dx.chunks_exact_mut(4);
@@ -201,6 +214,11 @@ pub fn input_grad(weight: &[f32], dy: &[f32], dx: &mut [f32]) {
 /// `dy = 0` changes nothing (its gradient is `+0`, for finite `x`), so it is skipped.
 pub fn sgd_fused(weight: &mut [f32], bias: &mut [f32], x: &[f32], dy: &[f32], lr: f32) {
     if m4::sgd(weight, bias, x, dy, lr) {
+        return;
+    }
+    if x.is_empty() {
+        // No inputs, no weights: only the biases move.
+        bias.iter_mut().zip(dy).for_each(|(b, &dy)| *b -= lr * dy);
         return;
     }
     for ((row, b), &dy) in weight.chunks_exact_mut(x.len()).zip(bias).zip(dy) {

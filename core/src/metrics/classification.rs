@@ -40,7 +40,9 @@ impl<const C: usize> ConfusionMatrix<C> {
     pub fn update(&mut self, truth: u16, predicted: u16) {
         let (t, p) = (truth as usize, predicted as usize);
         if t < self.classes && p < self.classes {
-            self.counts[t][p] += 1;
+            if let Some(count) = self.counts.get_mut(t).and_then(|row| row.get_mut(p)) {
+                *count += 1;
+            }
         }
     }
 
@@ -60,7 +62,7 @@ impl<const C: usize> ConfusionMatrix<C> {
 
     /// Fraction of correct predictions (0 when empty).
     pub fn accuracy(&self) -> f32 {
-        let correct: u32 = (0..self.classes).map(|c| self.counts[c][c]).sum();
+        let correct: u32 = (0..self.classes).map(|c| self.count(c, c)).sum();
         ratio(correct, self.total())
     }
 

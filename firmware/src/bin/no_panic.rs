@@ -1,42 +1,54 @@
 //! The training step's panic paths, made visible: this program builds a trainer and calls
-//! `Trainer::run_epoch` twice (iris network; Adam with clipping and `ReduceLr` at batch 8, and plain
-//! SGD at batch 1, the fused path), with every hyper-parameter behind `black_box` so that nothing is
-//! specialised away. Its panic handler is a separate, never-inlined function, so every panic path the
-//! optimiser could not prove unreachable stays a call to a `core::panicking` function in the
-//! disassembly. `scripts/panic-paths.sh` builds it, lists those calls by function, and also links it
-//! with `--features no-panic-strict`, where the panic handler calls a symbol that exists nowhere: that
-//! link succeeds only once no panic path is left (see firmware/README.md, "Panic paths").
+//! `Trainer::run_epoch` twice, with everything a run can choose behind `black_box` so that nothing is
+//! specialised away: the layer list (every layer kind: dense layers on both the Rust loops and the
+//! M4 kernels, ReLU, dropout, tanh, and the other activations through the opaque list), the head
+//! (all five), the optimiser (SGD with momentum or Adam(W)), the schedule, clipping and the
+//! divergence policy; the second epoch is plain SGD at batch 1, the fused path. Its panic handler is
+//! a separate, never-inlined function, so every panic path the optimiser could not prove unreachable
+//! stays a call to a `core::panicking` function in the disassembly. `scripts/panic-paths.sh` builds
+//! it, lists those calls by function, and links it with `--features no-panic-strict`, where the
+//! panic handler calls a symbol that exists nowhere: that link succeeds only when no panic path is
+//! left (see firmware/README.md, "Panic paths"; `.ci/run` requires it).
 //!
 //! Nothing here is meant to run: it is only linked.
 #![no_std]
 #![no_main]
 #![deny(unsafe_code)]
 
+use core::hint::black_box;
+
 use tinytrain::data::Dataset;
 use tinytrain::loss::Head;
 use tinytrain::optim::{optimizer_state_len, OptimizerKind, Schedule};
+use tinytrain::spec::Layer;
 use tinytrain::train::{DivergencePolicy, TrainConfig, Trainer};
 use tinytrain_experiments::datasets::DataSource;
-use tinytrain_experiments::iris;
 
-type AdamMemory =
-    iris::net::Memory<{ optimizer_state_len(OptimizerKind::ADAM, iris::net::PARAMS) }>;
+tinytrain::network! {
+    /// Every layer kind; 16 inputs (a multiple of eight) take the M4 kernels, 4 and 3 the Rust loops.
+    net = [
+        Layer::dense(4, 16),
+        Layer::Activation(Activation::Relu),
+        Layer::Dropout { p: 0.2 },
+        Layer::dense(16, 8),
+        Layer::Activation(Activation::Tanh),
+        Layer::dense(8, 3),
+    ]
+}
 
-/// Rows are opaque to the optimiser: `core::hint::black_box` keeps it from specialising the loop.
+type AdamMemory = net::Memory<{ optimizer_state_len(OptimizerKind::ADAM, net::PARAMS) }>;
+
+/// Rows are opaque to the optimiser: `black_box` keeps it from specialising the loop.
 fn train<const S: usize>(
-    memory: &mut iris::net::Memory<S>,
+    memory: &mut net::Memory<S>,
+    layers: &'static [Layer],
     config: TrainConfig,
+    head: Head,
     data: &impl Dataset,
     rows: &mut [u32],
     validation: &[u32],
 ) -> u32 {
-    let Ok(mut trainer) = Trainer::<3>::new(
-        iris::net::LAYERS,
-        memory.buffers(),
-        config,
-        Head::SoftmaxCrossEntropy,
-        1,
-    ) else {
+    let Ok(mut trainer) = Trainer::<3>::new(layers, memory.buffers(), config, head, 1) else {
         return 0;
     };
     let record = trainer.run_epoch(data, rows, validation, |_| {});
@@ -45,31 +57,53 @@ fn train<const S: usize>(
 
 #[cortex_m_rt::entry]
 fn main() -> ! {
-    let data = core::hint::black_box(DataSource::IRIS);
+    let data = black_box(DataSource::IRIS);
+    let layers = black_box(net::LAYERS);
     let mut rows = [0u32; 150];
     rows.iter_mut().enumerate().for_each(|(i, r)| *r = i as u32);
-    let (train_rows, validation) = rows.split_at_mut(core::hint::black_box(120));
+    let Some((train_rows, validation)) = rows.split_at_mut_checked(black_box(120)) else {
+        loop {
+            cortex_m::asm::wfi();
+        }
+    };
     let adam = TrainConfig {
-        lr: 0.01,
-        optimizer: OptimizerKind::ADAM,
-        schedule: Schedule::Constant,
-        batch_size: core::hint::black_box(8),
-        shuffle: true,
-        clip_norm: core::hint::black_box(Some(1.0)),
+        lr: black_box(0.01),
+        optimizer: black_box(OptimizerKind::ADAM),
+        schedule: black_box(Schedule::Constant),
+        batch_size: black_box(8),
+        shuffle: black_box(true),
+        clip_norm: black_box(Some(1.0)),
         target_scale: (0.0, 1.0),
-        divergence: core::hint::black_box(DivergencePolicy::ReduceLr { factor: 0.5 }),
+        divergence: black_box(DivergencePolicy::ReduceLr { factor: 0.5 }),
     };
     let sgd = TrainConfig {
         optimizer: OptimizerKind::SGD,
-        batch_size: core::hint::black_box(1),
+        batch_size: black_box(1),
         clip_norm: None,
         ..adam
     };
+    let head = black_box(Head::SoftmaxCrossEntropy);
     let mut adam_memory = AdamMemory::new();
-    let mut sgd_memory = iris::net::Memory::<0>::new();
-    let a = train(&mut adam_memory, adam, &data, train_rows, validation);
-    let b = train(&mut sgd_memory, sgd, &data, train_rows, validation);
-    core::hint::black_box(a ^ b);
+    let mut sgd_memory = net::Memory::<0>::new();
+    let a = train(
+        &mut adam_memory,
+        layers,
+        adam,
+        head,
+        &data,
+        train_rows,
+        validation,
+    );
+    let b = train(
+        &mut sgd_memory,
+        layers,
+        sgd,
+        head,
+        &data,
+        train_rows,
+        validation,
+    );
+    black_box(a ^ b);
     loop {
         cortex_m::asm::wfi();
     }
