@@ -66,6 +66,7 @@ pub mod optim;
 pub mod record;
 pub mod rng;
 pub mod spec;
+mod sqrt;
 pub mod train;
 
 /// The names most programs need, in one `use`.

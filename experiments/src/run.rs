@@ -127,20 +127,37 @@ impl From<ShapeError> for RunError {
     }
 }
 
+impl RunError {
+    /// What went wrong, for every error but [`RunError::Shape`] (which says it itself).
+    fn message(self) -> &'static str {
+        match self {
+            RunError::Shape(_) => "the network does not fit its buffers",
+            RunError::TrainIndicesTooShort => {
+                "the training index buffer is shorter than the dataset"
+            }
+            RunError::ValidationIndicesTooShort => "the validation index buffer is too short",
+            RunError::TooLarge => "the dataset has too many features or classes",
+            RunError::SnapshotTooShort => "the early-stopping snapshot buffer is too short",
+        }
+    }
+}
+
 impl core::fmt::Display for RunError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             RunError::Shape(e) => e.fmt(f),
-            RunError::TrainIndicesTooShort => {
-                f.write_str("the training index buffer is shorter than the dataset")
-            }
-            RunError::ValidationIndicesTooShort => {
-                f.write_str("the validation index buffer is too short")
-            }
-            RunError::TooLarge => f.write_str("the dataset has too many features or classes"),
-            RunError::SnapshotTooShort => {
-                f.write_str("the early-stopping snapshot buffer is too short")
-            }
+            _ => f.write_str(self.message()),
+        }
+    }
+}
+
+/// The same words over defmt (the firmware logs them without `core::fmt`).
+#[cfg(feature = "defmt")]
+impl defmt::Format for RunError {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self {
+            RunError::Shape(e) => e.format(f),
+            _ => defmt::write!(f, "{=str}", self.message()),
         }
     }
 }

@@ -76,11 +76,22 @@ macro_rules! program {
 }
 
 /// Under QEMU a panic is logged and ends the emulator with status 1 (with `rtt`, panic-probe does
-/// the same through the probe).
+/// the same through the probe). The message is printed when it is a plain string and the place
+/// always, without `core::fmt` (2.5 KB of flash): a formatted message says so (`defmt::panic!`
+/// logs its own message before it panics).
 #[cfg(feature = "qemu")]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    defmt::error!("panic: {}", defmt::Display2Format(info));
+    let message = info.message().as_str().unwrap_or("(a formatted message)");
+    match info.location() {
+        Some(at) => defmt::error!(
+            "panic at {=str}:{=u32}: {=str}",
+            at.file(),
+            at.line(),
+            message
+        ),
+        None => defmt::error!("panic: {=str}", message),
+    }
     exit_failure()
 }
 

@@ -80,11 +80,7 @@ pub fn train_with_fault<
             exit()
         }
         Err(error) => {
-            defmt::error!(
-                "cannot run {=str}: {}",
-                experiment.name,
-                defmt::Display2Format(&error)
-            );
+            defmt::error!("cannot run {=str}: {}", experiment.name, error);
             exit_failure()
         }
     }

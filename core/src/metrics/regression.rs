@@ -60,7 +60,7 @@ impl RegressionMetrics {
 
     /// Root mean squared error.
     pub fn rmse(&self) -> f32 {
-        libm::sqrtf(self.mse())
+        crate::sqrt::sqrt(self.mse())
     }
 
     /// Coefficient of determination (0 when the targets have no spread).

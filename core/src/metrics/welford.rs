@@ -111,11 +111,11 @@ impl Welford {
     pub fn inverse_std(&self, epsilon: f32) -> f32 {
         let variance = self.scaled_variance();
         if self.exponent == 0 || variance == 0.0 {
-            return 1.0 / libm::sqrtf(variance + epsilon);
+            return 1.0 / crate::sqrt::sqrt(variance + epsilon);
         }
         // 1/√(v·4^k + ε) = 2^-k/√(v + ε·4^-k).
         let epsilon = libm::scalbnf(epsilon, -2 * self.exponent);
-        scale(1.0 / libm::sqrtf(variance + epsilon), -self.exponent)
+        scale(1.0 / crate::sqrt::sqrt(variance + epsilon), -self.exponent)
     }
 
     /// `M₂/n` of the scaled values.

@@ -105,7 +105,7 @@ impl Update {
         };
         Self {
             step_size: config.lr / config.bias_correction1,
-            inv_sqrt_bc2: 1.0 / libm::sqrtf(config.bias_correction2),
+            inv_sqrt_bc2: 1.0 / crate::sqrt::sqrt(config.bias_correction2),
             l2,
             decay,
             beta1: config.beta1,
@@ -121,7 +121,7 @@ impl Update {
         *p *= self.decay;
         *m = self.beta1 * *m + (1.0 - self.beta1) * g;
         *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
-        let denominator = crate::optim::sqrt(*v) * self.inv_sqrt_bc2 + self.eps;
+        let denominator = crate::sqrt::sqrt(*v) * self.inv_sqrt_bc2 + self.eps;
         *p -= self.step_size * *m / denominator;
     }
 }

@@ -3,7 +3,7 @@
 /// `√(Σ g²)` over all gradients, times `grad_scale`.
 pub fn global_norm(grads: &[f32], grad_scale: f32) -> f32 {
     let sum: f32 = grads.iter().map(|g| g * g).sum();
-    libm::sqrtf(sum) * libm::fabsf(grad_scale)
+    crate::sqrt::sqrt(sum) * libm::fabsf(grad_scale)
 }
 
 /// The factor PyTorch multiplies gradients by: `min(1, max_norm / (norm + 1e-6))`.

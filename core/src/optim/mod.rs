@@ -8,9 +8,6 @@ pub mod adam;
 pub mod clip;
 pub mod schedule;
 pub mod sgd;
-mod sqrt;
-
-pub(crate) use sqrt::sqrt;
 
 pub use schedule::Schedule;
 
