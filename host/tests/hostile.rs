@@ -217,6 +217,90 @@ fn a_learning_rate_of_3e38_leaves_every_parameter_finite() {
     }
 }
 
+/// `--epochs 4294967295` allocated a record per epoch up front and aborted; now it trains (and
+/// writes epochs) until it is stopped.
+#[test]
+fn the_largest_epoch_count_trains_instead_of_aborting() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tinytrain"))
+        .args([
+            "train",
+            "--data",
+            &iris(),
+            "--epochs",
+            "4294967295",
+            "--no-plot",
+            "-q",
+        ])
+        .args(["--out", "r"])
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let metrics = dir.path().join("r/metrics.jsonl");
+    let started = std::time::Instant::now();
+    let epochs = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("tinytrain ended ({status}) instead of training");
+        }
+        let written = std::fs::read_to_string(&metrics).unwrap_or_default();
+        if written.lines().count() >= 3 || started.elapsed() > Duration::from_secs(50) {
+            break written.lines().count();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(epochs >= 3, "{epochs} epochs written in 50 s");
+}
+
+/// An epoch whose every training sample was skipped (each loss overflows `f32`) reports its training
+/// loss as NaN and no MAE, never a made-up 0; its divergence is written once.
+#[test]
+fn an_epoch_with_every_sample_skipped_has_no_training_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: String = (1..=10).map(|i| format!("{i}e30,{i}\n")).collect();
+    std::fs::write(dir.path().join("big.csv"), format!("x,y\n{rows}")).unwrap();
+    let output = tinytrain(
+        dir.path(),
+        &[
+            "train",
+            "--data",
+            "big.csv",
+            "--label",
+            "y",
+            "--task",
+            "regression",
+            "--normalize",
+            "none",
+            "--epochs",
+            "1",
+            "--no-plot",
+            "--out",
+            "r",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let metrics = std::fs::read_to_string(dir.path().join("r/metrics.jsonl")).unwrap();
+    assert!(
+        metrics.starts_with(r#"{"epoch":1,"train_loss":"NaN","#),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("train_mae"), "{metrics}");
+    assert!(
+        stderr(&output).contains("skipped 8 training samples"),
+        "{}",
+        stderr(&output)
+    );
+    // The divergence is one event, not one from the guard and one from the analyser.
+    let events = std::fs::read_to_string(dir.path().join("r/events.jsonl")).unwrap();
+    assert_eq!(
+        events.matches(r#""event":"divergence""#).count(),
+        1,
+        "{events}"
+    );
+}
+
 /// CRC-valid but impossible frames are rejected with their reason: epoch 0, an epoch repeated or
 /// going backwards, a negative loss, an accuracy above 1, an event detected before it starts, a
 /// value without its exact bits.

@@ -279,6 +279,36 @@ mod tests {
         trainer
     }
 
+    /// An epoch whose every sample was skipped has no training loss to report: NaN, not 0, and no
+    /// accuracy (or MAE); the validation metrics are still measured.
+    #[test]
+    fn an_epoch_with_every_sample_skipped_reports_no_training_metrics() {
+        let data = SliceDataset::regression(&FEATURES, 1, &VALUES);
+        let mut memory = line::Memory::<0>::new();
+        let mut trainer = line_trainer(&mut memory, SGD);
+        let record = trainer.run_epoch(&data, &mut [4u32], &[0, 1], |_| {});
+        assert_eq!(trainer.epoch_divergence_stats().bad_losses, 1);
+        assert!(record.train_loss.is_nan(), "{}", record.train_loss);
+        assert_eq!(record.train_mae, None);
+        assert!(record.val_loss.unwrap().is_finite() && record.val_mae.is_some());
+
+        let features = [f32::NAN; 4];
+        let data = SliceDataset::classification(&features, 2, &[0, 1]);
+        let mut memory = small::Memory::<0>::new();
+        let mut trainer = Trainer::<2>::new(
+            small::LAYERS,
+            memory.buffers(),
+            SGD,
+            Head::SoftmaxCrossEntropy,
+            1,
+        )
+        .unwrap();
+        let record = trainer.run_epoch(&data, &mut [0u32, 1], &[], |_| {});
+        assert_eq!(trainer.epoch_divergence_stats().bad_inputs, 2);
+        assert!(record.train_loss.is_nan());
+        assert_eq!(record.train_acc, None);
+    }
+
     #[test]
     fn an_infinite_loss_skips_the_sample_and_the_run_goes_on() {
         let data = SliceDataset::regression(&FEATURES, 1, &VALUES);

@@ -407,15 +407,18 @@ impl<'a, const C: usize> Trainer<'a, C> {
         let (train, val) = (&self.train, &self.validation);
         let classification = self.head.is_classification();
         let when = |flag: bool, v: f32| if flag { Some(v) } else { None };
+        // An epoch whose every training sample was skipped (non-finite) has no training metrics:
+        // its loss is NaN (never a made-up 0) and its accuracy or MAE absent.
+        let trained = train.loss.count() > 0;
         EpochRecord {
             epoch: self.epoch,
-            train_loss: train.loss.mean(),
-            train_acc: when(classification, train.confusion.accuracy()),
+            train_loss: if trained { train.loss.mean() } else { f32::NAN },
+            train_acc: when(classification && trained, train.confusion.accuracy()),
             val_loss: when(has_validation, val.loss.mean()),
             val_acc: when(classification && has_validation, val.confusion.accuracy()),
             lr,
             val_f1: when(classification && has_validation, val.confusion.macro_f1()),
-            train_mae: when(!classification, train.regression.mae()),
+            train_mae: when(!classification && trained, train.regression.mae()),
             val_mae: when(!classification && has_validation, val.regression.mae()),
             val_rmse: when(!classification && has_validation, val.regression.rmse()),
         }
