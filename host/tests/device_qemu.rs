@@ -156,6 +156,52 @@ bundled!(
     "--hidden 32 --dropout 0.2 --epochs 25"
 );
 
+/// Plain SGD at batch 1 is the fused path (the update inside the backward pass). On digits every
+/// dense layer's input width (64, 32) is a multiple of eight, so the device runs the Cortex-M4
+/// assembly kernel `tinytrain_m4_sgd`; on iris (4 and 6 inputs) it runs the Rust loops. Both equal
+/// the host's Rust loops bit for bit (`tests/tests/determinism.rs` checks that the host's fused path
+/// equals backward, then the step).
+#[test]
+fn fused_sgd_at_batch_1_on_the_m4_kernel_and_the_rust_loops() {
+    if qemu_missing("fused_sgd_at_batch_1_on_the_m4_kernel_and_the_rust_loops") {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    same_on_device(
+        &root().join("data/digits.csv"),
+        "--hidden 32 --optimizer sgd --lr 0.01 --batch 1 --epochs 3",
+        "qemu",
+        &out.path().join("digits"),
+    );
+    same_on_device(
+        &root().join("data/iris.csv"),
+        "--hidden 6 --optimizer sgd --lr 0.05 --batch 1 --epochs 5",
+        "qemu",
+        &out.path().join("iris"),
+    );
+}
+
+/// Adam with L2 weight decay (not AdamW) and plain SGD with weight decay at batch 8, on the device.
+#[test]
+fn weight_decay_with_adam_and_sgd_on_the_device() {
+    if qemu_missing("weight_decay_with_adam_and_sgd_on_the_device") {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    same_on_device(
+        &root().join("data/wine.csv"),
+        "--hidden 16 --optimizer adam --weight-decay 0.01 --epochs 4",
+        "qemu",
+        &out.path().join("adam"),
+    );
+    same_on_device(
+        &root().join("data/wine.csv"),
+        "--hidden 16 --optimizer sgd --lr 0.05 --weight-decay 0.001 --batch 8 --epochs 4",
+        "qemu",
+        &out.path().join("sgd"),
+    );
+}
+
 /// The host's class mapping of the cultivar names (sorted), which the device's class bytes follow.
 const CLASS_NAMES: &str = r#""class_names": ["barbera", "barolo", "grignolino"]"#;
 
@@ -250,6 +296,35 @@ fn early_stopping_restores_the_same_best_epoch() {
         .lines()
         .count();
     assert!(epochs < 200, "early stopping stopped at {epochs}");
+    // The device restored an earlier epoch's weights: its weights.json (byte-identical to the
+    // host's, `same_on_device`) is that epoch's, not the last epoch's.
+    let stop: serde_json::Value = serde_json::from_str(stop).unwrap();
+    let restored = stop["restored_epoch"].as_u64().unwrap();
+    assert_eq!(stop["restored_epoch"], stop["best_epoch"], "{stop}");
+    assert!(
+        (restored as usize) < epochs,
+        "restored epoch {restored} of {epochs}: {stop}"
+    );
+    let host_last_epoch = out.path().join("last-epoch");
+    let weights_of = |dir: &Path| std::fs::read(dir.join("weights.json")).unwrap();
+    let output = tinytrain(&[
+        "train",
+        "--data",
+        root().join("data/iris.csv").to_str().unwrap(),
+        "--no-plot",
+        "--epochs",
+        &epochs.to_string(),
+        "--lr",
+        "0.01",
+        "--out",
+        host_last_epoch.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_ne!(
+        weights_of(&device),
+        weights_of(&host_last_epoch),
+        "the device's weights are the last epoch's, not the restored best"
+    );
 }
 
 /// The fit check: a run too large for netduinoplus2's 128 KiB of RAM fails before anything is

@@ -159,17 +159,21 @@ impl Tally {
     }
 }
 
-/// One epoch of the trainer against manual steps, for a given batch size (no shuffling, SGD).
-fn trainer_equals_manual_steps(batch_size: u32) {
+/// SGD with momentum and weight decay: never the fused path.
+const MOMENTUM: OptimizerKind = OptimizerKind::Sgd {
+    momentum: 0.9,
+    nesterov: false,
+    weight_decay: 0.01,
+};
+
+/// One epoch of the trainer against manual steps (per-sample backward into the gradients, then
+/// `Optimizer::step`), for a given batch size and optimiser, without shuffling. `fused`: whether the
+/// trainer must take the fused SGD path (so that the manual steps check it against the unfused one).
+fn trainer_equals_manual_steps(batch_size: u32, kind: OptimizerKind, fused: bool) {
     let iris = iris();
     let data = SliceDataset::classification(&iris.features, 4, &iris.labels);
     let (train, val) = split_rows(&data);
     let n = train.len();
-    let kind = OptimizerKind::Sgd {
-        momentum: 0.9,
-        nesterov: false,
-        weight_decay: 0.01,
-    };
     let config = TrainConfig {
         lr: 0.05,
         optimizer: kind,
@@ -185,6 +189,11 @@ fn trainer_equals_manual_steps(batch_size: u32) {
     let mut trainer_mem = VecMemory::of(&LAYERS, kind).unwrap();
     let mut trainer =
         Trainer::<3>::new(&LAYERS, trainer_mem.buffers(), config, head, seed).unwrap();
+    assert_eq!(
+        trainer.fuses_sgd(config.lr),
+        fused,
+        "{kind:?} at batch {batch_size}"
+    );
     let mut order = train.clone();
     let record = trainer.run_epoch(&data, &mut order, &val, |_| {});
     assert_eq!(order, train, "no shuffling");
@@ -234,12 +243,31 @@ fn trainer_equals_manual_steps(batch_size: u32) {
 
 #[test]
 fn full_batch_epoch_is_one_manual_step() {
-    trainer_equals_manual_steps(120);
+    trainer_equals_manual_steps(120, MOMENTUM, false);
 }
 
 #[test]
 fn mini_batches_are_manual_steps_with_a_partial_last_batch() {
     // 120 = 3·32 + 24: three full steps and one of 24 samples.
-    trainer_equals_manual_steps(32);
-    trainer_equals_manual_steps(1);
+    trainer_equals_manual_steps(32, MOMENTUM, false);
+    trainer_equals_manual_steps(1, MOMENTUM, false);
+    trainer_equals_manual_steps(32, OptimizerKind::ADAM, false);
+    trainer_equals_manual_steps(1, OptimizerKind::ADAMW, false);
+}
+
+/// Plain SGD at batch 1 takes the fused path (`Mlp::backward_sgd`: the update inside the backward
+/// pass, no gradient buffer) and gives the same bits as backward, then the SGD step; Nesterov
+/// without momentum is plain SGD too. (`tests/tests/firmware_qemu.rs` and
+/// `host/tests/device_qemu.rs` compare it with the Cortex-M4 kernel.)
+#[test]
+fn plain_sgd_at_batch_1_is_fused_and_equals_backward_then_step() {
+    trainer_equals_manual_steps(1, OptimizerKind::SGD, true);
+    let nesterov = OptimizerKind::Sgd {
+        momentum: 0.0,
+        nesterov: true,
+        weight_decay: 0.0,
+    };
+    trainer_equals_manual_steps(1, nesterov, true);
+    // Batch 2 is not fused, and still the manual steps.
+    trainer_equals_manual_steps(2, OptimizerKind::SGD, false);
 }

@@ -231,7 +231,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
         self.net.set_mode(Mode::Train);
         self.train.reset();
         let batch_size = self.config.batch_size.max(1);
-        let fused = self.fused_sgd(lr);
+        let fused = self.fuses_sgd(lr);
         // `in_batch` counts the samples of the mini-batch, `contributing` those whose gradient it
         // holds (equal unless the guard skipped a sample; always 0 when the update is fused).
         let (mut in_batch, mut contributing) = (0, 0);
@@ -295,10 +295,11 @@ impl<'a, const C: usize> Trainer<'a, C> {
         self.record(lr, !validation.is_empty())
     }
 
-    /// Whether this epoch may fuse plain SGD into the backward pass: no momentum, no weight decay,
-    /// batch 1, a rate of at most 1, no clipping (its norm needs the whole gradient first), and no
-    /// `−0.0` parameter.
-    fn fused_sgd(&self, lr: f32) -> bool {
+    /// Whether an epoch at rate `lr` fuses plain SGD into the backward pass ([`Mlp::backward_sgd`]):
+    /// no momentum, no weight decay, batch 1, a rate of at most 1, no clipping (its norm needs the
+    /// whole gradient first), and no `−0.0` parameter. Public so that tests can check that the fast
+    /// path they compare is the one taken.
+    pub fn fuses_sgd(&self, lr: f32) -> bool {
         let plain = self.config.optimizer
             == OptimizerKind::Sgd {
                 momentum: 0.0,
