@@ -44,6 +44,7 @@ pub mod progress;
 pub mod qemu;
 pub mod run_dir;
 pub mod size;
+pub mod snapshot;
 pub mod train_cmd;
 pub mod weights;
 

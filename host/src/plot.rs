@@ -652,9 +652,11 @@ mod tests {
     fn the_svg_matches_its_snapshot() {
         let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/curves.svg");
         let text = svg_text(&[run("snapshot-run", 0.0)], &PlotOptions::default()).unwrap();
-        if std::env::var_os("TINYTRAIN_BLESS").is_some() {
+        if crate::snapshot::blessing() {
             std::fs::create_dir_all(snapshot.parent().unwrap()).unwrap();
             std::fs::write(&snapshot, &text).unwrap();
+            eprintln!("blessed {}", snapshot.display());
+            return;
         }
         let expected = std::fs::read_to_string(&snapshot)
             .expect("no snapshot: run the test with TINYTRAIN_BLESS=1 to write it");

@@ -304,7 +304,7 @@ fn snapshot(name: &str, actual: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("snapshots")
         .join(name);
-    if std::env::var_os("TINYTRAIN_BLESS").is_some_and(|v| v == "1") {
+    if tinytrain_host::snapshot::blessing() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, actual).unwrap();
         eprintln!("blessed {}", path.display());

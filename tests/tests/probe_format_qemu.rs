@@ -82,7 +82,7 @@ fn firmware_qemu_probe_rs_default_format_replays_through_monitor_and_decode() {
             false => format!("{}.{:06} {line}\n", i / 1000, i),
         })
         .collect();
-    if std::env::var_os("TINYTRAIN_BLESS").is_some() {
+    if tinytrain_host::snapshot::blessing() {
         let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../host/tests/fixtures/probe-rs-default.log");
         // Locations relative to the checkout: the fixture names no machine's directories.

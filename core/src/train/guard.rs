@@ -465,6 +465,76 @@ mod tests {
         assert_eq!(record.lr, 0.005);
     }
 
+    /// A checkpoint carries the guard's whole state: the learning-rate scale, every counter, the
+    /// first divergence and the stopped flag; a trainer loaded from it continues identically.
+    #[test]
+    fn the_guard_state_survives_a_checkpoint() {
+        let data = SliceDataset::regression(&FEATURES, 1, &VALUES);
+        for policy in [
+            DivergencePolicy::ReduceLr { factor: 0.5 },
+            DivergencePolicy::Stop,
+        ] {
+            let config = TrainConfig {
+                divergence: policy,
+                ..SGD
+            };
+            let mut memory = line::Memory::<0>::new();
+            let mut snapshot = [0.0f32; line::PARAMS];
+            let mut trainer = line_trainer(&mut memory, config);
+            assert!(trainer.keep_last_good(&mut snapshot));
+            trainer.run_epoch(&data, &mut [0u32, 1, 2, 3], &[], |_| {});
+            // Epoch 2: an infinite loss (row 4) and an overflowing step (rows 5, 6).
+            trainer.run_epoch(&data, &mut [0u32, 4, 1, 2, 3, 5, 6], &[], |_| {});
+            let order = [3u32, 2, 1, 0];
+            let mut bytes = vec![0u8; trainer.checkpoint_len(order.len(), 0)];
+            trainer.save_checkpoint(1, &order, &[], &mut bytes).unwrap();
+
+            let mut memory = line::Memory::<0>::new();
+            let mut snapshot = [0.0f32; line::PARAMS];
+            let mut loaded = line_trainer(&mut memory, config);
+            assert!(loaded.keep_last_good(&mut snapshot));
+            let mut order_back = [0u32; 4];
+            loaded
+                .load_checkpoint(&bytes, &mut order_back, &mut [])
+                .unwrap();
+            assert_eq!(order_back, order);
+            assert_eq!(
+                loaded.lr_scale().to_bits(),
+                trainer.lr_scale().to_bits(),
+                "{policy:?}"
+            );
+            assert_eq!(
+                loaded.divergence_stats(),
+                trainer.divergence_stats(),
+                "{policy:?}"
+            );
+            assert_eq!(
+                loaded.divergence_event(),
+                trainer.divergence_event(),
+                "{policy:?}"
+            );
+            assert_eq!(loaded.stopped(), trainer.stopped(), "{policy:?}");
+            // The state is not the fresh one, so the comparison above means something.
+            let stats = trainer.divergence_stats();
+            assert!(stats.bad_losses > 0, "{policy:?}: {stats:?}");
+            match policy {
+                // Stop ends the epoch at the infinite loss.
+                DivergencePolicy::Stop => assert!(trainer.stopped()),
+                _ => assert!(
+                    trainer.lr_scale() < 1.0 && stats.restores > 0 && stats.skipped_steps > 0,
+                    "{stats:?}"
+                ),
+            }
+            assert!(trainer.divergence_event().is_some());
+            // And both continue with the same bits.
+            let next =
+                |t: &mut Trainer<'_, 2>| t.run_epoch(&data, &mut [0u32, 1, 2, 3], &[0], |_| {});
+            let (a, b) = (next(&mut trainer), next(&mut loaded));
+            assert_eq!(a.train_loss.to_bits(), b.train_loss.to_bits());
+            assert_eq!(trainer.net().params(), loaded.net().params());
+        }
+    }
+
     #[test]
     fn the_bit_test_agrees_with_is_finite() {
         let specials = [
