@@ -6,7 +6,10 @@ exactly the formulas PyTorch documents (and implements in its default single-ten
 
 * nn.Linear: y = x @ W.T + b, W of shape (out, in).
 * nn.Tanh / nn.ReLU, nn.CrossEntropyLoss on logits (log-sum-exp minus the target logit),
-  nn.MSELoss (mean of squared errors; one output here).
+  nn.MSELoss (mean of squared errors; one output here), nn.BCEWithLogitsLoss
+  (max(z, 0) - z*y + log1p(exp(-|z|)), gradient sigmoid(z) - y), nn.L1Loss (|z - y|, gradient
+  sign(z - y)) and nn.HuberLoss with delta = 1 (e*e/2 for |e| < 1 with gradient e, else |e| - 1/2
+  with gradient sign(e)).
 * The gradients of those, by hand (what autograd computes); a batch loss is the mean over samples.
 * torch.optim.SGD (dampening 0; the momentum buffer is a copy of the gradient on the first step),
   torch.optim.Adam (L2 weight decay added to the gradient), torch.optim.AdamW (p *= 1 - lr*wd first),
@@ -37,6 +40,8 @@ B2_MSE = f32([0.05])
 
 X_A, CLASS_A, VALUE_A = f32([0.5, -1.2, 0.8]), 1, float(np.float32(0.7))
 X_B, CLASS_B = f32([-0.3, 0.9, 1.5]), 0
+# A target far from the ReLU network's output of X_A: Huber's linear region (|error| > 1).
+VALUE_FAR = float(np.float32(2.5))
 
 
 def flatten(params):
@@ -73,6 +78,18 @@ def forward_backward(flat, x, target, activation, head, shapes):
         loss = lse - z2[target]
         dz2 = np.exp(z2 - lse)
         dz2[target] -= 1.0
+    elif head == "bce":  # one logit, class target 0 or 1
+        z, y = z2[0], float(target)
+        loss = max(z, 0.0) - z * y + math.log1p(math.exp(-abs(z)))
+        dz2 = np.array([1.0 / (1.0 + math.exp(-z)) - y])
+    elif head == "l1":
+        err = z2[0] - target
+        loss = abs(err)
+        dz2 = np.array([float(np.sign(err))])
+    elif head == "huber":  # delta = 1
+        err = z2[0] - target
+        loss = 0.5 * err * err if abs(err) < 1.0 else abs(err) - 0.5
+        dz2 = np.array([err if abs(err) < 1.0 else float(np.sign(err))])
     else:  # mse, one output
         err = z2[0] - target
         loss = err * err
@@ -138,6 +155,14 @@ def main():
     lines += [rust("TANH_CE_OUTPUT", out), rust("TANH_CE_LOSS", loss), rust("TANH_CE_GRADS", grad)]
     out, loss, grad = forward_backward(p_mse, X_A, VALUE_A, "relu", "mse", SHAPES_MSE)
     lines += [rust("RELU_MSE_OUTPUT", out), rust("RELU_MSE_LOSS", loss), rust("RELU_MSE_GRADS", grad)]
+    for name, activation, head, target in [
+        ("TANH_BCE", "tanh", "bce", CLASS_A),
+        ("RELU_L1", "relu", "l1", VALUE_A),
+        ("RELU_HUBER_NEAR", "relu", "huber", VALUE_A),
+        ("RELU_HUBER_FAR", "relu", "huber", VALUE_FAR),
+    ]:
+        out, loss, grad = forward_backward(p_mse, X_A, target, activation, head, SHAPES_MSE)
+        lines += [rust(f"{name}_LOSS", loss), rust(f"{name}_GRADS", grad)]
     loss, grad = batch_grad(p_ce)
     lines += [rust("BATCH_LOSS", loss), rust("BATCH_GRADS", grad)]
     runs = {

@@ -1,6 +1,7 @@
 //! Reference values with PyTorch's definitions: forward output, loss and every parameter gradient of
 //! a 3→4→2 tanh MLP with softmax cross-entropy and of a 3→4→1 ReLU MLP with MSE (the MSE head reads
-//! one output), three steps of SGD (momentum 0.9, with and without Nesterov, weight decay 0.01),
+//! one output); loss and gradients of the 3→4→1 network with tanh and binary cross-entropy on a
+//! logit, and with ReLU and L1 and Huber (δ = 1, on both sides of δ); three steps of SGD (momentum 0.9, with and without Nesterov, weight decay 0.01),
 //! Adam (lr 0.01, without and with L2 weight decay 0.1) and AdamW (weight decay 0.1) on a fixed
 //! batch of two samples (gradients summed by `backward`, averaged by `grad_scale = 0.5`), StepLR and
 //! CosineAnnealingLR values, and the clip_grad_norm_ factor. One more test checks the documented
@@ -37,6 +38,7 @@ const CLASS_A: u16 = 1;
 const VALUE_A: f32 = 0.7;
 const X_B: [f32; 3] = [-0.3, 0.9, 1.5];
 const CLASS_B: u16 = 0;
+const VALUE_FAR: f32 = 2.5;
 
 const TANH_CE: [Layer; 3] = [
     Layer::dense(3, 4),
@@ -202,6 +204,62 @@ fn adam_variants_are_distinguishable() {
     }
 }
 
+/// The 3 → 4 → 1 network on sample A with the other three heads: tanh with `BCEWithLogitsLoss`
+/// (class 1), ReLU with `L1Loss`, and ReLU with `HuberLoss` (δ = 1) both inside (|error| < 1) and
+/// outside its quadratic region.
+#[test]
+fn binary_cross_entropy_l1_and_huber_losses_and_gradients() {
+    let tanh = [
+        RELU_MSE[0],
+        Layer::Activation(Activation::Tanh),
+        RELU_MSE[2],
+    ];
+    let cases: [(&str, &[Layer], Head, Target, &[f64], &[f64]); 4] = [
+        (
+            "BCE",
+            &tanh,
+            Head::SigmoidBinaryCrossEntropy,
+            Target::Class(CLASS_A),
+            &TANH_BCE_LOSS,
+            &TANH_BCE_GRADS,
+        ),
+        (
+            "L1",
+            &RELU_MSE,
+            Head::LinearL1,
+            Target::Value(VALUE_A),
+            &RELU_L1_LOSS,
+            &RELU_L1_GRADS,
+        ),
+        (
+            "Huber, quadratic",
+            &RELU_MSE,
+            Head::LinearHuber,
+            Target::Value(VALUE_A),
+            &RELU_HUBER_NEAR_LOSS,
+            &RELU_HUBER_NEAR_GRADS,
+        ),
+        (
+            "Huber, linear",
+            &RELU_MSE,
+            Head::LinearHuber,
+            Target::Value(VALUE_FAR),
+            &RELU_HUBER_FAR_LOSS,
+            &RELU_HUBER_FAR_GRADS,
+        ),
+    ];
+    for (what, layers, head, target, expected_loss, expected_grads) in cases {
+        let mut mem = VecMemory::of(layers, OptimizerKind::SGD).unwrap();
+        let mut net = network(layers, &mut mem);
+        net.zero_grad();
+        let loss = sample(&mut net, head, &X_A, target);
+        assert_close(&format!("{what} loss"), &[loss], expected_loss);
+        assert_close(&format!("{what} gradients"), net.grads(), expected_grads);
+    }
+    // The two Huber cases really are on both sides of δ = 1.
+    assert!(RELU_HUBER_NEAR_LOSS[0] < 0.5 && RELU_HUBER_FAR_LOSS[0] > 0.5);
+}
+
 /// StepLR and CosineAnnealingLR from lr 0.1, epoch by epoch.
 #[test]
 fn lr_schedules() {
@@ -276,6 +334,22 @@ const RELU_MSE_OUTPUT: [f64; 1] = [0.8335000474676497];
 const RELU_MSE_LOSS: [f64; 1] = [0.017822265856754033];
 #[rustfmt::skip]
 const RELU_MSE_GRADS: [f64; 21] = [0.05340002455115383, -0.12816006401539237, 0.08544004055500193, -0.0, 0.0, -0.0, 0.0, -0.0, 0.0, 0.06675002969428934, -0.1602000776320733, 0.10680004910230766, 0.10680004910230766, -0.0, 0.0, 0.13350005938857867, 0.2376301127935991, 0.0, 0.0, 0.22828511800602969, 0.26700011877715735];
+#[rustfmt::skip]
+const TANH_BCE_LOSS: [f64; 1] = [0.4260729908229606];
+#[rustfmt::skip]
+const TANH_BCE_GRADS: [f64; 21] = [-0.034271191209147164, 0.08225086217030868, -0.05483390675172434, 0.05056426228990416, -0.12135423431795382, 0.08090282086939261, -0.026131772820136977, 0.0627162572604488, -0.041810837135249176, -0.04499858243533239, 0.10799660213619697, -0.07199773296938164, -0.06854238241829433, 0.10112852457980832, -0.05226354564027395, -0.08999716487066478, -0.24680477639898415, 0.058416662254507166, 0.17234280103249436, -0.2406567562164921, -0.34693132763887613];
+#[rustfmt::skip]
+const RELU_L1_LOSS: [f64; 1] = [0.13350005938857867];
+#[rustfmt::skip]
+const RELU_L1_GRADS: [f64; 21] = [0.20000000298023224, -0.480000026226044, 0.32000000953674324, -0.0, 0.0, -0.0, 0.0, -0.0, 0.0, 0.25, -0.6000000238418579, 0.4000000059604645, 0.4000000059604645, -0.0, 0.0, 0.5, 0.8900000265240671, 0.0, 0.0, 0.8550000616163027, 1.0];
+#[rustfmt::skip]
+const RELU_HUBER_NEAR_LOSS: [f64; 1] = [0.008911132928377016];
+#[rustfmt::skip]
+const RELU_HUBER_NEAR_GRADS: [f64; 21] = [0.026700012275576914, -0.06408003200769619, 0.042720020277500964, -0.0, 0.0, -0.0, 0.0, -0.0, 0.0, 0.03337501484714467, -0.08010003881603665, 0.05340002455115383, 0.05340002455115383, -0.0, 0.0, 0.06675002969428934, 0.11881505639679955, 0.0, 0.0, 0.11414255900301484, 0.13350005938857867];
+#[rustfmt::skip]
+const RELU_HUBER_FAR_LOSS: [f64; 1] = [1.1664999525323503];
+#[rustfmt::skip]
+const RELU_HUBER_FAR_GRADS: [f64; 21] = [-0.20000000298023224, 0.480000026226044, -0.32000000953674324, 0.0, -0.0, 0.0, -0.0, 0.0, -0.0, -0.25, 0.6000000238418579, -0.4000000059604645, -0.4000000059604645, 0.0, -0.0, -0.5, -0.8900000265240671, -0.0, -0.0, -0.8550000616163027, -1.0];
 #[rustfmt::skip]
 const BATCH_LOSS: [f64; 1] = [0.864526983003868];
 #[rustfmt::skip]
