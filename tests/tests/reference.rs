@@ -214,7 +214,8 @@ fn binary_cross_entropy_l1_and_huber_losses_and_gradients() {
         Layer::Activation(Activation::Tanh),
         RELU_MSE[2],
     ];
-    let cases: [(&str, &[Layer], Head, Target, &[f64], &[f64]); 4] = [
+    type Case<'a> = (&'a str, &'a [Layer], Head, Target, &'a [f64], &'a [f64]);
+    let cases: [Case; 4] = [
         (
             "BCE",
             &tanh,
@@ -256,8 +257,8 @@ fn binary_cross_entropy_l1_and_huber_losses_and_gradients() {
         assert_close(&format!("{what} loss"), &[loss], expected_loss);
         assert_close(&format!("{what} gradients"), net.grads(), expected_grads);
     }
-    // The two Huber cases really are on both sides of δ = 1.
-    assert!(RELU_HUBER_NEAR_LOSS[0] < 0.5 && RELU_HUBER_FAR_LOSS[0] > 0.5);
+    // The two Huber cases really are on both sides of δ = 1 (a loss of 1/2 is |error| = 1).
+    const { assert!(RELU_HUBER_NEAR_LOSS[0] < 0.5 && RELU_HUBER_FAR_LOSS[0] > 0.5) };
 }
 
 /// StepLR and CosineAnnealingLR from lr 0.1, epoch by epoch.
