@@ -1,4 +1,4 @@
-//! Host training throughput: `cargo bench -p tinytrain` (criterion).
+//! Host training throughput: `cargo bench -p tinytrain-host --bench train` (criterion).
 //!
 //! For each model (the digits model 64→32→10 and 64→128→64→10, ReLU, softmax + cross-entropy) and
 //! optimiser (plain SGD, Adam) at batch 1 and 32, on synthetic data of the digits shape (64 features
