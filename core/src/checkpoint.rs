@@ -6,10 +6,11 @@
 //! dropout), the training order as it stands (each epoch shuffles it in place, starting from the last
 //! epoch's order, so the order is part of the state), the divergence guard's counters and learning
 //! rate factor, and the caller's `extra` floats (e.g. the normaliser's statistics, so that a resume
-//! can check that the data are the same). Gradients are zero between epochs and the other buffers
-//! are scratch, so they are not saved. The last-good snapshot of
-//! [`DivergencePolicy::ReduceLr`](crate::train::DivergencePolicy) is not saved either: it is taken
-//! again at the start of the next epoch.
+//! can check that the data are the same), and the last-good snapshot of
+//! [`DivergencePolicy::ReduceLr`](crate::train::DivergencePolicy) when the trainer holds a valid one
+//! (after an epoch that diverged, the next restore goes back to an older epoch's parameters, which
+//! only the checkpoint still has). Gradients are zero between epochs and the other buffers are
+//! scratch, so they are not saved.
 //!
 //! ## Layout (version 1, little-endian)
 //!
@@ -17,7 +18,7 @@
 //! |---|---|---|
 //! | 0 | 4 | magic `TTCK` |
 //! | 4 | 2 | version (1) |
-//! | 6 | 2 | flags (bit 0: the run was stopped by the divergence policy) |
+//! | 6 | 2 | flags (bit 0: the run was stopped by the divergence policy; bit 1: a last-good snapshot follows the extra floats; bit 2: the last epoch diverged, so the next keeps that snapshot) |
 //! | 8 | 4 | total length in bytes, CRC included |
 //! | 12 | 4 | sequence number (see *Two slots* below) |
 //! | 16 | 4 | epochs completed |
@@ -26,7 +27,7 @@
 //! | 36 | 20 | bad inputs, bad losses, skipped steps, restores, epoch of the first divergence (0: none) |
 //! | 56 | 32 | shuffle generator (state, increment), dropout generator (state, increment), u64 each |
 //! | 88 | 16 | lengths: parameters, optimiser state, order, extra |
-//! | 104 | … | parameters (f32), optimiser state (f32), order (u32), extra (f32) |
+//! | 104 | … | parameters (f32), optimiser state (f32), order (u32), extra (f32), with flag bit 1 the last-good snapshot (as many f32 as parameters) |
 //! | end − 4 | 4 | CRC-32 ([`crate::crc`]) of every byte before it |
 //!
 //! [`verify`] checks, in order: the length covers a header, the magic, the version, the total length
@@ -61,8 +62,12 @@ pub const VERSION: u16 = 1;
 pub const HEADER_LEN: usize = 104;
 const CRC_LEN: usize = 4;
 const FLAG_STOPPED: u16 = 1;
+const FLAG_LAST_GOOD: u16 = 2;
+const FLAG_LAST_EPOCH_DIVERGED: u16 = 4;
 
-/// Bytes of a checkpoint with these section lengths (in elements of 4 bytes).
+/// Bytes of a checkpoint with these section lengths (in elements of 4 bytes), without a last-good
+/// snapshot (a trainer with [`DivergencePolicy::ReduceLr`](crate::train::DivergencePolicy)'s adds
+/// `4·params`: [`Trainer::checkpoint_len`]).
 pub const fn checkpoint_len(params: usize, state: usize, order: usize, extra: usize) -> usize {
     HEADER_LEN + 4 * (params + state + order + extra) + CRC_LEN
 }
@@ -173,6 +178,8 @@ pub struct Header {
     pub order: usize,
     /// Extra floats.
     pub extra: usize,
+    /// Floats of the last-good snapshot: `params` (flag bit 1) or 0.
+    pub last_good: usize,
 }
 
 /// Everything before the sections, in layout order (see the [module documentation](self)).
@@ -241,6 +248,11 @@ impl Fixed {
             state,
             order,
             extra,
+            last_good: if self.flags & FLAG_LAST_GOOD != 0 {
+                params
+            } else {
+                0
+            },
         }
     }
 }
@@ -364,10 +376,13 @@ pub fn verify(bytes: &[u8]) -> Result<Header, CheckpointError> {
         });
     }
     let header = fixed.header();
-    let computed =
-        (header.params as u64 + header.state as u64 + header.order as u64 + header.extra as u64)
-            .saturating_mul(4)
-            .saturating_add((HEADER_LEN + CRC_LEN) as u64);
+    let computed = (header.params as u64
+        + header.state as u64
+        + header.order as u64
+        + header.extra as u64
+        + header.last_good as u64)
+        .saturating_mul(4)
+        .saturating_add((HEADER_LEN + CRC_LEN) as u64);
     if computed != header.length as u64 {
         return Err(CheckpointError::BadLength {
             stated: header.length,
@@ -415,14 +430,16 @@ pub fn next_slot(newest: Option<(usize, Header)>) -> (usize, u32) {
 }
 
 impl<const C: usize> Trainer<'_, C> {
-    /// Bytes of this trainer's checkpoint with a training order of `order` rows and `extra` floats.
+    /// Bytes of this trainer's checkpoint with a training order of `order` rows and `extra` floats
+    /// (and its last-good snapshot, when it holds a valid one).
     pub fn checkpoint_len(&self, order: usize, extra: usize) -> usize {
-        checkpoint_len(
-            self.net.params().len(),
-            self.net.state().len(),
-            order,
-            extra,
-        )
+        let params = self.net.params().len();
+        let snapshot = if self.last_good_snapshot().is_some() {
+            params
+        } else {
+            0
+        };
+        checkpoint_len(params, self.net.state().len(), order, extra + snapshot)
     }
 
     /// Writes a checkpoint (see the [module documentation](self)) into `out` and returns its length.
@@ -446,10 +463,18 @@ impl<const C: usize> Trainer<'_, C> {
         let (shuffle_state, shuffle_inc) = self.shuffle_rng.to_parts();
         let (dropout_state, dropout_inc) = self.net.dropout_rng().to_parts();
         let (params, state) = (self.net.params(), self.net.state());
+        let snapshot = self.last_good_snapshot();
         let fixed = Fixed {
             magic: MAGIC,
             version: VERSION,
-            flags: if self.stopped { FLAG_STOPPED } else { 0 },
+            flags: [
+                (self.stopped, FLAG_STOPPED),
+                (snapshot.is_some(), FLAG_LAST_GOOD),
+                (self.last_epoch_diverged(), FLAG_LAST_EPOCH_DIVERGED),
+            ]
+            .iter()
+            .filter(|(set, _)| *set)
+            .fold(0, |flags, (_, flag)| flags | flag),
             length: length as u32,
             sequence,
             epoch: self.epoch,
@@ -476,6 +501,7 @@ impl<const C: usize> Trainer<'_, C> {
         w.f32s(state);
         w.rows(order);
         w.f32s(extra);
+        w.f32s(snapshot.unwrap_or(&[]));
         let body = w.at;
         let crc = crc::crc32(&out[..body]);
         Writer { out, at: body }.u32(crc);
@@ -497,6 +523,12 @@ impl<const C: usize> Trainer<'_, C> {
             ("optimizer state", header.state, self.net.state().len()),
             ("order", header.order, order.len()),
             ("extra", header.extra, extra.len()),
+            // A snapshot needs this trainer's buffer for it (`keep_last_good`).
+            (
+                "last-good snapshot",
+                header.last_good,
+                self.last_good_capacity().min(header.last_good),
+            ),
         ] {
             if found != expected {
                 return Err(CheckpointError::Mismatch {
@@ -534,6 +566,10 @@ impl<const C: usize> Trainer<'_, C> {
         r.f32s(self.net.state_mut());
         r.rows(order);
         r.f32s(extra);
+        if header.last_good > 0 {
+            self.restore_last_good(|buffer| r.f32s(buffer));
+        }
+        self.resume_after_divergence(fixed.flags & FLAG_LAST_EPOCH_DIVERGED != 0);
         self.net.zero_grad();
         Ok(header)
     }

@@ -39,6 +39,16 @@ pub fn execute(args: &TrainArgs) -> anyhow::Result<()> {
         .as_deref()
         .map(|dir| ResumeRun::read(dir, args))
         .transpose()?;
+    if let Some(resume) = &resume {
+        if resume.is_complete() {
+            eprintln!(
+                "{} has trained all {} epochs already: nothing to do (--epochs N trains it on to N)",
+                resume.dir.display(),
+                resume.spec.epochs
+            );
+            return Ok(());
+        }
+    }
     let (spec, out) = match &resume {
         Some(resume) => (resume.spec.clone(), resume.dir.clone()),
         None => {
@@ -155,6 +165,14 @@ pub struct KeptLines {
 }
 
 impl ResumeRun {
+    /// `true` when the checkpoint is at the requested last epoch and the metrics on disk end there
+    /// too: resuming would train nothing and rewrite the files as they are, so it is not done.
+    pub fn is_complete(&self) -> bool {
+        let on_disk = std::fs::read_to_string(self.dir.join(run_dir::METRICS_JSONL))
+            .map_or(0, |text| text.lines().count());
+        self.files.jsonl.len() == self.spec.epochs as usize && on_disk == self.files.jsonl.len()
+    }
+
     /// Reads and checks `dir`: its manifest (the options given on the command line must agree with
     /// it, except `--epochs`, the new total), its checkpoint (magic, version, length, CRC) and its
     /// metrics up to the checkpoint's epoch (later lines, from an epoch that had not been
@@ -181,6 +199,17 @@ impl ResumeRun {
         })?;
         check_agreement(args, &spec, &config, &manifest_path)?;
         if let Some(epochs) = args.epochs {
+            // The cosine schedule spans the run's epochs: another total would have given the epochs
+            // already trained other rates, so the resumed run would be no run ever started.
+            if spec.schedule == crate::options::LrSchedule::Cosine && epochs != spec.epochs {
+                bail!(
+                    "cannot resume {} to --epochs {epochs}: its cosine schedule spans its {} epochs \
+                     (resume with --epochs {} to finish it, or start a new run)",
+                    dir.display(),
+                    spec.epochs,
+                    spec.epochs
+                );
+            }
             spec.epochs = epochs;
         }
         spec.validate()?;

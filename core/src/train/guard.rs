@@ -137,6 +137,34 @@ impl<'a, const C: usize> Trainer<'a, C> {
         }
     }
 
+    /// The last-good snapshot, when it holds parameters a restore would go back to (for checkpoints).
+    pub(crate) fn last_good_snapshot(&self) -> Option<&[f32]> {
+        self.last_good.as_deref().filter(|_| self.last_good_valid)
+    }
+
+    /// Floats the last-good buffer holds (0 without one).
+    pub(crate) fn last_good_capacity(&self) -> usize {
+        self.last_good.as_deref().map_or(0, <[f32]>::len)
+    }
+
+    /// Whether the last epoch diverged (for checkpoints: the next epoch takes no snapshot then).
+    pub(crate) fn last_epoch_diverged(&self) -> bool {
+        self.epoch_stats.diverged()
+    }
+
+    /// After loading a checkpoint whose last epoch diverged: the next epoch takes no snapshot.
+    pub(crate) fn resume_after_divergence(&mut self, diverged: bool) {
+        self.resumed_after_divergence = diverged;
+    }
+
+    /// Fills the last-good buffer with `fill` and marks it valid (loading a checkpoint).
+    pub(crate) fn restore_last_good(&mut self, fill: impl FnOnce(&mut [f32])) {
+        if let Some(buffer) = self.last_good.as_deref_mut() {
+            fill(buffer);
+            self.last_good_valid = true;
+        }
+    }
+
     /// What the divergence guard skipped over the whole run, the current epoch included.
     pub fn divergence_stats(&self) -> DivergenceStats {
         let mut total = self.stats;
@@ -186,7 +214,8 @@ impl<'a, const C: usize> Trainer<'a, C> {
     /// Per-epoch bookkeeping of the guard: the last epoch's counts join the run's, and the last
     /// good parameters are saved if the last epoch did not diverge.
     pub(super) fn begin_epoch(&mut self) {
-        let clean = !self.epoch_stats.diverged();
+        let clean =
+            !self.epoch_stats.diverged() && !core::mem::take(&mut self.resumed_after_divergence);
         self.stats.add(&self.epoch_stats);
         self.epoch_stats = DivergenceStats::default();
         if clean {

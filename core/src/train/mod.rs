@@ -126,6 +126,9 @@ pub struct Trainer<'a, const C: usize> {
     last_good: Option<&'a mut [f32]>,
     /// `last_good` holds parameters.
     last_good_valid: bool,
+    /// The epoch before a loaded checkpoint diverged: the next epoch keeps the loaded last-good
+    /// snapshot instead of taking one (as the uninterrupted run would).
+    resumed_after_divergence: bool,
 }
 
 impl<'a, const C: usize> Trainer<'a, C> {
@@ -173,6 +176,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
             stopped: false,
             last_good: None,
             last_good_valid: false,
+            resumed_after_divergence: false,
         })
     }
 

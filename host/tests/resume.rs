@@ -1,0 +1,307 @@
+//! `train --resume` at its edges: a crash between an epoch's record and its checkpoint (metrics
+//! ahead), lost epochs (metrics behind), a run already complete, and runs whose state is more than
+//! the weights (a cosine schedule, the ReduceLr guard's reduced rate and last-good snapshot): each
+//! resumed run's files are byte-identical to an uninterrupted run's; a run with early stopping is
+//! refused.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tinytrain(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tinytrain"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn ok(output: Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    stderr
+}
+
+fn iris() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data/iris.csv")
+        .display()
+        .to_string()
+}
+
+/// The files a resumed run must reproduce.
+const FILES: [&str; 6] = [
+    "metrics.jsonl",
+    "metrics.csv",
+    "events.jsonl",
+    "weights.json",
+    "manifest.json",
+    "checkpoint.bin",
+];
+
+fn same_files(dir: &Path, a: &str, b: &str) {
+    for file in FILES {
+        let read = |run: &str| std::fs::read(dir.join(run).join(file)).unwrap();
+        assert!(read(a) == read(b), "{file} differs between {a} and {b}");
+    }
+}
+
+/// Trains `options` for `epochs` straight into `full`, and for `first` epochs into `part`, then
+/// resumes `part` to `epochs` (after `damage` edits it); the two runs' files must be equal.
+fn resumed_equals_uninterrupted(options: &str, first: u32, epochs: u32, damage: impl Fn(&Path)) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = iris();
+    let base: Vec<&str> = ["train", "--data", &data, "--no-plot", "-q"]
+        .into_iter()
+        .chain(options.split_whitespace())
+        .collect();
+    let run = |out: &str, epochs: u32| {
+        let epochs = epochs.to_string();
+        let mut args = base.clone();
+        args.extend(["--epochs", &epochs, "--out", out]);
+        ok(tinytrain(dir.path(), &args));
+    };
+    run("full", epochs);
+    run("part", first);
+    damage(&dir.path().join("part"));
+    let epochs = epochs.to_string();
+    ok(tinytrain(
+        dir.path(),
+        &[
+            "train",
+            "--resume",
+            "part",
+            "--epochs",
+            &epochs,
+            "--no-plot",
+            "-q",
+        ],
+    ));
+    same_files(dir.path(), "full", "part");
+}
+
+/// Kills a run of `options` (SIGKILL, at whatever point it has reached once two epochs are
+/// written), resumes it, and compares it with the same run uninterrupted.
+fn killed_and_resumed_equals_uninterrupted(options: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = iris();
+    let args = |out: &str| -> Vec<String> {
+        [
+            "train",
+            "--data",
+            &data,
+            "--no-plot",
+            "-q",
+            "--epochs",
+            "300",
+            "--out",
+            out,
+        ]
+        .into_iter()
+        .chain(options.split_whitespace())
+        .map(str::to_owned)
+        .collect()
+    };
+    ok(tinytrain(
+        dir.path(),
+        &args("full").iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tinytrain"))
+        .args(args("part"))
+        .current_dir(dir.path())
+        .spawn()
+        .unwrap();
+    let metrics = dir.path().join("part/metrics.jsonl");
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&metrics).map_or(0, |t| t.lines().count()) < 2 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it was killed"
+        );
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "no epochs written in 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let written = std::fs::read_to_string(&metrics).unwrap().lines().count();
+    assert!(
+        written < 300,
+        "killed after {written} epochs: too late to test anything"
+    );
+    ok(tinytrain(
+        dir.path(),
+        &["train", "--resume", "part", "--no-plot", "-q"],
+    ));
+    same_files(dir.path(), "full", "part");
+}
+
+#[test]
+fn a_cosine_schedule_and_a_reduced_rate_resume_where_they_were() {
+    killed_and_resumed_equals_uninterrupted("--seed 3 --schedule cosine --lr 0.02");
+    // The first epoch diverges (every step would overflow) and ReduceLr cuts the rate: the
+    // checkpoint carries the reduced rate and the restore count.
+    killed_and_resumed_equals_uninterrupted(
+        "--seed 3 --optimizer sgd --lr 1e30 --on-divergence reduce-lr",
+    );
+}
+
+/// Early stopping's best-weights snapshot is not checkpointed, so such a run is not resumed: a
+/// clear refusal, not a run that restores other weights.
+#[test]
+fn a_run_with_early_stopping_is_not_resumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = iris();
+    ok(tinytrain(
+        dir.path(),
+        &[
+            "train",
+            "--data",
+            &data,
+            "--early-stopping",
+            "--epochs",
+            "3",
+            "--no-plot",
+            "-q",
+            "--out",
+            "r",
+        ],
+    ));
+    let output = tinytrain(dir.path(), &["train", "--resume", "r", "--epochs", "6"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot resume a run with early stopping"),
+        "{stderr}"
+    );
+}
+
+/// A cosine schedule spans the run's epochs, so another total is refused (it would have given the
+/// epochs already trained other rates).
+#[test]
+fn a_cosine_run_resumes_only_to_its_own_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = iris();
+    ok(tinytrain(
+        dir.path(),
+        &[
+            "train",
+            "--data",
+            &data,
+            "--schedule",
+            "cosine",
+            "--epochs",
+            "3",
+            "--no-plot",
+            "-q",
+            "--out",
+            "r",
+        ],
+    ));
+    let output = tinytrain(dir.path(), &["train", "--resume", "r", "--epochs", "6"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("its cosine schedule spans its 3 epochs"),
+        "{stderr}"
+    );
+}
+
+/// A crash after an epoch's record was written but before its checkpoint: the record beyond the
+/// checkpoint is dropped and trained again, to the same bits.
+#[test]
+fn records_ahead_of_the_checkpoint_are_trained_again() {
+    resumed_equals_uninterrupted("--seed 4", 3, 5, |part| {
+        for file in ["metrics.jsonl", "metrics.csv"] {
+            let path = part.join(file);
+            let text = std::fs::read_to_string(&path).unwrap();
+            let last = text
+                .lines()
+                .last()
+                .unwrap()
+                .replacen(":3,", ":4,", 1)
+                .replacen("3,", "4,", 1);
+            std::fs::write(&path, format!("{text}{last}\n")).unwrap();
+        }
+    });
+}
+
+#[test]
+fn records_behind_the_checkpoint_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = iris();
+    ok(tinytrain(
+        dir.path(),
+        &[
+            "train",
+            "--data",
+            &data,
+            "--epochs",
+            "3",
+            "--no-plot",
+            "-q",
+            "--out",
+            "r",
+        ],
+    ));
+    let path = dir.path().join("r/metrics.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let kept: Vec<&str> = text.lines().take(2).collect();
+    std::fs::write(&path, kept.join("\n") + "\n").unwrap();
+    let output = tinytrain(dir.path(), &["train", "--resume", "r", "--epochs", "5"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("metrics.jsonl holds 2 epochs, the checkpoint is at epoch 3"),
+        "{stderr}"
+    );
+}
+
+/// `--epochs` equal to the epochs done: nothing is trained and nothing is rewritten.
+#[test]
+fn a_complete_run_is_left_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = iris();
+    ok(tinytrain(
+        dir.path(),
+        &[
+            "train",
+            "--data",
+            &data,
+            "--epochs",
+            "3",
+            "--no-plot",
+            "-q",
+            "--out",
+            "r",
+        ],
+    ));
+    let before: Vec<(Vec<u8>, std::time::SystemTime)> = FILES
+        .iter()
+        .map(|f| {
+            let path = dir.path().join("r").join(f);
+            (
+                std::fs::read(&path).unwrap(),
+                std::fs::metadata(&path).unwrap().modified().unwrap(),
+            )
+        })
+        .collect();
+    let stderr = ok(tinytrain(
+        dir.path(),
+        &["train", "--resume", "r", "--epochs", "3", "--no-plot"],
+    ));
+    assert!(
+        stderr.contains("has trained all 3 epochs already: nothing to do"),
+        "{stderr}"
+    );
+    for (file, (bytes, modified)) in FILES.iter().zip(before) {
+        let path = dir.path().join("r").join(file);
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{file}");
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().modified().unwrap(),
+            modified,
+            "{file} rewritten"
+        );
+    }
+}
