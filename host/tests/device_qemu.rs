@@ -156,91 +156,11 @@ bundled!(
     "--hidden 32 --dropout 0.2 --epochs 25"
 );
 
-/// Plain SGD at batch 1 is the fused path (the update inside the backward pass). On digits every
-/// dense layer's input width (64, 32) is a multiple of eight, so the device runs the Cortex-M4
-/// assembly kernel `tinytrain_m4_sgd`; on iris (4 and 6 inputs) it runs the Rust loops. Both equal
-/// the host's Rust loops bit for bit (`tests/tests/determinism.rs` checks that the host's fused path
-/// equals backward, then the step).
-#[test]
-fn fused_sgd_at_batch_1_on_the_m4_kernel_and_the_rust_loops() {
-    if qemu_missing("fused_sgd_at_batch_1_on_the_m4_kernel_and_the_rust_loops") {
-        return;
-    }
-    let out = tempfile::tempdir().unwrap();
-    same_on_device(
-        &root().join("data/digits.csv"),
-        "--hidden 32 --optimizer sgd --lr 0.01 --batch 1 --epochs 3",
-        "qemu",
-        &out.path().join("digits"),
-    );
-    same_on_device(
-        &root().join("data/iris.csv"),
-        "--hidden 6 --optimizer sgd --lr 0.05 --batch 1 --epochs 5",
-        "qemu",
-        &out.path().join("iris"),
-    );
-}
-
-/// Adam with L2 weight decay (not AdamW) and plain SGD with weight decay at batch 8, on the device.
-#[test]
-fn weight_decay_with_adam_and_sgd_on_the_device() {
-    if qemu_missing("weight_decay_with_adam_and_sgd_on_the_device") {
-        return;
-    }
-    let out = tempfile::tempdir().unwrap();
-    same_on_device(
-        &root().join("data/wine.csv"),
-        "--hidden 16 --optimizer adam --weight-decay 0.01 --epochs 4",
-        "qemu",
-        &out.path().join("adam"),
-    );
-    same_on_device(
-        &root().join("data/wine.csv"),
-        "--hidden 16 --optimizer sgd --lr 0.05 --weight-decay 0.001 --batch 8 --epochs 4",
-        "qemu",
-        &out.path().join("sgd"),
-    );
-}
-
 /// The host's class mapping of the cultivar names (sorted), which the device's class bytes follow.
 const CLASS_NAMES: &str = r#""class_names": ["barbera", "barolo", "grignolino"]"#;
 
-/// Every option the device honours means the same there: activations, dropout, AdamW with decay,
-/// cosine and step schedules, clipping, batches, file order, no normalisation, `--init` weights,
-/// SGD with Nesterov momentum and the Huber loss on a regression.
-#[test]
-fn every_option_means_the_same_on_the_device() {
-    if qemu_missing("every_option_means_the_same_on_the_device") {
-        return;
-    }
-    let out = tempfile::tempdir().unwrap();
-    let first = same_on_device(
-        &root().join("data/iris.csv"),
-        "--hidden 10,6 --activation leaky-relu --dropout 0.1 --optimizer adamw --weight-decay 0.01 \
-         --lr 0.02 --schedule cosine --clip-norm 1 --batch 4 --no-shuffle --epochs 6 --seed 5",
-        "qemu",
-        &out.path().join("a"),
-    );
-    let init = first.join("weights.json");
-    same_on_device(
-        &root().join("data/iris.csv"),
-        &format!(
-            "--hidden 10,6 --activation tanh --normalize none --init {} --epochs 4 --seed 6",
-            init.display()
-        ),
-        "qemu",
-        &out.path().join("b"),
-    );
-    same_on_device(
-        &root().join("data/diabetes.csv"),
-        "--hidden 8 --activation sigmoid --loss huber --optimizer sgd --lr 0.01 --momentum 0.9 \
-         --nesterov --schedule step --step-size 2 --gamma 0.5 --epochs 5 --val-fraction 0.3 \
-         --on-divergence stop",
-        "qemu",
-        &out.path().join("c"),
-    );
-}
-
+/// Every optimiser, schedule and option the device honours, run on the device, is in
+/// `tests/tests/device_optimizers_qemu.rs`.
 /// Wine with its classes as names and the label column first: the device maps them as the host.
 #[test]
 fn string_labels_in_the_first_column() {
