@@ -21,11 +21,33 @@ fn ok(output: Output) -> String {
     stderr
 }
 
-fn iris() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../data/iris.csv")
-        .display()
-        .to_string()
+/// The arguments of `train` on iris into `out` for `epochs` epochs, with `options` on top.
+fn iris_args(out: &str, epochs: u32, options: &str) -> Vec<String> {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/iris.csv");
+    let epochs = epochs.to_string();
+    ["train", "--data", data.to_str().unwrap(), "--no-plot", "-q"]
+        .into_iter()
+        .chain(["--epochs", &epochs, "--out", out])
+        .chain(options.split_whitespace())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Trains iris into `dir/out` (see [`iris_args`]); panics if it fails.
+fn train_iris(dir: &Path, out: &str, epochs: u32, options: &str) {
+    let args = iris_args(out, epochs, options);
+    ok(tinytrain(
+        dir,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+}
+
+/// `tinytrain ARGS` must fail with exit status 1; returns its stderr.
+fn refused(dir: &Path, args: &[&str]) -> String {
+    let output = tinytrain(dir, args);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    stderr
 }
 
 /// The files a resumed run must reproduce.
@@ -49,33 +71,20 @@ fn same_files(dir: &Path, a: &str, b: &str) {
 /// resumes `part` to `epochs` (after `damage` edits it); the two runs' files must be equal.
 fn resumed_equals_uninterrupted(options: &str, first: u32, epochs: u32, damage: impl Fn(&Path)) {
     let dir = tempfile::tempdir().unwrap();
-    let data = iris();
-    let base: Vec<&str> = ["train", "--data", &data, "--no-plot", "-q"]
-        .into_iter()
-        .chain(options.split_whitespace())
-        .collect();
-    let run = |out: &str, epochs: u32| {
-        let epochs = epochs.to_string();
-        let mut args = base.clone();
-        args.extend(["--epochs", &epochs, "--out", out]);
-        ok(tinytrain(dir.path(), &args));
-    };
-    run("full", epochs);
-    run("part", first);
+    train_iris(dir.path(), "full", epochs, options);
+    train_iris(dir.path(), "part", first, options);
     damage(&dir.path().join("part"));
     let epochs = epochs.to_string();
-    ok(tinytrain(
-        dir.path(),
-        &[
-            "train",
-            "--resume",
-            "part",
-            "--epochs",
-            &epochs,
-            "--no-plot",
-            "-q",
-        ],
-    ));
+    let resume = [
+        "train",
+        "--resume",
+        "part",
+        "--epochs",
+        &epochs,
+        "--no-plot",
+        "-q",
+    ];
+    ok(tinytrain(dir.path(), &resume));
     same_files(dir.path(), "full", "part");
 }
 
@@ -83,30 +92,9 @@ fn resumed_equals_uninterrupted(options: &str, first: u32, epochs: u32, damage: 
 /// written), resumes it, and compares it with the same run uninterrupted.
 fn killed_and_resumed_equals_uninterrupted(options: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let data = iris();
-    let args = |out: &str| -> Vec<String> {
-        [
-            "train",
-            "--data",
-            &data,
-            "--no-plot",
-            "-q",
-            "--epochs",
-            "300",
-            "--out",
-            out,
-        ]
-        .into_iter()
-        .chain(options.split_whitespace())
-        .map(str::to_owned)
-        .collect()
-    };
-    ok(tinytrain(
-        dir.path(),
-        &args("full").iter().map(String::as_str).collect::<Vec<_>>(),
-    ));
+    train_iris(dir.path(), "full", 300, options);
     let mut child = Command::new(env!("CARGO_BIN_EXE_tinytrain"))
-        .args(args("part"))
+        .args(iris_args("part", 300, options))
         .current_dir(dir.path())
         .spawn()
         .unwrap();
@@ -152,25 +140,8 @@ fn a_cosine_schedule_and_a_reduced_rate_resume_where_they_were() {
 #[test]
 fn a_run_with_early_stopping_is_not_resumed() {
     let dir = tempfile::tempdir().unwrap();
-    let data = iris();
-    ok(tinytrain(
-        dir.path(),
-        &[
-            "train",
-            "--data",
-            &data,
-            "--early-stopping",
-            "--epochs",
-            "3",
-            "--no-plot",
-            "-q",
-            "--out",
-            "r",
-        ],
-    ));
-    let output = tinytrain(dir.path(), &["train", "--resume", "r", "--epochs", "6"]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    train_iris(dir.path(), "r", 3, "--early-stopping");
+    let stderr = refused(dir.path(), &["train", "--resume", "r", "--epochs", "6"]);
     assert!(
         stderr.contains("cannot resume a run with early stopping"),
         "{stderr}"
@@ -182,26 +153,8 @@ fn a_run_with_early_stopping_is_not_resumed() {
 #[test]
 fn a_cosine_run_resumes_only_to_its_own_length() {
     let dir = tempfile::tempdir().unwrap();
-    let data = iris();
-    ok(tinytrain(
-        dir.path(),
-        &[
-            "train",
-            "--data",
-            &data,
-            "--schedule",
-            "cosine",
-            "--epochs",
-            "3",
-            "--no-plot",
-            "-q",
-            "--out",
-            "r",
-        ],
-    ));
-    let output = tinytrain(dir.path(), &["train", "--resume", "r", "--epochs", "6"]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    train_iris(dir.path(), "r", 3, "--schedule cosine");
+    let stderr = refused(dir.path(), &["train", "--resume", "r", "--epochs", "6"]);
     assert!(
         stderr.contains("its cosine schedule spans its 3 epochs"),
         "{stderr}"
@@ -230,28 +183,12 @@ fn records_ahead_of_the_checkpoint_are_trained_again() {
 #[test]
 fn records_behind_the_checkpoint_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let data = iris();
-    ok(tinytrain(
-        dir.path(),
-        &[
-            "train",
-            "--data",
-            &data,
-            "--epochs",
-            "3",
-            "--no-plot",
-            "-q",
-            "--out",
-            "r",
-        ],
-    ));
+    train_iris(dir.path(), "r", 3, "");
     let path = dir.path().join("r/metrics.jsonl");
     let text = std::fs::read_to_string(&path).unwrap();
     let kept: Vec<&str> = text.lines().take(2).collect();
     std::fs::write(&path, kept.join("\n") + "\n").unwrap();
-    let output = tinytrain(dir.path(), &["train", "--resume", "r", "--epochs", "5"]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let stderr = refused(dir.path(), &["train", "--resume", "r", "--epochs", "5"]);
     assert!(
         stderr.contains("metrics.jsonl holds 2 epochs, the checkpoint is at epoch 3"),
         "{stderr}"
@@ -262,21 +199,7 @@ fn records_behind_the_checkpoint_are_refused() {
 #[test]
 fn a_complete_run_is_left_as_it_is() {
     let dir = tempfile::tempdir().unwrap();
-    let data = iris();
-    ok(tinytrain(
-        dir.path(),
-        &[
-            "train",
-            "--data",
-            &data,
-            "--epochs",
-            "3",
-            "--no-plot",
-            "-q",
-            "--out",
-            "r",
-        ],
-    ));
+    train_iris(dir.path(), "r", 3, "");
     let before: Vec<(Vec<u8>, std::time::SystemTime)> = FILES
         .iter()
         .map(|f| {
