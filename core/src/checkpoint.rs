@@ -439,7 +439,7 @@ impl<const C: usize> Trainer<'_, C> {
         } else {
             0
         };
-        checkpoint_len(params, self.net.state().len(), order, extra + snapshot)
+        checkpoint_len(params, self.net.state().len(), order, extra) + 4 * snapshot
     }
 
     /// Writes a checkpoint (see the [module documentation](self)) into `out` and returns its length.
@@ -523,11 +523,15 @@ impl<const C: usize> Trainer<'_, C> {
             ("optimizer state", header.state, self.net.state().len()),
             ("order", header.order, order.len()),
             ("extra", header.extra, extra.len()),
-            // A snapshot needs this trainer's buffer for it (`keep_last_good`).
+            // A snapshot needs this trainer's buffer for it (`keep_last_good`, `params` long).
             (
                 "last-good snapshot",
                 header.last_good,
-                self.last_good_capacity().min(header.last_good),
+                if header.last_good > 0 {
+                    self.last_good_capacity()
+                } else {
+                    0
+                },
             ),
         ] {
             if found != expected {
