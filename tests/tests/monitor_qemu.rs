@@ -6,7 +6,8 @@
 //!   redirected to" line) and the firmware built with the `handshake` feature, which waits for the
 //!   monitor's start byte before training and for its acknowledgement before exiting — so nothing
 //!   is lost on the pty. iris and digits.
-//! * `--qemu FIRMWARE.elf`: the monitor starts QEMU itself (UART on a Unix socket).
+//! * `--qemu FIRMWARE.elf`: the monitor starts QEMU itself (UART on a Unix socket); `--machine`
+//!   names the board QEMU emulates.
 //!
 //! Without `qemu-system-arm` the tests are skipped, unless `CI` is set (then they fail).
 
@@ -177,4 +178,26 @@ fn monitor_starts_qemu_itself_and_saves_every_epoch() {
     let saved = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
     assert_eq!(saved, host_metrics("iris"));
     assert!(out.join("summary.json").is_file());
+}
+
+/// `--machine` is the board QEMU emulates: a name QEMU does not know makes the monitor fail with
+/// QEMU's own complaint (without the option it would train on the default, `mps2-an386`).
+#[test]
+fn the_machine_option_is_the_machine_qemu_emulates() {
+    require_qemu!();
+    let elf = handshake_elves().join("train_iris");
+    let dir = tempfile::tempdir().unwrap();
+    let command = format!(
+        "monitor --qemu {} --machine no-such-board --plain --no-plot --out {}",
+        elf.display(),
+        dir.path().join("monitor").display()
+    );
+    let argv: Vec<&str> = std::iter::once("tinytrain")
+        .chain(command.split_whitespace())
+        .collect();
+    let error = format!("{:#}", tinytrain_host::cli::run(&argv).unwrap_err());
+    assert!(
+        error.contains("QEMU exited") && error.contains("unsupported machine type"),
+        "{error}"
+    );
 }
