@@ -423,4 +423,76 @@ mod tests {
         items.sort();
         assert_eq!(items, (0..50).collect::<Vec<u32>>());
     }
+
+    /// `split` against its definition, written out with `std`'s sort: strata in (key, index) order,
+    /// each shuffled by the split's stream and cut at `min(round(len · fraction), len − 1)`, both
+    /// lists sorted. Classification with uneven classes and regression, several fractions and seeds.
+    #[test]
+    fn split_equals_its_definition() {
+        let mut rng = Pcg32::new(11, 12);
+        let labels: Vec<u16> = (0..97).map(|_| rng.below(4) as u16).collect();
+        let values: Vec<f32> = (0..97).map(|_| rng.below(30) as f32 - 15.0).collect();
+        let features = [0.0; 97];
+        let classes = SliceDataset::classification(&features, 1, &labels);
+        let targets = SliceDataset::regression(&features, 1, &values);
+        for (data, n_classes) in [(&classes, 4usize), (&targets, 0)] {
+            for (fraction, seed) in [(0.2f32, 1u64), (0.5, 2), (0.9, 3), (0.0, 4)] {
+                let mut order: Vec<u32> = (0..97).collect();
+                if n_classes == 0 {
+                    order.sort_by(|&a, &b| {
+                        values[a as usize]
+                            .total_cmp(&values[b as usize])
+                            .then(a.cmp(&b))
+                    });
+                } else {
+                    order.sort_by_key(|&i| (labels[i as usize], i));
+                }
+                let strata: Vec<&mut [u32]> = if n_classes == 0 {
+                    order.chunks_mut(REGRESSION_STRATUM).collect()
+                } else {
+                    order
+                        .chunk_by_mut(|&a, &b| labels[a as usize] == labels[b as usize])
+                        .collect()
+                };
+                let mut stream = Pcg32::new(seed, stream::SPLIT);
+                let (mut train, mut val) = (Vec::new(), Vec::new());
+                for stratum in strata {
+                    shuffle(stratum, &mut stream);
+                    let cut = validation_count(stratum.len(), fraction).min(stratum.len() - 1);
+                    val.extend_from_slice(&stratum[..cut]);
+                    train.extend_from_slice(&stratum[cut..]);
+                }
+                train.sort_unstable();
+                val.sort_unstable();
+                let (mut t, mut v) = (vec![0u32; 97], vec![0u32; 97]);
+                let (nt, nv) = split(data, n_classes, fraction, seed, &mut t, &mut v).unwrap();
+                assert_eq!(t[..nt], train, "classes {n_classes}, fraction {fraction}");
+                assert_eq!(v[..nv], val, "classes {n_classes}, fraction {fraction}");
+            }
+        }
+    }
+
+    /// `u16` indexes up to 65 536 rows, and a dataset one row longer is refused, not truncated.
+    #[test]
+    fn the_index_type_bounds_the_rows() {
+        let labels = vec![0u16; 65_537];
+        let (mut train, mut val) = (vec![0u16; 65_537], vec![0u16; 65_537]);
+        let fits = SliceDataset::classification(&[], 0, &labels[..65_536]);
+        assert_eq!(
+            split(&fits, 1, 0.5, 1, &mut train, &mut val),
+            Some((32_768, 32_768))
+        );
+        let too_long = SliceDataset::classification(&[], 0, &labels);
+        assert_eq!(split(&too_long, 1, 0.5, 1, &mut train, &mut val), None);
+        let mut wide = (vec![0u32; 65_537], vec![0u32; 65_537]);
+        assert!(split(&too_long, 1, 0.5, 1, &mut wide.0, &mut wide.1).is_some());
+    }
+
+    #[test]
+    fn emptiness_and_width() {
+        let data = SliceDataset::regression(&[1.0, 2.0, 3.0], 3, &[0.5]);
+        assert!(!data.is_empty());
+        assert_eq!((data.len(), data.features()), (1, 3));
+        assert!(SliceDataset::regression(&[], 3, &[]).is_empty());
+    }
 }

@@ -213,6 +213,55 @@ mod tests {
         assert_eq!(loss, 200.0);
     }
 
+    /// Every head's loss and gradient at points whose values are exact (PyTorch's definitions; the
+    /// class-0 BCE value is `F.binary_cross_entropy_with_logits(tensor([0.5]), tensor([0.]))`):
+    /// the signs of the errors, the zero gradient at a zero error, and both sides of Huber's δ = 1.
+    #[test]
+    fn exact_values_of_every_head() {
+        let one = |head: Head, z: f32, target: Target| {
+            let mut g = [f32::NAN];
+            let loss = head.loss_and_grad(&[z], target, &mut g);
+            (loss, g[0])
+        };
+        let (loss, grad) = one(Head::SigmoidBinaryCrossEntropy, 0.5, Target::Class(0));
+        assert!((loss - 0.974_077).abs() < 1e-6, "{loss}");
+        assert!((grad - 0.622_459_3).abs() < 1e-6, "{grad}");
+        let value = Target::Value;
+        assert_eq!(one(Head::LinearMse, 0.25, value(-1.5)), (3.0625, 3.5));
+        assert_eq!(one(Head::LinearL1, 0.25, value(-1.5)), (1.75, 1.0));
+        assert_eq!(one(Head::LinearL1, -2.0, value(0.5)), (2.5, -1.0));
+        assert_eq!(one(Head::LinearL1, 0.75, value(0.25)), (0.5, 1.0));
+        assert_eq!(one(Head::LinearL1, 0.5, value(0.5)), (0.0, 0.0));
+        assert_eq!(one(Head::LinearHuber, 0.75, value(0.25)), (0.125, 0.5));
+        assert_eq!(one(Head::LinearHuber, 0.0, value(0.5)), (0.125, -0.5));
+        assert_eq!(one(Head::LinearHuber, 3.0, value(0.5)), (2.0, 1.0));
+        assert_eq!(one(Head::LinearHuber, -3.0, value(0.5)), (3.0, -1.0));
+        assert_eq!(one(Head::LinearHuber, 0.5, value(0.5)), (0.0, 0.0));
+    }
+
+    /// A class out of range counts as class 0, for the loss and the gradient alike.
+    #[test]
+    fn a_class_out_of_range_is_class_zero() {
+        let out = [1.0, 2.0, 3.0];
+        let (mut g0, mut g3) = ([0.0; 3], [0.0; 3]);
+        let zero = Head::SoftmaxCrossEntropy.loss_and_grad(&out, Target::Class(0), &mut g0);
+        let three = Head::SoftmaxCrossEntropy.loss_and_grad(&out, Target::Class(3), &mut g3);
+        assert_eq!((zero, g0), (three, g3));
+    }
+
+    #[test]
+    fn outputs_per_head() {
+        assert_eq!(Head::SoftmaxCrossEntropy.outputs_for(10), 10);
+        for head in [
+            Head::SigmoidBinaryCrossEntropy,
+            Head::LinearMse,
+            Head::LinearL1,
+            Head::LinearHuber,
+        ] {
+            assert_eq!(head.outputs_for(10), 1, "{head:?}");
+        }
+    }
+
     #[test]
     fn predictions() {
         assert_eq!(

@@ -172,3 +172,67 @@ impl<'a, D: Dataset, const N: usize> Standardized<'a, D, N> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::SliceDataset;
+
+    /// Rows 0, 1 and 3 of a dataset whose row 2 is far off: the fit reads only the rows it is given.
+    #[test]
+    fn fit_reads_the_given_rows_and_freezes() {
+        let features = [1.0, 10.0, 3.0, 10.0, 1000.0, -1000.0, 5.0, 10.0];
+        let data = SliceDataset::regression(&features, 2, &[0.0; 4]);
+        let mut s = Standardizer::<2>::new(2);
+        assert!(!s.is_frozen());
+        s.fit(&data, &[0u16, 1, 3], &mut [0.0; 2]);
+        assert!(s.is_frozen());
+        assert_eq!(s.mean(), [3.0, 10.0]);
+        // Population variance 8/3, and 0 for the constant feature (ε keeps it finite).
+        let expected = [
+            1.0 / libm::sqrtf(8.0 / 3.0 + EPSILON),
+            1.0 / libm::sqrtf(EPSILON),
+        ];
+        for (got, want) in s.scale().iter().zip(expected) {
+            assert!((got - want).abs() <= 1e-6 * want, "{got} vs {want}");
+        }
+        // Frozen: further rows change nothing.
+        let before = s.clone();
+        s.update(&[1e6, 1e6]);
+        s.freeze();
+        assert_eq!(s, before);
+    }
+
+    #[test]
+    fn apply_and_invert_are_exact_inverses_on_exact_values() {
+        let s = Standardizer::<2>::from_stats(&[1.0, 2.0], &[0.5, 4.0]);
+        assert!(s.is_frozen());
+        let mut row = [3.0, 2.5];
+        s.apply(&mut row);
+        assert_eq!(row, [1.0, 2.0]); // (3 − 1)·0.5, (2.5 − 2)·4
+        assert_eq!(s.invert(0, 1.0), 3.0);
+        assert_eq!(s.invert(1, 2.0), 2.5);
+        // A feature it has no statistics for is left as it is.
+        assert_eq!(s.invert(7, 2.0), 2.0);
+    }
+
+    /// The on-the-fly dataset standardises features and regression targets, never class labels.
+    #[test]
+    fn standardized_data_applies_both_standardisers() {
+        let features = Standardizer::<1>::from_stats(&[1.0], &[0.5]);
+        let target = Standardizer::<1>::from_stats(&[10.0], &[0.25]);
+        let rows = [3.0, 5.0];
+        let values = SliceDataset::regression(&rows, 1, &[14.0, 2.0]);
+        let data = Standardized::new(&values, Some(&features), Some(&target));
+        assert_eq!((data.len(), data.features()), (2, 1));
+        let mut x = [0.0];
+        data.load(1, &mut x);
+        assert_eq!(x, [2.0]);
+        assert_eq!(data.target(0), Target::Value(1.0));
+        let classes = SliceDataset::classification(&rows, 1, &[4, 5]);
+        let data = Standardized::<_, 1>::new(&classes, None, Some(&target));
+        data.load(0, &mut x);
+        assert_eq!(x, [3.0]);
+        assert_eq!(data.target(1), Target::Class(5));
+    }
+}

@@ -292,3 +292,47 @@ impl Optimizer {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Adam's first step, bias-corrected, moves each parameter by `lr · g/(|g| + ε) ≈ lr` against
+    /// its gradient, whatever β₁ and β₂ (Kingma & Ba 2015, §3); `step` and `step_and_zero_grad` agree.
+    #[test]
+    fn the_first_adam_step_moves_each_parameter_by_the_rate() {
+        for kind in [
+            OptimizerKind::ADAM,
+            OptimizerKind::ADAMW.with_weight_decay(0.0),
+        ] {
+            let grads = [0.5, -2.0, 1e-3];
+            let mut state = [0.0; 6];
+            let mut params = [1.0, 1.0, 1.0];
+            let mut adam = Optimizer::new(kind);
+            adam.step(&mut params, &grads, &mut state, 0.1, 1.0);
+            assert_eq!(adam.steps(), 1);
+            for (p, want) in params.iter().zip([0.9, 1.1, 0.9]) {
+                assert!((p - want).abs() < 1e-5, "{kind:?}: {params:?}");
+            }
+            let (mut zeroed, mut grads, mut state) = ([1.0; 3], grads, [0.0; 6]);
+            Optimizer::new(kind).step_and_zero_grad(&mut zeroed, &mut grads, &mut state, 0.1, 1.0);
+            assert_eq!(zeroed.map(f32::to_bits), params.map(f32::to_bits));
+            assert_eq!(grads, [0.0; 3]);
+        }
+    }
+
+    /// The finiteness check runs whenever a step could overflow: AdamW's decay `1 − lr·λ` growing a
+    /// parameter past `f32` (a large λ, or a negative one), or Adam at a rate beyond 1.
+    #[test]
+    fn a_step_that_would_overflow_is_seen() {
+        let check = |kind: OptimizerKind, lr: f32, param: f32| {
+            Optimizer::new(kind).step_stays_finite(&[param], &[1.0], &[0.0; 2], lr, 1.0)
+        };
+        let adamw = OptimizerKind::ADAMW;
+        assert!(!check(adamw.with_weight_decay(1e30), 0.5, 1e10));
+        assert!(!check(adamw.with_weight_decay(-1.5), 0.9, 3e38));
+        assert!(!check(OptimizerKind::ADAM, 3e38, -3e38));
+        assert!(check(adamw.with_weight_decay(0.01), 0.5, 3e38));
+        assert!(check(OptimizerKind::ADAM, 0.5, -3e38));
+    }
+}
