@@ -80,3 +80,39 @@ impl RegressionMetrics {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Errors 1, −2, 3 on targets 1, 2, 6 (exact in `f32`): MAE 2, MSE 14/3, RMSE √(14/3),
+    /// R² = 1 − 14/(Σ(y − 3)² = 14) = 0; `reset` forgets them.
+    #[test]
+    fn exact_values_and_reset() {
+        let mut m = RegressionMetrics::new();
+        for (predicted, target) in [(2.0, 1.0), (0.0, 2.0), (9.0, 6.0)] {
+            m.update(predicted, target);
+        }
+        assert_eq!(m.count(), 3);
+        assert_eq!(m.mae(), 2.0);
+        assert_eq!(m.mse(), 14.0 / 3.0);
+        assert_eq!(m.rmse(), libm::sqrtf(14.0 / 3.0));
+        assert!(m.r2().abs() < 1e-6, "{}", m.r2());
+        let mut good = RegressionMetrics::new();
+        for (predicted, target) in [(1.5, 1.0), (2.0, 2.0), (6.0, 6.0)] {
+            good.update(predicted, target);
+        }
+        assert!(
+            (good.r2() - (1.0 - 0.25 / 14.0)).abs() < 1e-6,
+            "{}",
+            good.r2()
+        );
+        m.reset();
+        assert_eq!(m, RegressionMetrics::new());
+        assert_eq!((m.mae(), m.mse(), m.r2()), (0.0, 0.0, 0.0));
+        // Targets without spread: R² is 0, not a division by zero.
+        m.update(1.0, 5.0);
+        m.update(2.0, 5.0);
+        assert_eq!(m.r2(), 0.0);
+    }
+}
