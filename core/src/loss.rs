@@ -250,15 +250,15 @@ mod tests {
     }
 
     #[test]
-    fn outputs_per_head() {
+    fn outputs_and_task_of_each_head() {
         assert_eq!(Head::SoftmaxCrossEntropy.outputs_for(10), 10);
-        for head in [
-            Head::SigmoidBinaryCrossEntropy,
-            Head::LinearMse,
-            Head::LinearL1,
-            Head::LinearHuber,
-        ] {
+        assert_eq!(Head::SigmoidBinaryCrossEntropy.outputs_for(2), 1);
+        for head in [Head::SoftmaxCrossEntropy, Head::SigmoidBinaryCrossEntropy] {
+            assert!(head.is_classification(), "{head:?}");
+        }
+        for head in [Head::LinearMse, Head::LinearL1, Head::LinearHuber] {
             assert_eq!(head.outputs_for(10), 1, "{head:?}");
+            assert!(!head.is_classification(), "{head:?}");
         }
     }
 

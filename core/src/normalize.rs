@@ -219,20 +219,20 @@ mod tests {
     /// The on-the-fly dataset standardises features and regression targets, never class labels.
     #[test]
     fn standardized_data_applies_both_standardisers() {
-        let features = Standardizer::<1>::from_stats(&[1.0], &[0.5]);
+        let features = Standardizer::<2>::from_stats(&[1.0, 0.0], &[0.5, 2.0]);
         let target = Standardizer::<1>::from_stats(&[10.0], &[0.25]);
-        let rows = [3.0, 5.0];
-        let values = SliceDataset::regression(&rows, 1, &[14.0, 2.0]);
+        let rows = [3.0, 1.0, 5.0, -1.0, 7.0, 0.5];
+        let values = SliceDataset::regression(&rows, 2, &[14.0, 2.0, 6.0]);
         let data = Standardized::new(&values, Some(&features), Some(&target));
-        assert_eq!((data.len(), data.features()), (2, 1));
-        let mut x = [0.0];
+        assert_eq!((data.len(), data.features()), (3, 2));
+        let mut x = [0.0; 2];
         data.load(1, &mut x);
-        assert_eq!(x, [2.0]);
+        assert_eq!(x, [2.0, -2.0]);
         assert_eq!(data.target(0), Target::Value(1.0));
-        let classes = SliceDataset::classification(&rows, 1, &[4, 5]);
-        let data = Standardized::<_, 1>::new(&classes, None, Some(&target));
+        let classes = SliceDataset::classification(&rows, 2, &[4, 5, 6]);
+        let data = Standardized::<_, 2>::new(&classes, None, Some(&target));
         data.load(0, &mut x);
-        assert_eq!(x, [3.0]);
+        assert_eq!(x, [3.0, 1.0]);
         assert_eq!(data.target(1), Target::Class(5));
     }
 }

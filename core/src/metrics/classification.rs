@@ -144,13 +144,26 @@ mod tests {
         let mut m = ConfusionMatrix::<5>::new(4);
         // Class 0: 3 of 4 right, one taken for 1; class 1: right once, predicted twice;
         // class 2: 2 samples, both taken for 0; class 3: absent and never predicted.
-        for (t, p) in [(0, 0), (0, 0), (0, 0), (0, 1), (1, 1), (2, 0), (2, 0), (4, 0), (0, 7)] {
+        for (t, p) in [
+            (0, 0),
+            (0, 0),
+            (0, 0),
+            (0, 1),
+            (1, 1),
+            (2, 0),
+            (2, 0),
+            (4, 0),
+            (0, 7),
+        ] {
             m.update(t, p);
         }
         assert_eq!((m.classes(), m.total()), (4, 7));
         assert_eq!((m.count(0, 1), m.count(2, 0), m.count(4, 0)), (1, 2, 0));
         assert_eq!((m.precision(0), m.recall(0)), (0.6, 0.75));
-        assert_eq!((m.precision(1), m.recall(1), m.f1(1)), (0.5, 1.0, 2.0 / 3.0));
+        assert_eq!(
+            (m.precision(1), m.recall(1), m.f1(1)),
+            (0.5, 1.0, 2.0 / 3.0)
+        );
         assert_eq!((m.precision(2), m.recall(2), m.f1(2)), (0.0, 0.0, 0.0));
         assert_eq!((m.precision(3), m.recall(3), m.f1(3)), (0.0, 0.0, 0.0));
         assert_eq!(m.f1(0), 2.0 * 0.6 * 0.75 / 1.35);

@@ -9,6 +9,8 @@
 //! The divergence guard, which keeps NaN and infinities out of the parameters, is in [`guard`].
 
 mod guard;
+#[cfg(test)]
+mod tests;
 
 use guard::{all_finite, all_finite_bits, Action, Health};
 pub use guard::{DivergencePolicy, DivergenceStats};
