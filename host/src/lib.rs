@@ -13,6 +13,7 @@
 //! * [`weights`] — a network's parameters as JSON (`weights.json`, `--init`).
 //! * [`manifest`] — everything needed to reproduce a run (`manifest.json`).
 //! * [`run_dir`] — the files a run writes.
+//! * [`tensorboard`] — the TensorBoard event file a run also writes with `--tensorboard DIR`.
 //! * [`progress`] — a progress bar on stderr, only when stderr is a terminal.
 //! * [`qemu`] — how the firmware is started in `qemu-system-arm`.
 //! * [`train_cmd`] — `tinytrain train`.
@@ -45,6 +46,7 @@ pub mod qemu;
 pub mod run_dir;
 pub mod size;
 pub mod snapshot;
+pub mod tensorboard;
 pub mod train_cmd;
 pub mod weights;
 
