@@ -139,8 +139,23 @@ pub fn execute(name: &str, args: &TrainArgs) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| crate::run_dir::fresh(default_dir(name)));
-    let dir = RunDir::create(&out, args.force, &[])?;
-    let epochs = by_name(name).map_or(0, |e| e.epochs);
+    let mut dir = RunDir::create(&out, args.force, &[])?;
+    let experiment = by_name(name);
+    if let (Some(logdir), Some(e)) = (&args.tensorboard, &experiment) {
+        dir.tensorboard(logdir)?;
+        dir.write_hparams(&serde_json::json!({
+            "experiment": e.name,
+            "epochs": e.epochs,
+            "seed": e.seed,
+            "validation_fraction": e.validation_fraction,
+            "standardize": e.standardize,
+            "layers": e.layers,
+            "head": e.head,
+            "train_config": e.config,
+            "early_stopping": e.early_stopping,
+        }))?;
+    }
+    let epochs = experiment.map_or(0, |e| e.epochs);
     let mut printer = Printer {
         dir,
         epochs,

@@ -308,6 +308,10 @@ pub struct TrainArgs {
     /// Do not draw curves.png and curves.svg into the run directory at the end
     #[arg(long)]
     pub no_plot: bool,
+    /// Also write the run as TensorBoard event files into DIR/<run name>/ (every epoch's metrics,
+    /// the options, the diagnosis events); `tensorboard --logdir DIR` shows the runs side by side
+    #[arg(long, value_name = "DIR", conflicts_with = "build_only")]
+    pub tensorboard: Option<PathBuf>,
     /// No per-epoch lines and no progress bar
     #[arg(long, short)]
     pub quiet: bool,

@@ -14,6 +14,11 @@
 //! The metrics files are flushed after every epoch, so another program can follow a run as it trains.
 //! They hold no timestamps: the same options produce byte-identical metrics.
 //!
+//! With `--tensorboard DIR` ([`RunDir::tensorboard`]) every record, event and the manifest also go
+//! to a TensorBoard event file outside the directory, `DIR/<run name>/` ([`crate::tensorboard`]):
+//! whatever writes a run writes it through here, so every command that takes the option writes
+//! the same file.
+//!
 //! A run is never lost to another ([`RunDir::create`]): a directory that holds files is replaced
 //! only with `--force`, and then only once the new run has its first epoch (it is written beside
 //! the old one and swapped in); a lock file beside the directory keeps a second writer out; an input
@@ -28,6 +33,7 @@ use anyhow::{bail, Context};
 use tinytrain::record::EpochRecord;
 
 use crate::manifest::Manifest;
+use crate::tensorboard::EventFile;
 use crate::weights::Weights;
 
 /// The manifest's file name.
@@ -88,6 +94,8 @@ pub struct RunDir {
     jsonl: BufWriter<File>,
     csv: BufWriter<File>,
     events: BufWriter<File>,
+    /// `--tensorboard DIR`: the run's event file there.
+    tensorboard: Option<EventFile>,
     /// Held while the run is written (see [`lock`]).
     _lock: File,
 }
@@ -150,6 +158,7 @@ impl RunDir {
             csv: open(METRICS_CSV)?,
             events: open(EVENTS_JSONL)?,
             staging,
+            tensorboard: None,
             _lock: lock,
         };
         writeln!(run.csv, "{METRICS_CSV_HEADER}").with_context(|| run.error_text(METRICS_CSV))?;
@@ -194,6 +203,7 @@ impl RunDir {
             jsonl: open(METRICS_JSONL)?,
             csv: open(METRICS_CSV)?,
             events: open(EVENTS_JSONL)?,
+            tensorboard: None,
             _lock: lock,
         };
         writeln!(run.csv, "{METRICS_CSV_HEADER}").with_context(|| run.error_text(METRICS_CSV))?;
@@ -238,9 +248,51 @@ impl RunDir {
         &self.path
     }
 
-    /// Writes `manifest.json`.
-    pub fn write_manifest(&self, manifest: &Manifest<'_>) -> anyhow::Result<()> {
-        manifest.write(&self.path().join(MANIFEST))
+    /// Writes `manifest.json` (and, with an event file, the manifest as its options: all but the
+    /// split's rows and the normaliser's statistics, numbers by the hundred).
+    pub fn write_manifest(&mut self, manifest: &Manifest<'_>) -> anyhow::Result<()> {
+        manifest.write(&self.path().join(MANIFEST))?;
+        if self.tensorboard.is_some() {
+            let mut options = serde_json::to_value(manifest)?;
+            if let Some(map) = options.as_object_mut() {
+                map.remove("split");
+                map.remove("normalization");
+            }
+            self.write_hparams(&options)?;
+        }
+        Ok(())
+    }
+
+    /// Starts the run's TensorBoard event file in `logdir/<run name>` (the name of the run
+    /// directory), with the records and events the directory holds already (those a resumed run
+    /// kept), so that the file holds the whole run. From here on [`RunDir::append`],
+    /// [`RunDir::append_event`] and [`RunDir::write_manifest`] write to it too.
+    pub fn tensorboard(&mut self, logdir: &Path) -> anyhow::Result<()> {
+        let mut file = EventFile::create(logdir, &crate::plot::run_name(&self.path))?;
+        let read = |name: &str| std::fs::read_to_string(self.path().join(name)).unwrap_or_default();
+        for line in read(METRICS_JSONL).lines() {
+            let record: EpochRecord = serde_json::from_str(line).with_context(|| {
+                format!("{}: {line}", self.path().join(METRICS_JSONL).display())
+            })?;
+            file.record(&record)?;
+        }
+        for line in read(EVENTS_JSONL).lines() {
+            file.event(
+                detected(&serde_json::from_str(line).unwrap_or_default()),
+                line,
+            )?;
+        }
+        self.tensorboard = Some(file);
+        Ok(())
+    }
+
+    /// The run's options as the event file's `hparams` text, if there is an event file and it has
+    /// none yet (a manifest's come first).
+    pub fn write_hparams(&mut self, options: &serde_json::Value) -> anyhow::Result<()> {
+        match &mut self.tensorboard {
+            Some(file) => file.hparams(options),
+            None => Ok(()),
+        }
     }
 
     /// Writes a weights file, e.g. [`INIT_WEIGHTS`] or [`WEIGHTS`].
@@ -258,7 +310,11 @@ impl RunDir {
             .with_context(|| self.error_text(METRICS_JSONL))?;
         writeln!(self.csv, "{}", csv_line(record))
             .and_then(|()| self.csv.flush())
-            .with_context(|| self.error_text(METRICS_CSV))
+            .with_context(|| self.error_text(METRICS_CSV))?;
+        match &mut self.tensorboard {
+            Some(file) => file.record(record),
+            None => Ok(()),
+        }
     }
 
     /// Appends one event to `events.jsonl` and flushes it.
@@ -266,7 +322,11 @@ impl RunDir {
         let json = serde_json::to_string(event).context("cannot serialise an event")?;
         writeln!(self.events, "{json}")
             .and_then(|()| self.events.flush())
-            .with_context(|| self.error_text(EVENTS_JSONL))
+            .with_context(|| self.error_text(EVENTS_JSONL))?;
+        match &mut self.tensorboard {
+            Some(file) => file.event(detected(&serde_json::to_value(event)?), &json),
+            None => Ok(()),
+        }
     }
 
     fn error_text(&self, name: &str) -> String {
@@ -281,6 +341,13 @@ impl Drop for RunDir {
             let _ = std::fs::remove_dir_all(staging);
         }
     }
+}
+
+/// An `events.jsonl` line's `detected`: the epoch whose record revealed the event (0 if it has none).
+fn detected(line: &serde_json::Value) -> u32 {
+    line["detected"]
+        .as_u64()
+        .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 /// `parent/.name.what`: a sibling of the run directory for staging, the old run or the lock.

@@ -74,6 +74,7 @@ pub fn execute(args: &TrainArgs) -> anyhow::Result<()> {
         progress: None,
         train_rows: 0,
         resume: resume.as_ref().map(|r| r.files.clone()),
+        tensorboard: args.tensorboard.clone(),
     };
     let table = pipeline::load_table(&spec)?;
     let setup = pipeline::prepare(&spec, &table)?;
@@ -357,6 +358,8 @@ struct Reporter {
     train_rows: usize,
     /// `--resume`: the kept lines of the run's files (the directory is reopened, not recreated).
     resume: Option<KeptLines>,
+    /// `--tensorboard DIR`.
+    tensorboard: Option<PathBuf>,
 }
 
 impl Observer for Reporter {
@@ -365,7 +368,7 @@ impl Observer for Reporter {
             eprintln!("{}", describe(setup));
         }
         let done = self.resume.as_ref().map_or(0, |kept| kept.jsonl.len());
-        let run = match &self.resume {
+        let mut run = match &self.resume {
             Some(kept) => RunDir::resume(&self.out, &kept.jsonl, &kept.csv, &kept.events)?,
             None => {
                 let inputs: Vec<&Path> = self.inputs.iter().map(PathBuf::as_path).collect();
@@ -374,6 +377,9 @@ impl Observer for Reporter {
                 run
             }
         };
+        if let Some(logdir) = &self.tensorboard {
+            run.tensorboard(logdir)?;
+        }
         // Resumed: the manifest as an uninterrupted run of the new total would have written it.
         run.write_manifest(&Manifest::of(setup))?;
         self.run = Some(run);

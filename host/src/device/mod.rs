@@ -178,7 +178,10 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
         ));
         return Ok(());
     }
-    let run = RunDir::create(&out, args.force, &inputs)?;
+    let mut run = RunDir::create(&out, args.force, &inputs)?;
+    if let Some(logdir) = &args.tensorboard {
+        run.tensorboard(logdir)?;
+    }
     run.write_manifest(&manifest)?;
     run.write_weights(run_dir::INIT_WEIGHTS, &initial)?;
     run.write_file(DEVICE_ELF, &std::fs::read(&elf)?)?;

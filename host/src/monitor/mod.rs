@@ -25,7 +25,9 @@
 //! `runs/monitor-<source>`): `metrics.jsonl`, `metrics.csv`, `events.jsonl` (as `tinytrain train`
 //! writes them), `summary.json` (the device's summary frame, if one came), and on exit — end of
 //! input, the summary, `q` or Ctrl-C — the curves (`curves.png`, `curves.svg`). Corrupted frames are
-//! counted, never recorded.
+//! counted, never recorded. With `--tensorboard DIR` each record and event also goes, as it arrives,
+//! to a TensorBoard event file in `DIR/<run name>/` ([`crate::tensorboard`]), its options being the
+//! source and the device's start line.
 
 mod source;
 mod tui;
@@ -102,6 +104,10 @@ pub struct MonitorArgs {
     /// Do not draw curves.png / curves.svg at the end
     #[arg(long)]
     pub no_plot: bool,
+    /// Also write the run as TensorBoard event files into DIR/<run name>/, flushed as each epoch
+    /// arrives: `tensorboard --logdir DIR` follows the device live
+    #[arg(long, value_name = "DIR")]
+    pub tensorboard: Option<PathBuf>,
 }
 
 /// What a source reports, in order.
@@ -215,6 +221,8 @@ pub struct State {
     pub ended: Option<Result<(), String>>,
     /// Ctrl-C or `q`.
     pub interrupted: bool,
+    /// The device's start line (`start experiment=… epochs=…`), once it came.
+    start_line: Option<String>,
     analyzer: Analyzer,
     sequence: wire::Sequence,
     run: RunDir,
@@ -237,6 +245,7 @@ impl State {
             status: "waiting".into(),
             ended: None,
             interrupted: false,
+            start_line: None,
             analyzer: Analyzer::new(DiagnoseConfig::default(), 0),
             sequence: wire::Sequence::default(),
             run,
@@ -268,6 +277,9 @@ impl State {
             Input::Record(record) => {
                 self.first_record
                     .get_or_insert_with(std::time::Instant::now);
+                if self.records.is_empty() {
+                    self.run.write_hparams(&self.options())?;
+                }
                 self.run.append(&record)?;
                 self.records.push(record);
                 out.push(Output::Epoch(epoch_line(&record, self.epochs)));
@@ -332,11 +344,14 @@ impl State {
             Input::Log(line) => {
                 // The device's start line tells the number of epochs.
                 let text = decode::strip_level(&line);
-                if self.epochs.is_none() && text.starts_with("start ") {
-                    self.epochs = text
-                        .split_whitespace()
-                        .find_map(|t| t.strip_prefix("epochs="))
-                        .and_then(|n| n.parse().ok());
+                if text.starts_with("start ") {
+                    if self.epochs.is_none() {
+                        self.epochs = text
+                            .split_whitespace()
+                            .find_map(|t| t.strip_prefix("epochs="))
+                            .and_then(|n| n.parse().ok());
+                    }
+                    self.start_line = Some(text.to_owned());
                 }
                 out.push(Output::Log(line));
             }
@@ -394,6 +409,19 @@ impl State {
             self.dir().display(),
             self.tally()
         ))
+    }
+
+    /// What the monitor knows of the run's options, for the TensorBoard `hparams` text: the
+    /// source, the number of epochs and the `key=value` fields of the device's start line.
+    fn options(&self) -> serde_json::Value {
+        let device: serde_json::Map<String, serde_json::Value> = self
+            .start_line
+            .iter()
+            .flat_map(|line| line.split_whitespace())
+            .filter_map(|field| field.split_once('='))
+            .map(|(key, value)| (key.to_owned(), value.into()))
+            .collect();
+        serde_json::json!({"source": self.source, "epochs": self.epochs, "device": device})
     }
 
     /// The input's counts, in the words `tinytrain decode` uses.
@@ -539,7 +567,10 @@ fn monitor(
         .chain(&args.qemu)
         .map(PathBuf::as_path)
         .collect();
-    let run = RunDir::create(out, args.force, &inputs)?;
+    let mut run = RunDir::create(out, args.force, &inputs)?;
+    if let Some(logdir) = &args.tensorboard {
+        run.tensorboard(logdir)?;
+    }
     let mut state = State::new(name, run, epochs);
     let live = !args.plain && std::io::stdout().is_terminal();
     watch(&mut state, source, (sender, receiver), live, args.no_plot)
