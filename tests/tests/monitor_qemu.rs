@@ -21,6 +21,9 @@ use std::time::{Duration, Instant};
 #[macro_use]
 mod common;
 
+#[path = "../tensorboard/check.rs"]
+mod tensorboard;
+
 /// Builds the firmware with the `handshake` feature (release, in `firmware/target/handshake` so the
 /// default build's ELFs stay as they are) once; returns the directory of the ELF files.
 fn handshake_elves() -> &'static Path {
@@ -178,6 +181,35 @@ fn monitor_starts_qemu_itself_and_saves_every_epoch() {
     let saved = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
     assert_eq!(saved, host_metrics("iris"));
     assert!(out.join("summary.json").is_file());
+}
+
+/// `monitor --qemu ELF --tensorboard DIR`: TensorBoard's reader finds in `DIR/<run name>` every
+/// scalar of the device's metrics.jsonl (as the records arrived), the events, and the device's
+/// start line among the options.
+#[test]
+fn monitor_qemu_writes_tensorboard_event_files() {
+    require_qemu!();
+    let elf = handshake_elves().join("train_iris");
+    let dir = tempfile::tempdir().unwrap();
+    let (out, logdir) = (dir.path().join("monitor"), dir.path().join("tb"));
+    let started = std::time::SystemTime::now();
+    common::tinytrain(&format!(
+        "monitor --qemu {} --plain --no-plot --out {} --tensorboard {}",
+        elf.display(),
+        out.display(),
+        logdir.display()
+    ));
+    let saved = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+    assert_eq!(saved, host_metrics("iris"));
+    let run = logdir.join("monitor");
+    assert_eq!(tensorboard::event_files(&run).len(), 1);
+    let Some(events) = tensorboard::read("monitor_qemu_writes_tensorboard_event_files", &run)
+    else {
+        return;
+    };
+    let source = format!("| source | `QEMU {}` |", elf.display());
+    let rows = [source.as_str(), "| device.experiment | `iris` |"];
+    tensorboard::assert_same_run(&events, &out, &rows, started);
 }
 
 /// `--machine` is the board QEMU emulates: a name QEMU does not know makes the monitor fail with
