@@ -125,4 +125,27 @@ mod tests {
         Activation::LEAKY_RELU.forward(&[-2.0, 3.0], &mut y);
         assert_eq!(y, [-0.02, 3.0]);
     }
+
+    /// At ReLU's kink, and for the sign of zero, PyTorch's `threshold` semantics: `relu(±0) = +0`
+    /// and the gradient at 0 is 0 (LeakyReLU: the slope); the backward passes scale `dy ≠ 1`.
+    #[test]
+    fn values_at_the_kink_are_pytorchs() {
+        let mut y = [f32::NAN; 2];
+        Activation::Relu.forward(&[-0.0, 0.0], &mut y);
+        assert_eq!(y.map(f32::to_bits), [0.0f32.to_bits(); 2]);
+        let (x, dy) = ([0.0, -1.5, 2.0], [3.0, 3.0, 3.0]);
+        let mut dx = [f32::NAN; 3];
+        Activation::Relu.backward(&x, &[0.0; 3], &dy, &mut dx);
+        assert_eq!(dx, [0.0, 0.0, 3.0]);
+        Activation::LEAKY_RELU.backward(&x, &[0.0; 3], &dy, &mut dx);
+        assert_eq!(dx, [0.01 * 3.0, 0.01 * 3.0, 3.0]);
+        let mut y = [f32::NAN; 3];
+        Activation::LEAKY_RELU.forward(&x, &mut y);
+        assert_eq!(y, [0.0, -0.015, 2.0]);
+        // σ'(x)·dy = y(1 − y)·dy, tanh'(x)·dy = (1 − y²)·dy, at y = 0.5.
+        Activation::Sigmoid.backward(&[0.0; 3], &[0.5; 3], &dy, &mut dx);
+        assert_eq!(dx, [0.75; 3]);
+        Activation::Tanh.backward(&[0.0; 3], &[0.5; 3], &dy, &mut dx);
+        assert_eq!(dx, [2.25; 3]);
+    }
 }

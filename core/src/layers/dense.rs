@@ -271,6 +271,17 @@ mod tests {
         assert_eq!(gb, [2.0, -4.0]);
     }
 
+    /// A layer with no inputs is a bias alone: its gradient accumulates `dy`, and nothing else is
+    /// touched.
+    #[test]
+    fn a_layer_without_inputs_accumulates_the_bias_gradient() {
+        let (mut gb, mut dx) = ([0.5, 1.0], [7.0; 0]);
+        for _ in 0..2 {
+            backward(&[], &[], &[1.0, -2.0], &mut [], &mut gb, Some(&mut dx));
+        }
+        assert_eq!(gb, [2.5, -3.0]);
+    }
+
     #[test]
     fn gradients_match_central_differences() {
         // L = Σ c[o]·y[o] for fixed c, so ∂L/∂y = c.

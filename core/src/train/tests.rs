@@ -130,3 +130,130 @@ fn the_class_count_comes_from_the_head() {
         assert_eq!(trainer.classes(), classes, "{head:?}");
     }
 }
+
+/// Plain SGD fuses into the backward pass exactly when the step needs nothing the fused pass
+/// cannot do: not with momentum or weight decay, a mini-batch, a rate above 1, clipping, or a
+/// `−0.0` parameter. (Both paths give the same bits; `tests/determinism.rs` compares them.)
+#[test]
+fn sgd_fuses_only_when_nothing_else_is_asked() {
+    let batch_1 = TrainConfig {
+        batch_size: 1,
+        ..SGD
+    };
+    let fuses = |config: TrainConfig, lr: f32| {
+        let mut memory = line::Memory::<4>::new(); // room for Adam's moments
+        line(&mut memory, config).fuses_sgd(lr)
+    };
+    let sgd = |momentum, nesterov, weight_decay| OptimizerKind::Sgd {
+        momentum,
+        nesterov,
+        weight_decay,
+    };
+    assert!(fuses(batch_1, 0.1));
+    assert!(fuses(batch_1, 1.0));
+    let with = |optimizer| TrainConfig {
+        optimizer,
+        ..batch_1
+    };
+    assert!(fuses(with(sgd(0.0, true, 0.0)), 0.1));
+    assert!(!fuses(with(sgd(0.9, false, 0.0)), 0.1));
+    assert!(!fuses(with(sgd(0.0, false, 0.01)), 0.1));
+    assert!(!fuses(with(OptimizerKind::ADAM), 0.1));
+    assert!(!fuses(batch_1, 1.5));
+    assert!(!fuses(SGD, 0.1));
+    let clipped = TrainConfig {
+        clip_norm: Some(1.0),
+        ..batch_1
+    };
+    assert!(!fuses(clipped, 0.1));
+    let mut memory = line::Memory::<0>::new();
+    let mut trainer = line(&mut memory, batch_1);
+    trainer.net_mut().params_mut()[1] = -0.0;
+    assert!(!trainer.fuses_sgd(0.1));
+}
+
+/// Clipping scales the mean gradient to the limit; a gradient whose squares overflow (a finite
+/// gradient with an infinite norm) is clipped to nothing rather than skipped.
+#[test]
+fn clipping_scales_the_step_to_the_limit() {
+    let clipped = TrainConfig {
+        batch_size: 1,
+        clip_norm: Some(1.0),
+        ..SGD
+    };
+    // x = 1, y = 0: e = 1, ∂/∂w = ∂/∂b = 2, norm 2√2, clipped to 1.
+    let data = SliceDataset::regression(&[1.0], 1, &[0.0]);
+    let mut memory = line::Memory::<0>::new();
+    let mut trainer = line(&mut memory, clipped);
+    trainer.run_epoch(&data, &mut [0u16], &[], |_| {});
+    let step = 0.1 * 2.0 / (8.0f64.sqrt() + 1e-6);
+    let params = trainer.net().params();
+    assert!(
+        (f64::from(params[0]) - (1.0 - step)).abs() < 1e-6,
+        "{params:?}"
+    );
+    assert!((f64::from(params[1]) + step).abs() < 1e-6, "{params:?}");
+
+    // x = 1e19: ∂/∂w = 2e38 is finite, its square is not.
+    let data = SliceDataset::regression(&[1e19], 1, &[0.0]);
+    let mut memory = line::Memory::<0>::new();
+    let mut trainer = line(&mut memory, clipped);
+    trainer.run_epoch(&data, &mut [0u16], &[], |_| {});
+    assert_eq!(trainer.epoch_divergence_stats().skipped_steps, 0);
+    assert_eq!(trainer.optimizer().steps(), 1);
+    assert_eq!(trainer.net().params(), [1.0, 0.0]);
+}
+
+/// What a record holds is the task's: accuracy and F1 for classification, MAE and RMSE (in the
+/// target's units, through `target_scale`) for regression, validation values only with validation
+/// rows. Rate 0, so every value follows from the fixed parameters.
+#[test]
+fn the_record_holds_the_tasks_metrics() {
+    let still = TrainConfig { lr: 0.0, ..SGD };
+    // Zero weights and biases (0, 1, 0): every row is predicted class 1.
+    let features = [0.5, 1.0, -1.0, 2.0, 0.0, 0.0, 3.0, -2.0];
+    let data = SliceDataset::classification(&features, 2, &[1, 1, 0, 2]);
+    let mut memory = three::Memory::<0>::new();
+    let mut trainer = Trainer::<4>::new(
+        three::LAYERS,
+        memory.buffers(),
+        still,
+        Head::SoftmaxCrossEntropy,
+        1,
+    )
+    .unwrap();
+    let params = trainer.net_mut().params_mut();
+    params.fill(0.0);
+    params[7] = 1.0;
+    let record = trainer.run_epoch(&data, &mut [0u16, 1, 2, 3], &[0, 2], |_| {});
+    assert_eq!(record.train_acc, Some(0.5));
+    assert_eq!(record.val_acc, Some(0.5));
+    // Class 1: precision 1/2, recall 1, F1 2/3; classes 0 and 2 score 0.
+    assert_eq!(record.val_f1, Some((2.0 / 3.0) / 3.0));
+    assert_eq!(
+        (record.train_mae, record.val_mae, record.val_rmse),
+        (None, None, None)
+    );
+
+    // out = x; targets standardised with mean 10 and std 2: errors of 0.5 and 0.25 are 1 and 0.5.
+    let scaled = TrainConfig {
+        target_scale: (10.0, 2.0),
+        ..still
+    };
+    let data = SliceDataset::regression(&[0.5, -0.25], 1, &[1.0, -0.5]);
+    let mut memory = line::Memory::<0>::new();
+    let mut trainer = line(&mut memory, scaled);
+    let record = trainer.run_epoch(&data, &mut [0u16, 1], &[0, 1], |_| {});
+    assert_eq!((record.train_mae, record.val_mae), (Some(0.75), Some(0.75)));
+    assert_eq!(record.val_rmse, Some(libm::sqrtf(0.625)));
+    assert_eq!(
+        (record.train_acc, record.val_acc, record.val_f1),
+        (None, None, None)
+    );
+    let record = trainer.run_epoch(&data, &mut [0u16, 1], &[], |_| {});
+    assert_eq!(record.train_mae, Some(0.75));
+    assert_eq!(
+        (record.val_loss, record.val_mae, record.val_rmse),
+        (None, None, None)
+    );
+}
