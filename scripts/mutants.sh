@@ -7,7 +7,9 @@
 #
 #   scripts/mutants.sh [--shard K/N] [--all-tests] [cargo-mutants options...]
 #
-# By default the tests are the core's own (unit tests and doc tests), which rebuild in seconds;
+# By default the tests are the core's own unit tests (built with the `serde` feature, whose code is
+# in scope too), which rebuild in seconds; the doc tests are left out (each is its own crate,
+# about 3 s a mutant, and the unit tests check what they show);
 # --all-tests adds the integration tests of tests/ that need no QEMU (gradient checks, PyTorch
 # reference values, determinism, accumulators, dropout statistics), which rebuild the host crate for
 # every mutant (about a minute each). The Cortex-M4 kernels (dense_m4.rs) are left out: no host test
@@ -16,12 +18,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo-mutants >/dev/null || { echo "error: cargo install cargo-mutants --locked" >&2; exit 2; }
-tests=(--test-package tinytrain)
+tests=(--test-package tinytrain --features serde --cargo-test-arg=--lib)
 args=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --all-tests)
-            tests=(--test-package tinytrain --test-package tinytrain-tests
+            tests=(--test-package tinytrain --test-package tinytrain-tests --features serde
                    --cargo-test-arg=--test=gradient_check --cargo-test-arg=--test=reference
                    --cargo-test-arg=--test=determinism --cargo-test-arg=--test=accumulators
                    --cargo-test-arg=--test=dropout_stats --cargo-test-arg=--lib) ;;

@@ -271,8 +271,8 @@ mod tests {
         assert_eq!(gb, [2.0, -4.0]);
     }
 
-    /// A layer with no inputs is a bias alone: its gradient accumulates `dy`, and nothing else is
-    /// touched.
+    /// A layer with no inputs is a bias alone: its gradient accumulates `dy`, and its fused SGD step
+    /// moves only the biases.
     #[test]
     fn a_layer_without_inputs_accumulates_the_bias_gradient() {
         let (mut gb, mut dx) = ([0.5, 1.0], [7.0; 0]);
@@ -280,6 +280,10 @@ mod tests {
             backward(&[], &[], &[1.0, -2.0], &mut [], &mut gb, Some(&mut dx));
         }
         assert_eq!(gb, [2.5, -3.0]);
+        // Fused SGD moves the biases alone: b − lr·dy.
+        let mut b = [0.5, 1.0];
+        sgd_fused(&mut [], &mut b, &[], &[1.0, -2.0], 0.25);
+        assert_eq!(b, [0.25, 1.5]);
     }
 
     #[test]

@@ -190,4 +190,65 @@ mod tests {
             (1.0 / libm::sqrtf(4.0 + 1e-5)).to_bits()
         );
     }
+
+    #[test]
+    fn sample_variance_divides_by_n_minus_one() {
+        let mut w = Welford::new();
+        assert_eq!(w.sample_variance(), 0.0);
+        w.update(3.0);
+        assert_eq!(w.sample_variance(), 0.0);
+        for x in [4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0] {
+            w.update(x);
+        }
+        w.update(2.0);
+        // 2, 3, 4, 4, 4, 5, 5, 7, 9: mean 43/9, M₂ = 42.2…, over 8.
+        let values = [3.0f64, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0, 2.0];
+        let mean = values.iter().sum::<f64>() / 9.0;
+        let m2: f64 = values.iter().map(|x| (x - mean).powi(2)).sum();
+        assert!((f64::from(w.sample_variance()) - m2 / 8.0).abs() < 1e-5);
+        assert!((f64::from(w.sum_of_squares()) - m2).abs() < 1e-4);
+    }
+
+    /// A huge value after ordinary ones rescales the mean and `M₂` gathered so far (down by 2⁶⁴
+    /// and 2¹²⁸): the statistics stay those of float64. `2⁴⁰` itself is still ordinary.
+    #[test]
+    fn a_huge_value_rescales_what_came_before() {
+        let mut w = Welford::new();
+        w.update(LIMIT);
+        w.update(-LIMIT);
+        assert_eq!(
+            (w.exponent, w.mean(), w.sum_of_squares()),
+            (0, 0.0, 2.0 * LIMIT * LIMIT)
+        );
+        let values = [1.0f32, 3.0, -2.0, 5e18, 7.0];
+        let mut w = Welford::new();
+        values.iter().for_each(|&x| w.update(x));
+        assert_eq!(w.exponent, STEP);
+        let n = values.len() as f64;
+        let mean = values.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+        let m2: f64 = values.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum();
+        let relative = |got: f32, want: f64| ((f64::from(got) - want) / want).abs();
+        assert!(relative(w.mean(), mean) < 1e-6, "{} vs {mean}", w.mean());
+        assert!(
+            relative(w.sum_of_squares(), m2) < 1e-5,
+            "{} vs {m2}",
+            w.sum_of_squares()
+        );
+    }
+
+    /// The serde form leaves the exponent out when it is 0 (ordinary data keeps the form it always
+    /// had) and keeps it otherwise; both read back to the same accumulator.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn the_serde_form_has_the_exponent_only_when_it_is_used() {
+        let (mut ordinary, mut huge) = (Welford::new(), Welford::new());
+        ordinary.update(2.0);
+        huge.update(1e30);
+        let text = |w: &Welford| serde_json::to_string(w).unwrap();
+        assert!(!text(&ordinary).contains("exponent"), "{}", text(&ordinary));
+        assert!(text(&huge).contains(r#""exponent":64"#), "{}", text(&huge));
+        for w in [ordinary, huge] {
+            assert_eq!(serde_json::from_str::<Welford>(&text(&w)).unwrap(), w);
+        }
+    }
 }
