@@ -24,6 +24,9 @@ use tinytrain::data::SliceDataset;
 
 use crate::{MAX_CLASSES, MAX_FEATURES};
 
+mod schema;
+pub use schema::{read_for, Inputs, Schema};
+
 /// Fewest data rows a file may have: below this a validation split says nothing.
 pub const MIN_ROWS: usize = 10;
 
@@ -223,7 +226,7 @@ impl fmt::Display for Dropped {
 }
 
 /// A column of the file, for messages: its header name and 1-based position.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Column {
     /// The header cell.
     pub name: String,
@@ -496,6 +499,23 @@ pub enum Problem {
         /// Rows with that label.
         count: usize,
     },
+    /// A header with no data rows below it (reading rows to predict, where one row is enough).
+    #[error("there are no data rows below the header")]
+    NoRows,
+    /// A column that is none of a trained run's features, nor its label (reading rows to predict).
+    #[error("the run was not trained on this column (its features are: {features}); leave it out with --ignore")]
+    NotAFeature {
+        /// The run's feature names, quoted and comma-separated.
+        features: String,
+    },
+    /// Feature columns of a trained run that the file lacks (reading rows to predict): their
+    /// names, quoted and comma-separated, and the header's. Boxed, as [`Problem::NoSuchColumnToIgnore`].
+    #[error("the file lacks the run's feature column(s) {}; its columns are: {}", .0.name, .0.available)]
+    MissingFeatures(Box<UnknownColumn>),
+    /// A label that is none of a trained run's classes (reading rows to predict): the label, and
+    /// the run's class names, quoted and comma-separated.
+    #[error("class '{}' is not one of the run's classes ({})", Excerpt(&.0.name), .0.available)]
+    UnknownClass(Box<UnknownColumn>),
     /// The validation fraction leaves the training or the validation set without rows.
     #[error(
         "a validation fraction of {fraction} leaves the {side} set empty ({rows} rows in all)"
@@ -510,12 +530,13 @@ pub enum Problem {
     },
 }
 
-/// A column name that the header does not have.
+/// A name that is not among those available: a column the header does not have, or (reading
+/// rows to predict) a label that is none of a run's classes.
 #[derive(Debug)]
 pub struct UnknownColumn {
     /// The name given.
     pub name: String,
-    /// The header's names, quoted (each as an [`Excerpt`]) and comma-separated.
+    /// The names there are, quoted (each as an [`Excerpt`]) and comma-separated.
     pub available: String,
 }
 
