@@ -87,6 +87,11 @@ pub struct Normalization<'a> {
     /// Regression target standard deviation (`sqrt(variance + 1e-5)`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_std: Option<f32>,
+    /// Regression target scale as applied, `y' = (y − mean) · scale`: `1 / target_std` as the
+    /// standardiser holds it, since `1 / (1 / s)` need not give `s` back in `f32` (`predict`
+    /// reproduces the run's MAE bit for bit with it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_scale: Option<f32>,
 }
 
 impl<'a> Manifest<'a> {
@@ -98,6 +103,7 @@ impl<'a> Manifest<'a> {
             feature_scale: features.scale(),
             target_mean: setup.target.as_ref().map(|_| setup.config.target_scale.0),
             target_std: setup.target.as_ref().map(|_| setup.config.target_scale.1),
+            target_scale: setup.target.as_ref().map(|t| t.scale()[0]),
         });
         Manifest {
             tinytrain_version: env!("CARGO_PKG_VERSION"),
