@@ -5,7 +5,7 @@ use std::ffi::OsString;
 
 use clap::{Parser, Subcommand};
 
-use crate::{accuracy, decode, device, monitor, options, plot, size, train_cmd};
+use crate::{accuracy, decode, device, monitor, options, plot, predict, size, train_cmd};
 
 /// `tinytrain`.
 #[derive(Parser, Debug)]
@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Train an MLP on a CSV file (or a shared experiment: --experiment); one line per epoch on stdout, metrics and weights in a run directory
     Train(Box<options::TrainArgs>),
+    /// Predict new rows with a finished run: one CSV row per input row (class and probabilities, or the value), metrics when the rows have labels
+    Predict(predict::PredictArgs),
     /// Benchmark table: the defaults on every bundled dataset over several seeds
     Accuracy(accuracy::AccuracyArgs),
     /// Decode a device's output: a defmt byte stream (--elf) or a serial log of JSON+CRC frames
@@ -40,6 +42,7 @@ impl Cli {
     pub fn execute(&self) -> anyhow::Result<()> {
         match &self.command {
             Command::Train(args) => train_cmd::execute(args),
+            Command::Predict(args) => predict::execute(args),
             Command::Accuracy(args) => accuracy::execute(args),
             Command::Decode(args) => decode::execute(args),
             Command::Size(args) => size::execute(args),

@@ -17,6 +17,8 @@
 //! * [`progress`] — a progress bar on stderr, only when stderr is a terminal.
 //! * [`qemu`] — how the firmware is started in `qemu-system-arm`.
 //! * [`train_cmd`] — `tinytrain train`.
+//! * [`model`] — a finished run directory loaded back: manifest and weights.
+//! * [`predict`] — `tinytrain predict`, a finished run's network on new rows.
 //! * [`plot`] — `tinytrain plot`: loss and accuracy curves as PNG and SVG.
 //! * [`accuracy`] — `tinytrain accuracy`, the benchmark table over the bundled datasets.
 //! * [`experiment_cmd`] — `tinytrain train --experiment NAME`, a shared experiment run natively.
@@ -37,10 +39,12 @@ pub mod experiment_cmd;
 pub mod hash;
 pub mod manifest;
 pub mod memory;
+pub mod model;
 pub mod monitor;
 pub mod options;
 pub mod pipeline;
 pub mod plot;
+pub mod predict;
 pub mod progress;
 pub mod qemu;
 pub mod run_dir;

@@ -142,7 +142,8 @@ mod tests {
         m: &mut [f64],
         v: &mut [f64],
     ) {
-        let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8f64);
+        // ε = 1e-3, large enough that the test sees where it is added.
+        let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-3f64);
         for (((p, &g), m), v) in p.iter_mut().zip(grads).zip(m).zip(v) {
             let g = if decoupled { g } else { g + wd * *p };
             if decoupled {
@@ -156,8 +157,8 @@ mod tests {
         }
     }
 
-    /// Three steps of Adam and AdamW, with and without weight decay, within 1e-5 relative of the
-    /// `f64` reference; `step_zeroing` gives `step`'s bits and clears the gradients.
+    /// Three steps of Adam and AdamW, with and without weight decay, on gradients scaled by ½ (a
+    /// mini-batch of two), within 1e-5 relative of the `f64` reference; `step_zeroing` gives `step`'s bits and clears the gradients.
     #[test]
     fn three_steps_follow_pytorchs_update() {
         for (decoupled, wd) in [(false, 0.0), (false, 0.1), (true, 0.0), (true, 0.1)] {
@@ -175,18 +176,18 @@ mod tests {
                     lr: 0.01,
                     beta1: 0.9,
                     beta2: 0.999,
-                    eps: 1e-8,
+                    eps: 1e-3,
                     weight_decay: wd,
                     decoupled,
                     bias_correction1: 1.0 - b1t,
                     bias_correction2: 1.0 - b2t,
                 };
-                assert!(stays_finite(config, &params, &grads, &m, &v, 1.0));
-                step(config, &mut params, &grads, &mut m, &mut v, 1.0);
+                assert!(stays_finite(config, &params, &grads, &m, &v, 0.5));
+                step(config, &mut params, &grads, &mut m, &mut v, 0.5);
                 let mut cleared = grads;
-                step_zeroing(config, &mut zeroed, &mut cleared, &mut mz, &mut vz, 1.0);
+                step_zeroing(config, &mut zeroed, &mut cleared, &mut mz, &mut vz, 0.5);
                 assert_eq!(cleared, [0.0; 3]);
-                let g64 = grads.map(f64::from);
+                let g64 = grads.map(|g| f64::from(g) * 0.5);
                 reference(
                     decoupled,
                     0.01,
@@ -206,5 +207,41 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// `stays_finite` says whether `step` would leave the parameter finite, on a grid of parameters
+    /// at `f32`'s edge, gradients from 1e-30 to 1e30, gradient scales and rates up to 3e38 (where
+    /// ε decides whether a tiny gradient makes a full-sized step).
+    #[test]
+    fn stays_finite_foresees_the_step() {
+        let mut outcomes = [0usize; 2];
+        for p in [3.4e38f32, -3.4e38, 1.0] {
+            for g in [-1e-30f32, -1e-9, 1e-9, 2.0, -1e30] {
+                for scale in [1e-10f32, 1e-9, 0.5, 1e10] {
+                    for lr in [0.1f32, 3e38] {
+                        let config = Adam {
+                            lr,
+                            beta1: 0.9,
+                            beta2: 0.999,
+                            eps: 1e-8,
+                            weight_decay: 0.0,
+                            decoupled: false,
+                            bias_correction1: 0.1,
+                            bias_correction2: 0.001,
+                        };
+                        let foreseen = stays_finite(config, &[p], &[g], &[0.0], &[0.0], scale);
+                        let mut after = [p];
+                        step(config, &mut after, &[g], &mut [0.0], &mut [0.0], scale);
+                        assert_eq!(
+                            foreseen,
+                            after[0].is_finite(),
+                            "p {p}, g {g}, ×{scale}, lr {lr}"
+                        );
+                        outcomes[usize::from(foreseen)] += 1;
+                    }
+                }
+            }
+        }
+        assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
     }
 }

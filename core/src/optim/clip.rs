@@ -27,5 +27,7 @@ mod tests {
         assert_eq!(global_norm(&g, 0.5), 2.5);
         assert!((clip_factor(5.0, 1.0) - 0.2).abs() < 1e-6);
         assert_eq!(clip_factor(0.5, 1.0), 1.0);
+        // PyTorch's 1e-6 is added to the norm: it decides the factor of a tiny gradient.
+        assert!((clip_factor(2e-6, 1e-6) - 1.0 / 3.0).abs() < 1e-6);
     }
 }

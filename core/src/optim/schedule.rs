@@ -105,4 +105,49 @@ mod tests {
         }
         assert_eq!(half_cosine(0, 7), 1.0);
     }
+
+    /// `StepLR` and `CosineAnnealingLR` as PyTorch defines them, epoch by epoch, against `f64`:
+    /// the decays at each `step_size`, the cosine between `lr₀` and `η_min ≠ 0`, held at `η_min`
+    /// from `T_max` on, and `T_max = 0` (an unset cosine) at `η_min`.
+    #[test]
+    fn each_schedule_follows_pytorchs_formula() {
+        let step = Schedule::Step {
+            step_size: 3,
+            gamma: 0.5,
+        };
+        let rates: Vec<f32> = (0..8).map(|e| step.lr(0.8, e)).collect();
+        assert_eq!(rates, [0.8, 0.8, 0.8, 0.4, 0.4, 0.4, 0.2, 0.2]);
+        assert_eq!(
+            Schedule::Step {
+                step_size: 0,
+                gamma: 0.5
+            }
+            .lr(0.8, 5),
+            0.8
+        );
+        assert_eq!(Schedule::Constant.lr(0.8, 99), 0.8);
+        let cosine = Schedule::Cosine {
+            t_max: 10,
+            eta_min: 0.1,
+        };
+        for epoch in 0..10 {
+            let angle = core::f64::consts::PI * f64::from(epoch) / 10.0;
+            let exact = 0.1 + (0.9 - 0.1) * (1.0 + angle.cos()) / 2.0;
+            let got = f64::from(cosine.lr(0.9, epoch));
+            assert!(
+                (got - exact).abs() <= 1e-6 * exact,
+                "epoch {epoch}: {got} vs {exact}"
+            );
+        }
+        assert_eq!(cosine.lr(0.9, 10), 0.1);
+        assert_eq!(cosine.lr(0.9, 11), 0.1);
+        assert_eq!(
+            Schedule::Cosine {
+                t_max: 0,
+                eta_min: 0.25
+            }
+            .lr(0.9, 0),
+            0.25
+        );
+    }
 }

@@ -161,4 +161,37 @@ mod tests {
         assert!(!stays_finite(config, &[-3e38], &[3e38], &[0.0], 1.0));
         assert!(stays_finite(config, &[-3e38], &[-1.0], &[0.0], 1.0));
     }
+
+    /// `stays_finite` says whether `step` would leave the parameter finite, on a grid of parameters
+    /// at `f32`'s edge, gradients, gradient scales and rates, with and without momentum.
+    #[test]
+    fn stays_finite_foresees_the_step() {
+        let mut outcomes = [0usize; 2];
+        for (momentum, nesterov) in [(0.0, false), (0.9, true)] {
+            for p in [3.4e38f32, -3.4e38, 1.0] {
+                for g in [-1e30f32, -2.0, 1e-9, 3e38] {
+                    for scale in [1e-9f32, 0.5, 4.0] {
+                        for lr in [0.1f32, 1e10] {
+                            let config = Sgd {
+                                lr,
+                                momentum,
+                                nesterov,
+                                weight_decay: 0.0,
+                            };
+                            let foreseen = stays_finite(config, &[p], &[g], &[0.5], scale);
+                            let mut after = [p];
+                            step(config, &mut after, &[g], &mut [0.5], scale);
+                            assert_eq!(
+                                foreseen,
+                                after[0].is_finite(),
+                                "{config:?}: p {p}, g {g}, ×{scale}"
+                            );
+                            outcomes[usize::from(foreseen)] += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
+    }
 }

@@ -632,4 +632,92 @@ mod tests {
         // Batches [0, 1] and [2(bad), 3] and [4(bad)]: two steps an epoch.
         assert_eq!(trainer.optimizer().steps(), 6);
     }
+
+    #[test]
+    fn the_policy_and_the_counts_say_what_they_are() {
+        assert!(DivergencePolicy::Skip.is_skip());
+        assert!(!DivergencePolicy::Stop.is_skip() && !DivergencePolicy::REDUCE_LR.is_skip());
+        let none = DivergenceStats::default();
+        assert!(none.is_clean() && !none.diverged());
+        let count = |field: usize| {
+            let mut stats = DivergenceStats::default();
+            *[
+                &mut stats.bad_inputs,
+                &mut stats.bad_losses,
+                &mut stats.skipped_steps,
+                &mut stats.restores,
+            ][field] = 1;
+            stats
+        };
+        // Bad inputs are bad data, not divergence; every count makes the run unclean.
+        assert_eq!(
+            [0, 1, 2, 3].map(|f| (count(f).is_clean(), count(f).diverged())),
+            [(false, false), (false, true), (false, true), (false, false)]
+        );
+        assert!(all_finite(&[]) && all_finite(&[1.0, -3e38]));
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            assert!(!all_finite(&[1.0, bad, 2.0]) && !all_finite(&[bad, bad]));
+        }
+    }
+
+    /// `ReduceLr`'s last-good snapshot across a checkpoint: epochs clean, diverged, diverged, clean
+    /// (the bad row 4 in the middle two), interrupted after epoch 1 or 2 and resumed, equal the
+    /// uninterrupted run bit for bit; and the restore in epoch 3 goes back to the start of epoch 2,
+    /// the last epoch that began after a clean one.
+    #[test]
+    fn the_last_good_snapshot_survives_a_checkpoint() {
+        let data = SliceDataset::regression(&FEATURES, 1, &VALUES);
+        let config = TrainConfig {
+            divergence: DivergencePolicy::REDUCE_LR,
+            ..SGD
+        };
+        let orders: [&[u32]; 4] = [
+            &[0, 1, 2, 3],
+            &[0, 4, 1, 2, 3],
+            &[1, 4, 0, 3, 2],
+            &[3, 2, 1, 0],
+        ];
+        let bits = |p: &[f32]| p.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        let run = |trainer: &mut Trainer<'_, 2>, epochs: core::ops::Range<usize>| {
+            epochs
+                .map(|e| {
+                    let mut order = orders[e].to_vec();
+                    let r = trainer.run_epoch(&data, &mut order, &[0, 1], |_| {});
+                    (
+                        r.train_loss.to_bits(),
+                        r.lr.to_bits(),
+                        bits(trainer.net().params()),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let (mut memory, mut good) = (line::Memory::<0>::new(), [0.0f32; 2]);
+        let mut full = line_trainer(&mut memory, config);
+        assert!(full.keep_last_good(&mut good));
+        let mut expected = run(&mut full, 0..2);
+        let start_of_epoch_2 = expected[0].2.clone();
+        expected.extend(run(&mut full, 2..3));
+        assert_eq!(full.last_good_snapshot().map(bits), Some(start_of_epoch_2));
+        expected.extend(run(&mut full, 3..4));
+        assert_eq!(full.divergence_stats().restores, 2);
+
+        for stop in [1, 2] {
+            let (mut memory, mut good) = (line::Memory::<0>::new(), [0.0f32; 2]);
+            let mut first = line_trainer(&mut memory, config);
+            assert!(first.keep_last_good(&mut good));
+            let mut got = run(&mut first, 0..stop);
+            let mut bytes = vec![0u8; first.checkpoint_len(0, 0)];
+            first
+                .save_checkpoint::<u32>(1, &[], &[], &mut bytes)
+                .unwrap();
+            let (mut memory, mut good) = (line::Memory::<0>::new(), [0.0f32; 2]);
+            let mut resumed = line_trainer(&mut memory, config);
+            assert!(resumed.keep_last_good(&mut good));
+            resumed
+                .load_checkpoint::<u32>(&bytes, &mut [], &mut [])
+                .unwrap();
+            got.extend(run(&mut resumed, stop..4));
+            assert_eq!(got, expected, "resumed after epoch {stop}");
+        }
+    }
 }
