@@ -9,7 +9,11 @@
 //!   [`HANDSHAKE_START`](tinytrain_experiments::frame::HANDSHAKE_START) when it opens the port (again every second until bytes arrive) and
 //!   [`HANDSHAKE_ACK`](tinytrain_experiments::frame::HANDSHAKE_ACK) after the summary frame, for firmware built with the `handshake`
 //!   feature; other firmware ignores them. A disconnect is reported and the port reopened every
-//!   `--retry-ms` until the device is back. The summary frame ends the session.
+//!   `--retry-ms` until the device is back. The summary frame ends the session; with
+//!   `--timeout SECONDS`, so does silence: no good line (a frame, a record, a log line — noise does
+//!   not count) for that long since the start or the last one, or a port that does not open for
+//!   that long, stops the monitor with an error naming the port and the time waited, after saving
+//!   what came.
 //! * `--qemu FIRMWARE.elf` — runs the firmware in `qemu-system-arm` (machine from the ELF as
 //!   `firmware/qemu-run.sh` picks it, or `--machine`), its UART on a Unix socket, its defmt output
 //!   (semihosting stdout) decoded with the ELF's table and shown as the device log.
@@ -101,6 +105,11 @@ pub struct MonitorArgs {
     /// Milliseconds between attempts to reopen a disconnected serial port
     #[arg(long, value_name = "MS", default_value_t = 500)]
     pub retry_ms: u64,
+    /// Stop with an error when no frame has come from --serial for this long (since the start, or
+    /// since the last frame), the port open or not [default: wait for ever]
+    // Not `requires = "serial"`: clap takes any member of the `source` group for it (clap #4707).
+    #[arg(long, value_name = "SECONDS", conflicts_with_all = ["input", "qemu"], value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
     /// Do not draw curves.png / curves.svg at the end
     #[arg(long)]
     pub no_plot: bool,
@@ -500,7 +509,7 @@ pub fn execute(args: &MonitorArgs) -> anyhow::Result<()> {
     let retry = Duration::from_millis(args.retry_ms.max(1));
     let (source, name) = if let Some(port) = &args.serial {
         (
-            Source::serial(port, args.baud, retry, sender.clone()),
+            Source::serial(port, args.baud, retry, args.timeout, sender.clone()),
             port.display().to_string(),
         )
     } else if let Some(elf) = &args.qemu {
@@ -628,6 +637,16 @@ fn plain(state: &mut State, receiver: &Receiver<Input>) -> anyhow::Result<()> {
         eprintln!("interrupted");
     }
     Ok(())
+}
+
+/// A positive number of seconds (`1`, `2.5`), for `--timeout`.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| *s > 0.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("'{text}' is not a positive number of seconds"))
 }
 
 #[cfg(test)]

@@ -87,12 +87,20 @@ impl Source {
     }
 
     /// A serial port or Unix socket at `path`, reopened every `retry` after a disconnect, until the
-    /// summary frame.
-    pub fn serial(path: &Path, baud: u32, retry: Duration, sender: Sender<Input>) -> Self {
+    /// summary frame — or, with a `timeout`, until no frame has come for that long (from the start,
+    /// or since the last one), which ends the source with an error that says so.
+    pub fn serial(
+        path: &Path,
+        baud: u32,
+        retry: Duration,
+        timeout: Option<Duration>,
+        sender: Sender<Input>,
+    ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let (path, flag) = (path.to_path_buf(), Arc::clone(&stop));
         let thread = std::thread::spawn(move || {
-            let result = serial_loop(&path, baud, Some(retry), &sender, &flag);
+            let mut silence = Silence::new(timeout);
+            let result = serial_loop(&path, baud, Some(retry), &mut silence, &sender, &flag);
             let _ = sender.send(Input::End(result));
         });
         Self::new(stop, Some(thread))
@@ -142,8 +150,9 @@ impl Source {
             });
             let mut result = connect_to_qemu(&socket, &child, &stop).and_then(|mut port| {
                 let _ = sender.send(Input::Connected(format!("QEMU {machine}")));
-                match session(&mut *port, &sender, &stop) {
+                match session(&mut *port, &mut Silence::new(None), &sender, &stop) {
                     Session::Summary | Session::Stopped => Ok(()),
+                    Session::Silent => Err("QEMU's serial port: silent".into()),
                     Session::Lost(why) => Err(format!(
                         "QEMU's serial port: {why} before the summary frame"
                     )),
@@ -246,18 +255,82 @@ enum Session {
     Stopped,
     /// The port failed or closed: why.
     Lost(String),
+    /// No frame came within the timeout ([`Silence`]).
+    Silent,
+}
+
+/// `monitor --timeout`: how long since the start, or since the last good line (a frame, a record,
+/// a log line: not noise, which a wrong baud rate makes plenty of).
+struct Silence {
+    limit: Option<Duration>,
+    since: Instant,
+    heard: bool,
+}
+
+impl Silence {
+    fn new(limit: Option<Duration>) -> Self {
+        Self {
+            limit,
+            since: Instant::now(),
+            heard: false,
+        }
+    }
+
+    /// A good line came.
+    fn heard(&mut self) {
+        self.since = Instant::now();
+        self.heard = true;
+    }
+
+    /// How long is left before the timeout (`None`: no timeout).
+    fn left(&self) -> Option<Duration> {
+        self.limit
+            .map(|limit| limit.saturating_sub(self.since.elapsed()))
+    }
+
+    fn expired(&self) -> bool {
+        self.left() == Some(Duration::ZERO)
+    }
+
+    /// The error: the port, the time waited and since when; `why` the port did not open, if so.
+    fn error(&self, path: &Path, why: Option<&str>) -> String {
+        let seconds = self.limit.unwrap_or_default().as_secs_f64();
+        let since = if self.heard {
+            "since the last one"
+        } else {
+            "since the monitor started"
+        };
+        let mut text = format!(
+            "--timeout {seconds}: no frame from {} for {seconds} s {since}",
+            path.display()
+        );
+        match why {
+            Some(why) => text.push_str(&format!(" (the port does not open: {why})")),
+            None if !self.heard => {
+                text.push_str(" (is the board running firmware that reports, at this --baud?)")
+            }
+            None => {}
+        }
+        text
+    }
 }
 
 /// Opens `path` and reads frames until the summary; after a disconnect, reopens it every `retry`
-/// (`None`: a disconnect is the end).
+/// (`None`: a disconnect is the end). Fails once `silence` expires, open or not.
 fn serial_loop(
     path: &Path,
     baud: u32,
     retry: Option<Duration>,
+    silence: &mut Silence,
     sender: &Sender<Input>,
     stop: &AtomicBool,
 ) -> Result<(), String> {
     let mut reported = false;
+    // Sleeps `retry`, or until the timeout if that is sooner: `false` when it expired.
+    let wait = |retry: Duration, silence: &Silence| {
+        std::thread::sleep(silence.left().map_or(retry, |left| left.min(retry)));
+        !silence.expired()
+    };
     loop {
         if stop.load(Ordering::SeqCst) {
             return Ok(());
@@ -269,17 +342,20 @@ fn serial_loop(
                 let Some(retry) = retry else { return Err(why) };
                 if !reported {
                     reported = true;
-                    if sender.send(Input::Disconnected(why)).is_err() {
+                    if sender.send(Input::Disconnected(why.clone())).is_err() {
                         return Ok(());
                     }
                 }
-                std::thread::sleep(retry);
+                if !wait(retry, silence) {
+                    return Err(silence.error(path, Some(&e.to_string())));
+                }
                 continue;
             }
         };
         let _ = sender.send(Input::Connected(path.display().to_string()));
-        match session(&mut *port, sender, stop) {
+        match session(&mut *port, silence, sender, stop) {
             Session::Summary | Session::Stopped => return Ok(()),
+            Session::Silent => return Err(silence.error(path, None)),
             Session::Lost(why) => {
                 let why = format!("{}: {why}", path.display());
                 let Some(retry) = retry else {
@@ -287,15 +363,22 @@ fn serial_loop(
                 };
                 reported = true;
                 let _ = sender.send(Input::Disconnected(why));
-                std::thread::sleep(retry);
+                if !wait(retry, silence) {
+                    return Err(silence.error(path, None));
+                }
             }
         }
     }
 }
 
 /// One connection: sends the start byte (repeated until bytes arrive), splits the stream into lines,
-/// and acknowledges the summary frame.
-fn session(port: &mut dyn Port, sender: &Sender<Input>, stop: &AtomicBool) -> Session {
+/// and acknowledges the summary frame; gives up when `silence` expires.
+fn session(
+    port: &mut dyn Port,
+    silence: &mut Silence,
+    sender: &Sender<Input>,
+    stop: &AtomicBool,
+) -> Session {
     let send_byte = |port: &mut dyn Port, byte: u8| {
         let _ = port.write_all(&[byte]).and_then(|()| port.flush());
     };
@@ -314,6 +397,9 @@ fn session(port: &mut dyn Port, sender: &Sender<Input>, stop: &AtomicBool) -> Se
     loop {
         if stop.load(Ordering::SeqCst) {
             return Session::Stopped;
+        }
+        if summary_at.is_none() && silence.expired() {
+            return Session::Silent;
         }
         if !heard && started.elapsed() >= START_REPEAT {
             send_byte(port, HANDSHAKE_START);
@@ -350,6 +436,9 @@ fn session(port: &mut dyn Port, sender: &Sender<Input>, stop: &AtomicBool) -> Se
                 continue;
             };
             let summary = matches!(input, Input::Summary(_));
+            if !matches!(input, Input::Corrupted(_)) {
+                silence.heard();
+            }
             if sender.send(input).is_err() {
                 return Session::Stopped;
             }

@@ -288,7 +288,7 @@ fn a_unix_socket_that_drops_is_reopened_and_nothing_else_is_lost() {
         device(&mut stream, &second, true);
     });
     let (sender, receiver) = mpsc::channel();
-    let source = Source::serial(&path, 115_200, Duration::from_millis(20), sender);
+    let source = Source::serial(&path, 115_200, Duration::from_millis(20), None, sender);
     check_reconnected(source, &receiver, server);
 }
 
@@ -310,7 +310,7 @@ fn a_pty_that_closes_and_reappears_is_reopened() {
     let (first, second) = split_run();
     let (mut master, slave) = plug(&link);
     let (sender, receiver) = mpsc::channel();
-    let source = Source::serial(&link, 115_200, Duration::from_millis(20), sender);
+    let source = Source::serial(&link, 115_200, Duration::from_millis(20), None, sender);
     let link_for_device = link.clone();
     let device_thread = std::thread::spawn(move || {
         device(&mut master, &first, false);
@@ -333,6 +333,7 @@ fn a_port_that_never_opens_is_reported_and_retried_until_stopped() {
         Path::new("/nonexistent/ttyUSB9"),
         115_200,
         Duration::from_millis(10),
+        None,
         sender,
     );
     let first = receiver.recv_timeout(Duration::from_secs(5)).unwrap();
@@ -348,4 +349,143 @@ fn a_port_that_never_opens_is_reported_and_retried_until_stopped() {
         receiver.recv_timeout(Duration::from_secs(5)),
         Ok(Input::End(Ok(())))
     ));
+}
+
+/// Collects a source's inputs until its end, with the time that took.
+fn collect_timed(receiver: &Receiver<Input>) -> (Vec<Input>, Duration) {
+    let start = std::time::Instant::now();
+    let inputs = collect(receiver);
+    (inputs, start.elapsed())
+}
+
+fn end_error(inputs: &[Input]) -> &str {
+    match inputs.last() {
+        Some(Input::End(Err(why))) => why,
+        other => panic!("the source ended with {other:?}, not an error: {inputs:#?}"),
+    }
+}
+
+#[test]
+fn a_silent_port_times_out_from_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("silent.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    // Accepts, and says nothing (noise does not count as a frame).
+    let device = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(b"\x00\xff garbage\n").unwrap();
+        let mut sink = Vec::new();
+        let _ = stream.read_to_end(&mut sink);
+    });
+    let (sender, receiver) = mpsc::channel();
+    let timeout = Duration::from_millis(400);
+    let source = Source::serial(
+        &path,
+        115_200,
+        Duration::from_millis(20),
+        Some(timeout),
+        sender,
+    );
+    let (inputs, took) = collect_timed(&receiver);
+    drop(source);
+    device.join().unwrap();
+    let why = end_error(&inputs);
+    assert!(
+        why.contains(&path.display().to_string())
+            && why.contains("for 0.4 s since the monitor started"),
+        "{why}"
+    );
+    assert!(took >= timeout && took < Duration::from_secs(5), "{took:?}");
+    assert_eq!(count(&inputs, |i| matches!(i, Input::Corrupted(_))), 1);
+}
+
+#[test]
+fn a_port_that_falls_silent_times_out_after_its_last_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("device.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let timeout = Duration::from_millis(600);
+    // Three epochs 300 ms apart (each within the timeout of the one before), then silence.
+    let device = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        for epoch in 1..=3 {
+            std::thread::sleep(Duration::from_millis(300));
+            stream
+                .write_all(epoch_frame(&record(epoch)).as_bytes())
+                .unwrap();
+        }
+        let last = std::time::Instant::now();
+        let mut sink = Vec::new();
+        let _ = stream.read_to_end(&mut sink);
+        last.elapsed()
+    });
+    let (sender, receiver) = mpsc::channel();
+    let source = Source::serial(
+        &path,
+        115_200,
+        Duration::from_millis(20),
+        Some(timeout),
+        sender,
+    );
+    let inputs = collect(&receiver);
+    drop(source);
+    let silent_for = device.join().unwrap();
+    assert_eq!(records(&inputs), (1..=3).map(record).collect::<Vec<_>>());
+    let why = end_error(&inputs);
+    assert!(why.contains("for 0.6 s since the last one"), "{why}");
+    assert!(silent_for >= timeout, "{silent_for:?}");
+}
+
+#[test]
+fn a_port_that_never_opens_times_out() {
+    let (sender, receiver) = mpsc::channel();
+    let timeout = Duration::from_millis(300);
+    let path = Path::new("/nonexistent/ttyUSB9");
+    // Retries slower than the timeout: the timeout still ends it on time.
+    let source = Source::serial(
+        path,
+        115_200,
+        Duration::from_secs(10),
+        Some(timeout),
+        sender,
+    );
+    let (inputs, took) = collect_timed(&receiver);
+    drop(source);
+    let why = end_error(&inputs);
+    assert!(
+        why.contains("no frame from /nonexistent/ttyUSB9 for 0.3 s")
+            && why.contains("the port does not open"),
+        "{why}"
+    );
+    assert!(took >= timeout && took < Duration::from_secs(3), "{took:?}");
+}
+
+#[test]
+fn timeout_takes_positive_seconds_and_needs_serial() {
+    use clap::Parser;
+    let parse = |argv: &[&str]| crate::cli::Cli::try_parse_from(argv);
+    let timeout = |argv: &[&str]| match parse(argv).unwrap().command {
+        crate::cli::Command::Monitor(args) => args.timeout,
+        _ => unreachable!(),
+    };
+    let serial = ["tinytrain", "monitor", "--serial", "/dev/ttyACM0"];
+    assert_eq!(timeout(&serial), None);
+    assert_eq!(
+        timeout(&[&serial[..], &["--timeout", "2.5"]].concat()),
+        Some(Duration::from_millis(2500))
+    );
+    for bad in ["0", "-1", "soon", "inf"] {
+        assert!(
+            parse(&[&serial[..], &["--timeout", bad]].concat()).is_err(),
+            "{bad}"
+        );
+    }
+    assert!(parse(&[
+        "tinytrain",
+        "monitor",
+        "run/metrics.jsonl",
+        "--timeout",
+        "1"
+    ])
+    .is_err());
 }
