@@ -74,3 +74,36 @@ fn store(out: &mut [f32], v: __m128) {
     // SAFETY: `out` is four writable floats; `storeu` needs no alignment.
     unsafe { _mm_storeu_ps(out.as_mut_ptr(), v) };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The kernel's contract, which the dense layer's results alone cannot show (the scalar loops
+    /// give the same bits): it sums the first `4·⌊len/4⌋` inputs of exactly 8 rows, in input order,
+    /// says how many, and leaves any other call to the scalar loops.
+    #[test]
+    fn dot_sums_whole_groups_of_four_for_eight_rows() {
+        let mut rng = crate::rng::Pcg32::new(2, 9);
+        let w: Vec<f32> = (0..8 * 11).map(|_| rng.symmetric(2.0)).collect();
+        let x: Vec<f32> = (0..11).map(|_| rng.symmetric(2.0)).collect();
+        let rows: Vec<&[f32]> = w.chunks_exact(11).collect();
+        let start: Vec<f32> = (0..8).map(|k| k as f32).collect();
+        let mut acc = start.clone();
+        assert_eq!(dot(&rows, &x, &mut acc), 8);
+        for (k, row) in rows.iter().enumerate() {
+            let want = row[..8]
+                .iter()
+                .zip(&x)
+                .fold(start[k], |a, (&w, &x)| a + w * x);
+            assert_eq!(acc[k].to_bits(), want.to_bits(), "row {k}");
+        }
+        let mut untouched = start.clone();
+        assert_eq!(dot(&rows[..7], &x, &mut untouched[..7]), 0);
+        let short: Vec<&[f32]> = rows.iter().map(|r| &r[..7]).collect();
+        assert_eq!(dot(&short, &x, &mut untouched), 0);
+        assert_eq!(untouched, start);
+        // Rows of 7 floats are long enough for an input of 7: its first 4.
+        assert_eq!(dot(&short, &x[..7], &mut untouched), 4);
+    }
+}
