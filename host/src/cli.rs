@@ -5,7 +5,7 @@ use std::ffi::OsString;
 
 use clap::{Parser, Subcommand};
 
-use crate::{accuracy, decode, device, monitor, options, plot, predict, size, train_cmd};
+use crate::{accuracy, decode, device, export, monitor, options, plot, predict, size, train_cmd};
 
 /// `tinytrain`.
 #[derive(Parser, Debug)]
@@ -23,6 +23,8 @@ pub enum Command {
     Train(Box<options::TrainArgs>),
     /// Predict new rows with a finished run: one CSV row per input row (class and probabilities, or the value), metrics when the rows have labels
     Predict(predict::PredictArgs),
+    /// A finished run as an inference-only Rust module (no_std) or C header: weights as constants, a forward function
+    Export(export::ExportArgs),
     /// Benchmark table: the defaults on every bundled dataset over several seeds
     Accuracy(accuracy::AccuracyArgs),
     /// Decode a device's output: a defmt byte stream (--elf) or a serial log of JSON+CRC frames
@@ -43,6 +45,7 @@ impl Cli {
         match &self.command {
             Command::Train(args) => train_cmd::execute(args),
             Command::Predict(args) => predict::execute(args),
+            Command::Export(args) => export::execute(args),
             Command::Accuracy(args) => accuracy::execute(args),
             Command::Decode(args) => decode::execute(args),
             Command::Size(args) => size::execute(args),

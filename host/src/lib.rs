@@ -19,6 +19,7 @@
 //! * [`train_cmd`] — `tinytrain train`.
 //! * [`model`] — a finished run directory loaded back: manifest and weights.
 //! * [`predict`] — `tinytrain predict`, a finished run's network on new rows.
+//! * [`export`] — `tinytrain export`, a finished run as a Rust module or a C header for inference.
 //! * [`plot`] — `tinytrain plot`: loss and accuracy curves as PNG and SVG.
 //! * [`accuracy`] — `tinytrain accuracy`, the benchmark table over the bundled datasets.
 //! * [`experiment_cmd`] — `tinytrain train --experiment NAME`, a shared experiment run natively.
@@ -36,6 +37,7 @@ pub mod decode;
 pub mod device;
 pub mod device_weights;
 pub mod experiment_cmd;
+pub mod export;
 pub mod hash;
 pub mod manifest;
 pub mod memory;
