@@ -5,7 +5,9 @@ use std::ffi::OsString;
 
 use clap::{Parser, Subcommand};
 
-use crate::{accuracy, decode, device, export, monitor, options, plot, predict, size, train_cmd};
+use crate::{
+    accuracy, decode, device, export, monitor, options, plot, ports, predict, size, train_cmd,
+};
 
 /// `tinytrain`.
 #[derive(Parser, Debug)]
@@ -35,6 +37,8 @@ pub enum Command {
     Plot(plot::PlotArgs),
     /// Watch a run live (serial port, QEMU, debug probe) or replay one (metrics.jsonl, serial log); saves it as a run directory
     Monitor(monitor::MonitorArgs),
+    /// The serial ports (name, USB VID:PID, maker, product, serial number), to find the board for monitor --serial
+    Ports,
     /// The boards `train --device` builds for: flash, RAM, CPU and how each is run
     Boards,
 }
@@ -51,6 +55,7 @@ impl Cli {
             Command::Size(args) => size::execute(args),
             Command::Plot(args) => plot::execute(args),
             Command::Monitor(args) => monitor::execute(args),
+            Command::Ports => ports::execute(),
             Command::Boards => device::boards::execute(),
         }
     }

@@ -27,6 +27,7 @@
 //! * [`size`] — `tinytrain size`, the flash and RAM of a firmware image.
 //! * [`device`] — `tinytrain train --device BOARD` and `tinytrain boards`: the run trained on a board,
 //!   verified against the host bit for bit.
+//! * [`ports`] — `tinytrain ports`, the serial ports a board may be on.
 //! * [`monitor`] — `tinytrain monitor`, a run watched live (serial port, QEMU, probe) or replayed.
 //! * [`cli`] — the command line and its dispatch.
 
@@ -46,6 +47,7 @@ pub mod monitor;
 pub mod options;
 pub mod pipeline;
 pub mod plot;
+pub mod ports;
 pub mod predict;
 pub mod progress;
 pub mod qemu;
