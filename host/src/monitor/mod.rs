@@ -82,7 +82,9 @@ pub struct MonitorArgs {
     #[arg(long, value_name = "FIRMWARE.elf", conflicts_with = "input")]
     pub qemu: Option<PathBuf>,
     /// The QEMU machine [default: netduinoplus2 for flash at 0x0800_0000, else mps2-an386]
-    #[arg(long, value_name = "NAME", requires = "qemu")]
+    // `conflicts_with_all` as well: clap does not enforce `requires` between members of the
+    // `source` group (clap #4707), so `monitor FILE --machine X` was accepted and ignored.
+    #[arg(long, value_name = "NAME", requires = "qemu", conflicts_with_all = ["input", "serial"])]
     pub machine: Option<String>,
     /// Read the firmware (the FILE argument, its ELF) over RTT through a debug probe (feature `probe`)
     #[arg(long, requires_all = ["chip", "input"], conflicts_with_all = ["serial", "qemu"])]

@@ -213,6 +213,16 @@ fn the_default_directory_names_the_source() {
     );
     assert!(crate::cli::Cli::try_parse_from(["tinytrain", "monitor"]).is_err());
     assert!(crate::cli::Cli::try_parse_from(["tinytrain", "monitor", "--probe", "x.elf"]).is_err());
+    // --machine is for --qemu only: with a file or a port it would be ignored.
+    for source in [&["run.jsonl"][..], &["--serial", "/dev/ttyACM0"]] {
+        let argv = [
+            &["tinytrain", "monitor"][..],
+            source,
+            &["--machine", "mps2-an386"],
+        ]
+        .concat();
+        assert!(crate::cli::Cli::try_parse_from(argv).is_err(), "{source:?}");
+    }
 }
 
 /// The device side of a connection: waits for the start byte, sends `lines`, and, with `ack`,
