@@ -137,8 +137,8 @@ mod tests {
         assert_eq!(m.accuracy(), 2.0 / 6.0);
     }
 
-    /// Per-class values of a matrix whose every ratio is exact, out-of-range samples ignored, a class
-    /// never predicted nor present scoring 0, and `reset`.
+    /// Per-class values of a matrix whose every ratio is exact, samples of a class out of range
+    /// (true or predicted) ignored, a class never predicted nor present scoring 0, and `reset`.
     #[test]
     fn per_class_values_and_edges() {
         let mut m = ConfusionMatrix::<5>::new(4);
@@ -153,6 +153,7 @@ mod tests {
             (2, 0),
             (2, 0),
             (4, 0),
+            (1, 4),
             (0, 7),
         ] {
             m.update(t, p);
@@ -172,6 +173,12 @@ mod tests {
         m.reset();
         assert_eq!((m.total(), m.accuracy(), m.macro_f1()), (0, 0.0, 0.0));
         assert_eq!(ConfusionMatrix::<3>::new(9).classes(), 3);
+        // Precision equal to recall: F1 is that value.
+        let mut m = ConfusionMatrix::<2>::new(2);
+        for (t, p) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+            m.update(t, p);
+        }
+        assert_eq!((m.precision(0), m.recall(0), m.f1(0)), (0.5, 0.5, 0.5));
         assert_eq!(ConfusionMatrix::<3>::new(0).macro_precision(), 0.0);
     }
 }

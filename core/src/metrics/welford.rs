@@ -197,6 +197,9 @@ mod tests {
         assert_eq!(w.sample_variance(), 0.0);
         w.update(3.0);
         assert_eq!(w.sample_variance(), 0.0);
+        let mut two = w;
+        two.update(5.0);
+        assert_eq!(two.sample_variance(), 2.0);
         for x in [4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0] {
             w.update(x);
         }

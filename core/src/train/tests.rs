@@ -45,7 +45,11 @@ fn the_last_smaller_batch_is_a_step_of_its_own() {
     let mut trainer = line(&mut memory, SGD);
     let record = trainer.run_epoch(&data, &mut [0u16, 1, 2, 3], &[], |_| {});
     assert_eq!(trainer.optimizer().steps(), 2);
-    assert_eq!(trainer.divergence_event(), None, "a clean last step is no divergence");
+    assert_eq!(
+        trainer.divergence_event(),
+        None,
+        "a clean last step is no divergence"
+    );
 
     let (mut w, mut b, mut losses) = (1.0f64, 0.0f64, Vec::new());
     for batch in [0..3, 3..4] {
