@@ -103,7 +103,10 @@ mod tests {
         let short: Vec<&[f32]> = rows.iter().map(|r| &r[..7]).collect();
         assert_eq!(dot(&short, &x, &mut untouched), 0);
         assert_eq!(untouched, start);
-        // Rows of 7 floats are long enough for an input of 7: its first 4.
+        // Rows of 7 floats are long enough for an input of 7: its first 4; and rows exactly as
+        // long as the groups of four they hold are summed whole.
         assert_eq!(dot(&short, &x[..7], &mut untouched), 4);
+        let exact: Vec<&[f32]> = rows.iter().map(|r| &r[..8]).collect();
+        assert_eq!(dot(&exact, &x[..8], &mut untouched), 8);
     }
 }

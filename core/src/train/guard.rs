@@ -720,4 +720,21 @@ mod tests {
             assert_eq!(got, expected, "resumed after epoch {stop}");
         }
     }
+
+    /// `ReduceLr` acts once per epoch: a second divergence in the same epoch is skipped like any
+    /// other, without a second restore or a second cut of the rate.
+    #[test]
+    fn reduce_lr_acts_once_an_epoch() {
+        let data = SliceDataset::regression(&FEATURES, 1, &VALUES);
+        let config = TrainConfig {
+            divergence: DivergencePolicy::REDUCE_LR,
+            ..SGD
+        };
+        let mut memory = line::Memory::<0>::new();
+        let mut trainer = line_trainer(&mut memory, config);
+        let record = trainer.run_epoch(&data, &mut [0u32, 4, 1, 4, 2], &[], |_| {});
+        let stats = trainer.epoch_divergence_stats();
+        assert_eq!((stats.bad_losses, stats.restores), (2, 1));
+        assert_eq!((trainer.lr_scale(), record.lr), (0.5, 0.005));
+    }
 }
