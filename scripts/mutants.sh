@@ -3,7 +3,7 @@
 # code of core/src/layers, loss.rs, optim/, metrics/, normalize.rs, data.rs and train/ one mutant at
 # a time and runs the tests; a mutant the tests still pass is "missed". Prints cargo-mutants'
 # caught / missed / unviable / timeout counts; the missed mutants are listed in
-# target/mutants/mutants.out/missed.txt.
+# mutants.out/missed.txt (under `-o DIR` if given).
 #
 #   scripts/mutants.sh [--shard K/N] [--all-tests] [cargo-mutants options...]
 #
