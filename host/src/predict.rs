@@ -16,7 +16,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{anyhow, Context};
 use clap::Args;
 use tinytrain::data::{Dataset, SliceDataset};
 use tinytrain::layers::activation::sigmoid;
@@ -79,15 +79,7 @@ impl Predictions {
 /// Runs `tinytrain predict`.
 pub fn execute(args: &PredictArgs) -> anyhow::Result<()> {
     if let Some(out) = &args.out {
-        if out.exists() && !args.force {
-            bail!(
-                "{} exists; pass --force to replace it, or choose another --out",
-                out.display()
-            );
-        }
-        if out.is_dir() {
-            bail!("--out {} is a directory, not a file", out.display());
-        }
+        crate::run_dir::check_output_file(out, args.force)?;
     }
     let model = Model::load(&args.run)?;
     let inputs = read_inputs(&model, &args.data, args.delimiter, &args.ignore)?;

@@ -382,6 +382,21 @@ fn lock(path: &Path) -> anyhow::Result<File> {
     }
 }
 
+/// Refuses an `--out FILE` that exists (unless `force`) or is a directory, before any work: the
+/// one rule of every command that writes a single file (`predict`, `export`).
+pub fn check_output_file(out: &Path, force: bool) -> anyhow::Result<()> {
+    if out.exists() && !force {
+        bail!(
+            "{} exists; pass --force to replace it, or choose another --out",
+            out.display()
+        );
+    }
+    if out.is_dir() {
+        bail!("--out {} is a directory, not a file", out.display());
+    }
+    Ok(())
+}
+
 /// Replaces `file` with `bytes` atomically: a temporary file beside it, then a rename, so a crash
 /// leaves the old contents or the new, never half of them.
 pub fn write_atomic(file: &Path, bytes: &[u8]) -> anyhow::Result<()> {

@@ -259,15 +259,7 @@ pub fn names_bytes(names: &[String], per_name: usize, terminator: usize) -> usiz
 /// Runs `tinytrain export`.
 pub fn execute(args: &ExportArgs) -> anyhow::Result<()> {
     if let Some(out) = &args.out {
-        if out.exists() && !args.force {
-            bail!(
-                "{} exists; pass --force to replace it, or choose another --out",
-                out.display()
-            );
-        }
-        if out.is_dir() {
-            bail!("--out {} is a directory, not a file", out.display());
-        }
+        crate::run_dir::check_output_file(out, args.force)?;
     }
     let model = Model::load(&args.run)?;
     check_finite(&model)?;
