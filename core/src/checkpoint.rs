@@ -9,7 +9,8 @@
 //! can check that the data are the same), and the last-good snapshot of
 //! [`DivergencePolicy::ReduceLr`](crate::train::DivergencePolicy) when the trainer holds a valid one
 //! (after an epoch that diverged, the next restore goes back to an older epoch's parameters, which
-//! only the checkpoint still has). Gradients are zero between epochs and the other buffers are
+//! only the checkpoint still has), and the state of a [`Schedule::Plateau`](crate::optim::Schedule)
+//! (its rate, best value, wait and cooldown counters). Gradients are zero between epochs and the other buffers are
 //! scratch, so they are not saved.
 //!
 //! ## Layout (version 1, little-endian)
@@ -18,7 +19,7 @@
 //! |---|---|---|
 //! | 0 | 4 | magic `TTCK` |
 //! | 4 | 2 | version (1) |
-//! | 6 | 2 | flags (bit 0: the run was stopped by the divergence policy; bit 1: a last-good snapshot follows the extra floats; bit 2: the last epoch diverged, so the next keeps that snapshot) |
+//! | 6 | 2 | flags (bit 0: the run was stopped by the divergence policy; bit 1: a last-good snapshot follows the extra floats; bit 2: the last epoch diverged, so the next keeps that snapshot; bit 3: a ReduceLROnPlateau state follows) |
 //! | 8 | 4 | total length in bytes, CRC included |
 //! | 12 | 4 | sequence number (see *Two slots* below) |
 //! | 16 | 4 | epochs completed |
@@ -27,7 +28,7 @@
 //! | 36 | 20 | bad inputs, bad losses, skipped steps, restores, epoch of the first divergence (0: none) |
 //! | 56 | 32 | shuffle generator (state, increment), dropout generator (state, increment), u64 each |
 //! | 88 | 16 | lengths: parameters, optimiser state, order, extra |
-//! | 104 | … | parameters (f32), optimiser state (f32), order (u32), extra (f32), with flag bit 1 the last-good snapshot (as many f32 as parameters) |
+//! | 104 | … | parameters (f32), optimiser state (f32), order (u32), extra (f32), with flag bit 1 the last-good snapshot (as many f32 as parameters), with flag bit 3 the plateau state (rate and best as f32 bits, wait, cooldown counter: 4 × u32) |
 //! | end − 4 | 4 | CRC-32 ([`crate::crc`]) of every byte before it |
 //!
 //! [`verify`] checks, in order: the length covers a header, the magic, the version, the total length
@@ -50,7 +51,8 @@
 
 use crate::crc;
 use crate::data::RowIndex;
-use crate::optim::Optimizer;
+use crate::optim::plateau::Plateau;
+use crate::optim::{Optimizer, Schedule};
 use crate::rng::Pcg32;
 use crate::train::{DivergenceStats, Trainer};
 
@@ -64,6 +66,9 @@ const CRC_LEN: usize = 4;
 const FLAG_STOPPED: u16 = 1;
 const FLAG_LAST_GOOD: u16 = 2;
 const FLAG_LAST_EPOCH_DIVERGED: u16 = 4;
+const FLAG_PLATEAU: u16 = 8;
+/// Words of a ReduceLROnPlateau state ([`Plateau::to_words`]).
+const PLATEAU_WORDS: usize = 4;
 
 /// Bytes of a checkpoint with these section lengths (in elements of 4 bytes), without a last-good
 /// snapshot (a trainer with [`DivergencePolicy::ReduceLr`](crate::train::DivergencePolicy)'s adds
@@ -115,7 +120,8 @@ pub enum CheckpointError {
     /// A section's length differs from what the trainer and the caller expect (another network,
     /// optimiser, dataset or normaliser).
     Mismatch {
-        /// `"parameters"`, `"optimizer state"`, `"order"` or `"extra"`.
+        /// `"parameters"`, `"optimizer state"`, `"order"`, `"extra"`, `"last-good snapshot"` or
+        /// `"plateau state"`.
         section: &'static str,
         /// Elements in the checkpoint.
         found: usize,
@@ -180,6 +186,8 @@ pub struct Header {
     pub extra: usize,
     /// Floats of the last-good snapshot: `params` (flag bit 1) or 0.
     pub last_good: usize,
+    /// Words of a ReduceLROnPlateau state: 4 (flag bit 3) or 0.
+    pub plateau: usize,
 }
 
 /// Everything before the sections, in layout order (see the [module documentation](self)).
@@ -250,6 +258,11 @@ impl Fixed {
             extra,
             last_good: if self.flags & FLAG_LAST_GOOD != 0 {
                 params
+            } else {
+                0
+            },
+            plateau: if self.flags & FLAG_PLATEAU != 0 {
+                PLATEAU_WORDS
             } else {
                 0
             },
@@ -380,7 +393,8 @@ pub fn verify(bytes: &[u8]) -> Result<Header, CheckpointError> {
         + header.state as u64
         + header.order as u64
         + header.extra as u64
-        + header.last_good as u64)
+        + header.last_good as u64
+        + header.plateau as u64)
         .saturating_mul(4)
         .saturating_add((HEADER_LEN + CRC_LEN) as u64);
     if computed != header.length as u64 {
@@ -431,7 +445,7 @@ pub fn next_slot(newest: Option<(usize, Header)>) -> (usize, u32) {
 
 impl<const C: usize> Trainer<'_, C> {
     /// Bytes of this trainer's checkpoint with a training order of `order` rows and `extra` floats
-    /// (and its last-good snapshot, when it holds a valid one).
+    /// (and its last-good snapshot, when it holds a valid one, and its plateau state).
     pub fn checkpoint_len(&self, order: usize, extra: usize) -> usize {
         let params = self.net.params().len();
         let snapshot = if self.last_good_snapshot().is_some() {
@@ -439,7 +453,16 @@ impl<const C: usize> Trainer<'_, C> {
         } else {
             0
         };
-        checkpoint_len(params, self.net.state().len(), order, extra) + 4 * snapshot
+        checkpoint_len(params, self.net.state().len(), order, extra)
+            + 4 * (snapshot + self.plateau_words())
+    }
+
+    /// Words of plateau state this trainer's checkpoints hold.
+    fn plateau_words(&self) -> usize {
+        match self.config.schedule {
+            Schedule::Plateau(_) => PLATEAU_WORDS,
+            _ => 0,
+        }
     }
 
     /// Writes a checkpoint (see the [module documentation](self)) into `out` and returns its length.
@@ -471,6 +494,7 @@ impl<const C: usize> Trainer<'_, C> {
                 (self.stopped, FLAG_STOPPED),
                 (snapshot.is_some(), FLAG_LAST_GOOD),
                 (self.last_epoch_diverged(), FLAG_LAST_EPOCH_DIVERGED),
+                (self.plateau_words() > 0, FLAG_PLATEAU),
             ]
             .iter()
             .filter(|(set, _)| *set)
@@ -502,6 +526,9 @@ impl<const C: usize> Trainer<'_, C> {
         w.rows(order);
         w.f32s(extra);
         w.f32s(snapshot.unwrap_or(&[]));
+        if self.plateau_words() > 0 {
+            w.u32s(&self.plateau.to_words());
+        }
         let body = w.at;
         let crc = crc::crc32(&out[..body]);
         Writer { out, at: body }.u32(crc);
@@ -533,6 +560,8 @@ impl<const C: usize> Trainer<'_, C> {
                     0
                 },
             ),
+            // A plateau state belongs to a run with that schedule, and such a run needs one.
+            ("plateau state", header.plateau, self.plateau_words()),
         ] {
             if found != expected {
                 return Err(CheckpointError::Mismatch {
@@ -573,6 +602,11 @@ impl<const C: usize> Trainer<'_, C> {
         if header.last_good > 0 {
             self.restore_last_good(|buffer| r.f32s(buffer));
         }
+        if header.plateau > 0 {
+            let mut words = [0; PLATEAU_WORDS];
+            r.u32s(&mut words);
+            self.plateau = Plateau::from_words(words);
+        }
         self.resume_after_divergence(fixed.flags & FLAG_LAST_EPOCH_DIVERGED != 0);
         self.net.zero_grad();
         Ok(header)
@@ -584,6 +618,7 @@ mod tests {
     use super::*;
     use crate::data::SliceDataset;
     use crate::loss::Head;
+    use crate::optim::plateau::ReduceLrOnPlateau;
     use crate::optim::{optimizer_state_len, OptimizerKind};
     use crate::record::EpochRecord;
     use crate::train::TrainConfig;
@@ -597,10 +632,14 @@ mod tests {
     type Memory = net::Memory<{ optimizer_state_len(OptimizerKind::ADAM, net::PARAMS) }>;
 
     fn new_trainer(memory: &mut Memory, seed: u64) -> Trainer<'_, 2> {
+        trainer_with(memory, CONFIG, seed)
+    }
+
+    fn trainer_with(memory: &mut Memory, config: TrainConfig, seed: u64) -> Trainer<'_, 2> {
         Trainer::new(
             net::LAYERS,
             memory.buffers(),
-            CONFIG,
+            config,
             Head::SoftmaxCrossEntropy,
             seed,
         )
@@ -642,26 +681,30 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn resuming_from_a_checkpoint_is_bit_identical() {
+    /// Trains `epochs` epochs with `config` uninterrupted, and again with a checkpoint after `split`
+    /// epochs loaded into a fresh trainer; returns both runs' records after checking that records and
+    /// parameters are the same bits.
+    fn resume_equals_uninterrupted(
+        config: TrainConfig,
+        split: usize,
+        epochs: usize,
+    ) -> Vec<EpochRecord> {
         let (features, labels) = data();
         let data = SliceDataset::classification(&features, 2, &labels);
         let val: Vec<u32> = (30..40).collect();
 
-        // Uninterrupted: 7 epochs.
         let mut memory = Memory::new();
-        let mut trainer = new_trainer(&mut memory, 4);
+        let mut trainer = trainer_with(&mut memory, config, 4);
         let mut order: Vec<u32> = (0..30).collect();
-        let full: Vec<EpochRecord> = (0..7)
+        let full: Vec<EpochRecord> = (0..epochs)
             .map(|_| trainer.run_epoch(&data, &mut order, &val, |_| {}))
             .collect();
         let full_params = trainer.net().params().to_vec();
 
-        // Interrupted after 3 epochs, resumed in a fresh trainer.
         let mut memory = Memory::new();
-        let mut first = new_trainer(&mut memory, 4);
+        let mut first = trainer_with(&mut memory, config, 4);
         let mut order: Vec<u32> = (0..30).collect();
-        let mut records: Vec<EpochRecord> = (0..3)
+        let mut records: Vec<EpochRecord> = (0..split)
             .map(|_| first.run_epoch(&data, &mut order, &val, |_| {}))
             .collect();
         let extra = [1.5f32, -2.0];
@@ -672,19 +715,67 @@ mod tests {
         assert_eq!(n, bytes.len());
 
         let mut memory = Memory::new();
-        let mut resumed = new_trainer(&mut memory, 4);
+        let mut resumed = trainer_with(&mut memory, config, 4);
         let mut order: Vec<u32> = (0..30).collect();
         let mut extra_back = [0.0f32; 2];
         let header = resumed
             .load_checkpoint(&bytes, &mut order, &mut extra_back)
             .unwrap();
-        assert_eq!((header.epoch, header.sequence), (3, 5));
+        assert_eq!((header.epoch, header.sequence), (split as u32, 5));
         assert_eq!(extra_back, extra);
-        assert_eq!(resumed.epoch(), 3);
-        records.extend((0..4).map(|_| resumed.run_epoch(&data, &mut order, &val, |_| {})));
+        assert_eq!(resumed.epoch(), split as u32);
+        records.extend((split..epochs).map(|_| resumed.run_epoch(&data, &mut order, &val, |_| {})));
         assert_eq!(bits(&records), bits(&full));
+        let lrs = |r: &[EpochRecord]| r.iter().map(|r| r.lr.to_bits()).collect::<Vec<_>>();
+        assert_eq!(lrs(&records), lrs(&full));
         let to_bits = |p: &[f32]| p.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
         assert_eq!(to_bits(resumed.net().params()), to_bits(&full_params));
+        full
+    }
+
+    #[test]
+    fn resuming_from_a_checkpoint_is_bit_identical() {
+        resume_equals_uninterrupted(CONFIG, 3, 7);
+    }
+
+    /// ReduceLROnPlateau's rate, best, wait and cooldown travel in the checkpoint: a run cut between
+    /// two reductions goes on to reduce at the same epochs as the uninterrupted one.
+    #[test]
+    fn resuming_keeps_reduce_lr_on_plateaus_state() {
+        let config = TrainConfig {
+            schedule: crate::optim::Schedule::Plateau(ReduceLrOnPlateau {
+                patience: 2,
+                factor: 0.5,
+                min_delta: 0.05,
+                cooldown: 1,
+                ..ReduceLrOnPlateau::DEFAULT
+            }),
+            ..CONFIG
+        };
+        let records = resume_equals_uninterrupted(config, 6, 16);
+        let rates: Vec<f32> = records.iter().map(|r| r.lr).collect();
+        let cut = |k: usize| rates.iter().take(k).filter(|&&lr| lr < CONFIG.lr).count();
+        assert!(
+            cut(6) > 0 && rates[15] < rates[6],
+            "reductions before and after the checkpoint: {rates:?}"
+        );
+        // A plain run's checkpoint has no plateau state, and one cannot resume the other.
+        let mut memory = Memory::new();
+        let plain = trainer_with(&mut memory, CONFIG, 4);
+        let mut bytes = vec![0u8; plain.checkpoint_len(3, 0)];
+        plain
+            .save_checkpoint(0, &[0u32, 1, 2], &[], &mut bytes)
+            .unwrap();
+        let mut memory = Memory::new();
+        let mut plateau = trainer_with(&mut memory, config, 4);
+        assert_eq!(
+            plateau.load_checkpoint(&bytes, &mut [0u32; 3], &mut []),
+            Err(CheckpointError::Mismatch {
+                section: "plateau state",
+                found: 0,
+                expected: 4
+            })
+        );
     }
 
     fn saved() -> Vec<u8> {

@@ -132,6 +132,12 @@ pub enum Event {
         /// The last epoch before the validation loss started rising.
         epoch: u32,
     },
+    /// ReduceLROnPlateau reduced the learning rate after this epoch (reported by the trainer, not
+    /// the analyser; the next record's `lr` is the new rate).
+    LrReduced {
+        /// The epoch whose record triggered the reduction.
+        epoch: u32,
+    },
 }
 
 impl Event {
@@ -142,7 +148,8 @@ impl Event {
             | Event::Underfitting { epoch }
             | Event::Plateau { epoch }
             | Event::Divergence { epoch, .. }
-            | Event::ConfidentMistakes { epoch } => epoch,
+            | Event::ConfidentMistakes { epoch }
+            | Event::LrReduced { epoch } => epoch,
         }
     }
 
@@ -154,6 +161,7 @@ impl Event {
             Event::Plateau { .. } => "plateau",
             Event::Divergence { .. } => "divergence",
             Event::ConfidentMistakes { .. } => "confident_mistakes",
+            Event::LrReduced { .. } => "lr_reduced",
         }
     }
 
@@ -172,6 +180,7 @@ impl Event {
             ("underfitting", None) => Event::Underfitting { epoch },
             ("plateau", None) => Event::Plateau { epoch },
             ("confident_mistakes", None) => Event::ConfidentMistakes { epoch },
+            ("lr_reduced", None) => Event::LrReduced { epoch },
             ("divergence", Some(non_finite)) => Event::Divergence { epoch, non_finite },
             _ => return None,
         };
@@ -213,6 +222,10 @@ impl core::fmt::Display for Event {
             Event::ConfidentMistakes { epoch } => write!(
                 f,
                 "confident mistakes since epoch {epoch}: validation accuracy flat while validation loss rises"
+            ),
+            Event::LrReduced { epoch } => write!(
+                f,
+                "ReduceLROnPlateau reduced the learning rate after epoch {epoch}: the monitored quantity stopped improving (the next epoch's lr is the new rate)"
             ),
         }
     }

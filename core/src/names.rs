@@ -80,7 +80,8 @@ names!(OptimizerKind {
 });
 
 names!(Schedule {
-    "constant" => Constant, "step" => Step { .. } = STEP, "cosine" => Cosine { .. } = COSINE
+    "constant" => Constant, "step" => Step { .. } = STEP, "cosine" => Cosine { .. } = COSINE,
+    "plateau" => Plateau { .. } = PLATEAU
 });
 
 names!(Head {

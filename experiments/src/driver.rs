@@ -2,7 +2,7 @@
 //! `train --experiment` and the tests alike.
 //!
 //! Each epoch: [`Trainer::run_epoch`], then the record goes to the [`Observer`], to the core's divergence
-//! guard and curve analyser (events), to the best-epoch tracker, to the observer's end-of-epoch hook
+//! guard, ReduceLROnPlateau and curve analyser (events), to the best-epoch tracker, to the observer's end-of-epoch hook
 //! (a host writes its checkpoint there), and to early stopping, which may end the run. After the last
 //! epoch early stopping restores the best weights. What differs between callers is only what their
 //! observer does with what it is told.
@@ -35,8 +35,8 @@ pub trait Observer<E = Infallible> {
     /// After every epoch.
     fn epoch(&mut self, record: &EpochRecord) -> Result<(), E>;
     /// After [`Observer::epoch`], once for each event of that epoch: the core's divergence guard
-    /// first, then the curve analyser ([`Analyzer`], default thresholds); `detected` is that
-    /// record's epoch.
+    /// first, then ReduceLROnPlateau's reduction, then the curve analyser ([`Analyzer`], default
+    /// thresholds); `detected` is that record's epoch.
     fn event(&mut self, _detected: u32, _event: &Event) -> Result<(), E> {
         Ok(())
     }
@@ -140,6 +140,9 @@ impl<'s> Driver<'s> {
             // curve, so its non-finite divergence after the guard's is not news.
             if let Some(event) = trainer.divergence_event() {
                 self.divergence_reported = true;
+                observer.event(record.epoch, &event)?;
+            }
+            if let Some(event) = trainer.lr_event() {
                 observer.event(record.epoch, &event)?;
             }
             for event in self.analyzer.observe(&record) {

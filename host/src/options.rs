@@ -14,6 +14,7 @@ use tinytrain::early_stop::EarlyStoppingConfig;
 use tinytrain::layers::Activation;
 use tinytrain::loss::Head;
 use tinytrain::monitor::Monitor;
+use tinytrain::optim::plateau::ReduceLrOnPlateau;
 use tinytrain::optim::{OptimizerKind, Schedule};
 use tinytrain::spec::Layer;
 use tinytrain::train::{DivergencePolicy, TrainConfig};
@@ -131,6 +132,8 @@ pub enum LrSchedule {
     },
     /// Cosine annealing to 0 with `T_max` = the number of epochs.
     Cosine,
+    /// Keras' ReduceLROnPlateau.
+    Plateau(ReduceLrOnPlateau),
 }
 
 impl LrSchedule {
@@ -143,6 +146,7 @@ impl LrSchedule {
                 t_max: epochs,
                 eta_min: 0.0,
             },
+            LrSchedule::Plateau(plateau) => Schedule::Plateau(plateau),
         }
     }
 }
@@ -235,7 +239,9 @@ pub struct TrainArgs {
     /// Weight decay: L2 penalty for SGD and Adam, decoupled for AdamW [default: 0; AdamW: 0.01]
     #[arg(long, value_name = "DECAY", value_parser = checked(non_negative), allow_negative_numbers = true)]
     pub weight_decay: Option<f32>,
-    /// Learning-rate schedule: constant, step (× --gamma every --step-size epochs), cosine (to 0 over all epochs)
+    /// Learning-rate schedule: constant, step (× --gamma every --step-size epochs), cosine (to 0 over
+    /// all epochs), plateau (Keras' ReduceLROnPlateau: × --plateau-factor when --plateau-monitor has
+    /// not improved for --plateau-patience epochs)
     #[arg(long, value_parser = choice::<Schedule>(Schedule::NAMES), default_value_t = TrainConfig::DEFAULT.schedule)]
     pub schedule: Schedule,
     /// Epochs between decays (--schedule step)
@@ -245,6 +251,24 @@ pub struct TrainArgs {
     /// Decay factor (--schedule step)
     #[arg(long, default_value_t = defaults::GAMMA, value_parser = checked(positive), allow_negative_numbers = true)]
     pub gamma: f32,
+    /// The quantity --schedule plateau watches [default: val_loss]
+    #[arg(long, value_parser = choice::<Monitor>(MONITORS))]
+    pub plateau_monitor: Option<Monitor>,
+    /// --schedule plateau multiplies the rate by this, in (0, 1) [default: 0.1]
+    #[arg(long, value_name = "F", value_parser = checked(fraction), allow_negative_numbers = true)]
+    pub plateau_factor: Option<f32>,
+    /// Epochs without improvement before --schedule plateau reduces the rate [default: 10]
+    #[arg(long, value_name = "N", value_parser = whole(0, u32::MAX), allow_negative_numbers = true)]
+    pub plateau_patience: Option<u32>,
+    /// Smallest change of --plateau-monitor that counts as an improvement [default: 0.0001]
+    #[arg(long, value_name = "DELTA", value_parser = checked(non_negative), allow_negative_numbers = true)]
+    pub plateau_min_delta: Option<f32>,
+    /// Epochs after a reduction before --schedule plateau counts epochs without improvement again [default: 0]
+    #[arg(long, value_name = "N", value_parser = whole(0, u32::MAX), allow_negative_numbers = true)]
+    pub cooldown: Option<u32>,
+    /// --schedule plateau never reduces the rate below this [default: 0]
+    #[arg(long, value_name = "RATE", value_parser = checked(non_negative), allow_negative_numbers = true)]
+    pub min_lr: Option<f32>,
     /// Clip each mini-batch gradient to this global L2 norm
     #[arg(long, value_name = "NORM", value_parser = checked(positive), allow_negative_numbers = true)]
     pub clip_norm: Option<f32>,
@@ -341,7 +365,9 @@ pub struct TrainArgs {
           conflicts_with_all = ["data", "label", "task", "delimiter", "ignore",
                                 "drop_missing", "hidden",
                                 "activation", "loss", "dropout", "normalize", "optimizer", "lr", "momentum", "nesterov", "weight_decay",
-                                "schedule", "step_size", "gamma", "clip_norm", "batch", "epochs",
+                                "schedule", "step_size", "gamma", "plateau_monitor", "plateau_factor",
+                                "plateau_patience", "plateau_min_delta", "cooldown", "min_lr",
+                                "clip_norm", "batch", "epochs",
                                 "seed", "val_fraction", "no_shuffle", "init", "resume"])]
     pub experiment: Option<String>,
 }
@@ -371,6 +397,19 @@ impl TrainArgs {
         }))
     }
 
+    /// ReduceLROnPlateau as the options set it, Keras' defaults for the rest.
+    fn plateau(&self) -> ReduceLrOnPlateau {
+        let keras = ReduceLrOnPlateau::DEFAULT;
+        ReduceLrOnPlateau {
+            monitor: self.plateau_monitor.unwrap_or(keras.monitor),
+            factor: self.plateau_factor.unwrap_or(keras.factor),
+            patience: self.plateau_patience.unwrap_or(keras.patience),
+            min_delta: self.plateau_min_delta.unwrap_or(keras.min_delta),
+            cooldown: self.cooldown.unwrap_or(keras.cooldown),
+            min_lr: self.min_lr.unwrap_or(keras.min_lr),
+        }
+    }
+
     /// The run these options describe.
     pub fn spec(&self) -> anyhow::Result<TrainSpec> {
         let weight_decay = self.weight_decay;
@@ -398,7 +437,17 @@ impl TrainArgs {
                 gamma: self.gamma,
             },
             Schedule::Cosine { .. } => LrSchedule::Cosine,
+            Schedule::Plateau(_) => LrSchedule::Plateau(self.plateau()),
         };
+        let plateau_options = self.plateau_monitor.is_some()
+            || self.plateau_factor.is_some()
+            || self.plateau_patience.is_some()
+            || self.plateau_min_delta.is_some()
+            || self.cooldown.is_some()
+            || self.min_lr.is_some();
+        if plateau_options && !matches!(schedule, LrSchedule::Plateau(_)) {
+            bail!("--plateau-monitor, --plateau-factor, --plateau-patience, --plateau-min-delta, --cooldown and --min-lr apply with --schedule plateau");
+        }
         let spec = TrainSpec {
             data: self.data.clone(),
             label: self.label.clone(),
@@ -569,6 +618,11 @@ impl TrainSpec {
             if step_size == 0 {
                 bail!("--step-size must be at least 1");
             }
+        }
+        if let LrSchedule::Plateau(plateau) = self.schedule {
+            check("plateau-factor", fraction(plateau.factor))?;
+            check("plateau-min-delta", non_negative(plateau.min_delta))?;
+            check("min-lr", non_negative(plateau.min_lr))?;
         }
         Ok(())
     }
@@ -835,6 +889,49 @@ mod tests {
                 step_size: 5,
                 gamma: 0.5
             }
+        );
+        // Keras' defaults, each option in its field, and the options refused without the schedule.
+        let keras = spec(&["--schedule", "plateau"]).unwrap();
+        assert_eq!(
+            keras.train_config((0.0, 1.0)).schedule,
+            Schedule::Plateau(ReduceLrOnPlateau::DEFAULT)
+        );
+        let plateau = spec(&[
+            "--schedule",
+            "plateau",
+            "--plateau-monitor",
+            "val_acc",
+            "--plateau-factor",
+            "0.5",
+            "--plateau-patience",
+            "3",
+            "--plateau-min-delta",
+            "0.01",
+            "--cooldown",
+            "2",
+            "--min-lr",
+            "1e-5",
+        ])
+        .unwrap();
+        assert_eq!(
+            plateau.train_config((0.0, 1.0)).schedule,
+            Schedule::Plateau(ReduceLrOnPlateau {
+                monitor: Monitor::ValAcc,
+                factor: 0.5,
+                patience: 3,
+                min_delta: 0.01,
+                cooldown: 2,
+                min_lr: 1e-5,
+            })
+        );
+        let message = spec(&["--cooldown", "2"]).unwrap_err().to_string();
+        assert!(
+            message.contains("apply with --schedule plateau"),
+            "{message}"
+        );
+        assert!(
+            clap_error(&["--schedule", "plateau", "--plateau-factor", "1"])
+                .contains("--plateau-factor")
         );
     }
 

@@ -24,7 +24,7 @@ use tinytrain_experiments::driver::{self, Driver};
 
 use crate::csv_data::{self, Problem, Table, Targets, Task};
 use crate::memory::VecMemory;
-use crate::options::{defaults, Normalize, TrainSpec};
+use crate::options::{defaults, LrSchedule, Normalize, TrainSpec};
 use crate::weights::Weights;
 use crate::{MAX_CLASSES, MAX_FEATURES};
 
@@ -258,22 +258,10 @@ pub fn prepare<'a>(spec: &'a TrainSpec, table: &'a Table) -> anyhow::Result<Setu
     let plan = Plan::of(&layers).map_err(|e| anyhow!("the network does not fit together: {e}"))?;
 
     if let Some(early) = &spec.early_stopping {
-        let fits = match early.monitor {
-            Monitor::ValAcc | Monitor::ValF1 => table.task() == Task::Classification,
-            Monitor::ValMae => table.task() == Task::Regression,
-            _ => true,
-        };
-        if !fits {
-            bail!(
-                "--monitor {} does not apply to {}, a {} task",
-                early.monitor.name(),
-                table.path.display(),
-                match table.task() {
-                    Task::Classification => "classification",
-                    Task::Regression => "regression",
-                }
-            );
-        }
+        check_monitor("--monitor", early.monitor, table)?;
+    }
+    if let LrSchedule::Plateau(plateau) = spec.schedule {
+        check_monitor("--plateau-monitor", plateau.monitor, table)?;
     }
     let (train_rows, val_rows) = split_rows(spec, table)?;
 
@@ -318,6 +306,27 @@ pub fn prepare<'a>(spec: &'a TrainSpec, table: &'a Table) -> anyhow::Result<Setu
 
 /// The core's stratified split, after checking that every class can be split and that neither side
 /// comes out empty.
+/// A monitored quantity the task has (`option` names the option that chose it).
+fn check_monitor(option: &str, monitor: Monitor, table: &Table) -> anyhow::Result<()> {
+    let fits = match monitor {
+        Monitor::ValAcc | Monitor::ValF1 => table.task() == Task::Classification,
+        Monitor::ValMae => table.task() == Task::Regression,
+        _ => true,
+    };
+    if !fits {
+        bail!(
+            "{option} {} does not apply to {}, a {} task",
+            monitor.name(),
+            table.path.display(),
+            match table.task() {
+                Task::Classification => "classification",
+                Task::Regression => "regression",
+            }
+        );
+    }
+    Ok(())
+}
+
 fn split_rows(spec: &TrainSpec, table: &Table) -> anyhow::Result<(Vec<u32>, Vec<u32>)> {
     if let Targets::Classes { labels, names } = &table.targets {
         let mut counts = vec![0usize; names.len()];

@@ -228,3 +228,25 @@ fn a_complete_run_is_left_as_it_is() {
         );
     }
 }
+
+/// ReduceLROnPlateau's rate, best value and counters are in the checkpoint: a run cut at epoch 9,
+/// between reductions, reduces at the same epochs as the uninterrupted run, and its files are the
+/// same bytes.
+#[test]
+fn reduce_lr_on_plateau_resumes_where_it_was() {
+    let options = "--seed 2 --lr 0.05 --schedule plateau --plateau-patience 2 --plateau-factor 0.5 --cooldown 1";
+    resumed_equals_uninterrupted(options, 9, 30, |_| {});
+    let dir = tempfile::tempdir().unwrap();
+    train_iris(dir.path(), "full", 30, options);
+    let events = std::fs::read_to_string(dir.path().join("full/events.jsonl")).unwrap();
+    let reduced: Vec<u32> = events
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["event"] == "lr_reduced")
+        .map(|e| e["epoch"].as_u64().unwrap() as u32)
+        .collect();
+    assert!(
+        reduced.iter().any(|&e| e < 9) && reduced.iter().any(|&e| e > 9),
+        "reductions on both sides of the checkpoint: {reduced:?}"
+    );
+}

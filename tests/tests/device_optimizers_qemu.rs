@@ -2,7 +2,7 @@
 //! run in-process) against `tinytrain train` with the same options, every epoch bit for bit — plain
 //! SGD at batch 1 (the fused path: the Cortex-M4 kernel `tinytrain_m4_sgd` where a layer's inputs are a
 //! multiple of eight, the Rust loops elsewhere), SGD with momentum and with Nesterov momentum, weight
-//! decay with SGD and with Adam (L2), AdamW, the step and cosine schedules, clipping, and the other
+//! decay with SGD and with Adam (L2), AdamW, the step, cosine and plateau schedules, clipping, and the other
 //! options the device honours (activations, dropout, batches, file order, no normalisation, `--init`
 //! weights, the Huber loss on a regression).
 //!
@@ -142,4 +142,40 @@ fn device_qemu_adam_and_sgd_weight_decay_and_adamw_with_cosine_and_clipping() {
         ),
         &out.path().join("init"),
     );
+}
+
+/// ReduceLROnPlateau runs on the device: it reduces the rate at the same epochs as the host (its
+/// `lr_reduced` events come from the device's frames), and every epoch's `lr` is the same bits.
+#[test]
+fn device_qemu_reduce_lr_on_plateau() {
+    require_qemu!();
+    let out = tempfile::tempdir().unwrap();
+    let device = same_on_device(
+        &data("iris.csv"),
+        "--lr 0.05 --epochs 20 --schedule plateau --plateau-patience 2 --plateau-factor 0.5 \
+         --cooldown 1 --seed 2",
+        &out.path().join("plateau"),
+    );
+    let read = |file: &str| std::fs::read_to_string(device.join(file)).unwrap();
+    let json = |line: &str| serde_json::from_str::<serde_json::Value>(line).unwrap();
+    let reduced: Vec<u64> = read("events.jsonl")
+        .lines()
+        .map(json)
+        .filter(|e| e["event"] == "lr_reduced")
+        .map(|e| e["epoch"].as_u64().unwrap())
+        .collect();
+    let rates: Vec<f64> = read("metrics.jsonl")
+        .lines()
+        .map(|l| json(l)["lr"].as_f64().unwrap())
+        .collect();
+    assert!(reduced.len() >= 2, "{reduced:?}");
+    // After each reported epoch the next (if any) trains with half the rate.
+    for &epoch in reduced.iter().filter(|&&e| (e as usize) < rates.len()) {
+        let (before, after) = (rates[epoch as usize - 1], rates[epoch as usize]);
+        assert_eq!(
+            after as f32,
+            before as f32 * 0.5,
+            "epoch {epoch}: {rates:?}"
+        );
+    }
 }

@@ -6,6 +6,7 @@
 
 pub mod adam;
 pub mod clip;
+pub mod plateau;
 pub mod schedule;
 pub mod sgd;
 

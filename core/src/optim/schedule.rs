@@ -1,5 +1,7 @@
 //! Learning-rate schedules, evaluated per epoch (0-based `epoch`), as PyTorch's `LRScheduler`s stepped
-//! once per epoch.
+//! once per epoch; and ReduceLROnPlateau, which follows the records instead ([`super::plateau`]).
+
+use super::plateau::ReduceLrOnPlateau;
 
 /// How the learning rate changes from epoch to epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
@@ -24,6 +26,10 @@ pub enum Schedule {
         /// Final learning rate.
         eta_min: f32,
     },
+    /// Keras' `ReduceLROnPlateau`: the rate falls by `factor` when the monitored quantity stops
+    /// improving. It depends on the records, not on the epoch number, so the
+    /// [`Trainer`](crate::train::Trainer) keeps its state ([`super::plateau::Plateau`]).
+    Plateau(ReduceLrOnPlateau),
 }
 
 impl Schedule {
@@ -38,8 +44,11 @@ impl Schedule {
         t_max: 0,
         eta_min: 0.0,
     };
+    /// ReduceLROnPlateau with Keras' defaults ([`ReduceLrOnPlateau::DEFAULT`]).
+    pub const PLATEAU: Self = Self::Plateau(ReduceLrOnPlateau::DEFAULT);
 
-    /// The learning rate for 0-based `epoch`.
+    /// The learning rate for 0-based `epoch` (`base` for [`Schedule::Plateau`], whose rate the
+    /// trainer's state holds).
     ///
     /// ```
     /// use tinytrain::optim::Schedule;
@@ -48,7 +57,7 @@ impl Schedule {
     /// ```
     pub fn lr(self, base: f32, epoch: u32) -> f32 {
         match self {
-            Schedule::Constant => base,
+            Schedule::Constant | Schedule::Plateau(_) => base,
             Schedule::Step { step_size, gamma } => {
                 let decays = epoch.checked_div(step_size).unwrap_or(0);
                 (0..decays).fold(base, |lr, _| lr * gamma)

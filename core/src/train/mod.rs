@@ -16,9 +16,11 @@ use guard::{all_finite, all_finite_bits, Action, Health};
 pub use guard::{DivergencePolicy, DivergenceStats};
 
 use crate::data::{shuffle, Dataset, RowIndex};
+use crate::diagnose::Event;
 use crate::loss::Head;
 use crate::metrics::{ConfusionMatrix, RegressionMetrics, Welford};
 use crate::network::{Buffers, Mlp, Mode};
+use crate::optim::plateau::Plateau;
 use crate::optim::{clip, Optimizer, OptimizerKind, Schedule};
 use crate::record::EpochRecord;
 use crate::rng::{stream, Pcg32};
@@ -108,7 +110,7 @@ pub struct Trainer<'a, const C: usize> {
     pub(crate) net: Mlp<'a>,
     head: Head,
     pub(crate) optimizer: Optimizer,
-    config: TrainConfig,
+    pub(crate) config: TrainConfig,
     classes: usize,
     pub(crate) epoch: u32,
     pub(crate) shuffle_rng: Pcg32,
@@ -116,6 +118,10 @@ pub struct Trainer<'a, const C: usize> {
     validation: Summary<C>,
     /// Multiplies the scheduled learning rate (1 until [`DivergencePolicy::ReduceLr`] acts).
     pub(crate) lr_scale: f32,
+    /// [`Schedule::Plateau`]'s rate and counters (unused by the other schedules).
+    pub(crate) plateau: Plateau,
+    /// The last epoch's record made [`Schedule::Plateau`] reduce the rate.
+    lr_reduced: bool,
     /// Everything skipped before the current epoch.
     pub(crate) stats: DivergenceStats,
     /// What the current (or last) epoch skipped.
@@ -172,6 +178,8 @@ impl<'a, const C: usize> Trainer<'a, C> {
             train: Summary::new(classes),
             validation: Summary::new(classes),
             lr_scale: 1.0,
+            plateau: Plateau::new(config.lr),
+            lr_reduced: false,
             stats: DivergenceStats::default(),
             epoch_stats: DivergenceStats::default(),
             first_divergence: 0,
@@ -226,7 +234,10 @@ impl<'a, const C: usize> Trainer<'a, C> {
         validation: &[I],
         mut progress: impl FnMut(usize),
     ) -> EpochRecord {
-        let mut lr = self.config.schedule.lr(self.config.lr, self.epoch);
+        let mut lr = match self.config.schedule {
+            Schedule::Plateau(_) => self.plateau.lr(),
+            schedule => schedule.lr(self.config.lr, self.epoch),
+        };
         if self.lr_scale != 1.0 {
             lr *= self.lr_scale;
         }
@@ -298,7 +309,27 @@ impl<'a, const C: usize> Trainer<'a, C> {
         progress(trained);
         self.epoch += 1;
         self.evaluate(data, validation);
-        self.record(lr, !validation.is_empty())
+        let record = self.record(lr, !validation.is_empty());
+        // ReduceLROnPlateau reads the finished record, like Keras' `on_epoch_end`: a reduction
+        // applies from the next epoch on.
+        self.lr_reduced = match self.config.schedule {
+            Schedule::Plateau(config) => self.plateau.observe(&config, &record).is_some(),
+            _ => false,
+        };
+        record
+    }
+
+    /// [`Event::LrReduced`] after an epoch whose record made [`Schedule::Plateau`] reduce the
+    /// rate (the next record's `lr` is the new rate); `None` otherwise.
+    pub fn lr_event(&self) -> Option<Event> {
+        self.lr_reduced
+            .then_some(Event::LrReduced { epoch: self.epoch })
+    }
+
+    /// The rate [`Schedule::Plateau`] has reached (the base rate for other schedules, and before
+    /// any reduction).
+    pub fn plateau_lr(&self) -> f32 {
+        self.plateau.lr()
     }
 
     /// Whether an epoch at rate `lr` fuses plain SGD into the backward pass ([`Mlp::backward_sgd`]):

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use tinytrain::early_stop::EarlyStoppingConfig;
 use tinytrain::layers::Activation;
+use tinytrain::optim::plateau::ReduceLrOnPlateau;
 use tinytrain::optim::{OptimizerKind, Schedule};
 use tinytrain::spec::Layer;
 use tinytrain::train::{DivergencePolicy, TrainConfig};
@@ -114,6 +115,21 @@ fn schedule(s: Schedule) -> String {
         Schedule::Cosine { t_max, eta_min } => format!(
             "{p}::Cosine {{ t_max: {t_max}, eta_min: {} }}",
             float(eta_min)
+        ),
+        Schedule::Plateau(ReduceLrOnPlateau {
+            monitor,
+            factor,
+            patience,
+            min_delta,
+            cooldown,
+            min_lr,
+        }) => format!(
+            "{p}::Plateau(tinytrain::optim::plateau::ReduceLrOnPlateau {{ \
+             monitor: tinytrain::monitor::Monitor::{monitor:?}, factor: {}, patience: {patience}, \
+             min_delta: {}, cooldown: {cooldown}, min_lr: {} }})",
+            float(factor),
+            float(min_delta),
+            float(min_lr)
         ),
     }
 }
