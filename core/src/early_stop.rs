@@ -70,6 +70,23 @@ impl Default for EarlyStoppingConfig {
 }
 
 impl EarlyStoppingConfig {
+    /// The `patience` of [`EarlyStoppingConfig::best_only`]: no run is that long, so it never stops.
+    pub const NEVER: u32 = u32::MAX;
+
+    /// Keep the best epoch's parameters of `monitor` and never stop: Keras'
+    /// `ModelCheckpoint(save_best_only=True)`, which saves on every strict improvement (no
+    /// `min_delta`, no warm-up) and so ends with the epoch [`EarlyStopping`] would restore.
+    pub const fn best_only(monitor: Monitor) -> Self {
+        Self {
+            monitor,
+            direction: None,
+            min_delta: 0.0,
+            patience: Self::NEVER,
+            start_from_epoch: 0,
+            restore_best_weights: true,
+        }
+    }
+
     /// The direction in force: the configured one, or the monitor's.
     pub fn direction(&self) -> Direction {
         self.direction.unwrap_or(self.monitor.direction())
@@ -175,7 +192,7 @@ impl<'a> EarlyStopping<'a> {
         if self.snapshot_epoch == 0 {
             self.take_snapshot(record.epoch, params);
         }
-        self.wait += 1;
+        self.wait = self.wait.saturating_add(1);
         let direction = self.config.direction();
         if direction.improves(current, self.best, self.config.min_delta) {
             self.best = current;
@@ -255,6 +272,18 @@ impl core::fmt::Display for Outcome {
     /// for 10 epochs; restored the weights of epoch 23`.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let monitor = self.monitor.name();
+        if self.patience == EarlyStoppingConfig::NEVER {
+            // `best_only`: nothing stops, only the best weights are kept.
+            write!(
+                f,
+                "best {monitor} {:.4} at epoch {}",
+                self.best, self.best_epoch
+            )?;
+            return match self.restored_epoch {
+                Some(epoch) => write!(f, "; kept the weights of epoch {epoch}"),
+                None => Ok(()),
+            };
+        }
         match self.stopped_epoch {
             Some(epoch) => write!(
                 f,
@@ -336,6 +365,30 @@ mod tests {
         let mut params = [0.0];
         assert_eq!(stopper.restore(&mut params), Some(4));
         assert_eq!(params, [0.7]);
+    }
+
+    /// `best_only` (ModelCheckpoint's save_best_only): no stop however long the run stalls, the
+    /// snapshot follows every strict improvement (a tie keeps the earlier epoch).
+    #[test]
+    fn best_only_never_stops_and_keeps_the_first_best_epoch() {
+        let config = EarlyStoppingConfig::best_only(Monitor::ValLoss);
+        let mut snapshot = [0.0; 1];
+        let mut stopper = EarlyStopping::new(config, 1, &mut snapshot).unwrap();
+        let mut losses = vec![0.9, 0.5, 0.7, 0.5];
+        losses.extend(core::iter::repeat_n(0.8, 500));
+        for (i, &loss) in losses.iter().enumerate() {
+            let epoch = i as u32 + 1;
+            let decision = stopper.observe(&record(epoch, loss, 0.0), &[epoch as f32]);
+            assert_eq!(decision, Decision::Continue, "epoch {epoch}");
+        }
+        let mut params = [0.0];
+        let outcome = stopper.finish(&mut params);
+        assert_eq!((outcome.best_epoch, outcome.restored_epoch), (2, Some(2)));
+        assert_eq!(params, [2.0]);
+        assert_eq!(
+            outcome.to_string(),
+            "best val_loss 0.5000 at epoch 2; kept the weights of epoch 2"
+        );
     }
 
     #[test]

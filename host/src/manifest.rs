@@ -1,6 +1,6 @@
 //! `manifest.json`: everything needed to reproduce a run exactly — the options, the resolved data
 //! (label, task, class and feature names), the network, the core's configuration, the split and the
-//! normaliser's statistics.
+//! normaliser's statistics; once training ends, which epoch's weights `weights.json` holds.
 
 use std::path::Path;
 
@@ -34,6 +34,35 @@ pub struct Manifest<'a> {
     /// `train --device`: the board and the fit check's figures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<serde_json::Value>,
+    /// Which epoch's parameters `weights.json` holds (absent until the run has ended).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights: Option<WeightsInfo>,
+}
+
+/// Which epoch's parameters a run's `weights.json` holds, and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WeightsInfo {
+    /// The epoch (1-based) whose parameters were saved.
+    pub epoch: u32,
+    /// `"last"`, or `"best val_loss"` (or another monitor) when `--restore-best` or early stopping
+    /// restored the best epoch's.
+    pub chosen: String,
+}
+
+impl WeightsInfo {
+    /// The weights a run ended with: early stopping's restored epoch, else the last epoch.
+    pub fn of(last_epoch: u32, early_stop: Option<&tinytrain::early_stop::Outcome>) -> Self {
+        match early_stop.and_then(|o| o.restored_epoch.map(|epoch| (epoch, o.monitor))) {
+            Some((epoch, monitor)) => Self {
+                epoch,
+                chosen: format!("best {}", monitor.name()),
+            },
+            None => Self {
+                epoch: last_epoch,
+                chosen: "last".into(),
+            },
+        }
+    }
 }
 
 /// The data as read.
@@ -128,6 +157,7 @@ impl<'a> Manifest<'a> {
             },
             normalization,
             device: None,
+            weights: None,
         }
     }
 

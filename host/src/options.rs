@@ -323,7 +323,9 @@ pub struct TrainArgs {
     /// Early stopping ignores epochs 1..=N (a warm-up) [default: 0]
     #[arg(long, value_name = "N", value_parser = whole(0, u32::MAX), allow_negative_numbers = true)]
     pub start_from_epoch: Option<u32>,
-    /// Save the best epoch's weights as weights.json (the default with early stopping)
+    /// Save the best epoch's weights of --monitor as weights.json (the default with early
+    /// stopping); alone, training runs every epoch and keeps the best (Keras'
+    /// ModelCheckpoint(save_best_only=True))
     #[arg(long, overrides_with = "no_restore_best")]
     pub restore_best: bool,
     /// Save the last epoch's weights even with early stopping
@@ -376,15 +378,20 @@ impl TrainArgs {
     /// Early stopping as the options set it (`None`: neither `--early-stopping` nor `--patience`).
     pub fn early_stopping_config(&self) -> anyhow::Result<Option<EarlyStoppingConfig>> {
         if !self.early_stopping && self.patience.is_none() {
-            let stray = self.monitor.is_some()
-                || self.min_delta.is_some()
+            let stray = self.min_delta.is_some()
                 || self.start_from_epoch.is_some()
-                || self.restore_best
-                || self.no_restore_best;
+                || self.no_restore_best
+                || (self.monitor.is_some() && !self.restore_best);
             if stray {
-                bail!("--monitor, --min-delta, --start-from-epoch and --restore-best apply with --early-stopping or --patience");
+                bail!("--min-delta, --start-from-epoch and --no-restore-best apply with --early-stopping or --patience, --monitor with those or --restore-best");
             }
-            return Ok(None);
+            // `--restore-best` alone: Keras' ModelCheckpoint(save_best_only=True).
+            return Ok(self.restore_best.then(|| {
+                EarlyStoppingConfig::best_only(
+                    self.monitor
+                        .unwrap_or(EarlyStoppingConfig::default().monitor),
+                )
+            }));
         }
         let defaults = EarlyStoppingConfig::default();
         Ok(Some(EarlyStoppingConfig {
@@ -967,6 +974,17 @@ mod tests {
         );
         let message = spec(&["--monitor", "val_acc"]).unwrap_err().to_string();
         assert!(message.contains("apply with --early-stopping"), "{message}");
+        // --restore-best alone keeps the best epoch and never stops.
+        let best = spec(&["--restore-best", "--monitor", "val_acc"])
+            .unwrap()
+            .early_stopping
+            .unwrap();
+        assert_eq!(best, EarlyStoppingConfig::best_only(Monitor::ValAcc));
+        assert_eq!(best.patience, EarlyStoppingConfig::NEVER);
+        let message = spec(&["--restore-best", "--min-delta", "0.1"])
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("--min-delta"), "{message}");
         assert!(clap_error(&["--patience", "2", "--min-delta", "-1"]).contains("--min-delta"));
     }
 

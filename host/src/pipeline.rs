@@ -431,7 +431,7 @@ pub fn train_from(
                 bail!("cannot resume: the checkpoint's training order is not a permutation of the run's training rows");
             }
             if spec.early_stopping.is_some() {
-                bail!("cannot resume a run with early stopping (its best-weights snapshot is not checkpointed)");
+                bail!("cannot resume a run with early stopping or --restore-best (its best-weights snapshot is not checkpointed)");
             }
             if resume.records.len() != trainer.epoch() as usize {
                 bail!(

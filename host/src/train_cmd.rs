@@ -17,7 +17,7 @@ use tinytrain::record::EpochRecord;
 use tinytrain::train::DivergenceStats;
 
 use crate::csv_data::Task;
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, WeightsInfo};
 use crate::options::{TrainArgs, TrainSpec};
 use crate::pipeline::{self, Noticed, Observer, Resume, Setup};
 use crate::plot;
@@ -91,9 +91,14 @@ pub fn execute(args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(progress) = &reporter.progress {
         progress.finish();
     }
-    let run = reporter
+    let mut run = reporter
         .run
         .context("internal error: the run directory was never created")?;
+    // The manifest now says which epoch's weights the run saved.
+    let last_epoch = trained.records.last().map_or(0, |r| r.epoch);
+    let mut manifest = Manifest::of(&setup);
+    manifest.weights = Some(WeightsInfo::of(last_epoch, trained.early_stop.as_ref()));
+    run.write_manifest(&manifest)?;
     finish(
         &run,
         &trained.weights,

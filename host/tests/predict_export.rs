@@ -622,3 +622,52 @@ fn the_c_export_compiles_and_agrees_with_predict_to_1e_6() {
     }
     eprintln!("largest C-versus-predict difference: {worst:e} (relative, above magnitude 1)");
 }
+
+/// `--restore-best` without early stopping (Keras' `ModelCheckpoint(save_best_only=True)`): every
+/// epoch trains, `weights.json` holds the epoch of the lowest validation loss (the first, on a
+/// tie), the manifest says which, and `predict` on the validation rows gives that epoch's loss bit
+/// for bit. Without the option the manifest names the last epoch.
+#[test]
+fn restore_best_alone_trains_every_epoch_and_keeps_the_best_epochs_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ["--epochs", "40", "--lr", "0.05"];
+    let run = train(
+        dir.path(),
+        "iris.csv",
+        "best",
+        &[&options[..], &["--restore-best"]].concat(),
+    );
+    let text = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 40, "--restore-best alone never stops early");
+    let best = (0..records.len()).fold(0, |b, k| {
+        if field(&records[k], "val_loss") < field(&records[b], "val_loss") {
+            k
+        } else {
+            b
+        }
+    });
+    assert!(best + 1 < 40, "the test needs a best epoch before the last");
+    assert_eq!(
+        manifest(&run)["weights"],
+        serde_json::json!({"epoch": best + 1, "chosen": "best val_loss"})
+    );
+    let val = dir.path().join("val.csv");
+    validation_csv(&run, "iris.csv", &val);
+    let output = ok(dir.path(), &["predict", "best", "--data", "val.csv"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        metric(&stderr, "loss").to_bits(),
+        field(&records[best], "val_loss").to_bits(),
+        "{stderr}"
+    );
+
+    let last = train(dir.path(), "iris.csv", "last", &options);
+    assert_eq!(
+        manifest(&last)["weights"],
+        serde_json::json!({"epoch": 40, "chosen": "last"})
+    );
+}
