@@ -350,7 +350,7 @@ fn execute_int8(args: &ExportArgs, model: &Model) -> anyhow::Result<()> {
     let (code, footprint) = int8::rust::generate(model, &int8, Some(&comparison), &rows.path);
     let target = write_out(args, &code)?;
     eprintln!(
-        "exported {} ({}, Rust, int8) to {target}: calibrated on {} training rows of {}; {}; {}; {}",
+        "exported {} ({}, Rust, int8) to {target}, calibrated on {} training rows of {}\n{}\n{};\n{}",
         model.dir.display(),
         model.shape(),
         int8.calibration_rows,

@@ -259,13 +259,13 @@ pub fn generate(
     );
     let _ = writeln!(
         h,
-        "// Input: the {} raw features in the order of FEATURES; quantize_input() {}quantises them \
-         (the only\n// floating-point step); forward_int8() and predict_int8() take the int8 row.",
+        "// Input: the {} raw features in the order of FEATURES. quantize_input() {}\n// quantises \
+         them, the only floating-point step; forward_int8() and predict_int8() take the int8 row.",
         int8.inputs,
         if int8.standardize.is_some() {
-            "standardises them with the run's statistics and "
+            "standardises them with the run's statistics and"
         } else {
-            ""
+            "(the run did not standardise them)"
         }
     );
     let _ = writeln!(
