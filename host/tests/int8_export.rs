@@ -168,8 +168,14 @@ fn the_int8_export_builds_no_std_and_equals_the_hosts_int8_model_exactly() {
         ),
     )
     .unwrap();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let build = Command::new(cargo)
+    let cargo = PathBuf::from(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let mut command = Command::new(&cargo);
+    // The toolchain that runs this test, not the default one of the temporary directory.
+    let rustc = cargo.with_file_name("rustc");
+    if rustc.is_file() {
+        command.env("RUSTC", rustc);
+    }
+    let build = command
         .args(["build", "--release", "--offline", "--quiet"])
         .current_dir(&krate)
         .env("CARGO_TARGET_DIR", krate.join("target"))
