@@ -13,8 +13,14 @@
 //!
 //! Both state their flash (the constants' bytes; the code comes on top) and RAM (the two activation
 //! buffers the forward pass alternates between) in their header comment and on stderr.
+//!
+//! With `--int8` ([`int8`]) a classification run is quantised to int8 (weights per output channel,
+//! activations calibrated on the run's training rows, integer-only inference after the input
+//! quantiser) and exported as a Rust module; stderr gets the validation accuracy of the float and
+//! the int8 model.
 
 pub mod c;
+pub mod int8;
 pub mod rust;
 
 use std::path::PathBuf;
@@ -46,6 +52,13 @@ pub struct ExportArgs {
     /// Prefix of the C names, e.g. iris gives iris_forward [default: from --out's file name, else the run directory's name]
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+    /// Quantise a classification run to int8 (integer-only inference; --format rust), calibrated on
+    /// its training rows; prints the float and int8 validation accuracy
+    #[arg(long)]
+    pub int8: bool,
+    /// With --int8: the run's data file, read again for its training and validation rows [default: the manifest's config.data]
+    #[arg(long, value_name = "FILE.csv", requires = "int8")]
+    pub data: Option<PathBuf>,
 }
 
 /// The language of an export.
@@ -263,6 +276,9 @@ pub fn execute(args: &ExportArgs) -> anyhow::Result<()> {
     }
     let model = Model::load(&args.run)?;
     check_finite(&model)?;
+    if args.int8 {
+        return execute_int8(args, &model);
+    }
     let (code, footprint) = match args.format {
         Format::Rust => rust::generate(&model),
         Format::C => {
@@ -287,6 +303,23 @@ pub fn execute(args: &ExportArgs) -> anyhow::Result<()> {
             c::generate(&model, &c::identifier(&name))
         }
     };
+    let target = write_out(args, &code)?;
+    eprintln!(
+        "exported {} ({}, {}) to {target}: {}; {}",
+        model.dir.display(),
+        model.shape(),
+        match args.format {
+            Format::Rust => "Rust",
+            Format::C => "C",
+        },
+        footprint.flash_text(&model),
+        footprint.ram_text(&model)
+    );
+    Ok(())
+}
+
+/// Writes `code` to `--out` (atomically) or stdout; returns where it went, for the message.
+fn write_out(args: &ExportArgs, code: &str) -> anyhow::Result<String> {
     match &args.out {
         Some(out) => write_atomic(out, code.as_bytes())?,
         None => {
@@ -298,20 +331,33 @@ pub fn execute(args: &ExportArgs) -> anyhow::Result<()> {
                 .context("cannot write the export to stdout")?;
         }
     }
-    let target = args
+    Ok(args
         .out
         .as_ref()
-        .map_or_else(|| "stdout".to_string(), |o| o.display().to_string());
+        .map_or_else(|| "stdout".to_string(), |o| o.display().to_string()))
+}
+
+/// `export --int8`: calibrate on the training rows, compare on the validation rows, write Rust.
+fn execute_int8(args: &ExportArgs, model: &Model) -> anyhow::Result<()> {
+    if args.format != Format::Rust {
+        bail!("--int8 exports Rust only (--format rust): the C export has no integer kernels yet");
+    }
+    // Refused before the data is read again.
+    int8::check_classification(model)?;
+    let rows = int8::rows::RunRows::load(model, args.data.as_deref())?;
+    let int8 = int8::Int8Model::calibrate(model, &rows.train)?;
+    let comparison = int8::Comparison::measure(model, &int8, &rows.val, &rows.val_classes)?;
+    let (code, footprint) = int8::rust::generate(model, &int8, Some(&comparison), &rows.path);
+    let target = write_out(args, &code)?;
     eprintln!(
-        "exported {} ({}, {}) to {target}: {}; {}",
+        "exported {} ({}, Rust, int8) to {target}, calibrated on {} training rows of {}\n{}\n{};\n{}",
         model.dir.display(),
         model.shape(),
-        match args.format {
-            Format::Rust => "Rust",
-            Format::C => "C",
-        },
-        footprint.flash_text(&model),
-        footprint.ram_text(&model)
+        int8.calibration_rows,
+        rows.path,
+        comparison.text(),
+        footprint.flash_text(),
+        footprint.ram_text(&int8)
     );
     Ok(())
 }
