@@ -385,6 +385,10 @@ fn lock(path: &Path) -> anyhow::Result<File> {
 /// Refuses an `--out FILE` that exists (unless `force`) or is a directory, before any work: the
 /// one rule of every command that writes a single file (`predict`, `export`).
 pub fn check_output_file(out: &Path, force: bool) -> anyhow::Result<()> {
+    // A device or a pipe (`/dev/null`, `/dev/stdout`, a FIFO) holds nothing to lose.
+    if is_special(out) {
+        return Ok(());
+    }
     if out.exists() && !force {
         bail!(
             "{} exists; pass --force to replace it, or choose another --out",
@@ -398,14 +402,24 @@ pub fn check_output_file(out: &Path, force: bool) -> anyhow::Result<()> {
 }
 
 /// Replaces `file` with `bytes` atomically: a temporary file beside it, then a rename, so a crash
-/// leaves the old contents or the new, never half of them.
+/// leaves the old contents or the new, never half of them. A device or a pipe is written in place:
+/// a rename would put a plain file where `/dev/null` was, for every program on the machine.
 pub fn write_atomic(file: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if is_special(file) {
+        return std::fs::write(file, bytes)
+            .with_context(|| format!("cannot write {}", file.display()));
+    }
     let mut temporary = file.as_os_str().to_owned();
     temporary.push(format!(".tmp{}", std::process::id()));
     let temporary = PathBuf::from(temporary);
     std::fs::write(&temporary, bytes)
         .and_then(|()| std::fs::rename(&temporary, file))
         .with_context(|| format!("cannot write {}", file.display()))
+}
+
+/// `path` exists and is neither a regular file nor a directory (a device, a FIFO, a socket).
+fn is_special(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// One `metrics.csv` line: the fields of [`METRICS_CSV_HEADER`], shortest round-trip decimals, empty
@@ -421,6 +435,34 @@ pub fn csv_line(r: &EpochRecord) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found when `/dev/null` turned into a plain file on this project's machine: an atomic write
+    /// to a device or a pipe renamed a temporary file over it. Now it writes in place (a FIFO here,
+    /// which must still be a FIFO after, holding what was written), and `--force` is not needed.
+    #[test]
+    fn a_pipe_or_device_is_written_in_place_never_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        check_output_file(&fifo, false).unwrap();
+        write_atomic(&fifo, b"weights").unwrap();
+        assert_eq!(reader.join().unwrap(), b"weights");
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary left"
+        );
+    }
 
     fn record(epoch: u32, train_loss: f32, lr: f32) -> EpochRecord {
         EpochRecord {
