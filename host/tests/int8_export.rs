@@ -5,46 +5,15 @@
 //! runs `--int8` cannot quantise are refused with a reason.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use tinytrain_host::export::int8::rows::RunRows;
 use tinytrain_host::export::int8::{Comparison, Int8Model};
 use tinytrain_host::model::Model;
 
-/// A bundled dataset, by absolute path.
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../data")
-        .join(name)
-}
+mod common;
 
-fn tinytrain(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tinytrain"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run tinytrain")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> Output {
-    let output = tinytrain(dir, args);
-    assert!(
-        output.status.success(),
-        "tinytrain {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-fn assert_fails_with(output: &Output, needles: &[&str]) {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "should fail: {stderr}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    for needle in needles {
-        assert!(stderr.contains(needle), "missing {needle:?} in: {stderr}");
-    }
-}
+use common::{assert_fails_with, data, ok, tinytrain};
 
 /// Trains `dataset` into `dir/out` with `options` (space-separated) and returns the run directory.
 fn train(dir: &Path, dataset: &str, out: &str, options: &str) -> PathBuf {

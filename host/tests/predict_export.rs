@@ -6,45 +6,11 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-/// A bundled dataset, by absolute path.
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../data")
-        .join(name)
-}
+mod common;
 
-/// Runs `tinytrain` in `dir` with `args`.
-fn tinytrain(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tinytrain"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run tinytrain")
-}
-
-/// Runs `tinytrain` and checks that it succeeded.
-fn ok(dir: &Path, args: &[&str]) -> Output {
-    let output = tinytrain(dir, args);
-    assert!(
-        output.status.success(),
-        "tinytrain {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-/// Checks that `output` failed cleanly with every one of `needles` in its message.
-fn assert_fails_with(output: &Output, needles: &[&str]) {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "should fail: {stderr}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    for needle in needles {
-        assert!(stderr.contains(needle), "missing {needle:?} in: {stderr}");
-    }
-}
+use common::{assert_fails_with, data, ok, tinytrain};
 
 /// Trains `dataset` into `dir/out` (no early stopping: `weights.json` is the last epoch's) and
 /// returns the run directory.

@@ -9,10 +9,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use tinytrain_host::decode;
 use tinytrain_host::export::int8::rows::RunRows;
 use tinytrain_host::export::int8::Int8Model;
 use tinytrain_host::model::Model;
@@ -33,36 +31,6 @@ fn build(module: &Path, rows: &Path) -> PathBuf {
         .env("TINYTRAIN_INT8_ROWS", rows);
     common::build_firmware(cargo, "infer_int8");
     target.join("thumbv7em-none-eabihf/release/infer_int8")
-}
-
-/// Runs `elf` in QEMU and returns its decoded defmt lines.
-fn run(elf: &Path, out: &Path) -> Vec<String> {
-    let raw = out.join("defmt.bin");
-    let uart = format!("file:{}", out.join("uart.txt").display());
-    let started = Instant::now();
-    let mut qemu = tinytrain_host::qemu::command("mps2-an386", elf, &uart)
-        .stdout(std::fs::File::create(&raw).unwrap())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("qemu-system-arm starts");
-    let status = loop {
-        if let Some(status) = qemu.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(120) {
-            qemu.kill().unwrap();
-            panic!("infer_int8: QEMU did not exit within 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let log = decode::decode_defmt(&std::fs::read(elf).unwrap(), &std::fs::read(&raw).unwrap())
-        .unwrap_or_else(|e| panic!("infer_int8: {e:#}"));
-    assert!(
-        status.success(),
-        "infer_int8: QEMU exited with {status}; defmt log:\n{}",
-        log.join("\n")
-    );
-    log
 }
 
 /// `(class, logits)` of a line `INFO  int8 row R class C logits [a, b, c]`, checking `R`.
@@ -123,9 +91,7 @@ fn the_int8_firmware_predicts_exactly_what_the_host_predicts() {
         std::fs::write(&rows_file, bytes).unwrap();
 
         let elf = build(&module, &rows_file);
-        let out = d.join(format!("{name}-qemu"));
-        std::fs::create_dir_all(&out).unwrap();
-        let log = run(&elf, &out);
+        let log = common::run_elf("infer_int8", common::Machine::Mps2An386, elf).log;
         let lines: Vec<&String> = log.iter().filter(|l| l.contains("int8 row ")).collect();
         assert_eq!(
             lines.len(),

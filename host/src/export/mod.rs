@@ -85,7 +85,7 @@ pub enum Place {
 
 impl Place {
     /// The buffer a step reading `self` writes into.
-    fn other(self) -> Place {
+    pub(crate) fn other(self) -> Place {
         match self {
             Place::A => Place::B,
             _ => Place::A,

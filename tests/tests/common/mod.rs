@@ -152,7 +152,12 @@ pub fn run_program(bin: &str) -> Device {
 }
 
 pub fn run_in_qemu(bin: &str, machine: Machine) -> Device {
-    let elf = firmware_elves(machine).join(bin);
+    run_elf(bin, machine, firmware_elves(machine).join(bin))
+}
+
+/// Runs `elf` (a program called `bin`, for messages) in QEMU's `machine` until it exits, and
+/// checks that it exited successfully.
+pub fn run_elf(bin: &str, machine: Machine, elf: PathBuf) -> Device {
     let out = std::env::temp_dir().join(format!(
         "tinytrain-qemu-{}-{bin}-{}",
         std::process::id(),

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use tinytrain::loss::Head;
 
 use super::{Comparison, Int8Model, Op};
-use crate::export::{layers_text, names_bytes};
+use crate::export::{layers_text, names_bytes, Place};
 use crate::model::Model;
 
 /// The kernels, pasted into every module.
@@ -82,23 +82,8 @@ impl Int8Footprint {
     }
 }
 
-/// Where a vector of the int8 forward pass lives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Place {
-    Input,
-    A,
-    B,
-    Output,
-}
-
+/// The int8 forward pass's vectors live where the float export's do ([`Place`]).
 impl Place {
-    fn other(self) -> Place {
-        match self {
-            Place::A => Place::B,
-            _ => Place::A,
-        }
-    }
-
     /// The vector as a slice expression of `width` values.
     fn slice(self, width: usize, mutable: bool) -> String {
         let m = if mutable { "&mut " } else { "&" };
