@@ -326,12 +326,6 @@ impl<'a, const C: usize> Trainer<'a, C> {
             .then_some(Event::LrReduced { epoch: self.epoch })
     }
 
-    /// The rate [`Schedule::Plateau`] has reached (the base rate for other schedules, and before
-    /// any reduction).
-    pub fn plateau_lr(&self) -> f32 {
-        self.plateau.lr()
-    }
-
     /// Whether an epoch at rate `lr` fuses plain SGD into the backward pass ([`Mlp::backward_sgd`]):
     /// no momentum, no weight decay, batch 1, a rate of at most 1, no clipping (its norm needs the
     /// whole gradient first), and no `−0.0` parameter. Public so that tests can check that the fast
