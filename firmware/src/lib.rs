@@ -30,6 +30,8 @@ pub mod serial;
 mod train;
 
 pub use train::{train, train_with_fault};
+mod mem;
+
 
 /// Ends the program successfully: QEMU exits with status 0 (semihosting); under `probe-rs run`
 /// the breakpoint ends the session.
