@@ -27,6 +27,7 @@
 #[cfg(any(test, feature = "host"))]
 extern crate alloc;
 
+pub mod cost;
 pub mod datasets;
 #[cfg(feature = "device")]
 pub mod device;

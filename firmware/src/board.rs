@@ -3,6 +3,7 @@
 //! Exactly one board feature is enabled (`build.rs` checks it and picks `memory/<board>.x`).
 
 use crate::serial;
+use tinytrain_experiments::cost;
 
 #[cfg(feature = "mps2-an386")]
 mod imp {
@@ -106,10 +107,10 @@ pub const COST_UNIT: &str = if cfg!(feature = "qemu") {
 };
 
 /// `ticks` of SysTick in [`COST_UNIT`]s: `ticks · 10⁹ / SYSTICK_HZ` instructions under QEMU (virtual
-/// nanoseconds), `ticks` cycles on a board.
+/// nanoseconds, [`cost::nanoseconds`]), `ticks` cycles on a board.
 pub fn cost(ticks: u64) -> u64 {
     if cfg!(feature = "qemu") {
-        ticks * 1_000_000_000 / u64::from(SYSTICK_HZ)
+        cost::nanoseconds(ticks, SYSTICK_HZ)
     } else {
         ticks
     }

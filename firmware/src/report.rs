@@ -14,6 +14,8 @@ use tinytrain::diagnose::Event;
 use tinytrain::early_stop::Outcome;
 use tinytrain::record::EpochRecord;
 use tinytrain::spec::Plan;
+use tinytrain_experiments::cost;
+use tinytrain_experiments::wire::outcome::Count;
 use tinytrain_experiments::wire::{self, frame, FRAME_CAPACITY};
 use tinytrain_experiments::{Experiment, Observer, Rows, Summary};
 
@@ -49,9 +51,9 @@ pub struct Resources {
     /// SysTick's clock.
     pub clock_hz: u32,
     /// SysTick ticks spent in training passes (all epochs).
-    pub train_ticks: u64,
+    pub train_ticks: Count,
     /// SysTick ticks spent in validation passes (all epochs).
-    pub validation_ticks: u64,
+    pub validation_ticks: Count,
     /// `instructions` (QEMU with `-icount shift=0`) or `cycles` (board).
     pub cost_unit: &'static str,
     /// Cost of one training sample: forward, loss, backward, and its share of the optimiser steps.
@@ -106,8 +108,7 @@ impl<'a, W: Write> Reporter<'a, W> {
     pub fn finish(&mut self, summary: &Summary) -> Resources {
         let (stack_peak, static_ram) = (ram::stack_peak() as u32, ram::static_ram() as u32);
         let (text, rodata) = ram::flash();
-        let per =
-            |ticks: u64, samples: u32| (board::cost(ticks) / u64::from(samples.max(1))) as u32;
+        let per = |ticks: u64, samples: u32| cost::divide(board::cost(ticks), samples) as u32;
         let resources = Resources {
             board: board::NAME,
             static_ram,
@@ -117,8 +118,8 @@ impl<'a, W: Write> Reporter<'a, W> {
             flash_text: text as u32,
             flash_rodata: rodata as u32,
             clock_hz: board::SYSTICK_HZ,
-            train_ticks: self.train_ticks,
-            validation_ticks: self.validation_ticks,
+            train_ticks: Count(self.train_ticks),
+            validation_ticks: Count(self.validation_ticks),
             cost_unit: board::COST_UNIT,
             per_train_sample: per(self.train_ticks, summary.samples_trained),
             per_validation_sample: per(
@@ -290,8 +291,8 @@ fn log_resources(r: &Resources) {
         r.flash_text,
         r.flash_rodata,
         r.clock_hz,
-        r.train_ticks,
-        r.validation_ticks,
+        r.train_ticks.0,
+        r.validation_ticks.0,
         r.per_train_sample,
         r.per_validation_sample,
         r.cost_unit

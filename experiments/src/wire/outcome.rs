@@ -47,6 +47,39 @@ pub fn parse_early_stop(frame: &serde_json::Value) -> Option<Outcome> {
     Some(outcome)
 }
 
+/// A 64-bit count in a frame (the device's tick counts), written as a JSON number.
+///
+/// serde-json-core's `serialize_u64` divides a `u64` by ten per digit, which brings
+/// compiler_builtins' 64-bit division (0.9 KB of flash) into the firmware. A count that fits in 32
+/// bits is written as a `u32`; a larger one's digits come from subtracting powers of ten and go to
+/// serde-json-core's `serialize_bytes`, which copies bytes as they are (the test below holds it to
+/// that). For serde-json-core only: other serializers write bytes as an array.
+#[cfg(feature = "serde")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Count(pub u64);
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Count {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if let Ok(small) = u32::try_from(self.0) {
+            return serializer.serialize_u32(small);
+        }
+        let (mut digits, mut length, mut rest) = ([0u8; 20], 0, self.0);
+        for power in (0..20).rev().map(|k| 10u64.pow(k)) {
+            let mut digit = b'0';
+            while rest >= power {
+                rest -= power;
+                digit += 1;
+            }
+            if length > 0 || digit != b'0' || power == 1 {
+                digits[length] = digit;
+                length += 1;
+            }
+        }
+        serializer.serialize_bytes(&digits[..length])
+    }
+}
+
 /// Writes the summary's frame (with what the device measured about itself, `resources`) into
 /// `buffer` and returns its length (`None` if it does not fit).
 #[cfg(feature = "serde")]
@@ -56,4 +89,25 @@ pub fn encode_summary<R: serde::Serialize>(
     buffer: &mut [u8],
 ) -> Option<usize> {
     serde_json_core::to_slice(&SummaryFrame { summary, resources }, buffer).ok()
+}
+
+#[cfg(all(test, feature = "host"))]
+mod tests {
+    use super::Count;
+
+    #[test]
+    fn a_count_is_its_decimal_number_in_serde_json_core() {
+        for n in [
+            0,
+            7,
+            u64::from(u32::MAX),
+            u64::from(u32::MAX) + 1,
+            10u64.pow(19),
+            u64::MAX,
+        ] {
+            let mut buffer = [0u8; 24];
+            let length = serde_json_core::to_slice(&Count(n), &mut buffer).unwrap();
+            assert_eq!(&buffer[..length], n.to_string().as_bytes());
+        }
+    }
 }
