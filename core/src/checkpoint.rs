@@ -443,7 +443,7 @@ pub fn next_slot(newest: Option<(usize, Header)>) -> (usize, u32) {
     }
 }
 
-impl<const C: usize> Trainer<'_, C> {
+impl<const C: usize, S: crate::train::Settings> Trainer<'_, C, S> {
     /// Bytes of this trainer's checkpoint with a training order of `order` rows and `extra` floats
     /// (and its last-good snapshot, when it holds a valid one, and its plateau state).
     pub fn checkpoint_len(&self, order: usize, extra: usize) -> usize {

@@ -87,6 +87,9 @@ pub enum ShapeError {
     BufferTooSmall,
     /// The output width does not suit the head (softmax needs ≥ 2 outputs, the others exactly 1).
     HeadMismatch,
+    /// The configuration or head differs from the one the trainer's type fixes
+    /// ([`Settings`](crate::train::Settings)).
+    SettingsMismatch,
     /// The head has more classes than the trainer's metrics can count (its `C`).
     TooManyClasses,
     /// A buffer size overflows `usize` (or a buffer's bytes do): no memory can hold the network.
@@ -114,6 +117,9 @@ impl ShapeError {
             }
             ShapeError::HeadMismatch => {
                 "the output width does not suit the head (softmax needs >= 2 outputs, sigmoid and MSE 1)"
+            }
+            ShapeError::SettingsMismatch => {
+                "the configuration or head differs from the one the trainer's type fixes"
             }
         }
     }

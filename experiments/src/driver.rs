@@ -15,7 +15,7 @@ use tinytrain::diagnose::{Analyzer, DiagnoseConfig, Event};
 use tinytrain::early_stop::{self, Decision, EarlyStopping};
 use tinytrain::monitor::Monitor;
 use tinytrain::record::EpochRecord;
-use tinytrain::train::{DivergenceStats, Trainer};
+use tinytrain::train::{DivergenceStats, Settings, Trainer};
 
 use crate::run::Rows;
 
@@ -42,9 +42,9 @@ pub trait Observer<E = Infallible> {
     }
     /// After the epoch's events, before early stopping looks at it: the trainer's state at an epoch
     /// boundary, with the training order (what a checkpoint holds).
-    fn epoch_end<const C: usize, I: RowIndex>(
+    fn epoch_end<const C: usize, T: Settings, I: RowIndex>(
         &mut self,
-        _trainer: &Trainer<'_, C>,
+        _trainer: &Trainer<'_, C, T>,
         _order: &[I],
     ) -> Result<(), E> {
         Ok(())
@@ -118,9 +118,9 @@ impl<'s> Driver<'s> {
     /// Trains epochs until the trainer has completed `epochs` of them, its divergence policy stopped
     /// it, or early stopping did; then restores the best weights (early stopping with
     /// `restore_best_weights`). Stops at the first error of the observer.
-    pub fn run<const C: usize, E, I: RowIndex>(
+    pub fn run<const C: usize, T: Settings, E, I: RowIndex>(
         &mut self,
-        trainer: &mut Trainer<'_, C>,
+        trainer: &mut Trainer<'_, C, T>,
         data: &impl Dataset,
         order: &mut [I],
         validation: &[I],

@@ -9,7 +9,7 @@ use tinytrain::network::{Buffers, StaticMemory};
 use tinytrain::normalize::{Standardized, Standardizer};
 use tinytrain::record::EpochRecord;
 use tinytrain::spec::ShapeError;
-use tinytrain::train::{DivergenceStats, Trainer};
+use tinytrain::train::{DivergenceStats, Runtime, Settings, Trainer};
 
 use crate::driver::{Driver, Observer};
 use crate::experiment::Experiment;
@@ -172,15 +172,18 @@ impl defmt::Format for RunError {
 /// [`DivergencePolicy`](tinytrain::train::DivergencePolicy) or its early stopping says so, and ends
 /// with early stopping's best weights restored into `buffers.params`.
 ///
-/// [`Workspace::run`] passes a workspace's buffers.
-pub fn run<I: RowIndex>(
+/// `T` fixes the trainer's configuration and head at compile time ([`Settings`]; the host's
+/// [`Runtime`] reads them from `experiment`): a firmware of one experiment passes its module's
+/// `Fixed` (e.g. [`crate::digits::Fixed`]) and carries no code for any other optimiser, schedule or
+/// head. [`Workspace::run`] passes a workspace's buffers.
+pub fn run<T: Settings, I: RowIndex, F: Fault, O: Observer>(
     experiment: &Experiment,
-    fault: impl Fault,
+    fault: F,
     buffers: Buffers<'_>,
     train: &mut [I],
     validation: &mut [I],
     snapshot: &mut [f32],
-    observer: &mut impl Observer,
+    observer: &mut O,
 ) -> Result<Summary, RunError> {
     let data = experiment.data;
     let (features, classes) = (data.features(), experiment.classes());
@@ -231,7 +234,7 @@ pub fn run<I: RowIndex>(
         transform: fault,
     };
 
-    let mut trainer = Trainer::<MAX_CLASSES>::new(
+    let mut trainer = Trainer::<MAX_CLASSES, T>::new(
         experiment.layers,
         buffers,
         config,
@@ -295,7 +298,7 @@ pub fn run<I: RowIndex>(
 /// The exactly sized memory of an experiment's run, declared in the experiment's module from its
 /// network module (`network!`) and its `EXPERIMENT`: `STATE` (optimiser floats), `TRAIN_CAPACITY`
 /// and `VALIDATION_CAPACITY` (index buffers), `SNAPSHOT` (early stopping's best weights, 0 without),
-/// the types `Memory` and `Workspace`, and `workspace()`, a zeroed one (`const`, so that it can be a
+/// the types `Memory`, `Workspace` and `Fixed` (the experiment's [`Settings`]), and `workspace()`, a zeroed one (`const`, so that it can be a
 /// zeroed `static` in `.bss`, or a `Box` on a host).
 macro_rules! workspace {
     ($net:ident) => {
@@ -321,6 +324,15 @@ macro_rules! workspace {
         /// A zeroed workspace.
         pub const fn workspace() -> Workspace {
             Workspace::new(Memory::new())
+        }
+        /// This experiment's configuration and head as constants, for
+        /// [`Workspace::run_fixed`]($crate::run::Workspace::run_fixed): a firmware then carries
+        /// no code for other optimisers, schedules or heads.
+        #[derive(Debug)]
+        pub enum Fixed {}
+        impl tinytrain::train::Settings for Fixed {
+            const CONFIG: Option<tinytrain::train::TrainConfig> = Some(EXPERIMENT.config);
+            const HEAD: Option<tinytrain::loss::Head> = Some(EXPERIMENT.head);
         }
     };
 }
@@ -388,7 +400,17 @@ impl<M: NetworkMemory, const N: usize, const V: usize, const S: usize, I: RowInd
         fault: impl Fault,
         observer: &mut impl Observer,
     ) -> Result<Summary, RunError> {
-        run(
+        self.run_fixed::<Runtime>(experiment, fault, observer)
+    }
+
+    /// [`Workspace::run`] with the trainer's settings fixed by `T` (see [`run()`]).
+    pub fn run_fixed<T: Settings>(
+        &mut self,
+        experiment: &Experiment,
+        fault: impl Fault,
+        observer: &mut impl Observer,
+    ) -> Result<Summary, RunError> {
+        run::<T, I, _, _>(
             experiment,
             fault,
             self.memory.buffers(),

@@ -29,9 +29,9 @@ pub mod report;
 pub mod serial;
 mod train;
 
-pub use train::{train, train_with_fault};
 mod mem;
 
+pub use train::train;
 
 /// Ends the program successfully: QEMU exits with status 0 (semihosting); under `probe-rs run`
 /// the breakpoint ends the session.
@@ -66,7 +66,7 @@ macro_rules! program {
 
         #[cortex_m_rt::entry]
         fn main() -> ! {
-            $crate::train_with_fault(
+            $crate::train::<tinytrain_experiments::$experiment::Fixed, _, _, _, _, _, _>(
                 &tinytrain_experiments::$experiment::EXPERIMENT,
                 $crate::program!(@fault $($fault)?),
                 WORKSPACE.take(),

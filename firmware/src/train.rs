@@ -1,8 +1,9 @@
 //! The program every binary runs: measure, train, report, exit.
 
 use tinytrain::data::RowIndex;
+use tinytrain::train::Settings;
 use tinytrain_experiments::run::NetworkMemory;
-use tinytrain_experiments::{Experiment, Fault, NoFault, Workspace};
+use tinytrain_experiments::{Experiment, Fault, Workspace};
 
 use crate::report::Reporter;
 use crate::{board, clock, exit, exit_failure, ram};
@@ -10,26 +11,25 @@ use crate::{board, clock, exit, exit_failure, ram};
 /// Paints the stack, starts the tick counter and the board's serial port, runs `experiment` in
 /// `workspace` reporting every epoch, reports the summary with the measured resources, and exits
 /// (status 0 under QEMU; 1 if the experiment cannot run).
-pub fn train<M: NetworkMemory, const N: usize, const V: usize, const S: usize, I: RowIndex>(
-    experiment: &Experiment,
-    workspace: &mut Workspace<M, N, V, S, I>,
-) -> ! {
-    train_with_fault(experiment, NoFault, workspace)
-}
-
-/// [`train`] with a [`Fault`] injected into the data (e.g. a NaN input row): tests the core's
-/// divergence guard on the device. When the guard skipped anything, a `WARN divergence
-/// skipped_samples=… skipped_steps=…` line follows the summary (and the summary frame carries the
-/// counts).
-pub fn train_with_fault<
+///
+/// `T` is the experiment's [`Settings`] (its module's `Fixed`): with them constant, the firmware
+/// carries only the optimiser, schedule and head the experiment uses.
+///
+/// `fault` is [`NoFault`](tinytrain_experiments::NoFault) except in the fault programs, which inject
+/// a [`Fault`] into the data (e.g. a NaN input row) to test the core's divergence guard on the
+/// device: when the guard skipped anything, a `WARN divergence skipped_samples=… skipped_steps=…`
+/// line follows the summary (and the summary frame carries the counts).
+pub fn train<
+    T: Settings,
     M: NetworkMemory,
     const N: usize,
     const V: usize,
     const S: usize,
     I: RowIndex,
+    F: Fault,
 >(
     experiment: &Experiment,
-    fault: impl Fault,
+    fault: F,
     workspace: &mut Workspace<M, N, V, S, I>,
 ) -> ! {
     ram::paint_stack();
@@ -47,7 +47,7 @@ pub fn train_with_fault<
     }
     let mut reporter = Reporter::new(&mut serial, experiment);
     // The snapshot is empty (`S = 0`) unless the experiment stops early and restores its best weights.
-    match workspace.run(experiment, fault, &mut reporter) {
+    match workspace.run_fixed::<T>(experiment, fault, &mut reporter) {
         Ok(summary) => {
             reporter.finish(&summary);
             // Feature `dump-weights`: the trained parameters follow the summary as weights frames

@@ -54,7 +54,7 @@ pub fn run_experiment(
     let mut snapshot = vec![0.0; experiment.snapshot_len(plan.params)];
     let mut train = vec![0u32; experiment.train_capacity()];
     let mut validation = vec![0u32; experiment.validation_capacity()];
-    let summary = run(
+    let summary = run::<tinytrain::train::Runtime, _, _, _>(
         &experiment,
         NoFault,
         memory.buffers(),

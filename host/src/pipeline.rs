@@ -527,9 +527,9 @@ impl<O: Observer> driver::Observer<anyhow::Error> for Seen<'_, O> {
         self.observer.event(&noticed)
     }
 
-    fn epoch_end<const C: usize, I: tinytrain::data::RowIndex>(
+    fn epoch_end<const C: usize, T: tinytrain::train::Settings, I: tinytrain::data::RowIndex>(
         &mut self,
-        trainer: &Trainer<'_, C>,
+        trainer: &Trainer<'_, C, T>,
         order: &[I],
     ) -> anyhow::Result<()> {
         if !self.observer.wants_checkpoints() {

@@ -146,6 +146,12 @@ impl Optimizer {
         self.kind
     }
 
+    /// This optimiser with `kind` (the same value, from a constant: see [`crate::train::Settings`]).
+    #[inline(always)]
+    pub(crate) fn with_kind(self, kind: OptimizerKind) -> Self {
+        Self { kind, ..self }
+    }
+
     /// Updates taken so far.
     pub fn steps(&self) -> u32 {
         self.steps

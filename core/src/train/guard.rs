@@ -119,7 +119,7 @@ pub(super) fn all_finite_bits(values: &[f32]) -> bool {
     carries & 0x8000_0000 == 0
 }
 
-impl<'a, const C: usize> Trainer<'a, C> {
+impl<'a, const C: usize, S: super::Settings> Trainer<'a, C, S> {
     /// Lends a buffer of [`Plan::params`](crate::spec::Plan) floats for the last good parameters:
     /// at the start of every epoch that follows an epoch without numeric divergence, the parameters
     /// are copied into it, and [`DivergencePolicy::ReduceLr`] restores them. One copy of the
@@ -235,7 +235,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
         if self.first_divergence == 0 {
             self.first_divergence = self.epoch + 1;
         }
-        match self.config.divergence {
+        match self.config().divergence {
             DivergencePolicy::Skip => Action::Continue,
             DivergencePolicy::Stop => {
                 self.stopped = true;

@@ -9,11 +9,15 @@
 //! The divergence guard, which keeps NaN and infinities out of the parameters, is in [`guard`].
 
 mod guard;
+mod settings;
 #[cfg(test)]
 mod tests;
 
 use guard::{all_finite, all_finite_bits, Action, Health};
 pub use guard::{DivergencePolicy, DivergenceStats};
+pub use settings::{Runtime, Settings};
+
+use core::marker::PhantomData;
 
 use crate::data::{shuffle, Dataset, RowIndex};
 use crate::diagnose::Event;
@@ -104,9 +108,10 @@ impl<const C: usize> Summary<C> {
 }
 
 /// A network, its optimiser and its head, trained one epoch at a time. `C` bounds the number of
-/// classes the metrics can count.
+/// classes the metrics can count; `S` says whether the configuration and head are fixed at compile
+/// time ([`Settings`]).
 #[derive(Debug)]
-pub struct Trainer<'a, const C: usize> {
+pub struct Trainer<'a, const C: usize, S: Settings = Runtime> {
     pub(crate) net: Mlp<'a>,
     head: Head,
     pub(crate) optimizer: Optimizer,
@@ -137,9 +142,10 @@ pub struct Trainer<'a, const C: usize> {
     /// The epoch before a loaded checkpoint diverged: the next epoch keeps the loaded last-good
     /// snapshot instead of taking one (as the uninterrupted run would).
     resumed_after_divergence: bool,
+    settings: PhantomData<S>,
 }
 
-impl<'a, const C: usize> Trainer<'a, C> {
+impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
     /// Builds the network over `buffers` (parameters initialised from `seed`) and checks that the
     /// head fits its output width and the optimiser state fits its buffer.
     pub fn new(
@@ -149,6 +155,13 @@ impl<'a, const C: usize> Trainer<'a, C> {
         head: Head,
         seed: u64,
     ) -> Result<Self, ShapeError> {
+        let fixed = |c: TrainConfig| TrainConfig {
+            target_scale: config.target_scale,
+            ..c
+        };
+        if S::CONFIG.is_some_and(|c| fixed(c) != config) || S::HEAD.is_some_and(|h| h != head) {
+            return Err(ShapeError::SettingsMismatch);
+        }
         let state_len = crate::optim::optimizer_state_len(
             config.optimizer,
             crate::spec::Plan::of(layers)?.params,
@@ -187,7 +200,28 @@ impl<'a, const C: usize> Trainer<'a, C> {
             last_good: None,
             last_good_valid: false,
             resumed_after_divergence: false,
+            settings: PhantomData,
         })
+    }
+
+    /// The hyper-parameters: [`Settings::CONFIG`] when the type fixes them (a constant the compiler
+    /// folds into every branch), else the ones given to [`Trainer::new`]. Equal either way. The
+    /// target scale comes from the training rows, so it is always the trainer's own.
+    #[inline(always)]
+    pub(crate) fn config(&self) -> TrainConfig {
+        match S::CONFIG {
+            Some(fixed) => TrainConfig {
+                target_scale: self.config.target_scale,
+                ..fixed
+            },
+            None => self.config,
+        }
+    }
+
+    /// The head, as [`Trainer::config`].
+    #[inline(always)]
+    fn head(&self) -> Head {
+        S::HEAD.unwrap_or(self.head)
     }
 
     /// The network (to read or load parameters).
@@ -234,20 +268,20 @@ impl<'a, const C: usize> Trainer<'a, C> {
         validation: &[I],
         mut progress: impl FnMut(usize),
     ) -> EpochRecord {
-        let mut lr = match self.config.schedule {
+        let mut lr = match self.config().schedule {
             Schedule::Plateau(_) => self.plateau.lr(),
-            schedule => schedule.lr(self.config.lr, self.epoch),
+            schedule => schedule.lr(self.config().lr, self.epoch),
         };
         if self.lr_scale != 1.0 {
             lr *= self.lr_scale;
         }
         self.begin_epoch();
-        if self.config.shuffle {
+        if self.config().shuffle {
             shuffle(train, &mut self.shuffle_rng);
         }
         self.net.set_mode(Mode::Train);
         self.train.reset();
-        let batch_size = self.config.batch_size.max(1);
+        let batch_size = self.config().batch_size.max(1);
         let fused = self.fuses_sgd(lr);
         // `in_batch` counts the samples of the mini-batch, `contributing` those whose gradient it
         // holds (equal unless the guard skipped a sample; always 0 when the update is fused).
@@ -312,7 +346,7 @@ impl<'a, const C: usize> Trainer<'a, C> {
         let record = self.record(lr, !validation.is_empty());
         // ReduceLROnPlateau reads the finished record, like Keras' `on_epoch_end`: a reduction
         // applies from the next epoch on.
-        self.lr_reduced = match self.config.schedule {
+        self.lr_reduced = match self.config().schedule {
             Schedule::Plateau(config) => self.plateau.observe(&config, &record).is_some(),
             _ => false,
         };
@@ -331,13 +365,13 @@ impl<'a, const C: usize> Trainer<'a, C> {
     /// whole gradient first), and no `−0.0` parameter. Public so that tests can check that the fast
     /// path they compare is the one taken.
     pub fn fuses_sgd(&self, lr: f32) -> bool {
-        let plain = self.config.optimizer
+        let plain = self.config().optimizer
             == OptimizerKind::Sgd {
                 momentum: 0.0,
                 nesterov: false,
                 weight_decay: 0.0,
             }
-            || self.config.optimizer
+            || self.config().optimizer
                 == OptimizerKind::Sgd {
                     momentum: 0.0,
                     nesterov: true,
@@ -347,8 +381,8 @@ impl<'a, const C: usize> Trainer<'a, C> {
         // pass cannot do.
         plain
             && lr.abs() <= 1.0
-            && self.config.batch_size <= 1
-            && self.config.clip_norm.is_none()
+            && self.config().batch_size <= 1
+            && self.config().clip_norm.is_none()
             && !self.net.has_negative_zero()
     }
 
@@ -374,8 +408,9 @@ impl<'a, const C: usize> Trainer<'a, C> {
         }
         self.net.forward();
         let target = data.target(row);
+        let (head, (mean, std)) = (self.head(), self.config().target_scale);
         let (out, grad) = self.net.output_and_grad_mut();
-        let loss = self.head.loss_and_grad(out, target, grad);
+        let loss = head.loss_and_grad(out, target, grad);
         let summary = match pass {
             Pass::Train if !loss.is_finite() => {
                 self.epoch_stats.bad_losses += 1;
@@ -385,10 +420,9 @@ impl<'a, const C: usize> Trainer<'a, C> {
             Pass::Validation => &mut self.validation,
         };
         summary.loss.update(loss);
-        match (self.head.predict_class(out), target.class()) {
+        match (head.predict_class(out), target.class()) {
             (Some(predicted), Some(truth)) => summary.confusion.update(truth, predicted),
             _ => {
-                let (mean, std) = self.config.target_scale;
                 let unscale = |v: f32| v * std + mean;
                 summary.regression.update(
                     unscale(out.first().copied().unwrap_or(0.0)),
@@ -403,9 +437,13 @@ impl<'a, const C: usize> Trainer<'a, C> {
     /// the gradient holds a NaN or an infinity: then the gradients are zeroed, the step is counted
     /// as skipped, and `false` is returned.
     fn update(&mut self, lr: f32, batch: u32) -> bool {
+        let config = self.config();
+        // With fixed settings the optimiser's kind is a constant as well (the value it holds).
+        let optimizer = &mut self.optimizer;
+        *optimizer = optimizer.with_kind(config.optimizer);
         let (params, grads, state) = self.net.optimizer_parts();
         let mut scale = 1.0 / batch as f32;
-        let finite = match self.config.clip_norm {
+        let finite = match config.clip_norm {
             Some(max_norm) => {
                 let norm = clip::global_norm(grads, scale);
                 // A finite norm means finite gradients; an infinite one may be an overflow of the
@@ -421,23 +459,18 @@ impl<'a, const C: usize> Trainer<'a, C> {
         };
         // A finite gradient can still carry a parameter past f32 (a learning rate of 3e38): the
         // step is checked on copies first, so nothing non-finite reaches the parameters.
-        if !finite
-            || !self
-                .optimizer
-                .step_stays_finite(params, grads, state, lr, scale)
-        {
+        if !finite || !optimizer.step_stays_finite(params, grads, state, lr, scale) {
             grads.iter_mut().for_each(|g| *g = 0.0);
             self.epoch_stats.skipped_steps += 1;
             return false;
         }
-        self.optimizer
-            .step_and_zero_grad(params, grads, state, lr, scale);
+        optimizer.step_and_zero_grad(params, grads, state, lr, scale);
         true
     }
 
     fn record(&self, lr: f32, has_validation: bool) -> EpochRecord {
         let (train, val) = (&self.train, &self.validation);
-        let classification = self.head.is_classification();
+        let classification = self.head().is_classification();
         let when = |flag: bool, v: f32| if flag { Some(v) } else { None };
         // An epoch whose every training sample was skipped (non-finite) has no training metrics:
         // its loss is NaN (never a made-up 0) and its accuracy or MAE absent.
