@@ -263,14 +263,14 @@ pub fn split<I: RowIndex>(
         .for_each(|(i, slot)| *slot = I::from_row(i));
     // Ties are broken by index so that the order, and the split, are the same on every target.
     if classes == 0 {
-        let value = |i: I| data.target(i.row()).value();
-        heapsort(all, |a, b| {
-            value(a).total_cmp(&value(b)).then(a.cmp(&b)).is_lt()
+        heapsort(all, &|i: I| {
+            let value = data.target(i.row()).value();
+            u64::from(total_order(value)) << 32 | i.row() as u64
         });
     } else {
-        heapsort(all, |a, b| {
-            (data.target(a.row()).class(), a) < (data.target(b.row()).class(), b)
-        });
+        // `Option`'s order: no class first.
+        let class = |i: I| data.target(i.row()).class().map_or(0, |c| u64::from(c) + 1);
+        heapsort(all, &|i: I| class(i) << 32 | i.row() as u64);
     }
     let mut rng = Pcg32::new(seed, stream::SPLIT);
     let (mut n_train, mut n_val, mut start) = (0, 0, 0);
@@ -298,37 +298,59 @@ pub fn split<I: RowIndex>(
         n_train += end - start - to_validation;
         start = end;
     }
-    heapsort(&mut train[..n_train], |a, b| a < b);
-    heapsort(&mut validation[..n_val], |a, b| a < b);
+    let by_index = |i: I| i.row() as u64;
+    heapsort(train.get_mut(..n_train)?, &by_index);
+    heapsort(validation.get_mut(..n_val)?, &by_index);
     Some((n_train, n_val))
 }
 
-/// Sorts `v` in place by `less`, allocation-free, in `O(n log n)` comparisons: a heapsort of a few
-/// hundred bytes of code instead of `core`'s pattern-defeating quicksort (about 7 KiB of flash on a
-/// Cortex-M). Every key `split` sorts by is distinct (ties broken by index), so any correct sort,
-/// stable or not, gives the same order as the `sort_unstable` it replaces.
-fn heapsort<I: Copy>(v: &mut [I], less: impl Fn(I, I) -> bool) {
-    let sift_down = |v: &mut [I], mut root: usize, end: usize| loop {
-        let mut child = 2 * root + 1;
-        if child >= end {
+/// `x`'s place in [`f32::total_cmp`]'s order as an unsigned integer: the sign bit flipped for
+/// positives, every bit flipped for negatives.
+fn total_order(x: f32) -> u32 {
+    let bits = x.to_bits();
+    if bits >> 31 == 1 {
+        !bits
+    } else {
+        bits | 1 << 31
+    }
+}
+
+/// Sorts `v` in place by ascending `key`, allocation-free, in `O(n log n)` comparisons: a heapsort of
+/// a few hundred bytes of code instead of `core`'s pattern-defeating quicksort (about 7 KiB of flash
+/// on a Cortex-M). Every key `split` sorts by is distinct (ties broken by index), so any correct
+/// sort, stable or not, gives the same order as the `sort_unstable` it replaces. The key is a `dyn`
+/// so that every sort of a row-index type shares one copy of the code. Out-of-range positions cannot
+/// occur; they end the sort rather than panic. Never inlined: one copy serves all four sorts.
+#[inline(never)]
+fn heapsort<I: Copy>(v: &mut [I], key: &dyn Fn(I) -> u64) {
+    let sift_down = |v: &mut [I], mut root: usize| loop {
+        let child = 2 * root + 1;
+        let (Some(&first), second) = (v.get(child), v.get(child + 1)) else {
+            break;
+        };
+        let child = match second {
+            Some(&second) if key(first) < key(second) => child + 1,
+            _ => child,
+        };
+        let (Some(&parent), Some(&larger)) = (v.get(root), v.get(child)) else {
+            break;
+        };
+        if key(parent) >= key(larger) {
             break;
         }
-        if child + 1 < end && less(v[child], v[child + 1]) {
-            child += 1;
-        }
-        if !less(v[root], v[child]) {
-            break;
-        }
-        v.swap(root, child);
+        v[root] = larger;
+        v[child] = parent;
         root = child;
     };
     let n = v.len();
     for start in (0..n / 2).rev() {
-        sift_down(v, start, n);
+        sift_down(v, start);
     }
     for end in (1..n).rev() {
         v.swap(0, end);
-        sift_down(v, 0, end);
+        if let Some(heap) = v.get_mut(..end) {
+            sift_down(heap, 0);
+        }
     }
 }
 
@@ -410,8 +432,34 @@ mod tests {
             let mut items: Vec<u32> = (0..n).map(|_| rng.below(50)).collect();
             let mut expected = items.clone();
             expected.sort_unstable();
-            heapsort(&mut items, |a, b| a < b);
+            heapsort(&mut items, &|a| u64::from(a));
             assert_eq!(items, expected, "n = {n}");
+        }
+    }
+
+    /// The integer key orders floats as `total_cmp` does: NaNs at both ends, -0 before +0.
+    #[test]
+    fn total_order_is_total_cmp() {
+        let values = [
+            f32::from_bits(0xffc0_0000), // -NaN
+            f32::NEG_INFINITY,
+            -1.5,
+            -f32::MIN_POSITIVE,
+            -0.0,
+            0.0,
+            f32::from_bits(1), // the smallest subnormal
+            2.0,
+            f32::INFINITY,
+            f32::NAN,
+        ];
+        for a in values {
+            for b in values {
+                assert_eq!(
+                    total_order(a).cmp(&total_order(b)),
+                    a.total_cmp(&b),
+                    "{a} vs {b}"
+                );
+            }
         }
     }
 
