@@ -12,7 +12,7 @@
 //! | `masks`       | `u32` dropout bits, one run per dropout layer                    |
 //! | `state`       | the optimiser's per-parameter state (momentum, Adam moments)      |
 
-use crate::layers::{dense, dropout};
+use crate::layers::{dense, dropout, Needs};
 use crate::rng::{stream, Pcg32};
 use crate::spec::{dense_layers, Layer, Plan, ShapeError};
 
@@ -265,6 +265,13 @@ impl<'a> Mlp<'a> {
     /// Every slice is taken with `get`: the plan checked in [`Mlp::new`] makes each exist, and
     /// saying so costs no panic path (the strict no-panic link, `firmware/src/bin/no_panic.rs`).
     pub fn forward(&mut self) -> &[f32] {
+        self.forward_in(Needs::ALL)
+    }
+
+    /// [`Mlp::forward`] compiled for a network that reaches only the code in `needs` (a trainer
+    /// whose [`Settings`](crate::train::Settings) fix the layers).
+    #[inline(always)]
+    pub(crate) fn forward_in(&mut self, needs: Needs) -> &[f32] {
         self.forward_mode = self.mode;
         let (mut x_start, mut width) = (0, self.plan.inputs);
         let mut dense = dense_layers(self.layers);
@@ -283,10 +290,10 @@ impl<'a> Mlp<'a> {
                 Layer::Dense { .. } => {
                     if let Some(layout) = dense.next() {
                         let (weight, bias) = layout.split(self.params);
-                        dense::forward(weight, bias, x, y);
+                        dense::forward(needs, weight, bias, x, y);
                     }
                 }
-                Layer::Activation(activation) => activation.forward(x, y),
+                Layer::Activation(activation) => activation.forward_in(needs, x, y),
                 Layer::Dropout { p } => {
                     let Some((mask, rest)) =
                         core::mem::take(&mut masks).split_at_mut_checked(width.div_ceil(32))
@@ -310,7 +317,7 @@ impl<'a> Mlp<'a> {
     /// Backward pass from `∂L/∂output` (written through [`Mlp::output_and_grad_mut`]); accumulates
     /// into the gradients. Uses the activations, masks and mode of the last forward pass.
     pub fn backward(&mut self) {
-        self.backward_with(None);
+        self.backward_in(Needs::ALL, None);
     }
 
     /// Backward pass with plain SGD (learning rate `lr`, no momentum, no weight decay, batch 1)
@@ -321,7 +328,7 @@ impl<'a> Mlp<'a> {
     /// provided no parameter is `−0.0` (see [`dense::sgd_fused`]; [`Mlp::has_negative_zero`] checks,
     /// and neither path ever creates one). One pass over the weights instead of three.
     pub fn backward_sgd(&mut self, lr: f32) {
-        self.backward_with(Some(lr));
+        self.backward_in(Needs::ALL, Some(lr));
     }
 
     /// `true` if some parameter is `−0.0`, the one value for which [`Mlp::backward_sgd`] and the
@@ -332,7 +339,9 @@ impl<'a> Mlp<'a> {
             .any(|p| p.to_bits() == (-0.0f32).to_bits())
     }
 
-    fn backward_with(&mut self, fused_sgd: Option<f32>) {
+    /// [`Mlp::backward`] (`fused_sgd = None`) or [`Mlp::backward_sgd`], compiled for a network that
+    /// reaches only the code in `needs`.
+    pub(crate) fn backward_in(&mut self, needs: Needs, fused_sgd: Option<f32>) {
         let half = self.deltas.len() / 2;
         let (front, back) = self.deltas.split_at_mut(half);
         let (mut dy, mut dx) = (front, back);
@@ -367,17 +376,27 @@ impl<'a> Mlp<'a> {
                         if let Some(lr) = fused_sgd {
                             let (weight, bias) = layout.split_mut(self.params);
                             if let Some(dx) = dx_wanted {
-                                dense::input_grad(weight, dy_now, dx);
+                                dense::input_grad(needs, weight, dy_now, dx);
                             }
-                            dense::sgd_fused(weight, bias, x, dy_now, lr);
+                            dense::sgd_fused(needs, weight, bias, x, dy_now, lr);
                         } else {
                             let (weight_grad, bias_grad) = layout.split_mut(self.grads);
                             let (weight, _) = layout.split(self.params);
-                            dense::backward(weight, x, dy_now, weight_grad, bias_grad, dx_wanted);
+                            dense::backward(
+                                needs,
+                                weight,
+                                x,
+                                dy_now,
+                                weight_grad,
+                                bias_grad,
+                                dx_wanted,
+                            );
                         }
                     }
                 }
-                Layer::Activation(activation) => activation.backward(x, y, dy_now, dx_now),
+                Layer::Activation(activation) => {
+                    activation.backward_in(needs, x, y, dy_now, dx_now)
+                }
                 Layer::Dropout { p } => {
                     let Some((start, mask)) = mask_end
                         .checked_sub(in_width.div_ceil(32))

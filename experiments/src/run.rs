@@ -325,14 +325,15 @@ macro_rules! workspace {
         pub const fn workspace() -> Workspace {
             Workspace::new(Memory::new())
         }
-        /// This experiment's configuration and head as constants, for
+        /// This experiment's configuration, head and layers as constants, for
         /// [`Workspace::run_fixed`]($crate::run::Workspace::run_fixed): a firmware then carries
-        /// no code for other optimisers, schedules or heads.
+        /// no code for other optimisers, schedules, heads, activations or layer shapes.
         #[derive(Debug)]
         pub enum Fixed {}
         impl tinytrain::train::Settings for Fixed {
             const CONFIG: Option<tinytrain::train::TrainConfig> = Some(EXPERIMENT.config);
             const HEAD: Option<tinytrain::loss::Head> = Some(EXPERIMENT.head);
+            const LAYERS: Option<&'static [tinytrain::spec::Layer]> = Some(EXPERIMENT.layers);
         }
     };
 }

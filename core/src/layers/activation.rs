@@ -3,6 +3,8 @@
 //! Backward takes the forward's input `x` *and* output `y` because each derivative is cheapest from
 //! one of them: ReLU from `x`, sigmoid and tanh from `y`.
 
+use crate::layers::Needs;
+
 /// An element-wise activation function.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -27,8 +29,16 @@ impl Activation {
 
     /// `y = f(x)`, element-wise. `x` and `y` have the same length.
     pub fn forward(self, x: &[f32], y: &mut [f32]) {
+        self.forward_in(Needs::ALL, x, y);
+    }
+
+    /// [`Activation::forward`] in a network that reaches only the activations in `needs`; the
+    /// others, which the network does not have, are left out.
+    #[inline(always)]
+    pub(crate) fn forward_in(self, needs: Needs, x: &[f32], y: &mut [f32]) {
         let pairs = x.iter().zip(y.iter_mut());
         match self {
+            _ if !needs.activation(self) => {}
             Activation::Relu => pairs.for_each(|(&x, y)| *y = if x > 0.0 { x } else { 0.0 }),
             Activation::LeakyRelu { slope } => {
                 pairs.for_each(|(&x, y)| *y = if x > 0.0 { x } else { slope * x })
@@ -40,8 +50,22 @@ impl Activation {
 
     /// `dx = f'(x) · dy`, element-wise, from the forward's `x` and `y`.
     pub fn backward(self, x: &[f32], y: &[f32], dy: &[f32], dx: &mut [f32]) {
+        self.backward_in(Needs::ALL, x, y, dy, dx);
+    }
+
+    /// [`Activation::backward`] in a network that reaches only the activations in `needs`.
+    #[inline(always)]
+    pub(crate) fn backward_in(
+        self,
+        needs: Needs,
+        x: &[f32],
+        y: &[f32],
+        dy: &[f32],
+        dx: &mut [f32],
+    ) {
         let items = x.iter().zip(y).zip(dy).zip(dx.iter_mut());
         match self {
+            _ if !needs.activation(self) => {}
             Activation::Relu => {
                 items.for_each(|(((&x, _), &dy), dx)| *dx = if x > 0.0 { dy } else { 0.0 })
             }

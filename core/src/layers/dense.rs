@@ -3,6 +3,7 @@
 //! Shapes: `x` is `(I)`, `y` is `(O)`, `W` is `(O, I)` row-major — PyTorch `nn.Linear` orientation —
 //! and `b` is `(O)`. In the flat parameter buffer a dense layer stores `W` then `b`.
 
+use crate::layers::Needs;
 use crate::rng::Pcg32;
 
 // The Cortex-M4F runs the kernels in assembly (see `dense_m4.rs`), x86-64 its forward pass in SSE
@@ -69,8 +70,13 @@ const ROWS: usize = 4;
 /// Each sum starts from the bias and adds the products in increasing `i`, the order every target
 /// must keep for bit-identical results (no reassociation, no fused multiply-add: `vmla.f32` on the
 /// M4 rounds the product, like a multiply then an add).
-pub fn forward(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
-    if m4::forward(weight, bias, x, y) {
+///
+/// `needs` says which code the network reaches ([`Needs::ALL`] unless its layers are constants):
+/// without `scalar_dense`, the Rust loops for shapes the kernels do not take are left out. The same
+/// holds for the other functions here.
+#[inline(always)]
+pub fn forward(needs: Needs, weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
+    if m4::forward(weight, bias, x, y) || !needs.scalar_dense {
         return;
     }
     let n = x.len();
@@ -80,16 +86,14 @@ pub fn forward(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
         return;
     }
     let mut blocks = weight.chunks_exact(ROWS * n);
-    let mut ys = y.chunks_exact_mut(ROWS);
-    let mut bs = bias.chunks_exact(ROWS);
-    for ((block, y), b) in (&mut blocks).zip(&mut ys).zip(&mut bs) {
-        let mut acc = [0.0f32; ROWS];
-        acc.copy_from_slice(b);
-        let acc = dot_rows::<ROWS>(block, x, acc);
-        y.copy_from_slice(&acc);
+    // Arrays of `ROWS`, not slices: no length to check, so no panic path.
+    let (ys, y_rest) = y.as_chunks_mut::<ROWS>();
+    let (bs, b_rest) = bias.as_chunks::<ROWS>();
+    for ((block, y), b) in (&mut blocks).zip(ys).zip(bs) {
+        *y = dot_rows::<ROWS>(block, x, *b);
     }
     let rows = blocks.remainder().chunks_exact(n);
-    for ((y, row), &b) in ys.into_remainder().iter_mut().zip(rows).zip(bs.remainder()) {
+    for ((y, row), &b) in y_rest.iter_mut().zip(rows).zip(b_rest) {
         *y = dot_rows::<1>(row, x, [b])[0];
     }
 }
@@ -129,7 +133,9 @@ fn dot_rows<const R: usize>(block: &[f32], x: &[f32], mut acc: [f32; R]) -> [f32
 /// Backward: accumulates `∂L/∂W += dy·xᵀ` and `∂L/∂b += dy`; writes `dx = Wᵀ·dy` if asked.
 ///
 /// `dx` is `None` for the first layer, whose input gradient nobody reads (it would cost `O·I` MACs).
+#[inline(always)]
 pub fn backward(
+    needs: Needs,
     weight: &[f32],
     x: &[f32],
     dy: &[f32],
@@ -138,9 +144,9 @@ pub fn backward(
     dx: Option<&mut [f32]>,
 ) {
     if let Some(dx) = dx {
-        input_grad(weight, dy, dx);
+        input_grad(needs, weight, dy, dx);
     }
-    if m4::grad(x, dy, weight_grad, bias_grad) {
+    if m4::grad(x, dy, weight_grad, bias_grad) || !needs.scalar_dense {
         return;
     }
     if x.is_empty() {
@@ -181,8 +187,9 @@ fn axpy(g: &mut [f32], a: f32, x: &[f32]) {
 /// `W` and `dx` contiguously: vectorised on the host, `vldmia`/`vstmia` of four on the M4, which
 /// costs fewer instructions there than register accumulation over a strided column. The order of
 /// each element's additions is the same either way.
-pub fn input_grad(weight: &[f32], dy: &[f32], dx: &mut [f32]) {
-    if m4::input_grad(weight, dy, dx) {
+#[inline(always)]
+pub fn input_grad(needs: Needs, weight: &[f32], dy: &[f32], dx: &mut [f32]) {
+    if m4::input_grad(weight, dy, dx) || !needs.scalar_dense {
         return;
     }
     if dx.is_empty() {
@@ -212,8 +219,16 @@ pub fn input_grad(weight: &[f32], dy: &[f32], dx: &mut [f32]) {
 /// `·1` is exact and `0 + t = t` except that `t = −0` becomes `+0`, and `p − lr·(±0) = p` for every
 /// `p` but `−0`; the caller checks that no parameter is `−0` (no update makes one). A row with
 /// `dy = 0` changes nothing (its gradient is `+0`, for finite `x`), so it is skipped.
-pub fn sgd_fused(weight: &mut [f32], bias: &mut [f32], x: &[f32], dy: &[f32], lr: f32) {
-    if m4::sgd(weight, bias, x, dy, lr) {
+#[inline(always)]
+pub fn sgd_fused(
+    needs: Needs,
+    weight: &mut [f32],
+    bias: &mut [f32],
+    x: &[f32],
+    dy: &[f32],
+    lr: f32,
+) {
+    if m4::sgd(weight, bias, x, dy, lr) || !needs.scalar_dense {
         return;
     }
     if x.is_empty() {
@@ -252,7 +267,7 @@ mod tests {
     #[test]
     fn forward_by_hand() {
         let mut y = [0.0; 2];
-        forward(&W, &B, &X, &mut y);
+        forward(Needs::ALL, &W, &B, &X, &mut y);
         // 0.1 + 0.5 − 2 + 6 = 4.6 ; −0.2 + 0.25 + 0 − 1.5 = −1.45
         assert_eq!(y, [4.6, -1.45]);
     }
@@ -261,12 +276,12 @@ mod tests {
     fn backward_by_hand_and_accumulates() {
         let dy = [1.0, -2.0];
         let (mut gw, mut gb, mut dx) = ([0.0; 6], [0.0; 2], [9.0; 3]);
-        backward(&W, &X, &dy, &mut gw, &mut gb, Some(&mut dx));
+        backward(Needs::ALL, &W, &X, &dy, &mut gw, &mut gb, Some(&mut dx));
         assert_eq!(gw, [1.0, 2.0, 3.0, -2.0, -4.0, -6.0]);
         assert_eq!(gb, [1.0, -2.0]);
         // dx = Wᵀ dy = [0.5 − 0.5, −1 + 0, 2 + 1]
         assert_eq!(dx, [0.0, -1.0, 3.0]);
-        backward(&W, &X, &dy, &mut gw, &mut gb, None);
+        backward(Needs::ALL, &W, &X, &dy, &mut gw, &mut gb, None);
         assert_eq!(gw, [2.0, 4.0, 6.0, -4.0, -8.0, -12.0]);
         assert_eq!(gb, [2.0, -4.0]);
     }
@@ -277,12 +292,20 @@ mod tests {
     fn a_layer_without_inputs_accumulates_the_bias_gradient() {
         let (mut gb, mut dx) = ([0.5, 1.0], [7.0; 0]);
         for _ in 0..2 {
-            backward(&[], &[], &[1.0, -2.0], &mut [], &mut gb, Some(&mut dx));
+            backward(
+                Needs::ALL,
+                &[],
+                &[],
+                &[1.0, -2.0],
+                &mut [],
+                &mut gb,
+                Some(&mut dx),
+            );
         }
         assert_eq!(gb, [2.5, -3.0]);
         // Fused SGD moves the biases alone: b − lr·dy.
         let mut b = [0.5, 1.0];
-        sgd_fused(&mut [], &mut b, &[], &[1.0, -2.0], 0.25);
+        sgd_fused(Needs::ALL, &mut [], &mut b, &[], &[1.0, -2.0], 0.25);
         assert_eq!(b, [0.25, 1.5]);
     }
 
@@ -292,11 +315,11 @@ mod tests {
         let c = [0.7f32, -1.3];
         let loss = |w: &[f32], b: &[f32], x: &[f32]| {
             let mut y = [0.0; 2];
-            forward(w, b, x, &mut y);
+            forward(Needs::ALL, w, b, x, &mut y);
             (c[0] * y[0] + c[1] * y[1]) as f64
         };
         let (mut gw, mut gb, mut dx) = ([0.0; 6], [0.0; 2], [0.0; 3]);
-        backward(&W, &X, &c, &mut gw, &mut gb, Some(&mut dx));
+        backward(Needs::ALL, &W, &X, &c, &mut gw, &mut gb, Some(&mut dx));
         let h = 1e-2f32;
         for i in 0..6 {
             let (mut wp, mut wm) = (W, W);
@@ -338,7 +361,7 @@ mod tests {
             let rows = || w.chunks_exact(inputs);
 
             let mut y = vec![0.0; outputs];
-            forward(&w, &b, &x, &mut y);
+            forward(Needs::ALL, &w, &b, &x, &mut y);
             let expected: Vec<f32> = rows()
                 .zip(&b)
                 .map(|(row, &b)| row.iter().zip(&x).fold(b, |acc, (&w, &x)| acc + w * x))
@@ -346,7 +369,7 @@ mod tests {
             assert_eq!(bits(&y), bits(&expected), "forward {inputs}→{outputs}");
 
             let mut dx = vec![7.0; inputs];
-            input_grad(&w, &dy, &mut dx);
+            input_grad(Needs::ALL, &w, &dy, &mut dx);
             let expected: Vec<f32> = (0..inputs)
                 .map(|i| rows().zip(&dy).fold(0.0, |acc, (row, &d)| acc + row[i] * d))
                 .collect();
@@ -354,7 +377,7 @@ mod tests {
 
             let (mut gw, mut gb) = (random(inputs * outputs), random(outputs));
             let (gw0, gb0) = (gw.clone(), gb.clone());
-            backward(&w, &x, &dy, &mut gw, &mut gb, None);
+            backward(Needs::ALL, &w, &x, &dy, &mut gw, &mut gb, None);
             for o in 0..outputs {
                 assert_eq!(gb[o].to_bits(), (gb0[o] + dy[o]).to_bits(), "bias grad {o}");
                 for (i, &xi) in x.iter().enumerate() {
@@ -373,7 +396,7 @@ mod tests {
             }
 
             let (mut w2, mut b2, lr) = (w.clone(), b.clone(), 0.03);
-            sgd_fused(&mut w2, &mut b2, &x, &dy, lr);
+            sgd_fused(Needs::ALL, &mut w2, &mut b2, &x, &dy, lr);
             for o in 0..outputs {
                 let want_b = if dy[o] == 0.0 {
                     b[o]

@@ -7,5 +7,7 @@
 pub mod activation;
 pub mod dense;
 pub mod dropout;
+pub mod needs;
 
 pub use activation::Activation;
+pub use needs::Needs;

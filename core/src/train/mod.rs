@@ -159,7 +159,10 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
             target_scale: config.target_scale,
             ..c
         };
-        if S::CONFIG.is_some_and(|c| fixed(c) != config) || S::HEAD.is_some_and(|h| h != head) {
+        if S::CONFIG.is_some_and(|c| fixed(c) != config)
+            || S::HEAD.is_some_and(|h| h != head)
+            || S::LAYERS.is_some_and(|l| l != layers)
+        {
             return Err(ShapeError::SettingsMismatch);
         }
         let state_len = crate::optim::optimizer_state_len(
@@ -293,14 +296,14 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
                 // ... backward: plain SGD at batch 1 updates the weights inside the backward pass
                 // (one pass over them, no gradient buffer; the same bits as backward + step +
                 // zero_grad), everything else accumulates into the gradient buffer ...
-                Health::Finite if fused => {
-                    self.net.backward_sgd(lr);
-                    self.optimizer.count_step();
-                    Action::Continue
-                }
                 Health::Finite => {
-                    self.net.backward();
-                    contributing += 1;
+                    // One call site: the whole backward pass is inlined here.
+                    self.net.backward_in(S::NEEDS, fused.then_some(lr));
+                    if fused {
+                        self.optimizer.count_step();
+                    } else {
+                        contributing += 1;
+                    }
                     Action::Continue
                 }
                 Health::BadInput => Action::Continue,
@@ -406,7 +409,7 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
             self.epoch_stats.bad_inputs += 1;
             return Health::BadInput;
         }
-        self.net.forward();
+        self.net.forward_in(S::NEEDS);
         let target = data.target(row);
         let (head, (mean, std)) = (self.head(), self.config().target_scale);
         let (out, grad) = self.net.output_and_grad_mut();

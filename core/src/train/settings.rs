@@ -7,7 +7,9 @@
 //! firmware loses 3.2 KB of flash (every optimiser but Adam, every head but softmax, the
 //! schedules). The numbers are the same bits either way: the same code runs, minus what cannot run.
 
+use crate::layers::Needs;
 use crate::loss::Head;
+use crate::spec::Layer;
 
 use super::TrainConfig;
 
@@ -36,6 +38,13 @@ pub trait Settings: core::fmt::Debug {
     const CONFIG: Option<TrainConfig> = None;
     /// Head every trainer of this type uses.
     const HEAD: Option<Head> = None;
+    /// Layers of every trainer of this type.
+    const LAYERS: Option<&'static [Layer]> = None;
+    /// The layer code those layers reach ([`Needs::of`]); all of it if the layers are not fixed.
+    const NEEDS: Needs = match Self::LAYERS {
+        Some(layers) => Needs::of(layers),
+        None => Needs::ALL,
+    };
 }
 
 /// Settings read at run time, from the trainer's fields: the default.

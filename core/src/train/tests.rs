@@ -262,3 +262,96 @@ fn the_record_holds_the_tasks_metrics() {
         (None, None, None)
     );
 }
+
+crate::network! {
+    /// Two inputs, a tanh hidden layer of eight, three logits: the M4 kernels take neither dense
+    /// layer (two inputs), so the fixed settings keep the Rust loops, and tanh but no other activation.
+    tanh_net = [
+        Layer::dense(2, 8),
+        Layer::Activation(crate::layers::Activation::Tanh),
+        Layer::dense(8, 3),
+    ]
+}
+
+/// Settings fixing `tanh_net`, Adam and the softmax head.
+#[derive(Debug)]
+enum TanhFixed {}
+impl Settings for TanhFixed {
+    const CONFIG: Option<TrainConfig> = Some(TrainConfig {
+        optimizer: OptimizerKind::ADAM,
+        ..SGD
+    });
+    const HEAD: Option<Head> = Some(Head::SoftmaxCrossEntropy);
+    const LAYERS: Option<&'static [Layer]> = Some(tanh_net::LAYERS);
+}
+
+const TANH_STATE: usize = 2 * tanh_net::PARAMS;
+
+/// A trainer whose settings are constants gives the bits of one that reads them at run time: the
+/// constants only remove code that cannot run.
+#[test]
+fn fixed_settings_train_the_same_bits_as_runtime_ones() {
+    let x = [0.5f32, -1.0, 1.5, 0.25, -0.75, 2.0, 0.0, -0.5];
+    let labels = [0u16, 1, 2, 1];
+    let data = SliceDataset::classification(&x, 2, &labels);
+    let config = TanhFixed::CONFIG.unwrap();
+    let (mut fixed_memory, mut runtime_memory) = (
+        tanh_net::Memory::<TANH_STATE>::new(),
+        tanh_net::Memory::<TANH_STATE>::new(),
+    );
+    let head = Head::SoftmaxCrossEntropy;
+    let mut fixed =
+        Trainer::<3, TanhFixed>::new(tanh_net::LAYERS, fixed_memory.buffers(), config, head, 7)
+            .unwrap();
+    let mut runtime =
+        Trainer::<3>::new(tanh_net::LAYERS, runtime_memory.buffers(), config, head, 7).unwrap();
+    const { assert!(TanhFixed::NEEDS.tanh && !TanhFixed::NEEDS.relu && TanhFixed::NEEDS.scalar_dense) };
+    for _ in 0..3 {
+        let a = fixed.run_epoch(&data, &mut [0u16, 1, 2, 3], &[1, 3], |_| {});
+        let b = runtime.run_epoch(&data, &mut [0u16, 1, 2, 3], &[1, 3], |_| {});
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    }
+    let bits = |p: &[f32]| p.iter().map(|p| p.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(fixed.net().params()), bits(runtime.net().params()));
+}
+
+/// Fixed settings refuse a trainer built with other layers, another head or another configuration
+/// (but for the target scale, which comes from the data): the constants and the trainer's own copy,
+/// which checkpoints save, never disagree.
+#[test]
+fn fixed_settings_refuse_anything_else() {
+    let config = TanhFixed::CONFIG.unwrap();
+    let head = Head::SoftmaxCrossEntropy;
+    let mut memory = tanh_net::Memory::<TANH_STATE>::new();
+    let relu = [
+        Layer::dense(2, 8),
+        Layer::Activation(crate::layers::Activation::Relu),
+        Layer::dense(8, 3),
+    ];
+    let mismatch = |r: Result<Trainer<'_, 3, TanhFixed>, ShapeError>| {
+        assert_eq!(r.err(), Some(ShapeError::SettingsMismatch))
+    };
+    mismatch(Trainer::new(&relu, memory.buffers(), config, head, 7));
+    mismatch(Trainer::new(
+        tanh_net::LAYERS,
+        memory.buffers(),
+        config,
+        Head::LinearMse,
+        7,
+    ));
+    let slower = TrainConfig { lr: 0.01, ..config };
+    mismatch(Trainer::new(
+        tanh_net::LAYERS,
+        memory.buffers(),
+        slower,
+        head,
+        7,
+    ));
+    let scaled = TrainConfig {
+        target_scale: (3.0, 0.5),
+        ..config
+    };
+    assert!(
+        Trainer::<3, TanhFixed>::new(tanh_net::LAYERS, memory.buffers(), scaled, head, 7).is_ok()
+    );
+}
