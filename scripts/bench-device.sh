@@ -5,7 +5,7 @@
 # minimum, stack high-water and the program's flash `.text`. Needs `qemu-system-arm`.
 set -euo pipefail
 cd "$(dirname "$0")/../firmware"
-cargo build --release --bin bench --quiet
-elf=target/thumbv7em-none-eabihf/release/bench
+cargo build --profile speed --bin bench --quiet
+elf=target/thumbv7em-none-eabihf/speed/bench
 timeout "${QEMU_TIMEOUT:-600}" qemu-system-arm -machine mps2-an386 -display none -monitor none \
   -serial null -semihosting-config enable=on,target=native -icount shift=0 -kernel "$elf"

@@ -65,12 +65,12 @@ impl Encoding {
                 .for_each(|(o, &b)| *o = f32::from(b)),
             Encoding::I16 => out
                 .iter_mut()
-                .zip(bytes.chunks_exact(2))
-                .for_each(|(o, b)| *o = f32::from(i16::from_le_bytes([b[0], b[1]]))),
+                .zip(bytes.as_chunks::<2>().0)
+                .for_each(|(o, &b)| *o = f32::from(i16::from_le_bytes(b))),
             Encoding::F32 => out
                 .iter_mut()
-                .zip(bytes.chunks_exact(4))
-                .for_each(|(o, b)| *o = f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                .zip(bytes.as_chunks::<4>().0)
+                .for_each(|(o, &b)| *o = f32::from_le_bytes(b)),
         }
     }
 

@@ -9,6 +9,9 @@ use crate::rng::Pcg32;
 ///
 /// An element is kept when the top 24 bits of a random word are at least `p·2²⁴`, i.e. with
 /// probability `1 − p` up to 2⁻²⁴.
+// Not inlined: a per-element loop keeps the core's opt-level when the caller is built for size
+// (the firmware crate, `firmware/Cargo.toml`).
+#[inline(never)]
 pub fn forward(p: f32, x: &[f32], y: &mut [f32], mask: &mut [u32], rng: &mut Pcg32) {
     let threshold = (p * 16_777_216.0) as u32;
     let scale = 1.0 / (1.0 - p);
@@ -23,6 +26,9 @@ pub fn forward(p: f32, x: &[f32], y: &mut [f32], mask: &mut [u32], rng: &mut Pcg
 }
 
 /// Backward: `dx = mask ⊙ dy / (1 − p)`, with the mask of the last train-mode forward.
+// Not inlined: a per-element loop keeps the core's opt-level when the caller is built for size
+// (the firmware crate, `firmware/Cargo.toml`).
+#[inline(never)]
 pub fn backward(p: f32, dy: &[f32], dx: &mut [f32], mask: &[u32]) {
     let scale = 1.0 / (1.0 - p);
     for ((dys, dxs), &word) in dy.chunks(32).zip(dx.chunks_mut(32)).zip(mask) {

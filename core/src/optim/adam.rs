@@ -32,6 +32,9 @@ pub struct Adam {
 }
 
 /// One Adam/AdamW step over the first and second moments `m` and `v`.
+// Not inlined: a per-element loop keeps the core's opt-level when the caller is built for size
+// (the firmware crate, `firmware/Cargo.toml`).
+#[inline(never)]
 pub fn step(
     config: Adam,
     params: &mut [f32],
@@ -48,6 +51,9 @@ pub fn step(
 
 /// [`step`], then zeroes `grads`, in the same pass: the update reads each gradient once and clears
 /// it, which saves the separate `zero_grad` pass over the buffer (same bits as `step` + zeroing).
+// Not inlined: a per-element loop keeps the core's opt-level when the caller is built for size
+// (the firmware crate, `firmware/Cargo.toml`).
+#[inline(never)]
 pub fn step_zeroing(
     config: Adam,
     params: &mut [f32],

@@ -22,6 +22,9 @@ pub struct Sgd {
 }
 
 /// One SGD step; `momentum_buffer` is used only when `momentum ≠ 0`.
+// Not inlined: a per-element loop keeps the core's opt-level when the caller is built for size
+// (the firmware crate, `firmware/Cargo.toml`).
+#[inline(never)]
 pub fn step(
     config: Sgd,
     params: &mut [f32],
