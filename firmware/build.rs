@@ -4,7 +4,17 @@
 
 use std::{env, fs, path::PathBuf};
 
-const BOARDS: [&str; 4] = ["mps2-an386", "netduinoplus2", "stm32f411", "nrf52840"];
+const BOARDS: [&str; 9] = [
+    "mps2-an386",
+    "mps2-an385",
+    "mps2-an500",
+    "mps2-an505",
+    "mps3-an547",
+    "microbit",
+    "netduinoplus2",
+    "stm32f411",
+    "nrf52840",
+];
 
 fn feature(name: &str) -> bool {
     env::var_os(format!(

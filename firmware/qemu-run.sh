@@ -6,7 +6,8 @@
 #   ./qemu-run.sh ELF                       (what `cargo run` / `cargo qemu` call)
 #
 # Environment:
-#   QEMU_MACHINE   mps2-an386 or netduinoplus2; default: from the ELF's load address
+#   QEMU_MACHINE   mps2-an386, mps2-an385, mps2-an500, mps2-an505, mps3-an547, microbit or
+#                  netduinoplus2; default: the board the ELF was built for
 #   QEMU_ICOUNT    1 (default): -icount shift=0, so SysTick counts instructions deterministically
 #   QEMU_TIMEOUT   seconds before QEMU is killed (default 600)
 #   QEMU_OUT       directory for <bin>-<machine>.uart and .defmt (default: firmware/target/qemu)
@@ -22,12 +23,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 machine=${QEMU_MACHINE:-}
 if [ -z "$machine" ]; then
-    # STM32 flash starts at 0x0800_0000; the MPS2 boards execute from address 0.
-    if readelf -lW "$elf" 2>/dev/null | grep -qE 'LOAD +0x[0-9a-f]+ 0x0*8000000 '; then
-        machine=netduinoplus2
-    else
-        machine=mps2-an386
-    fi
+    # The board name the firmware reports (`board::NAME`, in .rodata) is the QEMU machine; a build
+    # holds only its own board's name.
+    machine=$(grep -a -o -m1 -E 'mps2-an38[56]|mps2-an50[05]|mps3-an547|microbit|netduinoplus2' "$elf" \
+        | head -1 || true)
+    machine=${machine:-mps2-an386}
 fi
 
 out=${QEMU_OUT:-$here/target/qemu}

@@ -5,23 +5,46 @@
 use crate::serial;
 use tinytrain_experiments::cost;
 
-#[cfg(feature = "mps2-an386")]
+/// The Arm MPS2/MPS3 boards QEMU emulates: a CMSDK UART and SysTick on the core clock (`SYSCLK`
+/// of QEMU's `hw/arm/mps2.c` and `hw/arm/mps2-tz.c`).
+#[cfg(any(
+    feature = "mps2-an386",
+    feature = "mps2-an385",
+    feature = "mps2-an500",
+    feature = "mps2-an505",
+    feature = "mps3-an547"
+))]
 mod imp {
     use super::serial::CmsdkUart;
 
-    /// Board name, as in the feature.
-    pub const NAME: &str = "mps2-an386";
-    /// SysTick's clock (the core clock, `SYSCLK` of QEMU's MPS2 model).
-    pub const SYSTICK_HZ: u32 = 25_000_000;
     /// The report's serial port.
     pub type Serial = CmsdkUart;
+
+    /// Board name, as in the feature; SysTick's clock; UART0's address (QEMU's first `-serial`).
+    #[cfg(feature = "mps2-an386")]
+    const BOARD: (&str, u32, usize) = ("mps2-an386", 25_000_000, CmsdkUart::MPS2_UART0);
+    #[cfg(feature = "mps2-an385")]
+    const BOARD: (&str, u32, usize) = ("mps2-an385", 25_000_000, CmsdkUart::MPS2_UART0);
+    #[cfg(feature = "mps2-an500")]
+    const BOARD: (&str, u32, usize) = ("mps2-an500", 25_000_000, CmsdkUart::MPS2_UART0);
+    /// The SSE-200 boots secure: UART0's secure alias.
+    #[cfg(feature = "mps2-an505")]
+    const BOARD: (&str, u32, usize) = ("mps2-an505", 20_000_000, 0x5020_0000);
+    /// The SSE-300 boots secure: UART0's secure alias.
+    #[cfg(feature = "mps3-an547")]
+    const BOARD: (&str, u32, usize) = ("mps3-an547", 32_000_000, 0x5930_3000);
+
+    /// Board name, as in the feature.
+    pub const NAME: &str = BOARD.0;
+    /// SysTick's clock.
+    pub const SYSTICK_HZ: u32 = BOARD.1;
 
     /// UART0, QEMU's first `-serial`.
     pub fn serial() -> Serial {
         #[allow(unsafe_code)]
-        // SAFETY: UART0's address on MPS2; the report is its only user.
+        // SAFETY: UART0's address on this board; the report is its only user.
         unsafe {
-            CmsdkUart::new(CmsdkUart::MPS2_UART0, 16)
+            CmsdkUart::new(BOARD.2, 16)
         }
     }
 }
@@ -75,23 +98,40 @@ mod imp {
     }
 }
 
-#[cfg(feature = "nrf52840")]
+/// Nordic parts: the nRF51's UART and the nRF52's UART0 are the same register block at the same
+/// address (QEMU's `microbit` emulates the nRF51 one, so the nRF52840 driver is tested there).
+#[cfg(any(feature = "nrf52840", feature = "microbit"))]
 mod imp {
     use super::serial::NrfUart;
 
     /// Board name, as in the feature.
+    #[cfg(feature = "nrf52840")]
     pub const NAME: &str = "nrf52840";
+    /// Board name, as in the feature.
+    #[cfg(feature = "microbit")]
+    pub const NAME: &str = "microbit";
     /// SysTick's clock: the 64 MHz core clock.
+    #[cfg(feature = "nrf52840")]
     pub const SYSTICK_HZ: u32 = 64_000_000;
+    /// SysTick's clock: the nRF51's 16 MHz core clock.
+    #[cfg(feature = "microbit")]
+    pub const SYSTICK_HZ: u32 = 16_000_000;
     /// The report's serial port.
     pub type Serial = NrfUart;
 
-    /// UART0 on P0.06, the nRF52840-DK's TX line to the debugger's USB serial port, 115 200 baud.
+    /// UART TX pin: P0.06 on the nRF52840-DK (its debugger's USB serial port), P0.24 on the
+    /// micro:bit (its interface chip's).
+    #[cfg(feature = "nrf52840")]
+    const TX_PIN: u32 = 6;
+    #[cfg(feature = "microbit")]
+    const TX_PIN: u32 = 24;
+
+    /// UART0 at 115 200 baud.
     pub fn serial() -> Serial {
         #[allow(unsafe_code)]
-        // SAFETY: UART0's address; the report is the only user of UART0 and P0.06.
+        // SAFETY: UART0's address; the report is the only user of UART0 and its TX pin.
         unsafe {
-            NrfUart::new(NrfUart::UART0, 6, NrfUart::BAUD_115200)
+            NrfUart::new(NrfUart::UART0, TX_PIN, NrfUart::BAUD_115200)
         }
     }
 }

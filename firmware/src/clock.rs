@@ -35,5 +35,10 @@ pub fn ticks() -> u64 {
 
 #[cortex_m_rt::exception]
 fn SysTick() {
-    WRAPS.fetch_add(1, Ordering::AcqRel);
+    // Only this handler writes the count, so a load and a store suffice (ARMv6-M has no atomic
+    // read-modify-write).
+    WRAPS.store(
+        WRAPS.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Release,
+    );
 }

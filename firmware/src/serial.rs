@@ -194,7 +194,7 @@ impl NrfUart {
     /// Routes TX to pin `P0.tx_pin` (driven high while idle) and starts the transmitter.
     ///
     /// # Safety
-    /// `base` must be the address of the nRF52840's UART0 and nothing else may drive it or the pin.
+    /// `base` must be the address of an nRF51/nRF52 UART0 and nothing else may drive it or the pin.
     #[allow(unsafe_code)]
     pub unsafe fn new(base: usize, tx_pin: u32, baudrate: u32) -> Self {
         let gpio = Registers(Self::P0);
