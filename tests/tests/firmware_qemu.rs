@@ -1,8 +1,9 @@
 //! The firmware, run in QEMU, computes what the host computes, bit for bit.
 //!
-//! Builds `firmware/` (its own workspace, `thumbv7em-none-eabihf`), runs each program in
-//! `qemu-system-arm` — `mps2-an386` (Cortex-M4F) and, for digits, `netduinoplus2` (STM32F405, 128 KiB
-//! of RAM) — and compares every epoch's `f32` bit patterns — from the serial frames and from the
+//! Builds `firmware/` (its own workspace) for every Cortex-M profile, runs each program in
+//! `qemu-system-arm` — `mps2-an386` (Cortex-M4F), `netduinoplus2` (STM32F405, 128 KiB of RAM),
+//! `microbit` (M0), `mps2-an385` (M3), `mps2-an500` (M7), `mps2-an505` (M33), `mps3-an547` (M55) —
+//! and compares every epoch's `f32` bit patterns — from the serial frames and from the
 //! decoded defmt log — and the summary with a native run of the same experiment. Also checks each
 //! frame's CRC, the exit status and the RAM budget, and the `tinytrain` commands that read a device's
 //! output: `decode --serial-log` against `train --experiment`, `decode --elf` against the snapshot
@@ -240,6 +241,74 @@ fn firmware_iris_in_qemu_equals_iris_on_the_host() {
     let (records, summary) = host_run(&IRIS);
     check_serial("train_iris", &device.uart, &records, &summary);
     check_defmt("train_iris", &device.log, &records, &summary);
+}
+
+/// Iris on `machine`: every epoch on both channels equals the host's; the summary names the board.
+fn check_iris(machine: Machine) {
+    let device = run_in_qemu("train_iris", machine);
+    let (records, summary) = host_run(&IRIS);
+    let resources = check_serial("train_iris", &device.uart, &records, &summary);
+    check_defmt("train_iris", &device.log, &records, &summary);
+    assert_eq!(resources["board"], machine.name());
+    assert!(resources["stack_peak"].as_u64().unwrap() > 0);
+}
+
+// One test per program and Cortex-M profile (the README's profile table). The M4F's are above; the
+// M3 and M0 are soft-float, so the core's Rust loops run there; the M7, M33 and M55 have a
+// single-precision FPU and run the assembly kernels.
+
+#[test]
+fn profile_m0_microbit_iris_equals_the_host() {
+    require_qemu!();
+    check_iris(Machine::Microbit);
+}
+
+#[test]
+fn profile_m3_mps2_an385_iris_equals_the_host() {
+    require_qemu!();
+    check_iris(Machine::Mps2An385);
+}
+
+#[test]
+fn profile_m3_mps2_an385_digits_equals_the_host() {
+    require_qemu!();
+    check_digits(Machine::Mps2An385, RAM_BUDGET);
+}
+
+#[test]
+fn profile_m7_mps2_an500_iris_equals_the_host() {
+    require_qemu!();
+    check_iris(Machine::Mps2An500);
+}
+
+#[test]
+fn profile_m7_mps2_an500_digits_equals_the_host() {
+    require_qemu!();
+    check_digits(Machine::Mps2An500, RAM_BUDGET);
+}
+
+#[test]
+fn profile_m33_mps2_an505_iris_equals_the_host() {
+    require_qemu!();
+    check_iris(Machine::Mps2An505);
+}
+
+#[test]
+fn profile_m33_mps2_an505_digits_equals_the_host() {
+    require_qemu!();
+    check_digits(Machine::Mps2An505, RAM_BUDGET);
+}
+
+#[test]
+fn profile_m55_mps3_an547_iris_equals_the_host() {
+    require_qemu!();
+    check_iris(Machine::Mps3An547);
+}
+
+#[test]
+fn profile_m55_mps3_an547_digits_equals_the_host() {
+    require_qemu!();
+    check_digits(Machine::Mps3An547, RAM_BUDGET);
 }
 
 #[test]

@@ -14,20 +14,68 @@ use tinytrain::record::EpochRecord;
 use tinytrain_experiments::{digits, iris, Experiment, NoFault, Summary};
 use tinytrain_host::decode;
 
-/// A QEMU machine and the firmware build for it.
+/// A QEMU machine and the firmware build for it: one per Cortex-M profile (issue "every Cortex-M
+/// profile"), plus `netduinoplus2` for a realistic 128 KiB RAM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Machine {
-    /// `mps2-an386`, the firmware's default features (`qemu`, `mps2-an386`).
+    /// `mps2-an386` (Cortex-M4F), the firmware's default features (`qemu`, `mps2-an386`).
     Mps2An386,
-    /// `netduinoplus2`: features `qemu`, `netduinoplus2`, in a target directory of its own.
+    /// `netduinoplus2` (STM32F405, Cortex-M4F, 128 KiB of RAM).
     NetduinoPlus2,
+    /// `mps2-an385` (Cortex-M3, soft-float).
+    Mps2An385,
+    /// `mps2-an500` (Cortex-M7).
+    Mps2An500,
+    /// `mps2-an505` (Cortex-M33).
+    Mps2An505,
+    /// `mps3-an547` (Cortex-M55).
+    Mps3An547,
+    /// `microbit` (nRF51, Cortex-M0, soft-float, 16 KiB of RAM).
+    Microbit,
 }
 
 impl Machine {
+    pub const ALL: [Machine; 7] = [
+        Machine::Mps2An386,
+        Machine::NetduinoPlus2,
+        Machine::Mps2An385,
+        Machine::Mps2An500,
+        Machine::Mps2An505,
+        Machine::Mps3An547,
+        Machine::Microbit,
+    ];
+
+    /// QEMU's `-machine`, which is also the firmware's board feature.
     pub fn name(self) -> &'static str {
         match self {
             Machine::Mps2An386 => "mps2-an386",
             Machine::NetduinoPlus2 => "netduinoplus2",
+            Machine::Mps2An385 => "mps2-an385",
+            Machine::Mps2An500 => "mps2-an500",
+            Machine::Mps2An505 => "mps2-an505",
+            Machine::Mps3An547 => "mps3-an547",
+            Machine::Microbit => "microbit",
+        }
+    }
+
+    /// The Rust target of its CPU.
+    pub fn target(self) -> &'static str {
+        match self {
+            Machine::Mps2An386 | Machine::NetduinoPlus2 | Machine::Mps2An500 => {
+                "thumbv7em-none-eabihf"
+            }
+            Machine::Mps2An385 => "thumbv7m-none-eabi",
+            Machine::Mps2An505 | Machine::Mps3An547 => "thumbv8m.main-none-eabihf",
+            Machine::Microbit => "thumbv6m-none-eabi",
+        }
+    }
+
+    /// The training programs its firmware build holds: digits (`train`) needs 50 KB of RAM, more
+    /// than the micro:bit's 16 KB, so the micro:bit runs iris only.
+    pub fn programs(self) -> &'static [&'static str] {
+        match self {
+            Machine::Microbit => &["train_iris"],
+            _ => &["train", "train_iris"],
         }
     }
 }
@@ -74,15 +122,15 @@ macro_rules! require_qemu {
 /// `cargo build --release` of the two training programs (`train`, `train_iris`) in `dir`, the
 /// firmware workspace; add features and a target directory before [`build_firmware`].
 pub fn build_programs(dir: &Path) -> Command {
+    build_programs_of(dir, Machine::Mps2An386.programs())
+}
+
+fn build_programs_of(dir: &Path, programs: &[&str]) -> Command {
     let mut cargo = Command::new("cargo");
-    cargo.current_dir(dir).args([
-        "build",
-        "--release",
-        "--bin",
-        "train",
-        "--bin",
-        "train_iris",
-    ]);
+    cargo.current_dir(dir).args(["build", "--release"]);
+    for bin in programs {
+        cargo.args(["--bin", bin]);
+    }
     cargo
 }
 
@@ -100,31 +148,27 @@ pub fn build_firmware(mut cargo: Command, what: impl std::fmt::Display) {
 }
 
 /// Builds the firmware's programs for `machine` once (release) and returns the directory of the ELF
-/// files.
+/// files. Every machine but the default has a target directory of its own
+/// (`firmware/target/<machine>`), so the builds never overwrite each other's ELFs.
 pub fn firmware_elves(machine: Machine) -> &'static Path {
-    static MPS2: OnceLock<PathBuf> = OnceLock::new();
-    static NETDUINO: OnceLock<PathBuf> = OnceLock::new();
-    let cell = match machine {
-        Machine::Mps2An386 => &MPS2,
-        Machine::NetduinoPlus2 => &NETDUINO,
-    };
-    cell.get_or_init(|| {
+    static ELVES: [OnceLock<PathBuf>; Machine::ALL.len()] = [const { OnceLock::new() }; 7];
+    let index = Machine::ALL.iter().position(|&m| m == machine).unwrap();
+    ELVES[index].get_or_init(|| {
         let dir = firmware_dir();
-        let mut cargo = build_programs(&dir);
-        let target = match machine {
-            Machine::Mps2An386 => dir.join("target"),
-            Machine::NetduinoPlus2 => {
-                // Its own target directory, so the two builds never overwrite each other's ELFs.
-                let target = dir.join("target/netduinoplus2");
-                cargo
-                    .args(["--no-default-features", "--features", "qemu,netduinoplus2"])
-                    .arg("--target-dir")
-                    .arg(&target);
-                target
-            }
+        let mut cargo = build_programs_of(&dir, machine.programs());
+        let target = if machine == Machine::Mps2An386 {
+            dir.join("target")
+        } else {
+            let target = dir.join("target").join(machine.name());
+            cargo
+                .args(["--no-default-features", "--features"])
+                .arg(format!("qemu,{}", machine.name()))
+                .args(["--target", machine.target(), "--target-dir"])
+                .arg(&target);
+            target
         };
         build_firmware(cargo, format!("the firmware for {machine:?}"));
-        target.join("thumbv7em-none-eabihf/release")
+        target.join(machine.target()).join("release")
     })
 }
 
