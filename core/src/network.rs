@@ -6,7 +6,7 @@
 //! | buffer        | contents                                                        |
 //! |---------------|-----------------------------------------------------------------|
 //! | `params`      | for each dense layer: `W` (`outputs × inputs`, row-major) then `b` |
-//! | `grads`       | the same layout as `params`                                      |
+//! | `grads`       | the same layout as `params`; empty for a run that fuses every SGD step |
 //! | `activations` | the input, then every layer's output, in order                    |
 //! | `deltas`      | two vectors of the widest layer, used in turn by the backward pass |
 //! | `masks`       | `u32` dropout bits, one run per dropout layer                    |
@@ -32,7 +32,8 @@ pub enum Mode {
 pub struct Buffers<'a> {
     /// Trainable parameters, [`Plan::params`] long.
     pub params: &'a mut [f32],
-    /// Gradients, [`Plan::params`] long.
+    /// Gradients, [`Plan::params`] long, or empty: a network without gradients trains only through
+    /// [`Mlp::backward_sgd`] (see [`TrainConfig::trains_without_gradients`](crate::train::TrainConfig::trains_without_gradients)).
     pub grads: &'a mut [f32],
     /// Activations, [`Plan::activations`] long.
     pub activations: &'a mut [f32],
@@ -58,39 +59,54 @@ macro_rules! lend {
     };
 }
 
-/// Every buffer of a network as arrays of exactly the planned sizes (see [`network!`](crate::network!)).
+/// Every buffer of a network as arrays of exactly the planned sizes (see [`network!`](crate::network!)):
+/// `P` parameters, `G` gradients (`P`, or 0 for a run that fuses every SGD step), `A` activations,
+/// `D` deltas, `M` mask words and `S` floats of optimiser state.
 #[derive(Clone, Debug)]
 pub struct StaticMemory<
     const P: usize,
+    const G: usize,
     const A: usize,
     const D: usize,
     const M: usize,
     const S: usize,
 > {
     params: [f32; P],
-    grads: [f32; P],
+    grads: [f32; G],
     activations: [f32; A],
     deltas: [f32; D],
     masks: [u32; M],
     state: [f32; S],
 }
 
-impl<const P: usize, const A: usize, const D: usize, const M: usize, const S: usize> Default
-    for StaticMemory<P, A, D, M, S>
+impl<
+        const P: usize,
+        const G: usize,
+        const A: usize,
+        const D: usize,
+        const M: usize,
+        const S: usize,
+    > Default for StaticMemory<P, G, A, D, M, S>
 {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<const P: usize, const A: usize, const D: usize, const M: usize, const S: usize>
-    StaticMemory<P, A, D, M, S>
+impl<
+        const P: usize,
+        const G: usize,
+        const A: usize,
+        const D: usize,
+        const M: usize,
+        const S: usize,
+    > StaticMemory<P, G, A, D, M, S>
 {
     /// All zeros; `const` so that it can live in a `static`.
     pub const fn new() -> Self {
         Self {
             params: [0.0; P],
-            grads: [0.0; P],
+            grads: [0.0; G],
             activations: [0.0; A],
             deltas: [0.0; D],
             masks: [0; M],
@@ -136,18 +152,19 @@ impl<'a> Mlp<'a> {
             state,
         } = buffers;
         let fits = params.len() >= plan.params
-            && grads.len() >= plan.params
+            && (grads.is_empty() || grads.len() >= plan.params)
             && activations.len() >= plan.activations
             && deltas.len() >= plan.deltas
             && masks.len() >= plan.mask_words;
         if !fits {
             return Err(ShapeError::BufferTooSmall);
         }
+        let grads_len = plan.params.min(grads.len());
         let mut mlp = Self {
             layers,
             plan,
             params: &mut params[..plan.params],
-            grads: &mut grads[..plan.params],
+            grads: &mut grads[..grads_len],
             activations: &mut activations[..plan.activations],
             deltas: &mut deltas[..plan.deltas],
             masks: &mut masks[..plan.mask_words],
@@ -315,7 +332,8 @@ impl<'a> Mlp<'a> {
     }
 
     /// Backward pass from `∂L/∂output` (written through [`Mlp::output_and_grad_mut`]); accumulates
-    /// into the gradients. Uses the activations, masks and mode of the last forward pass.
+    /// into the gradients (none, on a network built without them: use [`Mlp::backward_sgd`]). Uses
+    /// the activations, masks and mode of the last forward pass.
     pub fn backward(&mut self) {
         self.backward_in(Needs::ALL, None);
     }

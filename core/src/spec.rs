@@ -85,6 +85,9 @@ pub enum ShapeError {
     },
     /// A buffer handed to [`Mlp::new`](crate::network::Mlp::new) is shorter than the plan says.
     BufferTooSmall,
+    /// The gradient buffer is empty but the configuration needs one (only a run that fuses plain SGD
+    /// into every backward pass trains without: `TrainConfig::trains_without_gradients`).
+    GradientsNeeded,
     /// The output width does not suit the head (softmax needs ≥ 2 outputs, the others exactly 1).
     HeadMismatch,
     /// The configuration or head differs from the one the trainer's type fixes
@@ -111,6 +114,9 @@ impl ShapeError {
             ShapeError::ZeroWidth { .. } => "a dense layer has zero inputs or outputs",
             ShapeError::BadDropout { .. } => "dropout probability must be in [0, 1)",
             ShapeError::BufferTooSmall => "a buffer is smaller than the network's memory plan",
+            ShapeError::GradientsNeeded => {
+                "this optimiser configuration needs a gradient buffer (only plain SGD at batch 1, rate <= 1, without clipping, trains without one)"
+            }
             ShapeError::TooManyClasses => "more classes than the trainer's class capacity C",
             ShapeError::TooLarge { .. } => {
                 "the network's buffers are larger than this machine's address space"
@@ -274,7 +280,14 @@ impl Plan {
     /// RAM for the network's own buffers (parameters, gradients, activations, deltas, masks) in bytes,
     /// without optimiser state.
     pub const fn bytes(&self) -> usize {
-        4 * (2 * self.params + self.activations + self.deltas + self.mask_words)
+        4 * self.params + self.fused_sgd_bytes()
+    }
+
+    /// RAM for a run that fuses every SGD step into the backward pass, in bytes: parameters,
+    /// activations, deltas and masks, with no gradients and no optimiser state
+    /// ([`TrainConfig::trains_without_gradients`](crate::train::TrainConfig::trains_without_gradients)).
+    pub const fn fused_sgd_bytes(&self) -> usize {
+        4 * (self.params + self.activations + self.deltas + self.mask_words)
     }
 }
 
@@ -412,6 +425,10 @@ impl DoubleEndedIterator for DenseLayers<'_> {
 /// let memory = digits_net::Memory::<{ 2 * digits_net::PARAMS }>::new();
 /// // params, grads, Adam moments; 170 activations; 2 × 64 deltas; 1 mask word.
 /// assert_eq!(core::mem::size_of_val(&memory), 4 * (2410 * 4 + 170 + 128 + 1));
+/// // Plain SGD at batch 1: parameters, activations, deltas, masks.
+/// let fused = digits_net::FusedSgdMemory::new();
+/// assert_eq!(core::mem::size_of_val(&fused), digits_net::PLAN.fused_sgd_bytes());
+/// assert_eq!(digits_net::PLAN.fused_sgd_bytes(), 4 * (2410 + 170 + 128 + 1));
 /// ```
 ///
 /// A width mismatch does not compile:
@@ -440,10 +457,22 @@ macro_rules! network {
             /// Every buffer of this network (and `STATE` floats of optimiser state) as arrays.
             pub type Memory<const STATE: usize> = $crate::network::StaticMemory<
                 { PLAN.params },
+                { PLAN.params },
                 { PLAN.activations },
                 { PLAN.deltas },
                 { PLAN.mask_words },
                 STATE,
+            >;
+            /// The buffers of a run that fuses every SGD step
+            /// ([`TrainConfig::trains_without_gradients`]($crate::train::TrainConfig::trains_without_gradients)):
+            /// no gradients, no optimiser state ([`Plan::fused_sgd_bytes`]($crate::spec::Plan::fused_sgd_bytes)).
+            pub type FusedSgdMemory = $crate::network::StaticMemory<
+                { PLAN.params },
+                0,
+                { PLAN.activations },
+                { PLAN.deltas },
+                { PLAN.mask_words },
+                0,
             >;
             // Force the shape check even if nothing else uses the plan.
             const _: () = assert!(PLAN.params > 0);

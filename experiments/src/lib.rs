@@ -7,6 +7,8 @@
 //! the same [`Experiment`] produces the same `f32` bits, epoch by epoch, as the device.
 //!
 //! * [`digits`] — the default: 64 → 32 → 10, ReLU, dropout, Adam, fits in 64 KiB of RAM.
+//! * [`digits_sgd`] — the same network by plain SGD at batch 1, without gradient buffer or optimiser
+//!   state: trains in the 16 KB of a Cortex-M0.
 //! * [`iris`] — tiny and quick: 4 → 8 → 3, tanh, Adam.
 //! * [`iris_es`] — iris for up to 300 epochs with early stopping on the validation loss, restoring
 //!   the best weights.
@@ -32,6 +34,7 @@ pub mod datasets;
 #[cfg(feature = "device")]
 pub mod device;
 pub mod digits;
+pub mod digits_sgd;
 pub mod driver;
 pub mod encoding;
 pub mod experiment;
@@ -55,8 +58,10 @@ pub const DIGITS: Experiment = digits::EXPERIMENT;
 pub const IRIS: Experiment = iris::EXPERIMENT;
 /// Iris with early stopping ([`iris_es::EXPERIMENT`]).
 pub const IRIS_ES: Experiment = iris_es::EXPERIMENT;
+/// Digits by fused plain SGD ([`digits_sgd::EXPERIMENT`]).
+pub const DIGITS_SGD: Experiment = digits_sgd::EXPERIMENT;
 /// Every experiment, default first.
-pub const ALL: [Experiment; 3] = [DIGITS, IRIS, IRIS_ES];
+pub const ALL: [Experiment; 4] = [DIGITS, IRIS, IRIS_ES, DIGITS_SGD];
 
 /// The experiment called `name`.
 ///

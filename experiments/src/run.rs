@@ -316,8 +316,21 @@ macro_rules! workspace {
             <tinytrain::data::Select<SMALL_INDEX> as tinytrain::data::Narrowest>::Index;
         /// Floats of the best-weights snapshot.
         pub const SNAPSHOT: usize = EXPERIMENT.snapshot_len($net::PARAMS);
+        /// Gradient floats: none when every step is fused plain SGD (`trains_without_gradients`).
+        pub const GRADS: usize = if EXPERIMENT.config.trains_without_gradients() {
+            0
+        } else {
+            $net::PARAMS
+        };
         /// The network's buffers, exactly sized.
-        pub type Memory = $net::Memory<STATE>;
+        pub type Memory = tinytrain::network::StaticMemory<
+            { $net::PLAN.params },
+            GRADS,
+            { $net::PLAN.activations },
+            { $net::PLAN.deltas },
+            { $net::PLAN.mask_words },
+            STATE,
+        >;
         /// Everything a run needs, exactly sized.
         pub type Workspace =
             $crate::run::Workspace<Memory, TRAIN_CAPACITY, VALIDATION_CAPACITY, SNAPSHOT, Index>;
@@ -345,8 +358,14 @@ pub trait NetworkMemory {
     fn buffers(&mut self) -> Buffers<'_>;
 }
 
-impl<const P: usize, const A: usize, const D: usize, const M: usize, const S: usize> NetworkMemory
-    for StaticMemory<P, A, D, M, S>
+impl<
+        const P: usize,
+        const G: usize,
+        const A: usize,
+        const D: usize,
+        const M: usize,
+        const S: usize,
+    > NetworkMemory for StaticMemory<P, G, A, D, M, S>
 {
     fn buffers(&mut self) -> Buffers<'_> {
         StaticMemory::buffers(self)

@@ -50,7 +50,7 @@ pub fn run_experiment(
     })?;
     // A host's memory: Vecs sized by the plan (a firmware uses the experiment's `Workspace`).
     let plan = Plan::of(experiment.layers).map_err(|e| anyhow!("{e:?}"))?;
-    let mut memory = VecMemory::try_new(&plan, experiment.config.optimizer)?;
+    let mut memory = VecMemory::try_for_run(&plan, &experiment.config)?;
     let mut snapshot = vec![0.0; experiment.snapshot_len(plan.params)];
     let mut train = vec![0u32; experiment.train_capacity()];
     let mut validation = vec![0u32; experiment.validation_capacity()];

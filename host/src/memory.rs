@@ -5,6 +5,7 @@
 use tinytrain::network::Buffers;
 use tinytrain::optim::{optimizer_state_len, OptimizerKind};
 use tinytrain::spec::{Layer, Plan, ShapeError};
+use tinytrain::train::TrainConfig;
 
 /// Every buffer of a network and its optimiser, exactly as long as the plan says.
 #[derive(Clone, Debug)]
@@ -33,9 +34,24 @@ impl VecMemory {
     /// [`VecMemory::new`], or an error naming the bytes when they are more than this machine has
     /// available (Linux's `MemAvailable`) or than it can allocate: never an abort halfway.
     pub fn try_new(plan: &Plan, optimizer: OptimizerKind) -> anyhow::Result<Self> {
+        Self::try_sized(plan, plan.params, optimizer)
+    }
+
+    /// [`VecMemory::try_new`] for a training run with `config`: without a gradient buffer when every
+    /// step is fused plain SGD ([`TrainConfig::trains_without_gradients`]), which never reads one.
+    pub fn try_for_run(plan: &Plan, config: &TrainConfig) -> anyhow::Result<Self> {
+        let grads = if config.trains_without_gradients() {
+            0
+        } else {
+            plan.params
+        };
+        Self::try_sized(plan, grads, config.optimizer)
+    }
+
+    fn try_sized(plan: &Plan, grads: usize, optimizer: OptimizerKind) -> anyhow::Result<Self> {
         let floats = [
             plan.params,
-            plan.params,
+            grads,
             plan.activations,
             plan.deltas,
             plan.mask_words,
@@ -46,8 +62,9 @@ impl VecMemory {
             .try_fold(0usize, |sum, &n| sum.checked_add(n.checked_mul(4)?));
         let too_much = |bytes: String, why: String| {
             anyhow::anyhow!(
-                "the network needs {bytes} of memory ({} parameters, their gradients{}) but {why}; use smaller --hidden layers",
+                "the network needs {bytes} of memory ({} parameters{}{}) but {why}; use smaller --hidden layers",
                 plan.params,
+                if floats[1] > 0 { ", their gradients" } else { "" },
                 if floats[5] > 0 { " and the optimiser's state" } else { "" }
             )
         };
@@ -146,6 +163,23 @@ mod tests {
                 .bytes(),
             memory.bytes()
         );
+        // Fused plain SGD at batch 1 keeps no gradients; a mini-batch does.
+        let sgd = TrainConfig {
+            optimizer: OptimizerKind::SGD,
+            batch_size: 1,
+            lr: 0.01,
+            ..TrainConfig::DEFAULT
+        };
+        let lean = VecMemory::try_for_run(&plan, &sgd).unwrap();
+        assert_eq!(lean.bytes(), plan.fused_sgd_bytes());
+        let batched = TrainConfig {
+            batch_size: 8,
+            ..sgd
+        };
+        assert_eq!(
+            VecMemory::try_for_run(&plan, &batched).unwrap().bytes(),
+            plan.bytes()
+        );
     }
 
     /// Found by hostile input: `--hidden 100000,100000` aborted with "memory allocation of N bytes
@@ -162,6 +196,17 @@ mod tests {
             .to_string();
         assert!(
             message.starts_with("the network needs 320.0 GB of memory (20000200000 parameters, their gradients and the optimiser's state) but "),
+            "{message}"
+        );
+        let sgd = TrainConfig {
+            optimizer: OptimizerKind::SGD,
+            batch_size: 1,
+            ..TrainConfig::DEFAULT
+        };
+        let message = VecMemory::try_for_run(&plan, &sgd).unwrap_err().to_string();
+        assert!(
+            message
+                .starts_with("the network needs 80.0 GB of memory (20000200000 parameters) but "),
             "{message}"
         );
     }

@@ -361,9 +361,10 @@ pub struct TrainArgs {
     /// With --device: plain lines instead of the live view on a terminal
     #[arg(long, requires = "device")]
     pub plain: bool,
-    /// Run a shared experiment of the firmware (digits, iris, iris_es) natively instead of a CSV run; writes
-    /// metrics.jsonl, metrics.csv and events.jsonl [default --out: runs/experiment-NAME]
-    #[arg(long, value_name = "NAME", value_parser = ["digits", "iris", "iris_es"],
+    /// Run a shared experiment of the firmware (digits, iris, iris_es, digits_sgd) natively instead of a CSV
+    /// run; writes metrics.jsonl, metrics.csv and events.jsonl [default --out: runs/experiment-NAME]
+    #[arg(long, value_name = "NAME",
+          value_parser = clap::builder::PossibleValuesParser::new(tinytrain_experiments::ALL.map(|e| e.name)),
           conflicts_with_all = ["data", "label", "task", "delimiter", "ignore",
                                 "drop_missing", "hidden",
                                 "activation", "loss", "dropout", "normalize", "optimizer", "lr", "momentum", "nesterov", "weight_decay",

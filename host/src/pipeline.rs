@@ -391,7 +391,7 @@ pub fn train_from(
         DivergencePolicy::ReduceLr { .. } => vec![0.0; setup.plan.params],
         _ => Vec::new(),
     };
-    let mut memory = VecMemory::try_new(&setup.plan, setup.config.optimizer)?;
+    let mut memory = VecMemory::try_for_run(&setup.plan, &setup.config)?;
     let mut trainer = Trainer::<MAX_CLASSES>::new(
         &setup.layers,
         memory.buffers(),

@@ -19,10 +19,10 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 use tinytrain::record::EpochRecord;
-use tinytrain_experiments::{frame, RecordBits, Summary, DIGITS, IRIS};
+use tinytrain_experiments::{frame, Experiment, RecordBits, Summary, DIGITS, DIGITS_SGD, IRIS};
 use tinytrain_host::decode;
 
-use common::{host_run, run_in_qemu, Device, Machine};
+use common::{host_run, run_in_qemu, run_program, Device, Machine};
 
 /// What the default experiment may use on a microcontroller, statics and stack together.
 const RAM_BUDGET: u64 = 64 * 1024;
@@ -209,17 +209,64 @@ fn iris_device() -> &'static Device {
 }
 
 fn check_digits(machine: Machine, ram_budget: u64) {
-    let device = run_in_qemu("train", machine);
-    let (records, summary) = host_run(&DIGITS);
-    let resources = check_serial("train", &device.uart, &records, &summary);
-    check_defmt("train", &device.log, &records, &summary);
+    check_run(
+        run_in_qemu("train", machine),
+        machine,
+        "train",
+        &DIGITS,
+        ram_budget,
+    );
+}
+
+/// `device` ran program `bin` (experiment `experiment`) on `machine`: every epoch on both channels
+/// equals the host's, the summary names the board, and statics plus stack fit `ram_budget`.
+/// Returns the device's resources line.
+fn check_run(
+    device: Device,
+    machine: Machine,
+    bin: &str,
+    experiment: &Experiment,
+    ram_budget: u64,
+) -> Value {
+    let (records, summary) = host_run(experiment);
+    let resources = check_serial(bin, &device.uart, &records, &summary);
+    check_defmt(bin, &device.log, &records, &summary);
     assert_eq!(resources["board"], machine.name());
     let ram = resources["ram_total"].as_u64().unwrap();
     assert!(
         ram <= ram_budget,
-        "digits on {machine:?} needs {ram} B of RAM: {resources}"
+        "{bin} on {machine:?} needs {ram} B of RAM: {resources}"
     );
     assert!(resources["stack_peak"].as_u64().unwrap() > 0);
+    resources
+}
+
+/// Digits by fused plain SGD: no gradient buffer and no optimiser state, so the network's RAM is
+/// its parameters, activations, deltas and mask (10,836 B) and the statics are that plus the split's
+/// `u16` indices (1797 + 370 of them).
+fn check_digits_sgd(device: Device, machine: Machine) {
+    let resources = check_run(device, machine, "train_digits_sgd", &DIGITS_SGD, RAM_BUDGET);
+    let network = tinytrain_experiments::digits::net::PLAN.fused_sgd_bytes() as u64;
+    assert_eq!(network, 10_836);
+    let indices = 2 * (1797 + 370);
+    let statics = resources["static_ram"].as_u64().unwrap();
+    assert!(
+        (network + indices..network + indices + 64).contains(&statics),
+        "{resources}"
+    );
+}
+
+#[test]
+fn firmware_digits_sgd_without_gradients_equals_the_host() {
+    require_qemu!();
+    check_digits_sgd(run_program("train_digits_sgd"), Machine::Mps2An386);
+}
+
+#[test]
+fn profile_m3_mps2_an385_digits_sgd_equals_the_host() {
+    require_qemu!();
+    let machine = Machine::Mps2An385;
+    check_digits_sgd(run_in_qemu("train_digits_sgd", machine), machine);
 }
 
 #[test]
@@ -246,11 +293,7 @@ fn firmware_iris_in_qemu_equals_iris_on_the_host() {
 /// Iris on `machine`: every epoch on both channels equals the host's; the summary names the board.
 fn check_iris(machine: Machine) {
     let device = run_in_qemu("train_iris", machine);
-    let (records, summary) = host_run(&IRIS);
-    let resources = check_serial("train_iris", &device.uart, &records, &summary);
-    check_defmt("train_iris", &device.log, &records, &summary);
-    assert_eq!(resources["board"], machine.name());
-    assert!(resources["stack_peak"].as_u64().unwrap() > 0);
+    check_run(device, machine, "train_iris", &IRIS, RAM_BUDGET);
 }
 
 // One test per program and Cortex-M profile (the README's profile table). The M4F's are above; the

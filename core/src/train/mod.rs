@@ -8,11 +8,13 @@
 //!
 //! The divergence guard, which keeps NaN and infinities out of the parameters, is in [`guard`].
 
+mod fused;
 mod guard;
 mod settings;
 #[cfg(test)]
 mod tests;
 
+use fused::{fusable_rate, plain_sgd};
 use guard::{all_finite, all_finite_bits, Action, Health};
 pub use guard::{DivergencePolicy, DivergenceStats};
 pub use settings::{Runtime, Settings};
@@ -165,6 +167,10 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
         {
             return Err(ShapeError::SettingsMismatch);
         }
+        // An empty gradient buffer is a plan without gradients: only for a run that fuses every step.
+        if buffers.grads.is_empty() && !config.trains_without_gradients() {
+            return Err(ShapeError::GradientsNeeded);
+        }
         let state_len = crate::optim::optimizer_state_len(
             config.optimizer,
             crate::spec::Plan::of(layers)?.params,
@@ -285,7 +291,9 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
         self.net.set_mode(Mode::Train);
         self.train.reset();
         let batch_size = self.config().batch_size.max(1);
-        let fused = self.fuses_sgd(lr);
+        // Without a gradient buffer (`TrainConfig::trains_without_gradients`, checked in `new`) every
+        // step is fused, even over a `−0.0` parameter (whose sign is then the fused pass's).
+        let fused = self.fuses_sgd(lr) || self.net.grads().is_empty();
         // `in_batch` counts the samples of the mini-batch, `contributing` those whose gradient it
         // holds (equal unless the guard skipped a sample; always 0 when the update is fused).
         let (mut in_batch, mut contributing) = (0, 0);
@@ -368,22 +376,8 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
     /// whole gradient first), and no `−0.0` parameter. Public so that tests can check that the fast
     /// path they compare is the one taken.
     pub fn fuses_sgd(&self, lr: f32) -> bool {
-        let plain = self.config().optimizer
-            == OptimizerKind::Sgd {
-                momentum: 0.0,
-                nesterov: false,
-                weight_decay: 0.0,
-            }
-            || self.config().optimizer
-                == OptimizerKind::Sgd {
-                    momentum: 0.0,
-                    nesterov: true,
-                    weight_decay: 0.0,
-                };
-        // Above a rate of 1 the step is checked before it is applied (`update`), which the fused
-        // pass cannot do.
-        plain
-            && lr.abs() <= 1.0
+        plain_sgd(self.config().optimizer)
+            && fusable_rate(lr)
             && self.config().batch_size <= 1
             && self.config().clip_norm.is_none()
             && !self.net.has_negative_zero()

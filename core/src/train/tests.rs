@@ -355,3 +355,129 @@ fn fixed_settings_refuse_anything_else() {
         Trainer::<3, TanhFixed>::new(tanh_net::LAYERS, memory.buffers(), scaled, head, 7).is_ok()
     );
 }
+
+/// A run whose every step is fused plain SGD trains on memory without gradients and without
+/// optimiser state ([`TrainConfig::trains_without_gradients`]), to the same bits, record for record,
+/// as on the full memory; dropout included, whose masks backward still reads.
+#[test]
+fn fused_sgd_trains_the_same_bits_without_gradients() {
+    crate::network! {
+        dropout_net = [
+            Layer::dense(2, 8),
+            Layer::Activation(crate::layers::Activation::Relu),
+            Layer::Dropout { p: 0.25 },
+            Layer::dense(8, 3),
+        ]
+    }
+    let config = TrainConfig {
+        batch_size: 1,
+        shuffle: true,
+        schedule: crate::optim::Schedule::Step {
+            step_size: 1,
+            gamma: 0.5,
+        },
+        ..SGD
+    };
+    assert!(config.trains_without_gradients());
+    let x = [0.5f32, -1.0, 1.5, 0.25, -0.75, 2.0, 0.0, -0.5];
+    let data = SliceDataset::classification(&x, 2, &[0u16, 1, 2, 1]);
+    let head = Head::SoftmaxCrossEntropy;
+    let mut full = dropout_net::Memory::<0>::new();
+    let mut lean = dropout_net::FusedSgdMemory::new();
+    assert_eq!(
+        core::mem::size_of_val(&lean),
+        dropout_net::PLAN.fused_sgd_bytes()
+    );
+    assert_eq!(
+        core::mem::size_of_val(&full) - core::mem::size_of_val(&lean),
+        4 * dropout_net::PARAMS
+    );
+    let mut a = Trainer::<3>::new(dropout_net::LAYERS, full.buffers(), config, head, 5).unwrap();
+    let mut b = Trainer::<3>::new(dropout_net::LAYERS, lean.buffers(), config, head, 5).unwrap();
+    assert!(b.net().grads().is_empty());
+    let (mut rows_a, mut rows_b) = ([0u16, 1, 2, 3], [0u16, 1, 2, 3]);
+    for _ in 0..4 {
+        let ra = a.run_epoch(&data, &mut rows_a, &[1, 3], |_| {});
+        let rb = b.run_epoch(&data, &mut rows_b, &[1, 3], |_| {});
+        assert_eq!(format!("{ra:?}"), format!("{rb:?}"));
+    }
+    let bits = |p: &[f32]| p.iter().map(|p| p.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(a.net().params()), bits(b.net().params()));
+    assert_ne!(bits(a.net().params())[..2], [0, 0], "it trained");
+    assert_eq!(a.optimizer().steps(), 16);
+    assert_eq!(b.optimizer().steps(), 16);
+}
+
+/// An empty gradient buffer is refused, by name, for every configuration that would need it: one
+/// that is not plain SGD at batch 1, clips, starts above a rate of 1, or may rise above it.
+#[test]
+fn an_empty_gradient_buffer_is_refused_where_a_step_needs_one() {
+    let batch_1 = TrainConfig {
+        batch_size: 1,
+        ..SGD
+    };
+    let needs = [
+        TrainConfig {
+            batch_size: 2,
+            ..batch_1
+        },
+        TrainConfig {
+            optimizer: OptimizerKind::ADAM,
+            ..batch_1
+        },
+        TrainConfig {
+            optimizer: OptimizerKind::Sgd {
+                momentum: 0.9,
+                nesterov: false,
+                weight_decay: 0.0,
+            },
+            ..batch_1
+        },
+        TrainConfig {
+            clip_norm: Some(1.0),
+            ..batch_1
+        },
+        TrainConfig { lr: 1.5, ..batch_1 },
+        TrainConfig {
+            lr: f32::NAN,
+            ..batch_1
+        },
+        TrainConfig {
+            schedule: crate::optim::Schedule::Step {
+                step_size: 1,
+                gamma: 1.5,
+            },
+            ..batch_1
+        },
+        TrainConfig {
+            schedule: crate::optim::Schedule::Cosine {
+                t_max: 4,
+                eta_min: 2.0,
+            },
+            ..batch_1
+        },
+        TrainConfig {
+            divergence: DivergencePolicy::ReduceLr { factor: 3.0 },
+            ..batch_1
+        },
+    ];
+    for config in needs {
+        assert!(!config.trains_without_gradients(), "{config:?}");
+        let mut memory = line::FusedSgdMemory::new();
+        let refused = Trainer::<2>::new(line::LAYERS, memory.buffers(), config, Head::LinearMse, 1);
+        assert_eq!(
+            refused.err(),
+            Some(ShapeError::GradientsNeeded),
+            "{config:?}"
+        );
+    }
+    let mut memory = line::FusedSgdMemory::new();
+    let reduce = TrainConfig {
+        divergence: DivergencePolicy::REDUCE_LR,
+        ..batch_1
+    };
+    assert!(Trainer::<2>::new(line::LAYERS, memory.buffers(), reduce, Head::LinearMse, 1).is_ok());
+    assert!(ShapeError::GradientsNeeded
+        .message()
+        .contains("gradient buffer"));
+}

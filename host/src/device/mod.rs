@@ -238,7 +238,7 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
 /// The parameters the run starts from: the seeded initialisation, or `--init`'s (checked against
 /// the network's shapes).
 fn initial_weights(setup: &Setup<'_>) -> anyhow::Result<Weights> {
-    let mut memory = VecMemory::try_new(&setup.plan, setup.config.optimizer)?;
+    let mut memory = VecMemory::try_for_run(&setup.plan, &setup.config)?;
     let mut net = Mlp::new(&setup.layers, memory.buffers(), setup.spec.seed)
         .map_err(|e| anyhow!("cannot build the network: {e}"))?;
     if let Some(path) = &setup.spec.init {

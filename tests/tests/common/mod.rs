@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use tinytrain::record::EpochRecord;
-use tinytrain_experiments::{digits, iris, Experiment, NoFault, Summary};
+use tinytrain_experiments::{digits, digits_sgd, iris, Experiment, NoFault, Summary};
 use tinytrain_host::decode;
 
 /// A QEMU machine and the firmware build for it: one per Cortex-M profile (issue "every Cortex-M
@@ -70,11 +70,13 @@ impl Machine {
         }
     }
 
-    /// The training programs its firmware build holds: digits (`train`) needs 50 KB of RAM, more
-    /// than the micro:bit's 16 KB, so the micro:bit runs iris only.
+    /// The training programs its firmware build holds: digits (`train`) needs 50 KB of RAM and
+    /// digits by fused SGD (`train_digits_sgd`) 21 KB, more than the micro:bit's 16 KB, so the
+    /// micro:bit runs iris only; the soft-float M3 runs fused-SGD digits as well.
     pub fn programs(self) -> &'static [&'static str] {
         match self {
             Machine::Microbit => &["train_iris"],
+            Machine::Mps2An385 => &["train", "train_iris", "train_digits_sgd"],
             _ => &["train", "train_iris"],
         }
     }
@@ -253,7 +255,9 @@ pub fn host_run(experiment: &Experiment) -> (Vec<EpochRecord>, Summary) {
     let mut observer = |r: &EpochRecord| records.push(*r);
     let summary = match experiment.name {
         "digits" => digits::workspace().run(experiment, NoFault, &mut observer),
-        _ => iris::workspace().run(experiment, NoFault, &mut observer),
+        "digits_sgd" => digits_sgd::workspace().run(experiment, NoFault, &mut observer),
+        "iris" => iris::workspace().run(experiment, NoFault, &mut observer),
+        other => panic!("host_run: no workspace for experiment {other}"),
     }
     .expect("the experiment runs");
     (records, summary)
