@@ -1,25 +1,35 @@
-//! Training cost and memory on the Cortex-M4F: instructions per training sample and per MAC, RAM
-//! against the theoretical minimum, flash `.text`.
+//! Training cost and memory on every Cortex-M profile: instructions per training sample and per MAC,
+//! RAM against the theoretical minimum, flash `.text`.
 //!
-//! Run it with `../scripts/bench-device.sh` (QEMU `mps2-an386` with `-icount shift=0`, where SysTick
-//! counts executed instructions, see `src/clock.rs`). Each row trains one epoch of
+//! Run it with `../scripts/bench-device.sh` (each profile's QEMU machine with `-icount shift=0`,
+//! where SysTick counts executed instructions, see `src/clock.rs`). Each row trains one epoch of
 //! [`SAMPLES`] digits rows (standardised, not shuffled, no validation) through the same
 //! `Trainer::run_epoch` the firmware and the host use, after one warm-up epoch.
 //!
 //! The program is deliberately lean: no defmt, no `core::fmt`, no JSON — it prints with a hand-written
 //! integer formatter over semihosting, and its panic handler only exits — so its `.text` is the
-//! training code itself. It includes the firmware's `clock.rs` and `ram.rs` as modules instead of
-//! linking the firmware library (whose panic handler and logger would pull `core::fmt` in).
+//! training code itself. It includes the firmware's `clock.rs`, `ram.rs` and `board.rs` (for the
+//! board's name and SysTick clock) as modules instead of linking the firmware library (whose panic
+//! handler and logger would pull `core::fmt` in).
+//!
+//! Plain SGD at batch 1 runs on memory without gradients (`FusedSgdMemory`), whose minimum is the
+//! parameters and one sample's activations. The micro:bit's 16 KiB hold only the small SGD row.
 #![no_std]
 #![no_main]
 #![deny(unsafe_code)]
 
+#[allow(dead_code, unused_imports)]
+#[path = "../board.rs"]
+mod board;
 #[allow(dead_code)]
 #[path = "../clock.rs"]
 mod clock;
 #[allow(dead_code)]
 #[path = "../ram.rs"]
 mod ram;
+#[allow(dead_code)]
+#[path = "../serial.rs"]
+mod serial;
 
 use semihosting::io::Write as _;
 use tinytrain::data::Dataset;
@@ -33,8 +43,6 @@ use tinytrain_experiments::datasets::DIGITS;
 
 /// Training samples per measured epoch.
 const SAMPLES: usize = 256;
-/// SysTick frequency of `mps2-an386` (25 MHz); under `-icount shift=0` one tick is 40 instructions.
-const CLOCK_HZ: u64 = 25_000_000;
 
 tinytrain::network! {
     /// The digits model of the anchors: 64 → 32 ReLU → 10.
@@ -51,16 +59,21 @@ tinytrain::network! {
     ]
 }
 
+#[cfg(not(feature = "microbit"))]
 const SMALL_ADAM: usize = optimizer_state_len(OptimizerKind::ADAM, small::PARAMS);
+#[cfg(not(feature = "microbit"))]
 const LARGE_ADAM: usize = optimizer_state_len(OptimizerKind::ADAM, large::PARAMS);
 
-// One zeroed static per configuration (`.bss`); mps2-an386 has 4 MiB of RAM.
-static SMALL_SGD_MEM: static_cell::ConstStaticCell<small::Memory<0>> =
+// One zeroed static per configuration (`.bss`); the MPS2/MPS3 machines have 2 MiB or more of RAM.
+static SMALL_SGD_MEM: static_cell::ConstStaticCell<small::FusedSgdMemory> =
     static_cell::ConstStaticCell::new(StaticMemory::new());
+#[cfg(not(feature = "microbit"))]
 static SMALL_ADAM_MEM: static_cell::ConstStaticCell<small::Memory<SMALL_ADAM>> =
     static_cell::ConstStaticCell::new(StaticMemory::new());
-static LARGE_SGD_MEM: static_cell::ConstStaticCell<large::Memory<0>> =
+#[cfg(not(feature = "microbit"))]
+static LARGE_SGD_MEM: static_cell::ConstStaticCell<large::FusedSgdMemory> =
     static_cell::ConstStaticCell::new(StaticMemory::new());
+#[cfg(not(feature = "microbit"))]
 static LARGE_ADAM_MEM: static_cell::ConstStaticCell<large::Memory<LARGE_ADAM>> =
     static_cell::ConstStaticCell::new(StaticMemory::new());
 
@@ -79,16 +92,22 @@ fn main() -> ! {
         exit(1)
     };
     clock::start(peripherals.SYST);
-    let mut rows = [0u32; SAMPLES];
-    rows.iter_mut().enumerate().for_each(|(i, r)| *r = i as u32);
+    let mut rows = [0u16; SAMPLES];
+    rows.iter_mut().enumerate().for_each(|(i, r)| *r = i as u16);
     let mut standardizer = Standardizer::<64>::new(DIGITS.features);
     standardizer.fit(&DIGITS, &rows, &mut [0.0; 64]);
     let data = Standardized::new(&DIGITS, Some(&standardizer), None);
 
     let mut out = Output::new();
-    out.str("model        optimiser  batch  instr/sample  instr/MAC  MAC/sample  RAM(B)  min(B)  RAM/min  stack(B)\n");
+    out.str("board ");
+    out.str(board::NAME);
+    out.str("\nmodel        optimiser  batch  instr/sample  instr/MAC  MAC/sample  RAM(B)  min(B)  RAM/min  stack(B)\n");
     let sgd = |layers, batch| Case {
-        name: "",
+        name: if layers == small::LAYERS {
+            "64-32-10    "
+        } else {
+            "64-128-64-10"
+        },
         layers,
         optimizer: OptimizerKind::SGD,
         lr: 0.01,
@@ -99,22 +118,23 @@ fn main() -> ! {
         lr: 1e-3,
         ..sgd(layers, batch)
     };
-    let small_name = "64-32-10   ";
-    let large_name = "64-128-64-10";
+    measure(
+        &sgd(small::LAYERS, 1),
+        SMALL_SGD_MEM.take().buffers(),
+        &data,
+        &mut rows,
+        &mut out,
+    );
+    #[cfg(not(feature = "microbit"))]
     for (case, memory) in [
-        (sgd(small::LAYERS, 1), SMALL_SGD_MEM.take().buffers()),
         (adam(small::LAYERS, 32), SMALL_ADAM_MEM.take().buffers()),
         (sgd(large::LAYERS, 1), LARGE_SGD_MEM.take().buffers()),
         (adam(large::LAYERS, 32), LARGE_ADAM_MEM.take().buffers()),
     ] {
-        let name = if case.layers.len() == 3 {
-            small_name
-        } else {
-            large_name
-        };
-        let case = Case { name, ..case };
         measure(&case, memory, &data, &mut rows, &mut out);
     }
+    #[cfg(feature = "microbit")]
+    let _ = (adam, large::LAYERS);
     let (text, _) = ram::flash();
     out.str("flash .text of this program: ");
     out.num(text as u64);
@@ -122,12 +142,14 @@ fn main() -> ! {
     exit(0)
 }
 
-/// Trains one warm-up epoch, then one measured epoch, and prints a row of the table.
+/// Trains one warm-up epoch, then one measured epoch, and prints a row of the table. Never inlined:
+/// its trainer's frame is then the only one, whichever row runs.
+#[inline(never)]
 fn measure(
     case: &Case,
     memory: tinytrain::network::Buffers<'_>,
     data: &impl Dataset,
-    rows: &mut [u32],
+    rows: &mut [u16],
     out: &mut Output,
 ) {
     let Ok(plan) = Plan::of(case.layers) else {
@@ -154,13 +176,18 @@ fn measure(
     if !record.train_loss.is_finite() {
         exit(4)
     }
-    let instructions = ticks * 1_000_000_000 / CLOCK_HZ;
+    let instructions = board::cost(ticks);
     let per_sample = instructions / SAMPLES as u64;
     let macs = macs_per_sample(case.layers);
     let state = optimizer_state_len(case.optimizer, plan.params);
-    let ram = plan.bytes() + 4 * state;
-    // Parameters, gradients, optimiser state and one sample's activations.
-    let minimum = 4 * (2 * plan.params + state + plan.activations);
+    let (ram, minimum) = if config.trains_without_gradients() {
+        // Fused SGD: parameters and one sample's activations.
+        (plan.fused_sgd_bytes(), 4 * (plan.params + plan.activations))
+    } else {
+        // Parameters, gradients, optimiser state and one sample's activations.
+        let minimum = 4 * (2 * plan.params + state + plan.activations);
+        (plan.bytes() + 4 * state, minimum)
+    };
 
     out.str(case.name);
     out.str("  ");
