@@ -192,6 +192,38 @@ fn string_labels_in_the_first_column() {
     assert!(manifest.contains(CLASS_NAMES), "{manifest}");
 }
 
+/// Plain SGD at batch 1 on the device: the generated workspace has no gradient buffer (the fit
+/// check counts none, and the device's statics are the network without gradients plus the split),
+/// and every file equals the host's run.
+#[test]
+fn fused_sgd_trains_on_the_device_without_gradients() {
+    if qemu_missing("fused_sgd_trains_on_the_device_without_gradients") {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let device = same_on_device(
+        &root().join("data/iris.csv"),
+        "--hidden 16 --epochs 4 --optimizer sgd --batch 1 --lr 0.05",
+        "qemu",
+        out.path(),
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(device.join("device.json")).unwrap())
+            .unwrap();
+    let items = &json["predicted"]["items"];
+    assert_eq!(items["gradients"], 0, "{json}");
+    assert_eq!(items["optimizer_state"], 0, "{json}");
+    // 4 → 16 (ReLU, dropout) → 3: 131 parameters, 4 + 16 + 16 + 16 + 3 activations, 2 × 16 deltas,
+    // one mask word; no gradients (they would be 524 B more).
+    assert_eq!(items["network"], 4 * (131 + 55 + 32 + 1), "{json}");
+    let statics = json["measured"]["static_ram"].as_u64().unwrap();
+    let workspace = items["network"].as_u64().unwrap() + items["split_indices"].as_u64().unwrap();
+    assert!(
+        (workspace..workspace + 64).contains(&statics),
+        "statics {statics} B for a workspace of {workspace} B: {json}"
+    );
+}
+
 /// Early stopping on the device: the same stopping epoch, restored weights and events.jsonl.
 #[test]
 fn early_stopping_restores_the_same_best_epoch() {
@@ -274,7 +306,7 @@ fn the_fit_check_refuses_what_netduinoplus2_cannot_hold() {
             .contains("--device netduinoplus2: the run does not fit the board (nothing was built)"),
         "{stderr}"
     );
-    assert!(stderr.contains("RAM: the run needs 432.7 KiB but netduinoplus2 has 128.0 KiB (304.7 KiB over): network 208.4 KiB, optimiser state 204.1 KiB, split indices 4.2 KiB, firmware and stack 16.0 KiB.\n  To fit: smaller --hidden layers; --optimizer sgd without --momentum (no optimiser state; Adam keeps 2 floats per parameter)"), "{stderr}");
+    assert!(stderr.contains("RAM: the run needs 432.7 KiB but netduinoplus2 has 128.0 KiB (304.7 KiB over): network 106.4 KiB, gradients 102.0 KiB, optimiser state 204.1 KiB, split indices 4.2 KiB, firmware and stack 16.0 KiB.\n  To fit: smaller --hidden layers; --optimizer sgd without --momentum (no optimiser state; Adam keeps 2 floats per parameter); plain SGD with --batch 1 (fused into the backward pass, it keeps no gradients)"), "{stderr}");
     assert!(!stderr.contains("building"), "{stderr}");
     assert!(!dir.exists(), "a refused run leaves no run directory");
 

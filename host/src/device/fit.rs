@@ -31,8 +31,11 @@ pub const CODE_BUDGET: u64 = 96 * 1024;
 /// What a run needs, item by item, in bytes.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Need {
-    /// Parameters, gradients, activations, deltas and dropout masks.
+    /// Parameters, activations, deltas and dropout masks.
     pub network: u64,
+    /// The gradient buffer: none for plain SGD fused into every backward pass
+    /// ([`TrainConfig::trains_without_gradients`](tinytrain::train::TrainConfig::trains_without_gradients)).
+    pub gradients: u64,
     /// The optimiser's per-parameter state.
     pub optimizer_state: u64,
     /// The training and validation index buffers (`u16` per row up to 65 536 rows, else `u32`).
@@ -62,7 +65,12 @@ impl Need {
         };
         let bytes = |floats: usize| 4 * floats as u64;
         Need {
-            network: setup.plan.bytes() as u64,
+            network: setup.plan.fused_sgd_bytes() as u64,
+            gradients: if setup.config.trains_without_gradients() {
+                0
+            } else {
+                bytes(params)
+            },
             optimizer_state: bytes(optimizer_state_len(setup.config.optimizer, params)),
             split_indices: index_width(table.rows())
                 * (table.rows() + validation_capacity(table.rows(), classes, spec.val_fraction))
@@ -78,6 +86,7 @@ impl Need {
     /// RAM in all.
     pub fn ram(&self) -> u64 {
         self.network
+            + self.gradients
             + self.optimizer_state
             + self.split_indices
             + self.snapshot
@@ -134,11 +143,16 @@ pub fn check(setup: &Setup<'_>, need: &Need, board: &Board, memory: Memory) -> a
     let mut problems = Vec::new();
     if need.ram() > memory.ram {
         let mut advice = Vec::new();
-        if need.network + need.optimizer_state > memory.ram / 2 {
+        if need.network + need.gradients + need.optimizer_state > memory.ram / 2 {
             advice.push("smaller --hidden layers");
         }
         if need.optimizer_state > 0 {
             advice.push("--optimizer sgd without --momentum (no optimiser state; Adam keeps 2 floats per parameter)");
+        }
+        if need.gradients > 0 {
+            advice.push(
+                "plain SGD with --batch 1 (fused into the backward pass, it keeps no gradients)",
+            );
         }
         if need.snapshot > 0 {
             advice.push("--no-restore-best (no snapshot)");
@@ -154,6 +168,7 @@ pub fn check(setup: &Setup<'_>, need: &Need, board: &Board, memory: Memory) -> a
             kib(need.ram() - memory.ram),
             items(&[
                 ("network", need.network),
+                ("gradients", need.gradients),
                 ("optimiser state", need.optimizer_state),
                 ("split indices", need.split_indices),
                 ("early-stopping snapshot", need.snapshot),
