@@ -454,26 +454,22 @@ macro_rules! network {
             pub const PLAN: $crate::spec::Plan = $crate::spec::Plan::of_const(LAYERS);
             /// Number of trainable parameters.
             pub const PARAMS: usize = PLAN.params;
-            /// Every buffer of this network (and `STATE` floats of optimiser state) as arrays.
-            pub type Memory<const STATE: usize> = $crate::network::StaticMemory<
+            /// Every buffer of this network as arrays: `GRADS` gradient floats (`PARAMS`, or 0 for a run
+            /// that fuses every SGD step) and `STATE` floats of optimiser state.
+            pub type MemoryOf<const GRADS: usize, const STATE: usize> = $crate::network::StaticMemory<
                 { PLAN.params },
-                { PLAN.params },
+                GRADS,
                 { PLAN.activations },
                 { PLAN.deltas },
                 { PLAN.mask_words },
                 STATE,
             >;
+            /// Every buffer of this network (and `STATE` floats of optimiser state) as arrays.
+            pub type Memory<const STATE: usize> = MemoryOf<{ PLAN.params }, STATE>;
             /// The buffers of a run that fuses every SGD step
             /// ([`TrainConfig::trains_without_gradients`]($crate::train::TrainConfig::trains_without_gradients)):
             /// no gradients, no optimiser state ([`Plan::fused_sgd_bytes`]($crate::spec::Plan::fused_sgd_bytes)).
-            pub type FusedSgdMemory = $crate::network::StaticMemory<
-                { PLAN.params },
-                0,
-                { PLAN.activations },
-                { PLAN.deltas },
-                { PLAN.mask_words },
-                0,
-            >;
+            pub type FusedSgdMemory = MemoryOf<0, 0>;
             // Force the shape check even if nothing else uses the plan.
             const _: () = assert!(PLAN.params > 0);
         }

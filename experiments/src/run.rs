@@ -323,14 +323,7 @@ macro_rules! workspace {
             $net::PARAMS
         };
         /// The network's buffers, exactly sized.
-        pub type Memory = tinytrain::network::StaticMemory<
-            { $net::PLAN.params },
-            GRADS,
-            { $net::PLAN.activations },
-            { $net::PLAN.deltas },
-            { $net::PLAN.mask_words },
-            STATE,
-        >;
+        pub type Memory = $net::MemoryOf<GRADS, STATE>;
         /// Everything a run needs, exactly sized.
         pub type Workspace =
             $crate::run::Workspace<Memory, TRAIN_CAPACITY, VALIDATION_CAPACITY, SNAPSHOT, Index>;

@@ -14,14 +14,11 @@ use nrf52840_hal::pac::{self, interrupt};
 use nrf52840_hal::uarte::{Baudrate, Parity, Pins, Uarte, UarteRx, UarteTx};
 use panic_probe as _;
 use static_cell::{ConstStaticCell, StaticCell};
-use tinytrain_experiments::{digits, NoFault};
 use tinytrain_hal_examples::{FrameQueue, Frames, UartSlot};
 
 /// Bytes per EasyDMA transfer (EasyDMA reads RAM only, so they are copied out of the queue).
 const CHUNK: usize = 64;
 
-/// Every buffer of the run, zeroed, in `.bss`.
-static WORKSPACE: ConstStaticCell<digits::Workspace> = ConstStaticCell::new(digits::workspace());
 static QUEUE: StaticCell<FrameQueue> = StaticCell::new();
 static TX_DMA: ConstStaticCell<[u8; CHUNK]> = ConstStaticCell::new([0; CHUNK]);
 static RX_DMA: ConstStaticCell<[u8; 1]> = ConstStaticCell::new([0; 1]);
@@ -68,21 +65,7 @@ fn main() -> ! {
             }
         })
     };
-    let mut frames = Frames::new(producer, kick);
-    let workspace = WORKSPACE.take();
-    match workspace.run_fixed::<digits::Fixed>(&digits::EXPERIMENT, NoFault, &mut frames) {
-        Ok(summary) => defmt::info!(
-            "done epochs={=u32} best_epoch={=u32} final_val_acc={=f32}",
-            summary.epochs,
-            summary.best_epoch,
-            summary.last.val_acc.unwrap_or(f32::NAN)
-        ),
-        Err(error) => defmt::error!("cannot run digits: {}", error),
-    }
-    frames.drain();
-    loop {
-        cortex_m::asm::wfi();
-    }
+    tinytrain_hal_examples::train_digits(Frames::new(producer, kick))
 }
 
 /// A transfer ended (or the trainer queued bytes): finish it, start the next chunk, or stop

@@ -9,15 +9,12 @@ use core::cell::RefCell;
 use critical_section::Mutex;
 use defmt_rtt as _;
 use panic_probe as _;
-use static_cell::{ConstStaticCell, StaticCell};
+use static_cell::StaticCell;
 use stm32f4xx_hal::pac::{self, interrupt};
 use stm32f4xx_hal::prelude::*;
 use stm32f4xx_hal::serial::{Tx, TxISR, TxListen};
-use tinytrain_experiments::{digits, NoFault};
 use tinytrain_hal_examples::{FrameQueue, Frames, UartSlot};
 
-/// Every buffer of the run, zeroed, in `.bss`.
-static WORKSPACE: ConstStaticCell<digits::Workspace> = ConstStaticCell::new(digits::workspace());
 static QUEUE: StaticCell<FrameQueue> = StaticCell::new();
 /// The UART and the queue's consumer end, owned by the interrupt once training starts.
 static UART: UartSlot<Tx<pac::USART1>> = Mutex::new(RefCell::new(None));
@@ -45,21 +42,7 @@ fn main() -> ! {
             }
         })
     };
-    let mut frames = Frames::new(producer, kick);
-    let workspace = WORKSPACE.take();
-    match workspace.run_fixed::<digits::Fixed>(&digits::EXPERIMENT, NoFault, &mut frames) {
-        Ok(summary) => defmt::info!(
-            "done epochs={=u32} best_epoch={=u32} final_val_acc={=f32}",
-            summary.epochs,
-            summary.best_epoch,
-            summary.last.val_acc.unwrap_or(f32::NAN)
-        ),
-        Err(error) => defmt::error!("cannot run digits: {}", error),
-    }
-    frames.drain();
-    loop {
-        cortex_m::asm::wfi();
-    }
+    tinytrain_hal_examples::train_digits(Frames::new(producer, kick))
 }
 
 /// Transmit register empty: the next queued byte, or stop listening when the queue is empty.

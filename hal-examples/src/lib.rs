@@ -15,7 +15,7 @@ use core::convert::Infallible;
 use heapless::spsc::{Consumer, Producer, Queue};
 use tinytrain::record::EpochRecord;
 use tinytrain_experiments::wire::{epoch, frame, FRAME_CAPACITY};
-use tinytrain_experiments::{Observer, Rows};
+use tinytrain_experiments::{digits, NoFault, Observer, Rows};
 
 /// Bytes the queue holds: two frames, so one can be sent while the next is encoded.
 pub const QUEUE_BYTES: usize = 2 * FRAME_CAPACITY;
@@ -99,5 +99,28 @@ impl<K: FnMut()> Frames<K> {
             (self.kick)();
             core::hint::spin_loop();
         }
+    }
+}
+
+/// Every buffer of the run, zeroed, in `.bss`.
+static WORKSPACE: static_cell::ConstStaticCell<digits::Workspace> =
+    static_cell::ConstStaticCell::new(digits::workspace());
+
+/// Trains the default digits experiment, reporting through `frames`, waits until the UART has sent
+/// every frame, and sleeps. Call it once, from thread mode, after the UART's interrupt is set up.
+pub fn train_digits<K: FnMut()>(mut frames: Frames<K>) -> ! {
+    let workspace = WORKSPACE.take();
+    match workspace.run_fixed::<digits::Fixed>(&digits::EXPERIMENT, NoFault, &mut frames) {
+        Ok(summary) => defmt::info!(
+            "done epochs={=u32} best_epoch={=u32} final_val_acc={=f32}",
+            summary.epochs,
+            summary.best_epoch,
+            summary.last.val_acc.unwrap_or(f32::NAN)
+        ),
+        Err(error) => defmt::error!("cannot run digits: {}", error),
+    }
+    frames.drain();
+    loop {
+        cortex_m::asm::wfi();
     }
 }

@@ -19,7 +19,9 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 use tinytrain::record::EpochRecord;
-use tinytrain_experiments::{frame, Experiment, RecordBits, Summary, DIGITS, DIGITS_SGD, IRIS};
+use tinytrain_experiments::{
+    digits_sgd, frame, Experiment, RecordBits, Summary, DIGITS, DIGITS_SGD, IRIS,
+};
 use tinytrain_host::decode;
 
 use common::{host_run, run_in_qemu, run_program, Device, Machine};
@@ -248,7 +250,8 @@ fn check_digits_sgd(device: Device, machine: Machine) {
     let resources = check_run(device, machine, "train_digits_sgd", &DIGITS_SGD, RAM_BUDGET);
     let network = tinytrain_experiments::digits::net::PLAN.fused_sgd_bytes() as u64;
     assert_eq!(network, 10_836);
-    let indices = 2 * (1797 + 370);
+    let indices = 2 * (digits_sgd::TRAIN_CAPACITY + digits_sgd::VALIDATION_CAPACITY) as u64;
+    assert_eq!(indices, 2 * (1797 + 370));
     let statics = resources["static_ram"].as_u64().unwrap();
     assert!(
         (network + indices..network + indices + 64).contains(&statics),

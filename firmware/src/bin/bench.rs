@@ -113,6 +113,7 @@ fn main() -> ! {
         lr: 0.01,
         batch,
     };
+    #[cfg(not(feature = "microbit"))]
     let adam = |layers, batch| Case {
         optimizer: OptimizerKind::ADAM,
         lr: 1e-3,
@@ -133,8 +134,6 @@ fn main() -> ! {
     ] {
         measure(&case, memory, &data, &mut rows, &mut out);
     }
-    #[cfg(feature = "microbit")]
-    let _ = (adam, large::LAYERS);
     let (text, _) = ram::flash();
     out.str("flash .text of this program: ");
     out.num(text as u64);
