@@ -1,7 +1,8 @@
 //! Checkpoints: everything a [`Trainer`] needs to continue a run bit-identically, as bytes in a
 //! caller-provided buffer (no allocation), sealed with a CRC-32.
 //!
-//! A checkpoint taken between two epochs holds the parameters, the optimiser state (momentum or Adam
+//! A checkpoint taken between two epochs holds the model (the parameters, then the batch-norm
+//! statistics: [`Mlp::model`](crate::network::Mlp::model)), the optimiser state (momentum or Adam
 //! moments) and its counters (steps, `β₁ᵗ`, `β₂ᵗ`), the epoch count, both generators (shuffling and
 //! dropout), the training order as it stands (each epoch shuffles it in place, starting from the last
 //! epoch's order, so the order is part of the state), the divergence guard's counters and learning
@@ -27,8 +28,8 @@
 //! | 32 | 4 | learning-rate factor (f32 bits) |
 //! | 36 | 20 | bad inputs, bad losses, skipped steps, restores, epoch of the first divergence (0: none) |
 //! | 56 | 32 | shuffle generator (state, increment), dropout generator (state, increment), u64 each |
-//! | 88 | 16 | lengths: parameters, optimiser state, order, extra |
-//! | 104 | … | parameters (f32), optimiser state (f32), order (u32), extra (f32), with flag bit 1 the last-good snapshot (as many f32 as parameters), with flag bit 3 the plateau state (rate and best as f32 bits, wait, cooldown counter: 4 × u32) |
+//! | 88 | 16 | lengths: model, optimiser state, order, extra |
+//! | 104 | … | model (f32: parameters, then batch-norm statistics), optimiser state (f32), order (u32), extra (f32), with flag bit 1 the last-good snapshot (as many f32 as the model), with flag bit 3 the plateau state (rate and best as f32 bits, wait, cooldown counter: 4 × u32) |
 //! | end − 4 | 4 | CRC-32 ([`crate::crc`]) of every byte before it |
 //!
 //! [`verify`] checks, in order: the length covers a header, the magic, the version, the total length
@@ -447,7 +448,7 @@ impl<const C: usize, S: crate::train::Settings> Trainer<'_, C, S> {
     /// Bytes of this trainer's checkpoint with a training order of `order` rows and `extra` floats
     /// (and its last-good snapshot, when it holds a valid one, and its plateau state).
     pub fn checkpoint_len(&self, order: usize, extra: usize) -> usize {
-        let params = self.net.params().len();
+        let params = self.net.model_len();
         let snapshot = if self.last_good_snapshot().is_some() {
             params
         } else {
@@ -485,7 +486,7 @@ impl<const C: usize, S: crate::train::Settings> Trainer<'_, C, S> {
         let (beta1_power, beta2_power) = self.optimizer.beta_powers();
         let (shuffle_state, shuffle_inc) = self.shuffle_rng.to_parts();
         let (dropout_state, dropout_inc) = self.net.dropout_rng().to_parts();
-        let (params, state) = (self.net.params(), self.net.state());
+        let ([params, norm_stats], state) = (self.net.model(), self.net.state());
         let snapshot = self.last_good_snapshot();
         let fixed = Fixed {
             magic: MAGIC,
@@ -513,7 +514,13 @@ impl<const C: usize, S: crate::train::Settings> Trainer<'_, C, S> {
                 self.first_divergence,
             ],
             rngs: [shuffle_state, shuffle_inc, dropout_state, dropout_inc],
-            sections: [params.len(), state.len(), order.len(), extra.len()].map(|n| n as u32),
+            sections: [
+                params.len() + norm_stats.len(),
+                state.len(),
+                order.len(),
+                extra.len(),
+            ]
+            .map(|n| n as u32),
         };
         let mut w = Writer {
             out: &mut out[..length],
@@ -522,6 +529,7 @@ impl<const C: usize, S: crate::train::Settings> Trainer<'_, C, S> {
         fixed.write(&mut w);
         debug_assert_eq!(w.at, HEADER_LEN);
         w.f32s(params);
+        w.f32s(norm_stats);
         w.f32s(state);
         w.rows(order);
         w.f32s(extra);
@@ -546,7 +554,7 @@ impl<const C: usize, S: crate::train::Settings> Trainer<'_, C, S> {
     ) -> Result<Header, CheckpointError> {
         let header = verify(bytes)?;
         for (section, found, expected) in [
-            ("parameters", header.params, self.net.params().len()),
+            ("parameters", header.params, self.net.model_len()),
             ("optimizer state", header.state, self.net.state().len()),
             ("order", header.order, order.len()),
             ("extra", header.extra, extra.len()),
@@ -595,7 +603,9 @@ impl<const C: usize, S: crate::train::Settings> Trainer<'_, C, S> {
         self.shuffle_rng = Pcg32::from_parts(shuffle_state, shuffle_inc);
         self.net
             .set_dropout_rng(Pcg32::from_parts(dropout_state, dropout_inc));
-        r.f32s(self.net.params_mut());
+        let [params, stats] = self.net.model_mut();
+        r.f32s(params);
+        r.f32s(stats);
         r.f32s(self.net.state_mut());
         r.rows(order);
         r.f32s(extra);

@@ -9,8 +9,10 @@
 //! decision is [`Decision::Stop`]. The first observed epoch always fills the snapshot, so there is
 //! always something to restore.
 //!
-//! The snapshot lives in a buffer the caller provides, `params` floats long: it costs
-//! `4 · params` bytes ([`EarlyStopping::snapshot_bytes`]), nothing without `restore_best_weights`.
+//! The snapshot lives in a buffer the caller provides, as long as the model
+//! ([`Mlp::model_len`](crate::network::Mlp::model_len): the parameters, and the batch-norm
+//! statistics eval mode reads): `4 · model_len` bytes ([`EarlyStopping::snapshot_bytes`]), nothing
+//! without `restore_best_weights`. The model comes in its two parts ([`Mlp::model`](crate::network::Mlp::model)).
 //!
 //! ```
 //! use tinytrain::early_stop::{Decision, EarlyStopping, EarlyStoppingConfig};
@@ -23,10 +25,10 @@
 //! for (epoch, val_loss) in [(1, 0.9), (2, 0.5), (3, 0.6), (4, 0.7)] {
 //!     params = [epoch as f32; 3]; // stand-in for a training epoch
 //!     let record = EpochRecord { epoch, val_loss: Some(val_loss), ..Default::default() };
-//!     decisions.push(stopper.observe(&record, &params));
+//!     decisions.push(stopper.observe(&record, [&params, &[]]));
 //! }
 //! assert_eq!(decisions.last(), Some(&Decision::Stop));
-//! assert_eq!(stopper.restore(&mut params), Some(2));
+//! assert_eq!(stopper.restore([&mut params, &mut []]), Some(2));
 //! assert_eq!(params, [2.0; 3]);
 //! ```
 
@@ -178,8 +180,8 @@ impl<'a> EarlyStopping<'a> {
         self.stopped_epoch
     }
 
-    /// Reads an epoch's record, with the parameters it ended with; snapshots them on improvement.
-    pub fn observe(&mut self, record: &EpochRecord, params: &[f32]) -> Decision {
+    /// Reads an epoch's record, with the model it ended with; snapshots it on improvement.
+    pub fn observe(&mut self, record: &EpochRecord, model: [&[f32]; 2]) -> Decision {
         if self.stopped_epoch.is_some() {
             return Decision::Stop;
         }
@@ -190,14 +192,14 @@ impl<'a> EarlyStopping<'a> {
             return Decision::Continue;
         }
         if self.snapshot_epoch == 0 {
-            self.take_snapshot(record.epoch, params);
+            self.take_snapshot(record.epoch, model);
         }
         self.wait = self.wait.saturating_add(1);
         let direction = self.config.direction();
         if direction.improves(current, self.best, self.config.min_delta) {
             self.best = current;
             self.best_epoch = record.epoch;
-            self.take_snapshot(record.epoch, params);
+            self.take_snapshot(record.epoch, model);
             self.wait = 0;
             return Decision::Continue;
         }
@@ -210,12 +212,13 @@ impl<'a> EarlyStopping<'a> {
 
     /// Copies the snapshot into `params` and returns the epoch it was taken after; `None` (and
     /// `params` untouched) without `restore_best_weights` or before any observed epoch.
-    pub fn restore(&self, params: &mut [f32]) -> Option<u32> {
+    pub fn restore(&self, model: [&mut [f32]; 2]) -> Option<u32> {
         if !self.config.restore_best_weights || self.snapshot_epoch == 0 {
             return None;
         }
-        params
-            .iter_mut()
+        model
+            .into_iter()
+            .flat_map(|part| part.iter_mut())
             .zip(self.snapshot.iter())
             .for_each(|(p, s)| *p = *s);
         Some(self.snapshot_epoch)
@@ -223,23 +226,23 @@ impl<'a> EarlyStopping<'a> {
 
     /// Restores the best parameters into `params` (see [`EarlyStopping::restore`]) and says what
     /// early stopping did over the run.
-    pub fn finish(&self, params: &mut [f32]) -> Outcome {
+    pub fn finish(&self, model: [&mut [f32]; 2]) -> Outcome {
         Outcome {
             monitor: self.config.monitor,
             patience: self.config.patience,
             stopped_epoch: self.stopped_epoch,
             best_epoch: self.best_epoch,
             best: self.best,
-            restored_epoch: self.restore(params),
+            restored_epoch: self.restore(model),
             snapshot_bytes: self.snapshot_bytes() as u32,
         }
     }
 
-    fn take_snapshot(&mut self, epoch: u32, params: &[f32]) {
+    fn take_snapshot(&mut self, epoch: u32, model: [&[f32]; 2]) {
         if self.config.restore_best_weights {
             self.snapshot
                 .iter_mut()
-                .zip(params)
+                .zip(model.into_iter().flatten())
                 .for_each(|(s, p)| *s = *p);
             self.snapshot_epoch = epoch;
         }
@@ -333,7 +336,7 @@ mod tests {
         let decisions: Vec<_> = losses
             .iter()
             .enumerate()
-            .map(|(i, &l)| stopper.observe(&record(i as u32 + 1, l, 0.0), &[]))
+            .map(|(i, &l)| stopper.observe(&record(i as u32 + 1, l, 0.0), [&[], &[]]))
             .collect();
         use Decision::{Continue, Stop};
         assert_eq!(decisions, [Continue, Continue, Continue, Continue, Stop]);
@@ -341,7 +344,7 @@ mod tests {
             (stopper.best_epoch(), stopper.stopped_epoch()),
             (2, Some(5))
         );
-        assert_eq!(stopper.restore(&mut [0.0; 10]), None);
+        assert_eq!(stopper.restore([&mut [0.0; 10], &mut []]), None);
     }
 
     #[test]
@@ -358,12 +361,12 @@ mod tests {
         let accs = [0.99, 0.1, 0.5, 0.7, 0.6];
         let mut decisions = Vec::new();
         for (i, &acc) in accs.iter().enumerate() {
-            decisions.push(stopper.observe(&record(i as u32 + 1, 1.0, acc), &[acc]));
+            decisions.push(stopper.observe(&record(i as u32 + 1, 1.0, acc), [&[acc], &[]]));
         }
         assert_eq!(decisions[4], Decision::Stop);
         assert_eq!(stopper.best_epoch(), 4);
         let mut params = [0.0];
-        assert_eq!(stopper.restore(&mut params), Some(4));
+        assert_eq!(stopper.restore([&mut params, &mut []]), Some(4));
         assert_eq!(params, [0.7]);
     }
 
@@ -378,11 +381,11 @@ mod tests {
         losses.extend(core::iter::repeat_n(0.8, 500));
         for (i, &loss) in losses.iter().enumerate() {
             let epoch = i as u32 + 1;
-            let decision = stopper.observe(&record(epoch, loss, 0.0), &[epoch as f32]);
+            let decision = stopper.observe(&record(epoch, loss, 0.0), [&[epoch as f32], &[]]);
             assert_eq!(decision, Decision::Continue, "epoch {epoch}");
         }
         let mut params = [0.0];
-        let outcome = stopper.finish(&mut params);
+        let outcome = stopper.finish([&mut params, &mut []]);
         assert_eq!((outcome.best_epoch, outcome.restored_epoch), (2, Some(2)));
         assert_eq!(params, [2.0]);
         assert_eq!(
@@ -454,7 +457,7 @@ mod tests {
         for _ in 0..300 {
             let record = trainer.run_epoch(&data, &mut train, &val, |_| {});
             history.push(record);
-            if stopper.observe(&record, trainer.net().params()) == Decision::Stop {
+            if stopper.observe(&record, trainer.net().model()) == Decision::Stop {
                 break;
             }
         }
@@ -469,7 +472,7 @@ mod tests {
         let best_loss = history[best as usize - 1].val_loss.unwrap();
         let last_loss = history.last().unwrap().val_loss.unwrap();
         assert!(last_loss > best_loss);
-        assert_eq!(stopper.restore(trainer.net_mut().params_mut()), Some(best));
+        assert_eq!(stopper.restore(trainer.net_mut().model_mut()), Some(best));
         let restored = trainer.evaluate(&data, &val).loss.mean();
         assert_eq!(restored.to_bits(), best_loss.to_bits());
     }

@@ -10,8 +10,16 @@
 //! | `activations` | the input, then every layer's output, in order                    |
 //! | `deltas`      | two vectors of the widest layer, used in turn by the backward pass |
 //! | `masks`       | `u32` dropout bits, one run per dropout layer                    |
+//! | `stats`       | per batch-norm layer: running mean and variance, then scratch     |
 //! | `state`       | the optimiser's per-parameter state (momentum, Adam moments)      |
+//!
+//! `params` also holds each batch norm's `γ` then `β`, in layer order. `activations`, `deltas` and
+//! `masks` hold one *slot* per sample of a mini-batch ([`Plan::batched`]): a network with batch
+//! norm runs its whole mini-batch through each layer in turn, since the layer normalises over the
+//! batch; the sample-at-a-time engine is the same code over one slot. Each layer takes the
+//! samples in order, so every gradient is accumulated in the same order either way.
 
+use crate::layers::batch_norm::{self, Stats};
 use crate::layers::{dense, dropout, Needs};
 use crate::rng::{stream, Pcg32};
 use crate::spec::{dense_layers, Layer, Plan, ShapeError};
@@ -41,6 +49,8 @@ pub struct Buffers<'a> {
     pub deltas: &'a mut [f32],
     /// Dropout masks, [`Plan::mask_words`] long.
     pub masks: &'a mut [u32],
+    /// Batch-norm statistics, [`Plan::stats`] long.
+    pub stats: &'a mut [f32],
     /// Optimiser state, [`optimizer_state_len`](crate::optim::optimizer_state_len) long.
     pub state: &'a mut [f32],
 }
@@ -54,6 +64,7 @@ macro_rules! lend {
             activations: &mut $memory.activations,
             deltas: &mut $memory.deltas,
             masks: &mut $memory.masks,
+            stats: &mut $memory.stats,
             state: &mut $memory.state,
         }
     };
@@ -61,7 +72,8 @@ macro_rules! lend {
 
 /// Every buffer of a network as arrays of exactly the planned sizes (see [`network!`](crate::network!)):
 /// `P` parameters, `G` gradients (`P`, or 0 for a run that fuses every SGD step), `A` activations,
-/// `D` deltas, `M` mask words and `S` floats of optimiser state.
+/// `D` deltas, `M` mask words (the last three for every sample of a batch), `N` batch-norm
+/// statistics and `S` floats of optimiser state.
 #[derive(Clone, Debug)]
 pub struct StaticMemory<
     const P: usize,
@@ -69,6 +81,7 @@ pub struct StaticMemory<
     const A: usize,
     const D: usize,
     const M: usize,
+    const N: usize,
     const S: usize,
 > {
     params: [f32; P],
@@ -76,6 +89,7 @@ pub struct StaticMemory<
     activations: [f32; A],
     deltas: [f32; D],
     masks: [u32; M],
+    stats: [f32; N],
     state: [f32; S],
 }
 
@@ -85,8 +99,9 @@ impl<
         const A: usize,
         const D: usize,
         const M: usize,
+        const N: usize,
         const S: usize,
-    > Default for StaticMemory<P, G, A, D, M, S>
+    > Default for StaticMemory<P, G, A, D, M, N, S>
 {
     fn default() -> Self {
         Self::new()
@@ -99,8 +114,9 @@ impl<
         const A: usize,
         const D: usize,
         const M: usize,
+        const N: usize,
         const S: usize,
-    > StaticMemory<P, G, A, D, M, S>
+    > StaticMemory<P, G, A, D, M, N, S>
 {
     /// All zeros; `const` so that it can live in a `static`.
     pub const fn new() -> Self {
@@ -110,6 +126,7 @@ impl<
             activations: [0.0; A],
             deltas: [0.0; D],
             masks: [0; M],
+            stats: [0.0; N],
             state: [0.0; S],
         }
     }
@@ -124,66 +141,103 @@ impl<
 #[derive(Debug)]
 pub struct Mlp<'a> {
     layers: &'a [Layer],
+    /// The plan of one sample (its `batch` is the number of slots the buffers hold).
     plan: Plan,
     params: &'a mut [f32],
     grads: &'a mut [f32],
     activations: &'a mut [f32],
     deltas: &'a mut [f32],
     masks: &'a mut [u32],
+    stats: &'a mut [f32],
     state: &'a mut [f32],
     mode: Mode,
     /// The mode of the last forward pass: backward must route through the masks it drew (or not).
     forward_mode: Mode,
+    /// Samples of the last forward pass: backward goes through as many.
+    forward_samples: usize,
     dropout_rng: Pcg32,
 }
 
 impl<'a> Mlp<'a> {
     /// Checks the layers and the buffers, and initialises the parameters from `seed` (see
-    /// [`Mlp::init`]). Buffers longer than needed are shortened to the plan; the network starts in
-    /// train mode.
+    /// [`Mlp::init`]). The buffers hold as many samples at once as the activation, delta and mask
+    /// buffers all have room for ([`Plan::batched`]; at least one); longer buffers are shortened to
+    /// that. The network starts in train mode.
     pub fn new(layers: &'a [Layer], buffers: Buffers<'a>, seed: u64) -> Result<Self, ShapeError> {
-        let plan = Plan::of(layers)?;
+        let one = Plan::of(layers)?;
         let Buffers {
             params,
             grads,
             activations,
             deltas,
             masks,
+            stats,
             state,
         } = buffers;
+        // `one.activations ≥ inputs > 0` (the plan refuses zero widths), and so is `one.deltas`.
+        let slots = (activations.len() / one.activations.max(1))
+            .min(deltas.len() / one.deltas.max(1))
+            .min(
+                masks
+                    .len()
+                    .checked_div(one.mask_words)
+                    .unwrap_or(usize::MAX),
+            );
+        let plan = one
+            .batched(slots.max(1))
+            .ok_or(ShapeError::BufferTooSmall)?;
         let fits = params.len() >= plan.params
             && (grads.is_empty() || grads.len() >= plan.params)
             && activations.len() >= plan.activations
             && deltas.len() >= plan.deltas
-            && masks.len() >= plan.mask_words;
+            && masks.len() >= plan.mask_words
+            && stats.len() >= plan.stats;
         if !fits {
             return Err(ShapeError::BufferTooSmall);
         }
         let grads_len = plan.params.min(grads.len());
         let mut mlp = Self {
             layers,
-            plan,
+            plan: Plan {
+                batch: plan.batch,
+                ..one
+            },
             params: &mut params[..plan.params],
             grads: &mut grads[..grads_len],
             activations: &mut activations[..plan.activations],
             deltas: &mut deltas[..plan.deltas],
             masks: &mut masks[..plan.mask_words],
+            stats: &mut stats[..plan.stats],
             state,
             mode: Mode::Train,
             forward_mode: Mode::Train,
+            forward_samples: 1,
             dropout_rng: Pcg32::new(seed, stream::DROPOUT),
         };
         mlp.init(seed);
         Ok(mlp)
     }
 
-    /// PyTorch-default initialisation of every dense layer (see [`dense::init`]), layer by layer
-    /// from one PCG32 stream; zeroes gradients and optimiser state and reseeds dropout.
+    /// PyTorch-default initialisation: every dense layer as [`dense::init`], layer by layer from one
+    /// PCG32 stream, every batch norm `γ = 1`, `β = 0` with running mean 0 and variance 1; zeroes
+    /// gradients and optimiser state and reseeds dropout.
     pub fn init(&mut self, seed: u64) {
         let mut rng = Pcg32::new(seed, stream::INIT);
         for layout in dense_layers(self.layers) {
             let (weight, bias) = layout.split_mut(self.params);
             dense::init(weight, bias, layout.inputs, &mut rng);
+        }
+        let mut at = (0, 0);
+        for layer in self.layers {
+            if let Layer::BatchNorm { features } = *layer {
+                if let Some((params, mut stats)) =
+                    batch_norm_parts(self.params, self.stats, at, features)
+                {
+                    batch_norm::init(params);
+                    stats.reset();
+                }
+            }
+            at = next_offsets(layer, at);
         }
         self.zero_grad();
         self.state.iter_mut().for_each(|s| *s = 0.0);
@@ -195,7 +249,7 @@ impl<'a> Mlp<'a> {
         self.layers
     }
 
-    /// The memory plan.
+    /// The memory plan of one sample; its [`Plan::batch`] is the number of samples the buffers hold.
     pub fn plan(&self) -> Plan {
         self.plan
     }
@@ -212,24 +266,80 @@ impl<'a> Mlp<'a> {
 
     /// Where the next forward pass reads its input ([`Plan::inputs`] values).
     pub fn input_mut(&mut self) -> &mut [f32] {
-        self.activations
-            .get_mut(..self.plan.inputs)
+        self.input_mut_at(0)
+    }
+
+    /// Where the next batched forward pass reads sample `s`'s input (empty past the batch).
+    pub fn input_mut_at(&mut self, s: usize) -> &mut [f32] {
+        let (stride, inputs) = (self.plan.activations, self.plan.inputs);
+        slot_mut(self.activations, stride, s)
+            .get_mut(..inputs)
             .unwrap_or(&mut [])
     }
 
     /// The last forward pass's output ([`Plan::outputs`] values).
     pub fn output(&self) -> &[f32] {
-        let start = self.activations.len().saturating_sub(self.plan.outputs);
-        self.activations.get(start..).unwrap_or(&[])
+        self.output_at(0)
+    }
+
+    /// Sample `s`'s output of the last batched forward pass.
+    pub fn output_at(&self, s: usize) -> &[f32] {
+        let stride = self.plan.activations;
+        let start = stride.saturating_sub(self.plan.outputs);
+        slot(self.activations, stride, s)
+            .get(start..)
+            .unwrap_or(&[])
     }
 
     /// The output, and where the loss writes `∂L/∂output` for [`Mlp::backward`].
     pub fn output_and_grad_mut(&mut self) -> (&[f32], &mut [f32]) {
-        let start = self.activations.len().saturating_sub(self.plan.outputs);
+        self.output_and_grad_mut_at(0)
+    }
+
+    /// Sample `s`'s output and `∂L/∂output`, for [`Mlp::backward_batch`].
+    pub fn output_and_grad_mut_at(&mut self, s: usize) -> (&[f32], &mut [f32]) {
+        let (stride, outputs) = (self.plan.activations, self.plan.outputs);
+        let start = stride.saturating_sub(outputs);
         (
-            self.activations.get(start..).unwrap_or(&[]),
-            self.deltas.get_mut(..self.plan.outputs).unwrap_or(&mut []),
+            slot(self.activations, stride, s)
+                .get(start..)
+                .unwrap_or(&[]),
+            slot_mut(self.deltas, self.plan.deltas, s)
+                .get_mut(..outputs)
+                .unwrap_or(&mut []),
         )
+    }
+
+    /// Sample `s`'s delta slot, as scratch of at least [`Plan::inputs`] floats: free between
+    /// a forward pass and the loss that writes `∂L/∂output` into it.
+    pub(crate) fn delta_scratch(&mut self, s: usize) -> &mut [f32] {
+        let inputs = self.plan.inputs;
+        slot_mut(self.deltas, self.plan.deltas, s)
+            .get_mut(..inputs)
+            .unwrap_or(&mut [])
+    }
+
+    /// Moves sample `s + 1 …` of the last forward pass down one slot, dropping sample `s` from the
+    /// batch its backward pass goes through (the samples keep their order, so the gradients keep
+    /// their summation order). For a network without batch norm only: with one, sample `s` is in
+    /// the batch's statistics.
+    pub fn drop_sample(&mut self, s: usize) {
+        let n = self.forward_samples;
+        if s >= n {
+            return;
+        }
+        let (a, m) = (self.plan.activations, self.plan.mask_words);
+        let from = s.saturating_add(1);
+        if let (Some(acts), Some(masks)) = (
+            from.checked_mul(a).and_then(|f| Some(f..n.checked_mul(a)?)),
+            from.checked_mul(m).and_then(|f| Some(f..n.checked_mul(m)?)),
+        ) {
+            if acts.end <= self.activations.len() && masks.end <= self.masks.len() {
+                self.activations.copy_within(acts, s * a);
+                self.masks.copy_within(masks, s * m);
+            }
+        }
+        self.forward_samples = n - 1;
     }
 
     /// Parameters (flat, see the module docs).
@@ -245,6 +355,32 @@ impl<'a> Mlp<'a> {
     /// Accumulated gradients.
     pub fn grads(&self) -> &[f32] {
         self.grads
+    }
+
+    /// The model: the parameters and the batch-norm statistics (everything eval mode reads; what a
+    /// snapshot or a checkpoint keeps), in that order.
+    pub fn model(&self) -> [&[f32]; 2] {
+        [self.params, self.stats]
+    }
+
+    /// [`Mlp::model`], writable (to restore a snapshot).
+    pub fn model_mut(&mut self) -> [&mut [f32]; 2] {
+        [self.params, self.stats]
+    }
+
+    /// Floats of [`Mlp::model`].
+    pub fn model_len(&self) -> usize {
+        self.params.len() + self.stats.len()
+    }
+
+    /// Batch-norm statistics (flat: running mean, running variance and scratch per layer).
+    pub fn stats(&self) -> &[f32] {
+        self.stats
+    }
+
+    /// Batch-norm statistics, writable (to restore a checkpoint or a snapshot).
+    pub fn stats_mut(&mut self) -> &mut [f32] {
+        self.stats
     }
 
     /// The optimiser's per-parameter state (momentum, Adam moments), for checkpoints.
@@ -282,53 +418,124 @@ impl<'a> Mlp<'a> {
     /// Every slice is taken with `get`: the plan checked in [`Mlp::new`] makes each exist, and
     /// saying so costs no panic path (the strict no-panic link, `firmware/src/bin/no_panic.rs`).
     pub fn forward(&mut self) -> &[f32] {
-        self.forward_in(Needs::ALL)
+        self.forward_in(Needs::ALL, 1);
+        self.output()
     }
 
-    /// [`Mlp::forward`] compiled for a network that reaches only the code in `needs` (a trainer
-    /// whose [`Settings`](crate::train::Settings) fix the layers).
+    /// Forward pass of the first `n` samples (inputs in [`Mlp::input_mut_at`]; at most
+    /// [`Plan::batch`]), layer by layer: a batch norm in train mode normalises over them.
+    pub fn forward_batch(&mut self, n: usize) {
+        self.forward_in(Needs::ALL, n);
+    }
+
+    /// [`Mlp::forward_batch`] compiled for a network that reaches only the code in `needs` (a
+    /// trainer whose [`Settings`](crate::train::Settings) fix the layers).
     #[inline(always)]
-    pub(crate) fn forward_in(&mut self, needs: Needs) -> &[f32] {
+    pub(crate) fn forward_in(&mut self, needs: Needs, n: usize) {
+        let n = n.clamp(1, self.plan.batch);
+        let (a, m) = (self.plan.activations, self.plan.mask_words);
         self.forward_mode = self.mode;
-        let (mut x_start, mut width) = (0, self.plan.inputs);
+        self.forward_samples = n;
+        // Masks first, sample after sample and layer after layer: the draws of the sample-at-a-time
+        // engine, whatever the batch.
+        if self.mode == Mode::Train && self.plan.mask_words > 0 {
+            for mask in Slots::new(self.masks, m, n) {
+                let (mut width, mut words) = (self.plan.inputs, &mut mask[..]);
+                for layer in self.layers {
+                    if let Layer::Dropout { p } = *layer {
+                        let Some((mask, rest)) =
+                            core::mem::take(&mut words).split_at_mut_checked(width.div_ceil(32))
+                        else {
+                            break;
+                        };
+                        if p > 0.0 {
+                            dropout::draw(p, width, mask, &mut self.dropout_rng);
+                        }
+                        words = rest;
+                    }
+                    width = output_width(layer, width);
+                }
+            }
+        }
+        let (mut x_at, mut width) = (0, self.plan.inputs);
+        let (mut at, mut mask_at) = ((0, 0), 0);
         let mut dense = dense_layers(self.layers);
-        let mut masks = &mut self.masks[..];
         for layer in self.layers {
             let out_width = output_width(layer, width);
-            let Some((x, y)) = self
-                .activations
-                .get_mut(x_start..)
-                .and_then(|a| a.split_at_mut_checked(width))
-                .and_then(|(x, after)| Some((&*x, after.get_mut(..out_width)?)))
-            else {
-                break;
-            };
+            let io = (x_at, width, out_width);
             match *layer {
                 Layer::Dense { .. } => {
                     if let Some(layout) = dense.next() {
                         let (weight, bias) = layout.split(self.params);
-                        dense::forward(needs, weight, bias, x, y);
+                        for (x, y) in Slots::new(self.activations, a, n)
+                            .filter_map(|slot| forward_io(slot, io))
+                        {
+                            dense::forward(needs, weight, bias, x, y);
+                        }
                     }
                 }
-                Layer::Activation(activation) => activation.forward_in(needs, x, y),
+                Layer::Activation(activation) => {
+                    for (x, y) in
+                        Slots::new(self.activations, a, n).filter_map(|slot| forward_io(slot, io))
+                    {
+                        activation.forward_in(needs, x, y);
+                    }
+                }
                 Layer::Dropout { p } => {
-                    let Some((mask, rest)) =
-                        core::mem::take(&mut masks).split_at_mut_checked(width.div_ceil(32))
+                    let words = width.div_ceil(32);
+                    let masks = SlotsRef::new(self.masks, m, n);
+                    for ((x, y), mask) in Slots::new(self.activations, a, n)
+                        .filter_map(|slot| forward_io(slot, io))
+                        .zip(masks)
+                    {
+                        match mask.get(mask_at..mask_at + words) {
+                            Some(mask) if self.mode == Mode::Train && p > 0.0 => {
+                                dropout::apply(p, x, y, mask)
+                            }
+                            _ => copy(x, y),
+                        }
+                    }
+                    mask_at += words;
+                }
+                Layer::BatchNorm { features } => {
+                    let Some((params, mut stats)) =
+                        batch_norm_parts(self.params, self.stats, at, features)
                     else {
                         break;
                     };
-                    masks = rest;
-                    if self.mode == Mode::Train && p > 0.0 {
-                        dropout::forward(p, x, y, mask, &mut self.dropout_rng);
+                    let (gamma, beta) = params.split_at(features);
+                    if self.mode == Mode::Train {
+                        stats.begin_batch();
+                        for (x, _) in Slots::new(self.activations, a, n)
+                            .filter_map(|slot| forward_io(slot, io))
+                        {
+                            stats.add_to_mean(x);
+                        }
+                        stats.finish_mean(n);
+                        for (x, _) in Slots::new(self.activations, a, n)
+                            .filter_map(|slot| forward_io(slot, io))
+                        {
+                            stats.add_to_variance(x);
+                        }
+                        stats.finish_variance(n);
+                        for (x, y) in Slots::new(self.activations, a, n)
+                            .filter_map(|slot| forward_io(slot, io))
+                        {
+                            stats.normalize_train(gamma, beta, x, y);
+                        }
                     } else {
-                        copy(x, y);
+                        for (x, y) in Slots::new(self.activations, a, n)
+                            .filter_map(|slot| forward_io(slot, io))
+                        {
+                            stats.normalize_eval(gamma, beta, x, y);
+                        }
                     }
                 }
             }
-            x_start += width;
+            at = next_offsets(layer, at);
+            x_at += width;
             width = out_width;
         }
-        self.output()
     }
 
     /// Backward pass from `∂L/∂output` (written through [`Mlp::output_and_grad_mut`]); accumulates
@@ -338,13 +545,21 @@ impl<'a> Mlp<'a> {
         self.backward_in(Needs::ALL, None);
     }
 
+    /// [`Mlp::backward`] of every sample of the last [`Mlp::forward_batch`] (`∂L/∂output` of each
+    /// written through [`Mlp::output_and_grad_mut_at`]), layer by layer; within a layer the samples'
+    /// gradients are accumulated in sample order.
+    pub fn backward_batch(&mut self) {
+        self.backward_in(Needs::ALL, None);
+    }
+
     /// Backward pass with plain SGD (learning rate `lr`, no momentum, no weight decay, batch 1)
     /// fused into it: each dense layer's parameters are updated as soon as its input gradient has
     /// been computed, and the gradient buffer is neither written nor read.
     ///
     /// Gives the same bits as [`Mlp::backward`] on zeroed gradients followed by that SGD step,
     /// provided no parameter is `−0.0` (see [`dense::sgd_fused`]; [`Mlp::has_negative_zero`] checks,
-    /// and neither path ever creates one). One pass over the weights instead of three.
+    /// and neither path ever creates one). One pass over the weights instead of three. A network
+    /// with batch norm has no such step (its batch is at least 2): this is [`Mlp::backward`] there.
     pub fn backward_sgd(&mut self, lr: f32) {
         self.backward_in(Needs::ALL, Some(lr));
     }
@@ -357,80 +572,132 @@ impl<'a> Mlp<'a> {
             .any(|p| p.to_bits() == (-0.0f32).to_bits())
     }
 
-    /// [`Mlp::backward`] (`fused_sgd = None`) or [`Mlp::backward_sgd`], compiled for a network that
-    /// reaches only the code in `needs`.
+    /// [`Mlp::backward_batch`] (`fused_sgd = None`) or [`Mlp::backward_sgd`] (one sample), compiled
+    /// for a network that reaches only the code in `needs`.
     pub(crate) fn backward_in(&mut self, needs: Needs, fused_sgd: Option<f32>) {
-        let half = self.deltas.len() / 2;
-        let (front, back) = self.deltas.split_at_mut(half);
-        let (mut dy, mut dx) = (front, back);
-        let mut y_end = self.activations.len();
+        let n = self.forward_samples;
+        let fused_sgd = fused_sgd.filter(|_| n == 1 && !self.plan.has_batch_norm());
+        let (a, d, m) = (
+            self.plan.activations,
+            self.plan.deltas,
+            self.plan.mask_words,
+        );
+        let half = d / 2;
+        // Each slot's deltas are two halves used in turn: `dy` is the front half at the output.
+        let mut dy_front = true;
+        let mut y_end = a;
         let mut dense = dense_layers(self.layers).rev();
-        let mut mask_end = self.masks.len();
+        let mut mask_end = m;
+        let mut at = (self.plan.params, self.plan.stats);
         let mut out_width = self.plan.outputs;
+        let train = self.forward_mode == Mode::Train;
         for (index, layer) in self.layers.iter().enumerate().rev() {
             let in_width = match *layer {
                 Layer::Dense { inputs, .. } => inputs,
                 _ => out_width,
             };
+            at = (
+                at.0.saturating_sub(layer.params()),
+                at.1.saturating_sub(layer_stats(layer)),
+            );
             // As in `forward`: the plan makes every slice exist; `get` states it without a panic.
             let Some(y_start) = y_end.checked_sub(out_width) else {
                 break;
             };
-            let (Some(x), Some(y), Some(dy_now), Some(dx_now)) = (
-                y_start
-                    .checked_sub(in_width)
-                    .and_then(|x_start| self.activations.get(x_start..y_start)),
-                self.activations.get(y_start..y_end),
-                dy.get(..out_width),
-                dx.get_mut(..in_width),
-            ) else {
+            let Some(x_start) = y_start.checked_sub(in_width) else {
                 break;
             };
+            let geometry = BackwardGeometry {
+                x: x_start..y_start,
+                y: y_start..y_end,
+                half,
+                dy_front,
+                widths: (in_width, out_width),
+            };
+            macro_rules! io {
+                () => {
+                    backward_io(
+                        &*self.activations,
+                        &mut *self.deltas,
+                        a,
+                        d,
+                        n,
+                        geometry.clone(),
+                    )
+                };
+            }
             match *layer {
                 Layer::Dense { .. } => {
                     if let Some(layout) = dense.next() {
-                        // The network's input needs no gradient.
-                        let dx_wanted = if index == 0 { None } else { Some(dx_now) };
-                        if let Some(lr) = fused_sgd {
-                            let (weight, bias) = layout.split_mut(self.params);
-                            if let Some(dx) = dx_wanted {
-                                dense::input_grad(needs, weight, dy_now, dx);
+                        for (x, _, dy, dx) in io!() {
+                            // The network's input needs no gradient.
+                            let dx_wanted = if index == 0 { None } else { Some(dx) };
+                            if let Some(lr) = fused_sgd {
+                                let (weight, bias) = layout.split_mut(self.params);
+                                if let Some(dx) = dx_wanted {
+                                    dense::input_grad(needs, weight, dy, dx);
+                                }
+                                dense::sgd_fused(needs, weight, bias, x, dy, lr);
+                            } else {
+                                let (weight_grad, bias_grad) = layout.split_mut(self.grads);
+                                let (weight, _) = layout.split(self.params);
+                                dense::backward(
+                                    needs,
+                                    weight,
+                                    x,
+                                    dy,
+                                    weight_grad,
+                                    bias_grad,
+                                    dx_wanted,
+                                );
                             }
-                            dense::sgd_fused(needs, weight, bias, x, dy_now, lr);
-                        } else {
-                            let (weight_grad, bias_grad) = layout.split_mut(self.grads);
-                            let (weight, _) = layout.split(self.params);
-                            dense::backward(
-                                needs,
-                                weight,
-                                x,
-                                dy_now,
-                                weight_grad,
-                                bias_grad,
-                                dx_wanted,
-                            );
                         }
                     }
                 }
                 Layer::Activation(activation) => {
-                    activation.backward_in(needs, x, y, dy_now, dx_now)
+                    for (x, y, dy, dx) in io!() {
+                        activation.backward_in(needs, x, y, dy, dx);
+                    }
                 }
                 Layer::Dropout { p } => {
-                    let Some((start, mask)) = mask_end
-                        .checked_sub(in_width.div_ceil(32))
-                        .and_then(|start| Some((start, self.masks.get(start..mask_end)?)))
-                    else {
+                    let Some(start) = mask_end.checked_sub(in_width.div_ceil(32)) else {
                         break;
                     };
-                    if self.forward_mode == Mode::Train && p > 0.0 {
-                        dropout::backward(p, dy_now, dx_now, mask);
-                    } else {
-                        copy(dy_now, dx_now);
+                    let masks = SlotsRef::new(self.masks, m, n);
+                    for ((_, _, dy, dx), mask) in io!().zip(masks) {
+                        match mask.get(start..mask_end) {
+                            Some(mask) if train && p > 0.0 => dropout::backward(p, dy, dx, mask),
+                            _ => copy(dy, dx),
+                        }
                     }
                     mask_end = start;
                 }
+                Layer::BatchNorm { features } => {
+                    let (Some((params, mut stats)), Some(grads)) = (
+                        batch_norm_parts(self.params, self.stats, at, features),
+                        self.grads.get_mut(at.0..at.0 + 2 * features),
+                    ) else {
+                        break;
+                    };
+                    let (gamma, _) = params.split_at(features);
+                    let (gamma_grad, beta_grad) = grads.split_at_mut(features);
+                    if train {
+                        stats.begin_backward();
+                        for (x, _, dy, _) in io!() {
+                            stats.add_to_grad_sums(x, dy);
+                        }
+                        stats.finish_grad_sums(gamma_grad, beta_grad, n);
+                        for (x, _, dy, dx) in io!() {
+                            stats.input_grad_train(gamma, x, dy, dx);
+                        }
+                    } else {
+                        for (x, _, dy, dx) in io!() {
+                            stats.backward_eval(gamma, (gamma_grad, beta_grad), x, dy, dx);
+                        }
+                    }
+                }
             }
-            core::mem::swap(&mut dy, &mut dx);
+            dy_front = !dy_front;
             y_end = y_start;
             out_width = in_width;
         }
@@ -442,6 +709,83 @@ impl<'a> Mlp<'a> {
         let (weight, bias) = layout.split(self.params);
         Some((layout.inputs, layout.outputs, weight, bias))
     }
+
+    /// The `k`-th batch norm's `γ`, `β`, running mean and running variance (PyTorch's `weight`,
+    /// `bias`, `running_mean`, `running_var`).
+    pub fn batch_norm_layer(&self, k: usize) -> Option<BatchNormView<'_>> {
+        let (features, at) = self.batch_norm_offsets(k)?;
+        let params = self.params.get(at.0..at.0 + 2 * features)?;
+        let stats = self.stats.get(at.1..at.1 + 2 * features)?;
+        let (weight, bias) = params.split_at(features);
+        let (running_mean, running_var) = stats.split_at(features);
+        Some(BatchNormView {
+            weight,
+            bias,
+            running_mean,
+            running_var,
+        })
+    }
+
+    /// The `k`-th batch norm's running mean and running variance, writable (to load a model).
+    pub fn batch_norm_running_mut(&mut self, k: usize) -> Option<(&mut [f32], &mut [f32])> {
+        let (features, at) = self.batch_norm_offsets(k)?;
+        let stats = self.stats.get_mut(at.1..at.1 + 2 * features)?;
+        Some(stats.split_at_mut(features))
+    }
+
+    /// The `k`-th batch norm's width and its `(params, stats)` offsets.
+    fn batch_norm_offsets(&self, k: usize) -> Option<(usize, (usize, usize))> {
+        let mut at = (0, 0);
+        let mut seen = 0;
+        for layer in self.layers {
+            if let Layer::BatchNorm { features } = *layer {
+                if seen == k {
+                    return Some((features, at));
+                }
+                seen += 1;
+            }
+            at = next_offsets(layer, at);
+        }
+        None
+    }
+}
+
+/// One batch norm's values, named as in PyTorch's `state_dict`.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchNormView<'a> {
+    /// `γ`.
+    pub weight: &'a [f32],
+    /// `β`.
+    pub bias: &'a [f32],
+    /// Running mean.
+    pub running_mean: &'a [f32],
+    /// Running (unbiased) variance.
+    pub running_var: &'a [f32],
+}
+
+/// A batch norm of `features` whose parameters start at `at.0` and statistics at `at.1`.
+fn batch_norm_parts<'p>(
+    params: &'p mut [f32],
+    stats: &'p mut [f32],
+    at: (usize, usize),
+    features: usize,
+) -> Option<(&'p mut [f32], Stats<'p>)> {
+    let params = params.get_mut(at.0..at.0.checked_add(features.checked_mul(2)?)?)?;
+    let stats = Stats::of(stats.get_mut(at.1..)?, features)?;
+    Some((params, stats))
+}
+
+/// Floats of batch-norm statistics `layer` owns.
+const fn layer_stats(layer: &Layer) -> usize {
+    match *layer {
+        Layer::BatchNorm { features } => features * batch_norm::STATS_PER_FEATURE,
+        _ => 0,
+    }
+}
+
+/// The `(params, stats)` offsets after `layer`, from those before it.
+const fn next_offsets(layer: &Layer, (params, stats): (usize, usize)) -> (usize, usize) {
+    (params + layer.params(), stats + layer_stats(layer))
 }
 
 /// `to = from`, element by element (a dropout layer in eval mode): equal lengths, by the plan.
@@ -453,5 +797,126 @@ fn output_width(layer: &Layer, width: usize) -> usize {
     match *layer {
         Layer::Dense { outputs, .. } => outputs,
         _ => width,
+    }
+}
+
+/// A layer's input `x` and output `y` in one sample's activation slot.
+fn forward_io(
+    slot: &mut [f32],
+    (x_at, width, out_width): (usize, usize, usize),
+) -> Option<(&[f32], &mut [f32])> {
+    let (x, after) = slot.get_mut(x_at..)?.split_at_mut_checked(width)?;
+    Some((&*x, after.get_mut(..out_width)?))
+}
+
+/// Where a layer's backward pass finds its values in a sample's slots.
+#[derive(Clone)]
+struct BackwardGeometry {
+    /// The input in the activation slot.
+    x: core::ops::Range<usize>,
+    /// The output in the activation slot.
+    y: core::ops::Range<usize>,
+    /// Half a delta slot.
+    half: usize,
+    /// `dy` is the front half of the delta slot (`dx` the back), or the other way round.
+    dy_front: bool,
+    /// `(in_width, out_width)`.
+    widths: (usize, usize),
+}
+
+/// `(x, y, dy, dx)` of each of the first `n` samples, in sample order.
+fn backward_io<'b>(
+    activations: &'b [f32],
+    deltas: &'b mut [f32],
+    a: usize,
+    d: usize,
+    n: usize,
+    g: BackwardGeometry,
+) -> impl Iterator<Item = (&'b [f32], &'b [f32], &'b [f32], &'b mut [f32])> {
+    SlotsRef::new(activations, a, n)
+        .zip(Slots::new(deltas, d, n))
+        .filter_map(move |(acts, slot)| {
+            let (front, back) = slot.split_at_mut_checked(g.half)?;
+            let (dy, dx) = if g.dy_front {
+                (front, back)
+            } else {
+                (back, front)
+            };
+            Some((
+                acts.get(g.x.clone())?,
+                acts.get(g.y.clone())?,
+                &*dy.get_mut(..g.widths.1)?,
+                dx.get_mut(..g.widths.0)?,
+            ))
+        })
+}
+
+/// Sample `s`'s slot of a per-sample buffer (empty past its end).
+fn slot(buffer: &[f32], stride: usize, s: usize) -> &[f32] {
+    s.checked_mul(stride)
+        .and_then(|start| buffer.get(start..start.checked_add(stride)?))
+        .unwrap_or(&[])
+}
+
+/// [`slot`], mutable.
+fn slot_mut(buffer: &mut [f32], stride: usize, s: usize) -> &mut [f32] {
+    s.checked_mul(stride)
+        .and_then(|start| buffer.get_mut(start..start.checked_add(stride)?))
+        .unwrap_or(&mut [])
+}
+
+/// The first `n` slots of `stride` elements of a buffer, mutable (no panic for any stride).
+struct Slots<'b, T> {
+    rest: &'b mut [T],
+    stride: usize,
+    left: usize,
+}
+
+impl<'b, T> Slots<'b, T> {
+    fn new(buffer: &'b mut [T], stride: usize, n: usize) -> Self {
+        Self {
+            rest: buffer,
+            stride,
+            left: n,
+        }
+    }
+}
+
+impl<'b, T> Iterator for Slots<'b, T> {
+    type Item = &'b mut [T];
+
+    fn next(&mut self) -> Option<&'b mut [T]> {
+        self.left = self.left.checked_sub(1)?;
+        let (slot, rest) = core::mem::take(&mut self.rest).split_at_mut_checked(self.stride)?;
+        self.rest = rest;
+        Some(slot)
+    }
+}
+
+/// [`Slots`], shared.
+struct SlotsRef<'b, T> {
+    rest: &'b [T],
+    stride: usize,
+    left: usize,
+}
+
+impl<'b, T> SlotsRef<'b, T> {
+    fn new(buffer: &'b [T], stride: usize, n: usize) -> Self {
+        Self {
+            rest: buffer,
+            stride,
+            left: n,
+        }
+    }
+}
+
+impl<'b, T> Iterator for SlotsRef<'b, T> {
+    type Item = &'b [T];
+
+    fn next(&mut self) -> Option<&'b [T]> {
+        self.left = self.left.checked_sub(1)?;
+        let (slot, rest) = self.rest.split_at_checked(self.stride)?;
+        self.rest = rest;
+        Some(slot)
     }
 }

@@ -27,6 +27,13 @@ pub enum Layer {
         /// Probability of zeroing an element in train mode.
         p: f32,
     },
+    /// PyTorch's `nn.BatchNorm1d(features)`: normalises each feature over the mini-batch in train
+    /// mode and with running statistics in eval mode, then scales by `γ` and shifts by `β`
+    /// ([`batch_norm`](crate::layers::batch_norm)); keeps the width.
+    BatchNorm {
+        /// Width of the input (and output), as PyTorch's `num_features`.
+        features: usize,
+    },
 }
 
 impl Layer {
@@ -35,7 +42,13 @@ impl Layer {
         Layer::Dense { inputs, outputs }
     }
 
-    /// Number of trainable parameters (`outputs·inputs` weights and `outputs` biases for dense).
+    /// `Layer::BatchNorm { features }`, shorter.
+    pub const fn batch_norm(features: usize) -> Self {
+        Layer::BatchNorm { features }
+    }
+
+    /// Number of trainable parameters (`outputs·inputs` weights and `outputs` biases for dense,
+    /// `γ` and `β` for batch norm).
     /// [`Plan::of`] has checked that it fits a `usize` for every layer of a network.
     pub const fn params(&self) -> usize {
         match self.checked_params() {
@@ -51,6 +64,7 @@ impl Layer {
                 Some(weights) => weights.checked_add(outputs),
                 None => None,
             },
+            Layer::BatchNorm { features } => features.checked_mul(2),
             _ => Some(0),
         }
     }
@@ -64,7 +78,8 @@ pub enum ShapeError {
     NoDenseLayer,
     /// The first layer must be dense: it fixes the input width.
     FirstLayerNotDense,
-    /// A dense layer's `inputs` differs from the width its predecessor produces.
+    /// A dense layer's `inputs` (or a batch norm's `features`) differs from the width its
+    /// predecessor produces.
     WidthMismatch {
         /// Index of the offending layer.
         layer: usize,
@@ -73,7 +88,7 @@ pub enum ShapeError {
         /// Width it declares.
         found: usize,
     },
-    /// A dense layer with zero inputs or outputs.
+    /// A dense layer with zero inputs or outputs, or a batch norm over zero features.
     ZeroWidth {
         /// Index of the offending layer.
         layer: usize,
@@ -88,6 +103,12 @@ pub enum ShapeError {
     /// The gradient buffer is empty but the configuration needs one (only a run that fuses plain SGD
     /// into every backward pass trains without: `TrainConfig::trains_without_gradients`).
     GradientsNeeded,
+    /// A network with batch norm trained at a batch size below 2: train mode normalises over the
+    /// mini-batch, and one sample has no variance (PyTorch refuses it too).
+    BatchNormNeedsBatch,
+    /// The activation, delta or mask buffers hold fewer samples than the mini-batch, which a
+    /// network with batch norm processes at once ([`Plan::batched`]).
+    BatchBuffersTooSmall,
     /// The output width does not suit the head (softmax needs ≥ 2 outputs, the others exactly 1).
     HeadMismatch,
     /// The configuration or head differs from the one the trainer's type fixes
@@ -109,9 +130,17 @@ impl ShapeError {
             ShapeError::NoDenseLayer => "a network needs at least one dense layer",
             ShapeError::FirstLayerNotDense => "the first layer must be dense (it fixes the input width)",
             ShapeError::WidthMismatch { .. } => {
-                "a dense layer's input width differs from the width of the layer before it"
+                "a layer's input width differs from the width of the layer before it"
             }
-            ShapeError::ZeroWidth { .. } => "a dense layer has zero inputs or outputs",
+            ShapeError::ZeroWidth { .. } => {
+                "a dense layer has zero inputs or outputs, or a batch norm zero features"
+            }
+            ShapeError::BatchNormNeedsBatch => {
+                "batch norm normalises over the mini-batch and needs a batch size of at least 2 (PyTorch refuses 1 too)"
+            }
+            ShapeError::BatchBuffersTooSmall => {
+                "the activation buffers hold fewer samples than the batch size (a network with batch norm runs the whole mini-batch at once)"
+            }
             ShapeError::BadDropout { .. } => "dropout probability must be in [0, 1)",
             ShapeError::BufferTooSmall => "a buffer is smaller than the network's memory plan",
             ShapeError::GradientsNeeded => {
@@ -134,9 +163,13 @@ impl ShapeError {
 impl core::fmt::Display for ShapeError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match *self {
-            ShapeError::WidthMismatch { layer, expected, found } => write!(
+            ShapeError::WidthMismatch {
+                layer,
+                expected,
+                found,
+            } => write!(
                 f,
-                "layer {layer}: dense layer takes {found} inputs but the layer before it gives {expected}"
+                "layer {layer}: takes {found} inputs but the layer before it gives {expected}"
             ),
             ShapeError::ZeroWidth { layer }
             | ShapeError::BadDropout { layer }
@@ -153,9 +186,13 @@ impl core::fmt::Display for ShapeError {
 impl defmt::Format for ShapeError {
     fn format(&self, f: defmt::Formatter<'_>) {
         match *self {
-            ShapeError::WidthMismatch { layer, expected, found } => defmt::write!(
+            ShapeError::WidthMismatch {
+                layer,
+                expected,
+                found,
+            } => defmt::write!(
                 f,
-                "layer {=usize}: dense layer takes {=usize} inputs but the layer before it gives {=usize}",
+                "layer {=usize}: takes {=usize} inputs but the layer before it gives {=usize}",
                 layer,
                 found,
                 expected
@@ -185,6 +222,13 @@ pub struct Plan {
     pub deltas: usize,
     /// Dropout mask words (one bit per dropped-out element).
     pub mask_words: usize,
+    /// Batch-norm statistics: per batch-norm layer of `n` features, the running mean and running
+    /// variance (state that eval mode reads and checkpoints keep), then scratch between a train-mode
+    /// forward pass and its backward pass: `6·n` floats ([`Stats`](crate::layers::batch_norm::Stats)).
+    pub stats: usize,
+    /// Samples the activation, delta and mask buffers hold ([`Plan::batched`]); 1 for the
+    /// sample-at-a-time engine.
+    pub batch: usize,
 }
 
 impl Plan {
@@ -211,6 +255,8 @@ impl Plan {
             activations: inputs,
             deltas: 0,
             mask_words: 0,
+            stats: 0,
+            batch: 1,
         };
         let mut widest = inputs;
         let mut i = 0;
@@ -240,6 +286,21 @@ impl Plan {
                     width = outputs;
                 }
                 Layer::Activation(_) => {}
+                Layer::BatchNorm { features } => {
+                    if features == 0 {
+                        return Err(ShapeError::ZeroWidth { layer: i });
+                    }
+                    if features != width {
+                        return Err(ShapeError::WidthMismatch {
+                            layer: i,
+                            expected: width,
+                            found: features,
+                        });
+                    }
+                    plan.stats = checked!(plan.stats.checked_add(checked!(
+                        features.checked_mul(crate::layers::batch_norm::STATS_PER_FEATURE)
+                    )));
+                }
                 Layer::Dropout { p } => {
                     // Written so that NaN fails too.
                     if !(p >= 0.0 && p < 1.0) {
@@ -265,8 +326,52 @@ impl Plan {
         let floats = checked!(floats.checked_add(plan.activations));
         let floats = checked!(floats.checked_add(plan.deltas));
         let floats = checked!(floats.checked_add(plan.mask_words));
+        let floats = checked!(floats.checked_add(plan.stats));
         checked!(floats.checked_mul(4));
         Ok(plan)
+    }
+
+    /// The plan for a batch-major engine holding `batch` samples at once: activations, deltas and
+    /// masks once per sample (a network with batch norm needs the whole mini-batch; without one, the
+    /// samples of a mini-batch then go through each layer together). `None` if a size overflows.
+    ///
+    /// ```
+    /// use tinytrain::spec::{Layer, Plan};
+    /// let plan = Plan::of(&[Layer::dense(4, 8), Layer::batch_norm(8), Layer::dense(8, 2)]).unwrap();
+    /// let batched = plan.batched(16).unwrap();
+    /// assert_eq!((batched.activations, batched.params, batched.stats), (16 * 22, plan.params, 48));
+    /// ```
+    pub const fn batched(&self, batch: usize) -> Option<Plan> {
+        let (Some(activations), Some(deltas), Some(mask_words)) = (
+            self.activations.checked_mul(batch),
+            self.deltas.checked_mul(batch),
+            self.mask_words.checked_mul(batch),
+        ) else {
+            return None;
+        };
+        if batch == 0 {
+            return None;
+        }
+        Some(Plan {
+            activations,
+            deltas,
+            mask_words,
+            batch,
+            ..*self
+        })
+    }
+
+    /// [`Plan::batched`] for constants: fails compilation if the sizes overflow.
+    pub const fn batched_const(&self, batch: usize) -> Plan {
+        match self.batched(batch) {
+            Some(plan) => plan,
+            None => panic!("the batch's buffers overflow usize"),
+        }
+    }
+
+    /// `true` if some layer is a batch norm (training then runs whole mini-batches at once).
+    pub const fn has_batch_norm(&self) -> bool {
+        self.stats > 0
     }
 
     /// [`Plan::of`] for constants: fails compilation with the error's message.
@@ -277,17 +382,17 @@ impl Plan {
         }
     }
 
-    /// RAM for the network's own buffers (parameters, gradients, activations, deltas, masks) in bytes,
-    /// without optimiser state.
+    /// RAM for the network's own buffers (parameters, gradients, activations, deltas, masks,
+    /// batch-norm statistics) in bytes, without optimiser state.
     pub const fn bytes(&self) -> usize {
         4 * self.params + self.fused_sgd_bytes()
     }
 
     /// RAM for a run that fuses every SGD step into the backward pass, in bytes: parameters,
-    /// activations, deltas and masks, with no gradients and no optimiser state
+    /// activations, deltas, masks and batch-norm statistics, with no gradients and no optimiser state
     /// ([`TrainConfig::trains_without_gradients`](crate::train::TrainConfig::trains_without_gradients)).
     pub const fn fused_sgd_bytes(&self) -> usize {
-        4 * (self.params + self.activations + self.deltas + self.mask_words)
+        4 * (self.params + self.activations + self.deltas + self.mask_words + self.stats)
     }
 }
 
@@ -406,9 +511,10 @@ impl DoubleEndedIterator for DenseLayers<'_> {
 
 /// Defines a network whose shapes are checked at compile time and whose memory is exactly sized.
 ///
-/// Expands to a module with `LAYERS`, its `PLAN`, `PARAMS`, and a `Memory<STATE>` type holding every
-/// buffer as an array (`STATE` = optimiser state length, see
-/// [`optimizer_state_len`](crate::optim::optimizer_state_len)).
+/// Expands to a module with `LAYERS`, its `PLAN`, `PARAMS`, `BATCH` (samples the buffers hold at
+/// once: 1, or the `batch = N` given after the layers, which a network with batch norm needs for its
+/// mini-batch), and a `Memory<STATE>` type holding every buffer as an array (`STATE` = optimiser
+/// state length, see [`optimizer_state_len`](crate::optim::optimizer_state_len)).
 ///
 /// ```
 /// use tinytrain::prelude::*;
@@ -429,6 +535,21 @@ impl DoubleEndedIterator for DenseLayers<'_> {
 /// let fused = digits_net::FusedSgdMemory::new();
 /// assert_eq!(core::mem::size_of_val(&fused), digits_net::PLAN.fused_sgd_bytes());
 /// assert_eq!(digits_net::PLAN.fused_sgd_bytes(), 4 * (2410 + 170 + 128 + 1));
+///
+/// // With batch norm, the buffers hold a whole mini-batch of 16.
+/// tinytrain::network! {
+///     bn_net = [
+///         Layer::dense(64, 32),
+///         Layer::batch_norm(32),
+///         Layer::Activation(Activation::Relu),
+///         Layer::dense(32, 10),
+///     ],
+///     batch = 16
+/// }
+/// assert_eq!(bn_net::PARAMS, 2410 + 64);
+/// let memory = bn_net::Memory::<0>::new();
+/// // params and grads; 16 × (64 + 3·32 + 10) activations; 16 × 2 × 64 deltas; 6 × 32 statistics.
+/// assert_eq!(core::mem::size_of_val(&memory), 4 * (2 * 2474 + 16 * 170 + 16 * 128 + 192));
 /// ```
 ///
 /// A width mismatch does not compile:
@@ -440,7 +561,9 @@ impl DoubleEndedIterator for DenseLayers<'_> {
 /// ```
 #[macro_export]
 macro_rules! network {
-    ($(#[$meta:meta])* $vis:vis $name:ident = [$($layer:expr),+ $(,)?]) => {
+    (@batch) => { 1 };
+    (@batch $batch:expr) => { $batch };
+    ($(#[$meta:meta])* $vis:vis $name:ident = [$($layer:expr),+ $(,)?] $(, batch = $batch:expr)? $(,)?) => {
         $(#[$meta])*
         #[allow(non_snake_case, dead_code)]
         $vis mod $name {
@@ -450,8 +573,12 @@ macro_rules! network {
             use $crate::{layers::Activation, spec::Layer};
             /// The layers, in order.
             pub const LAYERS: &[$crate::spec::Layer] = &[$($layer),+];
-            /// The memory plan; evaluating it checks the shapes at compile time.
+            /// The memory plan of one sample; evaluating it checks the shapes at compile time.
             pub const PLAN: $crate::spec::Plan = $crate::spec::Plan::of_const(LAYERS);
+            /// Samples the activation, delta and mask buffers hold at once.
+            pub const BATCH: usize = $crate::network!(@batch $($batch)?);
+            /// The plan of the buffers: [`PLAN`] for [`BATCH`] samples.
+            pub const BATCH_PLAN: $crate::spec::Plan = PLAN.batched_const(BATCH);
             /// Number of trainable parameters.
             pub const PARAMS: usize = PLAN.params;
             /// Every buffer of this network as arrays: `GRADS` gradient floats (`PARAMS`, or 0 for a run
@@ -459,9 +586,10 @@ macro_rules! network {
             pub type MemoryOf<const GRADS: usize, const STATE: usize> = $crate::network::StaticMemory<
                 { PLAN.params },
                 GRADS,
-                { PLAN.activations },
-                { PLAN.deltas },
-                { PLAN.mask_words },
+                { BATCH_PLAN.activations },
+                { BATCH_PLAN.deltas },
+                { BATCH_PLAN.mask_words },
+                { PLAN.stats },
                 STATE,
             >;
             /// Every buffer of this network (and `STATE` floats of optimiser state) as arrays.
@@ -471,7 +599,7 @@ macro_rules! network {
             /// no gradients, no optimiser state ([`Plan::fused_sgd_bytes`]($crate::spec::Plan::fused_sgd_bytes)).
             pub type FusedSgdMemory = MemoryOf<0, 0>;
             // Force the shape check even if nothing else uses the plan.
-            const _: () = assert!(PLAN.params > 0);
+            const _: () = assert!(PLAN.params > 0 && BATCH_PLAN.batch > 0);
         }
     };
 }

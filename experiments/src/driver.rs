@@ -161,7 +161,7 @@ impl<'s> Driver<'s> {
             }
             observer.epoch_end(trainer, order)?;
             if let Some(stopper) = &mut self.stopper {
-                if stopper.observe(&record, trainer.net().params()) == Decision::Stop {
+                if stopper.observe(&record, trainer.net().model()) == Decision::Stop {
                     break;
                 }
             }
@@ -170,7 +170,7 @@ impl<'s> Driver<'s> {
         // epoch's weights.
         let early_stop = match &self.stopper {
             Some(stopper) => {
-                let outcome = stopper.finish(trainer.net_mut().params_mut());
+                let outcome = stopper.finish(trainer.net_mut().model_mut());
                 observer.early_stop(&outcome)?;
                 Some(outcome)
             }

@@ -254,7 +254,7 @@ pub fn run<T: Settings, I: RowIndex, F: Fault, O: Observer>(
             .zip(params)
             .for_each(|(p, &v)| *p = v);
     }
-    let params = trainer.net().params().len();
+    let params = trainer.net().model_len();
     let stopper = match experiment.early_stopping {
         Some(config) => Some(
             EarlyStopping::new(config, params, snapshot).map_err(|_| RunError::SnapshotTooShort)?,
@@ -357,8 +357,9 @@ impl<
         const A: usize,
         const D: usize,
         const M: usize,
+        const N: usize,
         const S: usize,
-    > NetworkMemory for StaticMemory<P, G, A, D, M, S>
+    > NetworkMemory for StaticMemory<P, G, A, D, M, N, S>
 {
     fn buffers(&mut self) -> Buffers<'_> {
         StaticMemory::buffers(self)

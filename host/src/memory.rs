@@ -15,11 +15,13 @@ pub struct VecMemory {
     activations: Vec<f32>,
     deltas: Vec<f32>,
     masks: Vec<u32>,
+    stats: Vec<f32>,
     state: Vec<f32>,
 }
 
 impl VecMemory {
-    /// Zeroed buffers for `plan`, with state for `optimizer`.
+    /// Zeroed buffers for `plan` (as many samples at once as its [`Plan::batch`]), with state for
+    /// `optimizer`.
     pub fn new(plan: &Plan, optimizer: OptimizerKind) -> Self {
         Self {
             params: vec![0.0; plan.params],
@@ -27,6 +29,7 @@ impl VecMemory {
             activations: vec![0.0; plan.activations],
             deltas: vec![0.0; plan.deltas],
             masks: vec![0; plan.mask_words],
+            stats: vec![0.0; plan.stats],
             state: vec![0.0; optimizer_state_len(optimizer, plan.params)],
         }
     }
@@ -38,14 +41,30 @@ impl VecMemory {
     }
 
     /// [`VecMemory::try_new`] for a training run with `config`: without a gradient buffer when every
-    /// step is fused plain SGD ([`TrainConfig::trains_without_gradients`]), which never reads one.
+    /// step is fused plain SGD ([`TrainConfig::trains_without_gradients`]), which never reads one;
+    /// with room for the whole mini-batch when the network has a batch norm
+    /// ([`VecMemory::run_plan`]).
     pub fn try_for_run(plan: &Plan, config: &TrainConfig) -> anyhow::Result<Self> {
         let grads = if config.trains_without_gradients() {
             0
         } else {
             plan.params
         };
-        Self::try_sized(plan, grads, config.optimizer)
+        Self::try_sized(&Self::run_plan(plan, config)?, grads, config.optimizer)
+    }
+
+    /// The plan a run with `config` allocates: a network with a batch norm holds the whole
+    /// mini-batch ([`Plan::batched`]), others one sample.
+    pub fn run_plan(plan: &Plan, config: &TrainConfig) -> anyhow::Result<Plan> {
+        if !plan.has_batch_norm() {
+            return Ok(*plan);
+        }
+        plan.batched(config.batch_size.max(1) as usize).ok_or_else(|| {
+            anyhow::anyhow!(
+                "a batch of {} samples needs more memory than a usize counts; use a smaller --batch",
+                config.batch_size
+            )
+        })
     }
 
     fn try_sized(plan: &Plan, grads: usize, optimizer: OptimizerKind) -> anyhow::Result<Self> {
@@ -56,6 +75,7 @@ impl VecMemory {
             plan.deltas,
             plan.mask_words,
             optimizer_state_len(optimizer, plan.params),
+            plan.stats,
         ];
         let bytes = floats
             .iter()
@@ -96,6 +116,7 @@ impl VecMemory {
             activations: zeros(floats[2])?,
             deltas: zeros(floats[3])?,
             masks: vec![0; floats[4]],
+            stats: zeros(floats[6])?,
             state: zeros(floats[5])?,
         })
     }
@@ -109,7 +130,7 @@ impl VecMemory {
     pub fn bytes(&self) -> usize {
         let floats =
             self.params.len() + self.grads.len() + self.activations.len() + self.deltas.len();
-        4 * (floats + self.masks.len() + self.state.len())
+        4 * (floats + self.masks.len() + self.stats.len() + self.state.len())
     }
 
     /// Lends every buffer to the core.
@@ -120,6 +141,7 @@ impl VecMemory {
             activations: &mut self.activations,
             deltas: &mut self.deltas,
             masks: &mut self.masks,
+            stats: &mut self.stats,
             state: &mut self.state,
         }
     }

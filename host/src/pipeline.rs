@@ -454,12 +454,13 @@ pub fn train_from(
 
     let raw = setup.table.dataset();
     let data = Standardized::new(&raw, setup.features.as_deref(), setup.target.as_ref());
+    let model_len = trainer.net().model_len();
     let mut snapshot = spec
         .early_stopping
-        .map_or_else(Vec::new, |c| vec![0.0; c.snapshot_len(setup.plan.params)]);
+        .map_or_else(Vec::new, |c| vec![0.0; c.snapshot_len(model_len)]);
     let stopper = spec
         .early_stopping
-        .map(|c| EarlyStopping::new(c, setup.plan.params, &mut snapshot))
+        .map(|c| EarlyStopping::new(c, model_len, &mut snapshot))
         .transpose()
         .map_err(|e| anyhow!("internal error: early stopping: {e}"))?;
     let mut driver = Driver::new(trainer.classes(), stopper);

@@ -52,6 +52,7 @@ fn validation_loss(params: &[f32]) -> f32 {
         activations: &mut activations,
         deltas: &mut deltas,
         masks: &mut masks,
+        stats: &mut [],
         state: &mut state,
     };
     let mut trainer = experiment.trainer(buffers).unwrap();

@@ -191,6 +191,9 @@ fn reference_loss(
                 }
                 None => v,
             },
+            Layer::BatchNorm { .. } => {
+                unreachable!("batch norm normalises over a batch: batch_norm_gradient_check.rs")
+            }
         };
     }
     let error = || v[0] - f64::from(target.value());

@@ -5,41 +5,49 @@
 
 use crate::rng::Pcg32;
 
-/// Train-mode forward: draws a fresh mask into `mask` and writes `y = mask ⊙ x / (1 − p)`.
-///
-/// An element is kept when the top 24 bits of a random word are at least `p·2²⁴`, i.e. with
-/// probability `1 − p` up to 2⁻²⁴.
+/// Train-mode forward: draws a fresh mask into `mask` and writes `y = mask ⊙ x / (1 − p)`
+/// ([`draw`] then [`apply`]).
+pub fn forward(p: f32, x: &[f32], y: &mut [f32], mask: &mut [u32], rng: &mut Pcg32) {
+    draw(p, x.len(), mask, rng);
+    apply(p, x, y, mask);
+}
+
+/// Draws the mask of `width` elements: an element is kept when the top 24 bits of a random word
+/// are at least `p·2²⁴`, i.e. with probability `1 − p` up to 2⁻²⁴. One word of `rng` per element,
+/// in order: a mini-batch draws its samples' masks one sample after the other, as the
+/// sample-at-a-time engine does.
 // Not inlined: a per-element loop keeps the core's opt-level when the caller is built for size
 // (the firmware crate, `firmware/Cargo.toml`).
 #[inline(never)]
-pub fn forward(p: f32, x: &[f32], y: &mut [f32], mask: &mut [u32], rng: &mut Pcg32) {
+pub fn draw(p: f32, width: usize, mask: &mut [u32], rng: &mut Pcg32) {
     let threshold = (p * 16_777_216.0) as u32;
-    let scale = 1.0 / (1.0 - p);
-    for ((xs, ys), word) in x.chunks(32).zip(y.chunks_mut(32)).zip(mask.iter_mut()) {
+    let mut left = width;
+    for word in mask.iter_mut() {
         *word = 0;
-        for (bit, (&x, y)) in xs.iter().zip(ys).enumerate() {
+        let bits = left.min(32);
+        for bit in 0..bits {
             let keep = (rng.next_u32() >> 8) >= threshold;
             *word |= u32::from(keep) << bit;
-            *y = if keep { x * scale } else { 0.0 };
+        }
+        left -= bits;
+    }
+}
+
+/// `y = mask ⊙ x / (1 − p)` with a drawn mask; the backward pass is the same map from `dy` to `dx`.
+// Not inlined: see `draw`.
+#[inline(never)]
+pub fn apply(p: f32, x: &[f32], y: &mut [f32], mask: &[u32]) {
+    let scale = 1.0 / (1.0 - p);
+    for ((xs, ys), &word) in x.chunks(32).zip(y.chunks_mut(32)).zip(mask) {
+        for (bit, (&x, y)) in xs.iter().zip(ys).enumerate() {
+            *y = if word >> bit & 1 == 1 { x * scale } else { 0.0 };
         }
     }
 }
 
 /// Backward: `dx = mask ⊙ dy / (1 − p)`, with the mask of the last train-mode forward.
-// Not inlined: a per-element loop keeps the core's opt-level when the caller is built for size
-// (the firmware crate, `firmware/Cargo.toml`).
-#[inline(never)]
 pub fn backward(p: f32, dy: &[f32], dx: &mut [f32], mask: &[u32]) {
-    let scale = 1.0 / (1.0 - p);
-    for ((dys, dxs), &word) in dy.chunks(32).zip(dx.chunks_mut(32)).zip(mask) {
-        for (bit, (&dy, dx)) in dys.iter().zip(dxs).enumerate() {
-            *dx = if word >> bit & 1 == 1 {
-                dy * scale
-            } else {
-                0.0
-            };
-        }
-    }
+    apply(p, dy, dx, mask);
 }
 
 #[cfg(test)]

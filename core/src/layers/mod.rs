@@ -5,6 +5,7 @@
 //! zeroing them is the caller's explicit step.
 
 pub mod activation;
+pub mod batch_norm;
 pub mod dense;
 pub mod dropout;
 pub mod needs;

@@ -61,7 +61,7 @@ impl Needs {
                 Layer::Activation(Activation::LeakyRelu { .. }) => needs.leaky_relu = true,
                 Layer::Activation(Activation::Sigmoid) => needs.sigmoid = true,
                 Layer::Activation(Activation::Tanh) => needs.tanh = true,
-                Layer::Dropout { .. } => {}
+                Layer::Dropout { .. } | Layer::BatchNorm { .. } => {}
             }
             i += 1;
         }

@@ -120,13 +120,14 @@ pub(super) fn all_finite_bits(values: &[f32]) -> bool {
 }
 
 impl<'a, const C: usize, S: super::Settings> Trainer<'a, C, S> {
-    /// Lends a buffer of [`Plan::params`](crate::spec::Plan) floats for the last good parameters:
-    /// at the start of every epoch that follows an epoch without numeric divergence, the parameters
-    /// are copied into it, and [`DivergencePolicy::ReduceLr`] restores them. One copy of the
-    /// parameters per epoch; without this buffer `ReduceLr` only scales the learning rate. Returns
-    /// `false` (and keeps no snapshot) if the buffer is too short.
+    /// Lends a buffer of [`Mlp::model_len`](crate::network::Mlp::model_len) floats for the last
+    /// good model (parameters and batch-norm statistics): at the start of every epoch that follows
+    /// an epoch without numeric divergence, the model is copied into it, and
+    /// [`DivergencePolicy::ReduceLr`] restores it. One copy per epoch; without this buffer
+    /// `ReduceLr` only scales the learning rate. Returns `false` (and keeps no snapshot) if the
+    /// buffer is too short.
     pub fn keep_last_good(&mut self, buffer: &'a mut [f32]) -> bool {
-        let params = self.net.params().len();
+        let params = self.net.model_len();
         match buffer.get_mut(..params) {
             Some(buffer) => {
                 self.last_good = Some(buffer);
@@ -223,7 +224,7 @@ impl<'a, const C: usize, S: super::Settings> Trainer<'a, C, S> {
                 // `zip`, not `copy_from_slice`: equal lengths (`keep_last_good`), no panic path.
                 buffer
                     .iter_mut()
-                    .zip(self.net.params())
+                    .zip(self.net.model().into_iter().flatten())
                     .for_each(|(d, &p)| *d = p);
                 self.last_good_valid = true;
             }
@@ -248,8 +249,9 @@ impl<'a, const C: usize, S: super::Settings> Trainer<'a, C, S> {
                 self.epoch_stats.restores += 1;
                 if let (true, Some(good)) = (self.last_good_valid, self.last_good.as_deref()) {
                     self.net
-                        .params_mut()
-                        .iter_mut()
+                        .model_mut()
+                        .into_iter()
+                        .flat_map(|part| part.iter_mut())
                         .zip(good)
                         .for_each(|(p, &g)| *p = g);
                 }
@@ -401,6 +403,7 @@ mod tests {
                     activations: &mut activations,
                     deltas: &mut deltas,
                     masks: &mut [],
+                    stats: &mut [],
                     state: &mut state[..crate::optim::optimizer_state_len(optimizer, 2)],
                 };
                 let mut trainer =

@@ -6,6 +6,14 @@
 //! step with the gradient mean; then evaluate the validation rows in eval mode.
 //! Memory does not depend on the batch size: a mini-batch is a gradient sum.
 //!
+//! When the network's buffers hold a whole mini-batch ([`Plan::batched`](crate::spec::Plan::batched);
+//! always with a batch norm, which normalises over the batch) the epoch runs batch-major instead:
+//! the batch's samples go through each layer together, forward, then the losses, then backward.
+//! The parameters do not change inside a mini-batch, and every layer takes the samples in order,
+//! so without a batch norm both give the same bits (test
+//! `batch_major_equals_sample_at_a_time_for_every_optimiser`). With a batch norm an epoch's last
+//! mini-batch of a single sample is skipped (it has no batch variance; PyTorch raises on it).
+//!
 //! The divergence guard, which keeps NaN and infinities out of the parameters, is in [`guard`].
 
 mod fused;
@@ -171,14 +179,18 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
         if buffers.grads.is_empty() && !config.trains_without_gradients() {
             return Err(ShapeError::GradientsNeeded);
         }
-        let state_len = crate::optim::optimizer_state_len(
-            config.optimizer,
-            crate::spec::Plan::of(layers)?.params,
-        );
+        let plan = crate::spec::Plan::of(layers)?;
+        if plan.has_batch_norm() && config.batch_size < 2 {
+            return Err(ShapeError::BatchNormNeedsBatch);
+        }
+        let state_len = crate::optim::optimizer_state_len(config.optimizer, plan.params);
         if buffers.state.len() < state_len {
             return Err(ShapeError::BufferTooSmall);
         }
         let net = Mlp::new(layers, buffers, seed)?;
+        if plan.has_batch_norm() && net.plan().batch < config.batch_size as usize {
+            return Err(ShapeError::BatchBuffersTooSmall);
+        }
         let outputs = net.plan().outputs;
         let classes = match head {
             Head::SoftmaxCrossEntropy if outputs >= 2 => outputs,
@@ -277,19 +289,10 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
         validation: &[I],
         mut progress: impl FnMut(usize),
     ) -> EpochRecord {
-        let mut lr = match self.config().schedule {
-            Schedule::Plateau(_) => self.plateau.lr(),
-            schedule => schedule.lr(self.config().lr, self.epoch),
-        };
-        if self.lr_scale != 1.0 {
-            lr *= self.lr_scale;
+        let mut lr = self.start_epoch(train);
+        if self.batch_major() {
+            return self.run_batch_major(data, train, validation, lr, progress);
         }
-        self.begin_epoch();
-        if self.config().shuffle {
-            shuffle(train, &mut self.shuffle_rng);
-        }
-        self.net.set_mode(Mode::Train);
-        self.train.reset();
         let batch_size = self.config().batch_size.max(1);
         // Without a gradient buffer (`TrainConfig::trains_without_gradients`, checked in `new`) every
         // step is fused, even over a `−0.0` parameter (whose sign is then the fused pass's).
@@ -339,6 +342,105 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
         }
         if in_batch > 0 && contributing > 0 && !stopping && !self.update(lr, contributing) {
             self.diverged(&mut lr);
+        }
+        self.finish_epoch(data, train.len(), validation, lr, progress)
+    }
+
+    /// The epoch's learning rate; the guard's bookkeeping, the shuffle, train mode.
+    fn start_epoch<I: RowIndex>(&mut self, train: &mut [I]) -> f32 {
+        let mut lr = match self.config().schedule {
+            Schedule::Plateau(_) => self.plateau.lr(),
+            schedule => schedule.lr(self.config().lr, self.epoch),
+        };
+        if self.lr_scale != 1.0 {
+            lr *= self.lr_scale;
+        }
+        self.begin_epoch();
+        if self.config().shuffle {
+            shuffle(train, &mut self.shuffle_rng);
+        }
+        self.net.set_mode(Mode::Train);
+        self.train.reset();
+        lr
+    }
+
+    /// Whether epochs run batch-major: mini-batches of at least 2 samples that the network's
+    /// buffers hold (always, with a batch norm: [`Trainer::new`] checked the buffers).
+    pub fn batch_major(&self) -> bool {
+        let batch = self.config().batch_size as usize;
+        batch >= 2 && self.net.plan().batch >= batch
+    }
+
+    /// [`Trainer::run_epoch`], batch-major (see the [module documentation](self)). A mini-batch is
+    /// `batch_size` rows of the order, as in the sample-at-a-time loop; rows with a non-finite
+    /// input are left out of it, and so is (without a batch norm) a sample whose loss is not finite.
+    /// With a batch norm such a sample was in the batch's statistics: the whole mini-batch skips its
+    /// backward pass. After [`DivergencePolicy::ReduceLr`] restored the parameters the mini-batch
+    /// skips its backward pass too (it ran on the parameters the restore replaced).
+    fn run_batch_major<I: RowIndex>(
+        &mut self,
+        data: &impl Dataset,
+        train: &mut [I],
+        validation: &[I],
+        mut lr: f32,
+        mut progress: impl FnMut(usize),
+    ) -> EpochRecord {
+        let batch = self.config().batch_size as usize;
+        let batch_norm = self.net.plan().has_batch_norm();
+        let mut stopping = false;
+        let mut done = 0;
+        for rows in train.chunks(batch.max(1)) {
+            // Load the batch: every finite row into the next slot.
+            let mut n = 0;
+            for &row in rows {
+                if self.load_train(data, row.row(), n) {
+                    n += 1;
+                }
+            }
+            done += rows.len();
+            if n == 0 || (batch_norm && n == 1) {
+                continue;
+            }
+            self.net.forward_in(S::NEEDS, n);
+            // The losses, in sample order (a row's slot is found again by its finiteness).
+            let (mut s, mut skip_backward) = (0, false);
+            for &row in rows {
+                if !self.row_is_finite(data, row.row(), s) {
+                    continue;
+                }
+                match self.measure(data, row.row(), s, Pass::Train) {
+                    Health::Finite => s += 1,
+                    _ => {
+                        if batch_norm {
+                            skip_backward = true;
+                            s += 1;
+                        } else {
+                            self.net.drop_sample(s);
+                        }
+                        match self.diverged(&mut lr) {
+                            Action::Continue => {}
+                            Action::Restart => skip_backward = true,
+                            Action::Stop => stopping = true,
+                        }
+                    }
+                }
+                if stopping {
+                    break;
+                }
+            }
+            if stopping {
+                self.net.zero_grad();
+                break;
+            }
+            if !skip_backward && s > 0 {
+                self.net.backward_in(S::NEEDS, None);
+                if !self.update(lr, s as u32) && self.diverged(&mut lr) == Action::Stop {
+                    break;
+                }
+            }
+            if done % 64 < rows.len() || done == train.len() {
+                progress(done);
+            }
         }
         self.finish_epoch(data, train.len(), validation, lr, progress)
     }
@@ -397,16 +499,43 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
     /// counts the sample in the pass's metrics. In a training pass a sample with a non-finite input
     /// row or loss is not counted and is reported (and counted in the epoch's [`DivergenceStats`]).
     fn forward_and_measure(&mut self, data: &impl Dataset, row: usize, pass: Pass) -> Health {
-        let input = self.net.input_mut();
-        data.load(row, input);
-        if pass == Pass::Train && !all_finite_bits(input) {
-            self.epoch_stats.bad_inputs += 1;
-            return Health::BadInput;
+        if pass == Pass::Train {
+            if !self.load_train(data, row, 0) {
+                return Health::BadInput;
+            }
+        } else {
+            data.load(row, self.net.input_mut());
         }
-        self.net.forward_in(S::NEEDS);
+        self.net.forward_in(S::NEEDS, 1);
+        self.measure(data, row, 0, pass)
+    }
+
+    /// Loads a training row into sample slot `slot`; `false` (and counted) if it is not finite.
+    fn load_train(&mut self, data: &impl Dataset, row: usize, slot: usize) -> bool {
+        let input = self.net.input_mut_at(slot);
+        data.load(row, input);
+        let finite = all_finite_bits(input);
+        if !finite {
+            self.epoch_stats.bad_inputs += 1;
+        }
+        finite
+    }
+
+    /// Whether a training row's input is finite, loaded into slot `slot`'s deltas (scratch until the
+    /// loss writes them): the batch-major loop's second look at a row, which counts nothing.
+    fn row_is_finite(&mut self, data: &impl Dataset, row: usize, slot: usize) -> bool {
+        let scratch = self.net.delta_scratch(slot);
+        data.load(row, scratch);
+        all_finite_bits(scratch)
+    }
+
+    /// The loss of sample slot `slot` after a forward pass (leaving `∂L/∂output` for backward),
+    /// counted in the pass's metrics; in a training pass a non-finite loss is not counted, and
+    /// reported.
+    fn measure(&mut self, data: &impl Dataset, row: usize, slot: usize, pass: Pass) -> Health {
         let target = data.target(row);
         let (head, (mean, std)) = (self.head(), self.config().target_scale);
-        let (out, grad) = self.net.output_and_grad_mut();
+        let (out, grad) = self.net.output_and_grad_mut_at(slot);
         let loss = head.loss_and_grad(out, target, grad);
         let summary = match pass {
             Pass::Train if !loss.is_finite() => {

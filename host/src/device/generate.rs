@@ -63,6 +63,7 @@ fn layer(l: &Layer) -> String {
         Layer::Dense { inputs, outputs } => format!("Layer::dense({inputs}, {outputs})"),
         Layer::Activation(a) => format!("Layer::Activation({})", activation(a)),
         Layer::Dropout { p } => format!("Layer::Dropout {{ p: {} }}", float(p)),
+        Layer::BatchNorm { features } => format!("Layer::batch_norm({features})"),
     }
 }
 

@@ -177,6 +177,8 @@ pub fn steps(model: &Model, standardize: bool) -> (Vec<Step>, usize) {
                 width,
             }),
             Layer::Dropout { p } => steps.push(Step::Dropout { p }),
+            // TODO(bn): folded into the dense layer before it by `Model::for_inference`.
+            Layer::BatchNorm { .. } => {}
         }
     }
     if at != Place::Output {
@@ -393,6 +395,7 @@ pub fn layers_text(model: &Model) -> String {
             Layer::Dense { inputs, outputs } => format!("dense {inputs}→{outputs}"),
             Layer::Activation(a) => activation_text(a),
             Layer::Dropout { p } => format!("dropout {p} (the identity at inference)"),
+            Layer::BatchNorm { features } => format!("batch norm {features}"),
         })
         .collect();
     words.join(", ")

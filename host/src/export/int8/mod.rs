@@ -254,6 +254,8 @@ impl Int8Model {
                     current = output;
                 }
                 Layer::Dropout { p } => ops.push(Op::Dropout { p }),
+                // TODO(bn): folded into the dense layer before it by `Model::for_inference`.
+                Layer::BatchNorm { .. } => bail!("int8 export of batch norm is not supported yet"),
             }
             k += 1;
         }
