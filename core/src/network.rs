@@ -196,18 +196,29 @@ impl<'a> Mlp<'a> {
             return Err(ShapeError::BufferTooSmall);
         }
         let grads_len = plan.params.min(grads.len());
+        // `fits` makes every `get` succeed; `get` says so without a panic path.
+        let (Some(params), Some(grads), Some(activations), Some(deltas), Some(masks), Some(stats)) = (
+            params.get_mut(..plan.params),
+            grads.get_mut(..grads_len),
+            activations.get_mut(..plan.activations),
+            deltas.get_mut(..plan.deltas),
+            masks.get_mut(..plan.mask_words),
+            stats.get_mut(..plan.stats),
+        ) else {
+            return Err(ShapeError::BufferTooSmall);
+        };
         let mut mlp = Self {
             layers,
             plan: Plan {
                 batch: plan.batch,
                 ..one
             },
-            params: &mut params[..plan.params],
-            grads: &mut grads[..grads_len],
-            activations: &mut activations[..plan.activations],
-            deltas: &mut deltas[..plan.deltas],
-            masks: &mut masks[..plan.mask_words],
-            stats: &mut stats[..plan.stats],
+            params,
+            grads,
+            activations,
+            deltas,
+            masks,
+            stats,
             state,
             mode: Mode::Train,
             forward_mode: Mode::Train,
@@ -329,16 +340,8 @@ impl<'a> Mlp<'a> {
             return;
         }
         let (a, m) = (self.plan.activations, self.plan.mask_words);
-        let from = s.saturating_add(1);
-        if let (Some(acts), Some(masks)) = (
-            from.checked_mul(a).and_then(|f| Some(f..n.checked_mul(a)?)),
-            from.checked_mul(m).and_then(|f| Some(f..n.checked_mul(m)?)),
-        ) {
-            if acts.end <= self.activations.len() && masks.end <= self.masks.len() {
-                self.activations.copy_within(acts, s * a);
-                self.masks.copy_within(masks, s * m);
-            }
-        }
+        shift_down(self.activations, s.saturating_mul(a), a);
+        shift_down(self.masks, s.saturating_mul(m), m);
         self.forward_samples = n - 1;
     }
 
@@ -432,7 +435,7 @@ impl<'a> Mlp<'a> {
     /// trainer whose [`Settings`](crate::train::Settings) fix the layers).
     #[inline(always)]
     pub(crate) fn forward_in(&mut self, needs: Needs, n: usize) {
-        let n = n.clamp(1, self.plan.batch);
+        let n = n.max(1).min(self.plan.batch);
         let (a, m) = (self.plan.activations, self.plan.mask_words);
         self.forward_mode = self.mode;
         self.forward_samples = n;
@@ -503,7 +506,9 @@ impl<'a> Mlp<'a> {
                     else {
                         break;
                     };
-                    let (gamma, beta) = params.split_at(features);
+                    let Some((gamma, beta)) = params.split_at_checked(features) else {
+                        break;
+                    };
                     if self.mode == Mode::Train {
                         stats.begin_batch();
                         for (x, _) in Slots::new(self.activations, a, n)
@@ -679,8 +684,12 @@ impl<'a> Mlp<'a> {
                     ) else {
                         break;
                     };
-                    let (gamma, _) = params.split_at(features);
-                    let (gamma_grad, beta_grad) = grads.split_at_mut(features);
+                    let (Some((gamma, _)), Some((gamma_grad, beta_grad))) = (
+                        params.split_at_checked(features),
+                        grads.split_at_mut_checked(features),
+                    ) else {
+                        break;
+                    };
                     if train {
                         stats.begin_backward();
                         for (x, _, dy, _) in io!() {
@@ -849,6 +858,20 @@ fn backward_io<'b>(
                 dx.get_mut(..g.widths.0)?,
             ))
         })
+}
+
+/// `buffer[k] = buffer[k + by]` for every `k ≥ at` that has a source (no panic path).
+fn shift_down<T: Copy>(buffer: &mut [T], at: usize, by: usize) {
+    let Some(tail) = buffer.get_mut(at..) else {
+        return;
+    };
+    for k in 0..tail.len().saturating_sub(by) {
+        if let Some(&v) = tail.get(k + by) {
+            if let Some(d) = tail.get_mut(k) {
+                *d = v;
+            }
+        }
+    }
 }
 
 /// Sample `s`'s slot of a per-sample buffer (empty past its end).

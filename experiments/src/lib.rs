@@ -9,6 +9,7 @@
 //! * [`digits`] — the default: 64 → 32 → 10, ReLU, dropout, Adam, fits in 64 KiB of RAM.
 //! * [`digits_sgd`] — the same network by plain SGD at batch 1, without gradient buffer or optimiser
 //!   state: trains in the 16 KB of a Cortex-M0.
+//! * [`digits_bn`] — the digits network with a batch norm before its ReLU, batches of 8.
 //! * [`iris`] — tiny and quick: 4 → 8 → 3, tanh, Adam.
 //! * [`iris_es`] — iris for up to 300 epochs with early stopping on the validation loss, restoring
 //!   the best weights.
@@ -34,6 +35,7 @@ pub mod datasets;
 #[cfg(feature = "device")]
 pub mod device;
 pub mod digits;
+pub mod digits_bn;
 pub mod digits_sgd;
 pub mod driver;
 pub mod encoding;
@@ -60,8 +62,10 @@ pub const IRIS: Experiment = iris::EXPERIMENT;
 pub const IRIS_ES: Experiment = iris_es::EXPERIMENT;
 /// Digits by fused plain SGD ([`digits_sgd::EXPERIMENT`]).
 pub const DIGITS_SGD: Experiment = digits_sgd::EXPERIMENT;
+/// Digits with a batch norm ([`digits_bn::EXPERIMENT`]).
+pub const DIGITS_BN: Experiment = digits_bn::EXPERIMENT;
 /// Every experiment, default first.
-pub const ALL: [Experiment; 4] = [DIGITS, IRIS, IRIS_ES, DIGITS_SGD];
+pub const ALL: [Experiment; 5] = [DIGITS, IRIS, IRIS_ES, DIGITS_SGD, DIGITS_BN];
 
 /// The experiment called `name`.
 ///

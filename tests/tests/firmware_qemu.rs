@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 use tinytrain::record::EpochRecord;
 use tinytrain_experiments::{
-    digits_sgd, frame, Experiment, RecordBits, Summary, DIGITS, DIGITS_SGD, IRIS,
+    digits_sgd, frame, Experiment, RecordBits, Summary, DIGITS, DIGITS_BN, DIGITS_SGD, IRIS,
 };
 use tinytrain_host::decode;
 
@@ -257,6 +257,23 @@ fn check_digits_sgd(device: Device, machine: Machine) {
         (network + indices..network + indices + 64).contains(&statics),
         "{resources}"
     );
+}
+
+/// BatchNorm on the device: digits with a batch norm, mini-batches of 8 held in RAM at once, every
+/// epoch (running statistics in its validation metrics) bit-identical to the host's.
+#[test]
+fn firmware_digits_bn_equals_the_host() {
+    require_qemu!();
+    let resources = check_run(
+        run_program("train_digits_bn"),
+        Machine::Mps2An386,
+        "train_digits_bn",
+        &DIGITS_BN,
+        RAM_BUDGET,
+    );
+    let plan = tinytrain_experiments::digits_bn::net::BATCH_PLAN;
+    assert_eq!((plan.batch, plan.stats), (8, 6 * 32));
+    eprintln!("train_digits_bn: {resources}");
 }
 
 #[test]

@@ -235,9 +235,9 @@ impl<'a> Stats<'a> {
 /// `γ = 1`, `β = 0` for a layer whose `2n` parameters are `params`.
 pub fn init(params: &mut [f32]) {
     let n = params.len() / 2;
-    let (gamma, beta) = params.split_at_mut(n);
-    gamma.fill(1.0);
-    beta.fill(0.0);
+    for (k, p) in params.iter_mut().enumerate() {
+        *p = if k < n { 1.0 } else { 0.0 };
+    }
 }
 
 #[cfg(test)]

@@ -92,8 +92,13 @@ pub fn forward(needs: Needs, weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f
     for ((block, y), b) in (&mut blocks).zip(ys).zip(bs) {
         *y = dot_rows::<ROWS>(block, x, *b);
     }
-    let rows = blocks.remainder().chunks_exact(n);
-    for ((y, row), &b) in y_rest.iter_mut().zip(rows).zip(b_rest) {
+    // `next` rather than `zip`: zipping a `ChunksExact` divides by its chunk size, a panic path
+    // (for a size of 0) when the compiler does not inline the zip.
+    let mut rows = blocks.remainder().chunks_exact(n);
+    for (y, &b) in y_rest.iter_mut().zip(b_rest) {
+        let Some(row) = rows.next() else {
+            break;
+        };
         *y = dot_rows::<1>(row, x, [b])[0];
     }
 }
@@ -108,7 +113,9 @@ fn dot_rows<const R: usize>(block: &[f32], x: &[f32], mut acc: [f32; R]) -> [f32
     let rows: [&[f32]; R] = core::array::from_fn(|_| split.next().unwrap_or(&[]));
     // x86-64: SSE sums the first multiple of four inputs of eight rows; the loop below the rest.
     let done = x86::dot(&rows, x, &mut acc);
-    let (x, rows) = (&x[done..], rows.map(|r| &r[done..]));
+    // `done ≤ x.len()` and every row has `x.len()` weights; `get` says so without a panic path.
+    let x = x.get(done..).unwrap_or(&[]);
+    let rows = rows.map(|r| r.get(done..).unwrap_or(&[]));
     let (x4, x_tail) = x.as_chunks::<4>();
     let mut rows4 = rows.map(|r| r.as_chunks::<4>());
     for (j, xs) in x4.iter().enumerate() {

@@ -16,6 +16,8 @@
 //!
 //! The divergence guard, which keeps NaN and infinities out of the parameters, is in [`guard`].
 
+#[cfg(test)]
+mod batch_tests;
 mod fused;
 mod guard;
 mod settings;

@@ -36,11 +36,26 @@ tinytrain::network! {
     ]
 }
 
+tinytrain::network! {
+    /// Batch norms after a kernel-sized and a Rust-loop dense layer, the buffers holding a batch of 8:
+    /// the batch-major engine.
+    bn_net = [
+        Layer::dense(4, 16),
+        Layer::batch_norm(16),
+        Layer::Activation(Activation::Relu),
+        Layer::Dropout { p: 0.2 },
+        Layer::dense(16, 3),
+        Layer::batch_norm(3),
+    ],
+    batch = 8
+}
+
 type AdamMemory = net::Memory<{ optimizer_state_len(OptimizerKind::ADAM, net::PARAMS) }>;
+type BnMemory = bn_net::Memory<{ optimizer_state_len(OptimizerKind::ADAM, bn_net::PARAMS) }>;
 
 /// Rows are opaque to the optimiser: `black_box` keeps it from specialising the loop.
-fn train<const S: usize>(
-    memory: &mut net::Memory<S>,
+fn train(
+    buffers: tinytrain::network::Buffers<'_>,
     layers: &'static [Layer],
     config: TrainConfig,
     head: Head,
@@ -48,7 +63,7 @@ fn train<const S: usize>(
     rows: &mut [u32],
     validation: &[u32],
 ) -> u32 {
-    let Ok(mut trainer) = Trainer::<3>::new(layers, memory.buffers(), config, head, 1) else {
+    let Ok(mut trainer) = Trainer::<3>::new(layers, buffers, config, head, 1) else {
         return 0;
     };
     let record = trainer.run_epoch(data, rows, validation, |_| {});
@@ -85,8 +100,9 @@ fn main() -> ! {
     let head = black_box(Head::SoftmaxCrossEntropy);
     let mut adam_memory = AdamMemory::new();
     let mut sgd_memory = net::Memory::<0>::new();
+    let mut bn_memory = BnMemory::new();
     let a = train(
-        &mut adam_memory,
+        adam_memory.buffers(),
         layers,
         adam,
         head,
@@ -95,7 +111,7 @@ fn main() -> ! {
         validation,
     );
     let b = train(
-        &mut sgd_memory,
+        sgd_memory.buffers(),
         layers,
         sgd,
         head,
@@ -103,7 +119,16 @@ fn main() -> ! {
         train_rows,
         validation,
     );
-    black_box(a ^ b);
+    let c = train(
+        bn_memory.buffers(),
+        black_box(bn_net::LAYERS),
+        adam,
+        head,
+        &data,
+        train_rows,
+        validation,
+    );
+    black_box(a ^ b ^ c);
     loop {
         cortex_m::asm::wfi();
     }

@@ -11,7 +11,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use tinytrain::record::EpochRecord;
-use tinytrain_experiments::{digits, digits_sgd, iris, Experiment, NoFault, Summary};
+use tinytrain_experiments::{
+    digits, digits_bn, digits_sgd, iris, Experiment, NoFault, Summary,
+};
 use tinytrain_host::decode;
 
 /// A QEMU machine and the firmware build for it: one per Cortex-M profile (issue "every Cortex-M
@@ -256,6 +258,7 @@ pub fn host_run(experiment: &Experiment) -> (Vec<EpochRecord>, Summary) {
     let summary = match experiment.name {
         "digits" => digits::workspace().run(experiment, NoFault, &mut observer),
         "digits_sgd" => digits_sgd::workspace().run(experiment, NoFault, &mut observer),
+        "digits_bn" => digits_bn::workspace().run(experiment, NoFault, &mut observer),
         "iris" => iris::workspace().run(experiment, NoFault, &mut observer),
         other => panic!("host_run: no workspace for experiment {other}"),
     }
