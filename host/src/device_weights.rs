@@ -67,7 +67,12 @@ pub fn assemble(chunks: &[Chunk]) -> anyhow::Result<Weights> {
             &flat,
         ));
     }
-    Ok(Weights { layers: weights })
+    // A device trains no batch norm yet (`train --device` refuses `--batch-norm`): its frames
+    // carry dense layers only.
+    Ok(Weights {
+        layers: weights,
+        batch_norms: Vec::new(),
+    })
 }
 
 #[cfg(test)]

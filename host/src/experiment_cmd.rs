@@ -51,7 +51,8 @@ pub fn run_experiment(
     // A host's memory: Vecs sized by the plan (a firmware uses the experiment's `Workspace`).
     let plan = Plan::of(experiment.layers).map_err(|e| anyhow!("{e:?}"))?;
     let mut memory = VecMemory::try_for_run(&plan, &experiment.config)?;
-    let mut snapshot = vec![0.0; experiment.snapshot_len(plan.params)];
+    // Early stopping's snapshot keeps the model: parameters and batch-norm statistics.
+    let mut snapshot = vec![0.0; experiment.snapshot_len(plan.params + plan.stats)];
     let mut train = vec![0u32; experiment.train_capacity()];
     let mut validation = vec![0u32; experiment.validation_capacity()];
     let summary = run::<tinytrain::train::Runtime, _, _, _>(
@@ -64,12 +65,14 @@ pub fn run_experiment(
         observer,
     )
     .map_err(|e| anyhow!("experiment {name}: {e}"))?;
-    // The trained parameters, read through the network that owns them (seed irrelevant: the
-    // initialisation is overwritten).
-    let trained = memory.buffers().params.to_vec();
+    // The trained model (parameters and batch-norm statistics), read through the network that
+    // owns it (seed irrelevant: the initialisation is overwritten).
+    let buffers = memory.buffers();
+    let trained = (buffers.params.to_vec(), buffers.stats.to_vec());
     let mut net = Mlp::new(experiment.layers, memory.buffers(), 0)
         .map_err(|e| anyhow!("experiment {name}: {e}"))?;
-    net.params_mut().copy_from_slice(&trained);
+    net.params_mut().copy_from_slice(&trained.0);
+    net.stats_mut().copy_from_slice(&trained.1);
     Ok((experiment, summary, Weights::of(&net)))
 }
 

@@ -82,10 +82,20 @@ impl VecMemory {
             .try_fold(0usize, |sum, &n| sum.checked_add(n.checked_mul(4)?));
         let too_much = |bytes: String, why: String| {
             anyhow::anyhow!(
-                "the network needs {bytes} of memory ({} parameters{}{}) but {why}; use smaller --hidden layers",
+                "the network needs {bytes} of memory ({} parameters{}{}{}) but {why}; use smaller --hidden layers{}",
                 plan.params,
                 if floats[1] > 0 { ", their gradients" } else { "" },
-                if floats[5] > 0 { " and the optimiser's state" } else { "" }
+                if floats[5] > 0 { " and the optimiser's state" } else { "" },
+                if plan.batch > 1 {
+                    format!("; activations for a batch of {}", plan.batch)
+                } else {
+                    String::new()
+                },
+                if plan.batch > 1 {
+                    " or a smaller --batch (a network with batch norm holds the whole mini-batch)"
+                } else {
+                    ""
+                }
             )
         };
         let Some(bytes) = bytes else {

@@ -1,11 +1,12 @@
 //! A finished run as a model: what `tinytrain predict` and `tinytrain export` read from a run
 //! directory — `manifest.json` (the columns, the classes, the layers, the head, the standardiser's
 //! statistics) and `weights.json` (the parameters, checked against the layers as `--init` checks
-//! them).
+//! them). [`Model::for_inference`] folds its batch norms into the dense layers, for the exports.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
+use tinytrain::layers::batch_norm;
 use tinytrain::loss::Head;
 use tinytrain::network::Mlp;
 use tinytrain::normalize::Standardizer;
@@ -17,7 +18,7 @@ use crate::csv_data::{Column, Schema, Task};
 use crate::memory::VecMemory;
 use crate::options::TrainSpec;
 use crate::run_dir;
-use crate::weights::Weights;
+use crate::weights::{BatchNormWeights, DenseWeights, Weights};
 use crate::MAX_FEATURES;
 
 /// A trained network with everything needed to feed it raw rows.
@@ -47,6 +48,9 @@ pub struct Model {
     pub normalization: Option<Normalization>,
     /// The parameters (`weights.json`).
     pub weights: Weights,
+    /// Batch norms folded into the dense layer before each ([`Model::for_inference`]): the index
+    /// of every dense layer that took one, in order (empty for a model as trained).
+    pub folded: Vec<usize>,
 }
 
 /// The statistics `x' = (x − mean) · scale` of a run, as its manifest holds them.
@@ -147,6 +151,7 @@ impl Model {
             train_config: manifest.train_config,
             normalization: manifest.normalization,
             weights,
+            folded: Vec::new(),
         };
         model.check().with_context(|| {
             format!("{} does not describe this network", manifest_path.display())
@@ -237,16 +242,225 @@ impl Model {
         out * std + mean
     }
 
-    /// E.g. `4→64→3`.
+    /// E.g. `4→64→3`, `64→32→10 with 1 batch norm`, or for a folded model `64→32→10, 1 batch
+    /// norm folded in`.
     pub fn shape(&self) -> String {
-        let shapes: Vec<(usize, usize)> = self
-            .layers
+        let shape = crate::weights::shape(&self.layers);
+        match self.folded.len() {
+            0 => shape,
+            1 => format!("{shape}, 1 batch norm folded in"),
+            n => format!("{shape}, {n} batch norms folded in"),
+        }
+    }
+
+    /// `true` if some layer is a batch norm.
+    pub fn has_batch_norm(&self) -> bool {
+        self.layers
             .iter()
-            .filter_map(|layer| match *layer {
-                Layer::Dense { inputs, outputs } => Some((inputs, outputs)),
-                _ => None,
+            .any(|l| matches!(l, Layer::BatchNorm { .. }))
+    }
+
+    /// The model as inference runs it, without batch norms: each folded, in eval mode, into the
+    /// dense layer before it (dropouts between are the identity). With `s = γ/√(running_var + ε)`,
+    /// `W'[o][i] = W[o][i]·s[o]` and `b'[o] = (b[o] − running_mean[o])·s[o] + β[o]`, computed in
+    /// `f64` and rounded once to `f32`. The folded sums round differently from the dense layer
+    /// followed by the batch norm, so the outputs agree with the model's to about 1e-6 relative
+    /// rather than bit for bit. A model without batch norm comes back as it is.
+    pub fn for_inference(&self) -> anyhow::Result<Model> {
+        if !self.has_batch_norm() {
+            return Ok(self.clone());
+        }
+        let (layers, weights, folded) = fold_batch_norms(&self.layers, &self.weights)
+            .with_context(|| format!("cannot fold the batch norms of {}", self.dir.display()))?;
+        if !weights.is_finite() {
+            bail!(
+                "folding the batch norms of {} into their dense layers overflows an f32 (a \
+                 running variance near 0 under a large γ?): nothing to export",
+                self.dir.display()
+            );
+        }
+        let plan = Plan::of(&layers)
+            .map_err(|e| anyhow!("internal error: the folded layers do not fit together: {e}"))?;
+        Ok(Model {
+            layers,
+            plan,
+            weights,
+            folded,
+            ..self.clone()
+        })
+    }
+}
+
+/// `layers` and their `weights` with every batch norm folded into the dense layer before it
+/// ([`Model::for_inference`]), and the index of each dense layer that took one.
+pub fn fold_batch_norms(
+    layers: &[Layer],
+    weights: &Weights,
+) -> anyhow::Result<(Vec<Layer>, Weights, Vec<usize>)> {
+    let mut kept = Vec::with_capacity(layers.len());
+    let mut dense: Vec<DenseWeights> = weights.layers.clone();
+    let mut batch_norms = weights.batch_norms.iter();
+    let mut folded = Vec::new();
+    // The dense layer whose outputs reach the current layer unchanged in eval mode (dropout is
+    // the identity there).
+    let mut open: Option<usize> = None;
+    let mut dense_seen = 0;
+    for (i, layer) in layers.iter().enumerate() {
+        match *layer {
+            Layer::Dense { .. } => {
+                open = Some(dense_seen);
+                dense_seen += 1;
+            }
+            Layer::Dropout { .. } => {}
+            Layer::Activation(_) => open = None,
+            Layer::BatchNorm { features } => {
+                let Some(k) = open else {
+                    bail!(
+                        "layer {i} is a batch norm with an activation between it and the dense \
+                         layer before it: it cannot be folded into that layer"
+                    );
+                };
+                let bn = batch_norms
+                    .next()
+                    .context("the weights have fewer batch norms than the layers")?;
+                let target = dense
+                    .get_mut(k)
+                    .context("the weights have fewer dense layers than the layers")?;
+                let widths = [
+                    target.bias.len(),
+                    bn.weight.len(),
+                    bn.bias.len(),
+                    bn.running_mean.len(),
+                    bn.running_var.len(),
+                ];
+                if widths.iter().any(|&w| w != features) || target.weight.len() != features {
+                    bail!("the batch norm at layer {i} does not have the width of dense layer {k}");
+                }
+                fold(target, bn);
+                folded.push(k);
+                continue;
+            }
+        }
+        kept.push(*layer);
+    }
+    let weights = Weights {
+        layers: dense,
+        batch_norms: Vec::new(),
+    };
+    Ok((kept, weights, folded))
+}
+
+/// Folds the eval-mode batch norm `bn` into `dense`, the layer before it (of the same width; see
+/// [`Model::for_inference`]).
+fn fold(dense: &mut DenseWeights, bn: &BatchNormWeights) {
+    let eps = f64::from(batch_norm::EPS);
+    let per_output = bn
+        .weight
+        .iter()
+        .zip(&bn.bias)
+        .zip(bn.running_mean.iter().zip(&bn.running_var));
+    for ((row, bias), ((&gamma, &beta), (&mean, &var))) in
+        dense.weight.iter_mut().zip(&mut dense.bias).zip(per_output)
+    {
+        let s = f64::from(gamma) / (f64::from(var) + eps).sqrt();
+        for w in row.iter_mut() {
+            *w = (f64::from(*w) * s) as f32;
+        }
+        *bias = ((f64::from(*bias) - f64::from(mean)) * s + f64::from(beta)) as f32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tinytrain::layers::Activation;
+    use tinytrain::network::Mode;
+    use tinytrain::rng::Pcg32;
+
+    /// Dense → BN → ReLU → dropout, and dense → dropout → BN → tanh (a dropout between is the
+    /// identity in eval mode), then the output layer.
+    const LAYERS: [Layer; 9] = [
+        Layer::dense(5, 8),
+        Layer::batch_norm(8),
+        Layer::Activation(Activation::Relu),
+        Layer::Dropout { p: 0.2 },
+        Layer::dense(8, 6),
+        Layer::Dropout { p: 0.1 },
+        Layer::batch_norm(6),
+        Layer::Activation(Activation::Tanh),
+        Layer::dense(6, 3),
+    ];
+
+    /// A network over `layers` with its own memory, its parameters from `weights`.
+    fn outputs(layers: &[Layer], weights: &Weights, rows: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        let mut memory = VecMemory::new(&Plan::of(layers).unwrap(), OptimizerKind::SGD);
+        let mut net = Mlp::new(layers, memory.buffers(), 0).unwrap();
+        weights.load_into(&mut net).unwrap();
+        net.set_mode(Mode::Eval);
+        rows.iter()
+            .map(|x| {
+                net.input_mut().copy_from_slice(x);
+                net.forward().to_vec()
             })
+            .collect()
+    }
+
+    /// The folded network's outputs equal the batch-norm network's eval-mode outputs (the core's
+    /// forward pass, running statistics) to 1e-5 relative.
+    #[test]
+    fn folding_keeps_the_eval_mode_outputs() {
+        let mut memory = VecMemory::new(&Plan::of(&LAYERS).unwrap(), OptimizerKind::SGD);
+        let net = Mlp::new(&LAYERS, memory.buffers(), 7).unwrap();
+        let mut weights = Weights::of(&net);
+        // Statistics and affine parameters far from the initial ones.
+        let mut rng = Pcg32::new(42, 9);
+        for bn in &mut weights.batch_norms {
+            for v in &mut bn.weight {
+                *v = 0.5 + rng.next_f32() * 1.5;
+            }
+            for v in bn.bias.iter_mut().chain(&mut bn.running_mean) {
+                *v = rng.symmetric(2.0);
+            }
+            for v in &mut bn.running_var {
+                *v = 0.01 + rng.next_f32() * 4.0;
+            }
+        }
+        let rows: Vec<Vec<f32>> = (0..50)
+            .map(|_| (0..5).map(|_| rng.symmetric(3.0)).collect())
             .collect();
-        crate::weights::describe(&shapes)
+        let expected = outputs(&LAYERS, &weights, &rows);
+
+        let (layers, folded_weights, folded) = fold_batch_norms(&LAYERS, &weights).unwrap();
+        assert_eq!(folded, [0, 1]);
+        assert!(!layers.iter().any(|l| matches!(l, Layer::BatchNorm { .. })));
+        assert_eq!(layers.len(), LAYERS.len() - 2);
+        assert!(folded_weights.batch_norms.is_empty());
+        let got = outputs(&layers, &folded_weights, &rows);
+        let mut worst = 0.0f32;
+        for (want, got) in expected.iter().zip(&got) {
+            for (&w, &g) in want.iter().zip(got) {
+                worst = worst.max((g - w).abs() / w.abs().max(1.0));
+            }
+        }
+        assert!(worst <= 1e-5, "worst relative difference {worst}");
+    }
+
+    #[test]
+    fn a_batch_norm_after_an_activation_is_not_folded() {
+        let layers = [
+            Layer::dense(2, 3),
+            Layer::Activation(Activation::Relu),
+            Layer::batch_norm(3),
+            Layer::dense(3, 1),
+        ];
+        let mut memory = VecMemory::new(&Plan::of(&layers).unwrap(), OptimizerKind::SGD);
+        let net = Mlp::new(&layers, memory.buffers(), 1).unwrap();
+        let message = fold_batch_norms(&layers, &Weights::of(&net))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("layer 2 is a batch norm with an activation between"),
+            "{message}"
+        );
     }
 }

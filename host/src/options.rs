@@ -218,6 +218,10 @@ pub struct TrainArgs {
     /// Regression loss [default: mse; classification always uses cross-entropy]
     #[arg(long, value_parser = choice::<Head>(REGRESSION_LOSSES))]
     pub loss: Option<Head>,
+    /// Batch normalisation after every hidden dense layer, before its activation (PyTorch's
+    /// BatchNorm1d: Linear → BatchNorm1d → activation → dropout); needs --batch 2 or more
+    #[arg(long)]
+    pub batch_norm: bool,
     /// Dropout probability after each hidden activation, in [0, 1)
     #[arg(long, value_name = "P", default_value_t = defaults::DROPOUT, value_parser = checked(dropout), allow_negative_numbers = true)]
     pub dropout: f32,
@@ -366,7 +370,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "NAME",
           value_parser = clap::builder::PossibleValuesParser::new(tinytrain_experiments::ALL.map(|e| e.name)),
           conflicts_with_all = ["data", "label", "task", "delimiter", "ignore",
-                                "drop_missing", "hidden",
+                                "drop_missing", "hidden", "batch_norm",
                                 "activation", "loss", "dropout", "normalize", "optimizer", "lr", "momentum", "nesterov", "weight_decay",
                                 "schedule", "step_size", "gamma", "plateau_monitor", "plateau_factor",
                                 "plateau_patience", "plateau_min_delta", "cooldown", "min_lr",
@@ -465,6 +469,7 @@ impl TrainArgs {
             drop_missing: self.drop_missing,
             loss: self.loss,
             hidden: self.hidden.0.clone(),
+            batch_norm: self.batch_norm,
             activation: self.activation,
             dropout: self.dropout,
             normalize: self.normalize,
@@ -516,6 +521,10 @@ pub struct TrainSpec {
     pub loss: Option<Head>,
     /// Hidden layer widths.
     pub hidden: Vec<usize>,
+    /// A batch norm after every hidden dense layer, before its activation (absent from the
+    /// manifest when off).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub batch_norm: bool,
     /// Hidden activation.
     pub activation: Activation,
     /// Dropout after each hidden activation (0: no dropout layer).
@@ -562,6 +571,7 @@ impl Default for TrainSpec {
             drop_missing: false,
             loss: None,
             hidden: defaults::HIDDEN.to_vec(),
+            batch_norm: false,
             activation: defaults::ACTIVATION,
             dropout: defaults::DROPOUT,
             normalize: defaults::NORMALIZE,
@@ -601,6 +611,17 @@ impl TrainSpec {
         if self.batch == 0 || self.epochs == 0 {
             bail!("--batch and --epochs must be at least 1");
         }
+        if self.batch_norm && self.hidden.is_empty() {
+            bail!("--batch-norm normalises the hidden layers, but --hidden none has none");
+        }
+        if self.batch_norm && self.batch < 2 {
+            bail!(
+                "--batch-norm needs --batch 2 or more, not {}: batch norm normalises each feature \
+                 over the mini-batch, and one sample has no variance (PyTorch's BatchNorm1d \
+                 refuses a batch of 1 too)",
+                self.batch
+            );
+        }
         match self.optimizer {
             OptimizerKind::Sgd {
                 momentum,
@@ -635,13 +656,17 @@ impl TrainSpec {
         Ok(())
     }
 
-    /// The network: for each hidden width a dense layer, the activation and (if `dropout > 0`) a
-    /// dropout layer; then a dense layer to `outputs`.
+    /// The network: for each hidden width a dense layer, (with `batch_norm`) a batch norm, the
+    /// activation and (if `dropout > 0`) a dropout layer; then a dense layer to `outputs`. The
+    /// order of PyTorch's usual `Linear → BatchNorm1d → ReLU → Dropout`.
     pub fn layers(&self, inputs: usize, outputs: usize) -> Vec<Layer> {
-        let mut layers = Vec::with_capacity(3 * self.hidden.len() + 1);
+        let mut layers = Vec::with_capacity(4 * self.hidden.len() + 1);
         let mut width = inputs;
         for &hidden in &self.hidden {
             layers.push(Layer::dense(width, hidden));
+            if self.batch_norm {
+                layers.push(Layer::batch_norm(hidden));
+            }
             layers.push(Layer::Activation(self.activation));
             if self.dropout > 0.0 {
                 layers.push(Layer::Dropout { p: self.dropout });
@@ -807,6 +832,49 @@ mod tests {
             ..TrainSpec::default()
         };
         assert_eq!(no_dropout.layers(3, 2).len(), 3);
+        // PyTorch's order: Linear → BatchNorm1d → activation → dropout.
+        let bn = TrainSpec {
+            batch_norm: true,
+            ..spec
+        };
+        assert_eq!(
+            bn.layers(3, 2),
+            [
+                Layer::dense(3, 8),
+                Layer::batch_norm(8),
+                Layer::Activation(Activation::Relu),
+                Layer::Dropout { p: 0.2 },
+                Layer::dense(8, 4),
+                Layer::batch_norm(4),
+                Layer::Activation(Activation::Relu),
+                Layer::Dropout { p: 0.2 },
+                Layer::dense(4, 2),
+            ]
+        );
+    }
+
+    #[test]
+    fn batch_norm_needs_a_batch_and_a_hidden_layer() {
+        let message = spec(&["--batch-norm", "--batch", "1"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message
+                .starts_with("--batch-norm needs --batch 2 or more, not 1: batch norm normalises"),
+            "{message}"
+        );
+        assert!(message.contains("PyTorch"), "{message}");
+        spec(&["--batch-norm", "--batch", "2"]).unwrap();
+        let message = spec(&["--batch-norm", "--hidden", "none"])
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("--hidden none has none"), "{message}");
+        // Recorded only when on: the manifests of older runs load, and read back as off.
+        let on = serde_json::to_value(spec(&["--batch-norm"]).unwrap()).unwrap();
+        assert_eq!(on["batch_norm"], true);
+        let off = serde_json::to_value(TrainSpec::default()).unwrap();
+        assert!(off.get("batch_norm").is_none(), "{off}");
+        assert!(!serde_json::from_value::<TrainSpec>(off).unwrap().batch_norm);
     }
 
     #[test]
@@ -1012,7 +1080,7 @@ mod tests {
     fn csv_options_are_in_the_manifest_only_when_given() {
         // Manifests of older runs have none of them and must still load.
         let default = serde_json::to_value(TrainSpec::default()).unwrap();
-        for key in ["delimiter", "ignore", "drop_missing"] {
+        for key in ["delimiter", "ignore", "drop_missing", "batch_norm"] {
             assert!(default.get(key).is_none(), "{key}: {default}");
         }
         let old: TrainSpec = serde_json::from_value(default).unwrap();

@@ -178,6 +178,14 @@ pub struct Setup<'a> {
 }
 
 impl Setup<'_> {
+    /// `true` when an epoch's last mini-batch is a single sample that the core skips: with a batch
+    /// norm, which has no variance over one sample (PyTorch raises on it).
+    pub fn skips_last_sample(&self) -> bool {
+        self.plan.has_batch_norm()
+            && self.config.batch_size >= 2
+            && self.train_rows.len() % self.config.batch_size as usize == 1
+    }
+
     /// `(inputs, outputs)` of each dense layer.
     pub fn dense_shapes(&self) -> Vec<(usize, usize)> {
         self.layers
@@ -386,9 +394,10 @@ pub fn train_from(
     resume: Option<&Resume>,
 ) -> anyhow::Result<Trained> {
     let spec = setup.spec;
-    // The last good parameters, for `--on-divergence reduce-lr` (it outlives the trainer).
+    // The last good model (parameters and batch-norm statistics), for `--on-divergence
+    // reduce-lr` (it outlives the trainer).
     let mut last_good = match setup.config.divergence {
-        DivergencePolicy::ReduceLr { .. } => vec![0.0; setup.plan.params],
+        DivergencePolicy::ReduceLr { .. } => vec![0.0; setup.plan.params + setup.plan.stats],
         _ => Vec::new(),
     };
     let mut memory = VecMemory::try_for_run(&setup.plan, &setup.config)?;
@@ -400,8 +409,8 @@ pub fn train_from(
         spec.seed,
     )
     .map_err(|e| anyhow!("cannot build the network: {e}"))?;
-    if !last_good.is_empty() {
-        trainer.keep_last_good(&mut last_good);
+    if !last_good.is_empty() && !trainer.keep_last_good(&mut last_good) {
+        bail!("internal error: the last-good buffer is shorter than the model");
     }
     // `run_epoch` shuffles this order in place; `setup.train_rows` stays sorted.
     let mut order = setup.train_rows.clone();

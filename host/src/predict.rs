@@ -3,7 +3,7 @@
 //!
 //! Every number comes from the core, as in training: the rows are standardised with the run's
 //! frozen statistics ([`Standardized`]), the network runs its own forward pass in eval mode
-//! (dropout the identity), and when the file has the label column the metrics come from
+//! (dropout the identity, each batch norm with its running statistics), and when the file has the label column the metrics come from
 //! [`Trainer::evaluate`], the pass that measured the run's `val_*` fields. So predicting a run's
 //! validation rows gives its last `val_acc`, `val_f1`, `val_loss` (or `val_mae`, `val_rmse`) bit
 //! for bit.
@@ -123,7 +123,9 @@ pub fn read_inputs(
 /// The core's forward pass in eval mode over every row of `inputs`, standardised with the run's
 /// statistics; with labels, [`Trainer::evaluate`] over the same rows.
 pub fn predict(model: &Model, inputs: &Inputs) -> anyhow::Result<Predictions> {
-    let mut memory = VecMemory::try_new(&model.plan, model.train_config.optimizer)?;
+    // Sized as the run's (a network with batch norm holds its mini-batch: the trainer insists),
+    // though eval mode runs one row at a time with the running statistics.
+    let mut memory = VecMemory::try_for_run(&model.plan, &model.train_config)?;
     let mut trainer = Trainer::<MAX_CLASSES>::new(
         &model.layers,
         memory.buffers(),

@@ -1,12 +1,21 @@
-//! A network's parameters as JSON, for `weights.json`, `init.json` and `--init`:
+//! A network's parameters as JSON, for `weights.json`, `init.json` and `--init`: every
+//! parametrised layer in order, each with its `kind`,
 //!
 //! ```json
-//! {"layers":[{"weight":[[0.12,-0.03],[0.5,0.7]],"bias":[0.0,0.1]}, ...]}
+//! {"layers":[
+//!   {"kind":"dense","weight":[[0.12,-0.03],[0.5,0.7]],"bias":[0.0,0.1]},
+//!   {"kind":"batch_norm","weight":[1.02,0.97],"bias":[0.01,-0.02],
+//!    "running_mean":[0.3,-0.1],"running_var":[0.8,1.1]},
+//!   {"kind":"dense","weight":[[0.4,-0.2]],"bias":[0.05]}
+//! ]}
 //! ```
 //!
-//! One entry per dense layer, `weight` as `[outputs][inputs]` (PyTorch's `nn.Linear.weight`), so a
-//! file loads into PyTorch with `layer.weight.data = torch.tensor(entry["weight"])`. Numbers are the
-//! shortest decimals that read back as the same `f32`, so a write then a read is bit-exact.
+//! A dense entry's `weight` is `[outputs][inputs]` (PyTorch's `nn.Linear.weight`), so an entry
+//! loads into PyTorch with `layer.weight.data = torch.tensor(entry["weight"])`. A batch-norm entry
+//! holds the four tensors of `nn.BatchNorm1d`'s `state_dict` under their names: `weight` (γ), `bias`
+//! (β), `running_mean` and `running_var`. An entry without `kind` is dense (files written before
+//! batch norm existed). Numbers are the shortest decimals that read back as the same `f32`, so a
+//! write then a read is bit-exact.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
@@ -14,13 +23,20 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 use tinytrain::network::Mlp;
-use tinytrain::spec::{dense_layers, DenseLayout};
+use tinytrain::spec::{DenseLayout, Layer};
 
-/// The parameters of every dense layer, in order.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// The parameters of every dense layer and every batch norm, in order.
+///
+/// The dense layers and the batch norms are kept apart (most readers want the dense layers only);
+/// each batch norm knows how many dense layers come before it, which puts it in the file's one
+/// ordered list ([`Weights::entries`]).
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(try_from = "WeightsFile")]
 pub struct Weights {
     /// One entry per dense layer.
     pub layers: Vec<DenseWeights>,
+    /// One entry per batch norm, in order.
+    pub batch_norms: Vec<BatchNormWeights>,
 }
 
 /// One dense layer's parameters.
@@ -32,56 +48,297 @@ pub struct DenseWeights {
     pub bias: Vec<f32>,
 }
 
-impl Weights {
-    /// Every parameter in the network's flat order: each layer's weight rows, then its bias.
-    pub fn flat(&self) -> Vec<f32> {
-        self.layers
-            .iter()
-            .flat_map(|l| l.weight.iter().flatten().chain(&l.bias))
-            .copied()
-            .collect()
-    }
+/// One batch norm's parameters and running statistics, named as in PyTorch's `state_dict` of
+/// `nn.BatchNorm1d`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BatchNormWeights {
+    /// Dense layers before this batch norm in the network (its place in the file's list).
+    #[serde(skip)]
+    pub after_dense: usize,
+    /// `γ`, `[features]`.
+    pub weight: Vec<f32>,
+    /// `β`, `[features]`.
+    pub bias: Vec<f32>,
+    /// `[features]`.
+    pub running_mean: Vec<f32>,
+    /// `[features]` (unbiased, as PyTorch keeps it).
+    pub running_var: Vec<f32>,
+}
 
-    /// A copy of `net`'s parameters.
-    pub fn of(net: &Mlp<'_>) -> Self {
-        let layers = dense_layers(net.layers())
-            .map(|layout| DenseWeights::from_flat(&layout, net.params()))
-            .collect();
-        Weights { layers }
-    }
+/// One entry of the file's list of layers.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Entry<'a> {
+    /// A dense layer.
+    Dense(&'a DenseWeights),
+    /// A batch norm.
+    BatchNorm(&'a BatchNormWeights),
+}
 
-    /// Copies these parameters into `net`, after checking that every layer has the network's shape.
-    pub fn load_into(&self, net: &mut Mlp<'_>) -> anyhow::Result<()> {
-        let layout: Vec<DenseLayout> = dense_layers(net.layers()).collect();
-        let shapes: Vec<(usize, usize)> = layout.iter().map(|d| (d.inputs, d.outputs)).collect();
-        if self.layers.len() != layout.len() {
-            bail!(
-                "the file has {} dense layers but the network ({}) has {}",
-                self.layers.len(),
-                describe(&shapes),
-                layout.len()
-            );
+/// A parametrised layer of a network, where its values live.
+#[derive(Clone, Debug, PartialEq)]
+enum Slot {
+    /// A dense layer.
+    Dense(DenseLayout),
+    /// The `index`-th batch norm, its `γ` at `params[offset..]`, then `β`.
+    BatchNorm {
+        index: usize,
+        features: usize,
+        offset: usize,
+    },
+}
+
+/// The parametrised layers of `layers`, in order.
+fn slots(layers: &[Layer]) -> Vec<Slot> {
+    let mut slots = Vec::new();
+    let (mut offset, mut batch_norms) = (0, 0);
+    for layer in layers {
+        match *layer {
+            Layer::Dense { inputs, outputs } => {
+                slots.push(Slot::Dense(DenseLayout::at(inputs, outputs, offset)));
+            }
+            Layer::BatchNorm { features } => {
+                slots.push(Slot::BatchNorm {
+                    index: batch_norms,
+                    features,
+                    offset,
+                });
+                batch_norms += 1;
+            }
+            Layer::Activation(_) | Layer::Dropout { .. } => {}
         }
-        for (k, (layer, dense)) in self.layers.iter().zip(&layout).enumerate() {
-            let (inputs, outputs) = (dense.inputs, dense.outputs);
-            let rows_fit =
-                layer.weight.len() == outputs && layer.weight.iter().all(|row| row.len() == inputs);
-            if !rows_fit || layer.bias.len() != outputs {
-                bail!(
-                    "dense layer {k} of the network is {inputs}→{outputs} (weight {outputs}×{inputs}, \
-                     {outputs} biases), but the file has {}",
-                    layer.shape_text()
-                );
+        offset += layer.params();
+    }
+    slots
+}
+
+impl Slot {
+    /// E.g. `dense 64→32`, `batch norm 32`.
+    fn text(&self) -> String {
+        match self {
+            Slot::Dense(d) => format!("dense {}→{}", d.inputs, d.outputs),
+            Slot::BatchNorm { features, .. } => format!("batch norm {features}"),
+        }
+    }
+}
+
+impl Weights {
+    /// Every layer in the network's order: each batch norm after the dense layers before it.
+    pub fn entries(&self) -> Vec<Entry<'_>> {
+        let mut entries = Vec::with_capacity(self.layers.len() + self.batch_norms.len());
+        let mut batch_norms = self.batch_norms.iter().peekable();
+        for (k, dense) in self.layers.iter().enumerate() {
+            while let Some(bn) = batch_norms.next_if(|bn| bn.after_dense <= k) {
+                entries.push(Entry::BatchNorm(bn));
+            }
+            entries.push(Entry::Dense(dense));
+        }
+        entries.extend(batch_norms.map(Entry::BatchNorm));
+        entries
+    }
+
+    /// Every parameter in the network's flat order: each dense layer's weight rows, then its bias;
+    /// each batch norm's `γ`, then its `β` (the running statistics are not parameters).
+    pub fn flat(&self) -> Vec<f32> {
+        let mut flat = Vec::new();
+        for entry in self.entries() {
+            match entry {
+                Entry::Dense(d) => {
+                    d.weight.iter().for_each(|row| flat.extend_from_slice(row));
+                    flat.extend_from_slice(&d.bias);
+                }
+                Entry::BatchNorm(bn) => {
+                    flat.extend_from_slice(&bn.weight);
+                    flat.extend_from_slice(&bn.bias);
+                }
             }
         }
+        flat
+    }
+
+    /// `true` if every parameter and running statistic is a finite number.
+    pub fn is_finite(&self) -> bool {
+        let statistics = self
+            .batch_norms
+            .iter()
+            .flat_map(|bn| bn.running_mean.iter().chain(&bn.running_var));
+        self.flat().iter().chain(statistics).all(|v| v.is_finite())
+    }
+
+    /// `true` if the file has a batch norm.
+    pub fn has_batch_norm(&self) -> bool {
+        !self.batch_norms.is_empty()
+    }
+
+    /// A copy of `net`'s parameters and batch-norm running statistics.
+    pub fn of(net: &Mlp<'_>) -> Self {
+        let mut weights = Weights::default();
+        for slot in slots(net.layers()) {
+            match slot {
+                Slot::Dense(layout) => weights
+                    .layers
+                    .push(DenseWeights::from_flat(&layout, net.params())),
+                Slot::BatchNorm { index, .. } => {
+                    // `slots` found the layer, so the network has it.
+                    if let Some(view) = net.batch_norm_layer(index) {
+                        weights.batch_norms.push(BatchNormWeights {
+                            after_dense: weights.layers.len(),
+                            weight: view.weight.to_vec(),
+                            bias: view.bias.to_vec(),
+                            running_mean: view.running_mean.to_vec(),
+                            running_var: view.running_var.to_vec(),
+                        });
+                    }
+                }
+            }
+        }
+        weights
+    }
+
+    /// Copies these parameters (and running statistics) into `net`, after checking that the file
+    /// has the network's layers, in order, each of its shape.
+    pub fn load_into(&self, net: &mut Mlp<'_>) -> anyhow::Result<()> {
+        let slots = slots(net.layers());
+        self.check(&slots)?;
         // Every layer fits: copy.
-        for (layer, dense) in self.layers.iter().zip(&layout) {
-            let (weight, bias) = dense.split_mut(net.params_mut());
-            weight
-                .chunks_exact_mut(dense.inputs)
-                .zip(&layer.weight)
-                .for_each(|(dst, row)| dst.copy_from_slice(row));
-            bias.copy_from_slice(&layer.bias);
+        for (entry, slot) in self.entries().into_iter().zip(&slots) {
+            match (entry, slot) {
+                (Entry::Dense(layer), Slot::Dense(dense)) => {
+                    let (weight, bias) = dense.split_mut(net.params_mut());
+                    weight
+                        .chunks_exact_mut(dense.inputs)
+                        .zip(&layer.weight)
+                        .for_each(|(dst, row)| dst.copy_from_slice(row));
+                    bias.copy_from_slice(&layer.bias);
+                }
+                (
+                    Entry::BatchNorm(bn),
+                    &Slot::BatchNorm {
+                        index,
+                        features,
+                        offset,
+                    },
+                ) => {
+                    let (gamma, beta) = net
+                        .params_mut()
+                        .get_mut(offset..offset + 2 * features)
+                        .context("internal error: the network lost a batch norm")?
+                        .split_at_mut(features);
+                    gamma.copy_from_slice(&bn.weight);
+                    beta.copy_from_slice(&bn.bias);
+                    let (mean, var) = net
+                        .batch_norm_running_mut(index)
+                        .context("internal error: the network lost a batch norm")?;
+                    mean.copy_from_slice(&bn.running_mean);
+                    var.copy_from_slice(&bn.running_var);
+                }
+                _ => bail!("internal error: the checked layers differ"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that the file's layers are the network's `slots`, kind by kind and shape by shape.
+    fn check(&self, slots: &[Slot]) -> anyhow::Result<()> {
+        let entries = self.entries();
+        let network = describe_slots(slots);
+        let dense_in_net = slots.iter().filter(|s| matches!(s, Slot::Dense(_))).count();
+        let batch_norms_in_net = slots.len() - dense_in_net;
+        if self.batch_norms.is_empty()
+            && batch_norms_in_net == 0
+            && self.layers.len() != dense_in_net
+        {
+            bail!(
+                "the file has {} dense layers but the network ({network}) has {dense_in_net}",
+                self.layers.len(),
+            );
+        }
+        let kinds_differ = entries.len() != slots.len()
+            || entries
+                .iter()
+                .zip(slots)
+                .any(|(e, s)| matches!(e, Entry::Dense(_)) != matches!(s, Slot::Dense(_)));
+        if kinds_differ {
+            let file: Vec<String> = entries.iter().map(Entry::text).collect();
+            let net: Vec<String> = slots.iter().map(Slot::text).collect();
+            let at = file
+                .iter()
+                .zip(&net)
+                .position(|(f, n)| f.split(' ').next() != n.split(' ').next())
+                .unwrap_or(file.len().min(net.len()));
+            let why = match (self.has_batch_norm(), batch_norms_in_net > 0) {
+                (true, false) => {
+                    " (the file is of a network with batch norm, trained with --batch-norm; this \
+                     network has none)"
+                }
+                (false, true) => {
+                    " (this network has batch norm, --batch-norm; the file is of a network \
+                     without)"
+                }
+                _ => "",
+            };
+            let place = |list: &[String]| list.get(at).map_or("nothing".into(), Clone::clone);
+            bail!(
+                "the file's layers are [{}] but the network's are [{}]: layer {at} is {} in the \
+                 file and {} in the network{why}",
+                file.join(", "),
+                net.join(", "),
+                place(&file),
+                place(&net),
+            );
+        }
+        for (i, (entry, slot)) in entries.iter().zip(slots).enumerate() {
+            match (entry, slot) {
+                (Entry::Dense(layer), Slot::Dense(dense)) => {
+                    let k = slots[..i]
+                        .iter()
+                        .filter(|s| matches!(s, Slot::Dense(_)))
+                        .count();
+                    let (inputs, outputs) = (dense.inputs, dense.outputs);
+                    let rows_fit = layer.weight.len() == outputs
+                        && layer.weight.iter().all(|row| row.len() == inputs);
+                    if !rows_fit || layer.bias.len() != outputs {
+                        bail!(
+                            "dense layer {k} of the network is {inputs}→{outputs} (weight \
+                             {outputs}×{inputs}, {outputs} biases), but the file has {}",
+                            layer.shape_text()
+                        );
+                    }
+                }
+                (
+                    Entry::BatchNorm(bn),
+                    &Slot::BatchNorm {
+                        index, features, ..
+                    },
+                ) => {
+                    let lengths = [
+                        bn.weight.len(),
+                        bn.bias.len(),
+                        bn.running_mean.len(),
+                        bn.running_var.len(),
+                    ];
+                    if lengths.iter().any(|&n| n != features) {
+                        bail!(
+                            "batch norm {index} of the network (layer {i} of the file) has \
+                             {features} features (weight, bias, running_mean and running_var of \
+                             {features} values each), but the file has weight {}, bias {}, \
+                             running_mean {}, running_var {} values",
+                            lengths[0],
+                            lengths[1],
+                            lengths[2],
+                            lengths[3]
+                        );
+                    }
+                    if let Some((j, v)) = bn.running_var.iter().enumerate().find(|(_, v)| **v < 0.0)
+                    {
+                        bail!(
+                            "batch norm {index} (layer {i} of the file): running_var[{j}] is {v}, \
+                             but a variance is never negative"
+                        );
+                    }
+                }
+                _ => bail!("internal error: the layer kinds were checked"),
+            }
         }
         Ok(())
     }
@@ -89,18 +346,13 @@ impl Weights {
     /// Reads a weights file.
     pub fn read(path: &Path) -> anyhow::Result<Self> {
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        serde_json::from_reader(BufReader::new(file)).with_context(|| {
-            format!(
-                "{} is not a weights file ({{\"layers\":[{{\"weight\":..,\"bias\":..}}]}})",
-                path.display()
-            )
-        })
+        serde_json::from_reader(BufReader::new(file))
+            .with_context(|| format!("{} is not a weights file ({FORMAT})", path.display()))
     }
 
     /// Parses the text of a weights file (what [`Weights::read`] reads from a file).
     pub fn parse(json: &[u8]) -> anyhow::Result<Self> {
-        serde_json::from_slice(json)
-            .context("not a weights file ({\"layers\":[{\"weight\":..,\"bias\":..}]})")
+        serde_json::from_slice(json).with_context(|| format!("not a weights file ({FORMAT})"))
     }
 
     /// Writes a weights file (one line of JSON).
@@ -112,6 +364,78 @@ impl Weights {
             out.flush()
         };
         write().with_context(|| format!("cannot write {}", path.display()))
+    }
+}
+
+/// The shape of a weights file, for messages.
+const FORMAT: &str = "{\"layers\":[{\"kind\":\"dense\",\"weight\":..,\"bias\":..}, ..]}";
+
+/// The file as JSON has it: one list of entries, each told apart by its `kind`.
+#[derive(serde::Deserialize)]
+struct WeightsFile {
+    layers: Vec<serde_json::Value>,
+}
+
+impl TryFrom<WeightsFile> for Weights {
+    type Error = String;
+
+    fn try_from(file: WeightsFile) -> Result<Self, String> {
+        let mut weights = Weights::default();
+        for (i, entry) in file.layers.into_iter().enumerate() {
+            let kind = match entry.get("kind") {
+                None => "dense",
+                Some(kind) => kind
+                    .as_str()
+                    .ok_or_else(|| format!("layer {i}: `kind` is {kind}, not a string"))?,
+            };
+            match kind {
+                "dense" => weights.layers.push(
+                    serde_json::from_value(entry).map_err(|e| format!("layer {i} (dense): {e}"))?,
+                ),
+                "batch_norm" => {
+                    let bn: BatchNormWeights = serde_json::from_value(entry)
+                        .map_err(|e| format!("layer {i} (batch_norm): {e}"))?;
+                    weights.batch_norms.push(BatchNormWeights {
+                        after_dense: weights.layers.len(),
+                        ..bn
+                    });
+                }
+                other => {
+                    return Err(format!(
+                        "layer {i}: unknown kind {other:?} (\"dense\" or \"batch_norm\")"
+                    ))
+                }
+            }
+        }
+        Ok(weights)
+    }
+}
+
+impl serde::Serialize for Weights {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct Layers<'a> {
+            layers: Vec<Entry<'a>>,
+        }
+        Layers {
+            layers: self.entries(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl Entry<'_> {
+    /// E.g. `dense 64→32`, `batch norm 32`.
+    fn text(&self) -> String {
+        match self {
+            Entry::Dense(d) => match d.weight.first() {
+                Some(row) if d.weight.iter().all(|r| r.len() == row.len()) => {
+                    format!("dense {}→{}", row.len(), d.weight.len())
+                }
+                _ => format!("dense ({})", d.shape_text()),
+            },
+            Entry::BatchNorm(bn) => format!("batch norm {}", bn.weight.len()),
+        }
     }
 }
 
@@ -142,6 +466,42 @@ impl DenseWeights {
             self.bias.len()
         )
     }
+}
+
+/// The widths of a network's dense layers, e.g. `4→64→3`, and its batch norms: `64→32→10 with
+/// 1 batch norm`.
+pub fn shape(layers: &[Layer]) -> String {
+    let shapes: Vec<(usize, usize)> = tinytrain::spec::dense_layers(layers)
+        .map(|d| (d.inputs, d.outputs))
+        .collect();
+    with_batch_norms(
+        describe(&shapes),
+        layers
+            .iter()
+            .filter(|l| matches!(l, Layer::BatchNorm { .. }))
+            .count(),
+    )
+}
+
+/// `widths`, then ` with N batch norm(s)` when there are any.
+fn with_batch_norms(widths: String, batch_norms: usize) -> String {
+    match batch_norms {
+        0 => widths,
+        1 => format!("{widths} with 1 batch norm"),
+        n => format!("{widths} with {n} batch norms"),
+    }
+}
+
+/// [`shape`] of the network whose parametrised layers are `slots`.
+fn describe_slots(slots: &[Slot]) -> String {
+    let shapes: Vec<(usize, usize)> = slots
+        .iter()
+        .filter_map(|s| match s {
+            Slot::Dense(d) => Some((d.inputs, d.outputs)),
+            Slot::BatchNorm { .. } => None,
+        })
+        .collect();
+    with_batch_norms(describe(&shapes), slots.len() - shapes.len())
 }
 
 /// The widths of a chain of dense layers, e.g. `4→64→3`.
@@ -229,6 +589,171 @@ mod tests {
         ragged.layers[0].weight[2].pop();
         let message = ragged.load_into(&mut net).unwrap_err().to_string();
         assert!(message.contains("rows of [3, 3, 2, 3, 3]"), "{message}");
+    }
+
+    /// Dense → batch norm → ReLU → dense, as `train --batch-norm` builds it.
+    const BN_LAYERS: [Layer; 4] = [
+        Layer::dense(3, 4),
+        Layer::batch_norm(4),
+        Layer::Activation(tinytrain::layers::Activation::Relu),
+        Layer::dense(4, 2),
+    ];
+
+    fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    #[test]
+    fn batch_norms_are_listed_in_order_with_pytorchs_names_and_round_trip_bit_exact() {
+        let plan = Plan::of(&BN_LAYERS).unwrap();
+        let mut memory = VecMemory::new(&plan, OptimizerKind::SGD);
+        let mut net = Mlp::new(&BN_LAYERS, memory.buffers(), 5).unwrap();
+        // γ and β sit after the first dense layer's 16 parameters; awkward values throughout.
+        net.params_mut()[16..20].copy_from_slice(&[1e-45, -0.0, 3.4028235e38, 1.0000001]);
+        net.params_mut()[20..24].copy_from_slice(&[-2.5, 0.1, 7e-39, -1e-7]);
+        let (mean, var) = net.batch_norm_running_mut(0).unwrap();
+        mean.copy_from_slice(&[0.3, -0.1, 1e-30, -0.0]);
+        var.copy_from_slice(&[0.8, 1.1, 1e-45, 123456.79]);
+        let before = Weights::of(&net);
+        assert_eq!(bits(&before.flat()), bits(net.params()));
+        assert_eq!(before.batch_norms.len(), 1);
+        assert_eq!(before.batch_norms[0].after_dense, 1);
+        assert_eq!(before.batch_norms[0].running_var[3], 123456.79);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.json");
+        before.write(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains(r#"{"kind":"batch_norm","weight":["#),
+            "{text}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let kinds: Vec<&str> = json["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["dense", "batch_norm", "dense"]);
+        let bn = json["layers"][1].as_object().unwrap();
+        let keys: Vec<&str> = bn.keys().map(String::as_str).collect();
+        // (serde_json's map sorts its keys.)
+        assert_eq!(
+            keys,
+            ["bias", "kind", "running_mean", "running_var", "weight"]
+        );
+        assert!(bn
+            .iter()
+            .all(|(k, v)| k == "kind" || v.as_array().unwrap().len() == 4));
+
+        let stats = net.stats().to_vec();
+        net.init(99);
+        let read = Weights::read(&path).unwrap();
+        assert_eq!(read, before);
+        read.load_into(&mut net).unwrap();
+        assert_eq!(bits(net.params()), bits(&before.flat()));
+        assert_eq!(bits(&net.stats()[..8]), bits(&stats[..8]));
+        // Written again, the same bytes.
+        let again = dir.path().join("again.json");
+        Weights::of(&net).write(&again).unwrap();
+        assert_eq!(
+            std::fs::read(&again).unwrap(),
+            std::fs::read(&path).unwrap()
+        );
+    }
+
+    #[test]
+    fn entries_without_kind_are_dense() {
+        // A file written before batch norm existed.
+        let old = br#"{"layers":[{"weight":[[1,2,3],[4,5,6],[7,8,9],[1,2,3],[4,5,6]],"bias":[0,0,0,0,0.5]},
+                                 {"weight":[[1,1,1,1,1],[2,2,2,2,2]],"bias":[-1,1]}]}"#;
+        let weights = Weights::parse(old).unwrap();
+        assert_eq!((weights.layers.len(), weights.batch_norms.len()), (2, 0));
+        let mut memory = VecMemory::new(&Plan::of(&LAYERS).unwrap(), OptimizerKind::SGD);
+        let mut net = Mlp::new(&LAYERS, memory.buffers(), 3).unwrap();
+        weights.load_into(&mut net).unwrap();
+        assert_eq!(net.params()[19], 0.5);
+        // Written now, each entry says its kind.
+        let text = serde_json::to_string(&weights).unwrap();
+        assert!(
+            text.starts_with(r#"{"layers":[{"kind":"dense","weight":[[1.0,2.0"#),
+            "{text}"
+        );
+
+        let message = format!(
+            "{:#}",
+            Weights::parse(br#"{"layers":[{"kind":"conv","weight":[]}]}"#).unwrap_err()
+        );
+        assert!(
+            message.contains(r#"layer 0: unknown kind "conv" ("dense" or "batch_norm")"#),
+            "{message}"
+        );
+        let message = format!(
+            "{:#}",
+            Weights::parse(br#"{"layers":[{"kind":"batch_norm","weight":[1],"bias":[0]}]}"#)
+                .unwrap_err()
+        );
+        assert!(
+            message.contains("layer 0 (batch_norm): missing field `running_mean`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn batch_norm_mismatches_are_explained() {
+        let mut bn_memory = VecMemory::new(&Plan::of(&BN_LAYERS).unwrap(), OptimizerKind::SGD);
+        let mut bn_net = Mlp::new(&BN_LAYERS, bn_memory.buffers(), 3).unwrap();
+        let layers = [
+            Layer::dense(3, 4),
+            Layer::Activation(tinytrain::layers::Activation::Relu),
+            Layer::dense(4, 2),
+        ];
+        let mut memory = VecMemory::new(&Plan::of(&layers).unwrap(), OptimizerKind::SGD);
+        let mut net = Mlp::new(&layers, memory.buffers(), 3).unwrap();
+
+        let with_bn = Weights::of(&bn_net);
+        let message = with_bn.load_into(&mut net).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "the file's layers are [dense 3→4, batch norm 4, dense 4→2] but the network's are \
+             [dense 3→4, dense 4→2]: layer 1 is batch norm 4 in the file and dense 4→2 in the \
+             network (the file is of a network with batch norm, trained with --batch-norm; this \
+             network has none)"
+        );
+        let message = Weights::of(&net)
+            .load_into(&mut bn_net)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("the network's are [dense 3→4, batch norm 4, dense 4→2]"),
+            "{message}"
+        );
+        assert!(
+            message.contains("layer 1 is dense 4→2 in the file and batch norm 4 in the network"),
+            "{message}"
+        );
+        assert!(
+            message.contains("(this network has batch norm"),
+            "{message}"
+        );
+
+        let mut narrow = with_bn.clone();
+        narrow.batch_norms[0].running_var.pop();
+        let message = narrow.load_into(&mut bn_net).unwrap_err().to_string();
+        assert!(
+            message.starts_with("batch norm 0 of the network (layer 1 of the file) has 4 features"),
+            "{message}"
+        );
+        assert!(
+            message
+                .ends_with("the file has weight 4, bias 4, running_mean 4, running_var 3 values"),
+            "{message}"
+        );
+        let mut negative = with_bn;
+        negative.batch_norms[0].running_var[2] = -0.5;
+        let message = negative.load_into(&mut bn_net).unwrap_err().to_string();
+        assert!(message.contains("running_var[2] is -0.5"), "{message}");
     }
 
     #[test]

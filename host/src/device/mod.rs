@@ -47,6 +47,9 @@ pub const DEVICE_ELF: &str = "device.elf";
 pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
     let board = Board::named(device)?;
     let spec = args.spec()?;
+    if spec.batch_norm {
+        bail!("--device: --batch-norm is not supported on a device yet (the experiment generated for the board holds one sample at a time, a batch norm the whole mini-batch, and the device's weights frames carry dense layers only); train it on the host (leave out --device) and export it with tinytrain export, which folds the batch norms into the dense layers");
+    }
     if let DivergencePolicy::ReduceLr { .. } = spec.divergence {
         bail!("--device: --on-divergence reduce-lr restores the last good weights, a copy the firmware does not keep; use skip or stop");
     }

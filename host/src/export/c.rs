@@ -61,7 +61,8 @@ pub fn hex_float(v: f32) -> String {
     format!("{sign}0x{lead}{point}p{exponent:+}f")
 }
 
-/// The dense layers with the standardiser folded into the first, when the run standardised.
+/// The dense layers with the standardiser folded into the first, when the run standardised (of a
+/// model whose batch norms are folded already: [`Model::for_inference`]).
 pub fn folded_layers(model: &Model) -> Vec<DenseWeights> {
     let mut layers = model.weights.layers.clone();
     if let (Some(n), Some(first)) = (&model.normalization, layers.first_mut()) {
@@ -78,9 +79,11 @@ pub fn folded_layers(model: &Model) -> Vec<DenseWeights> {
     layers
 }
 
-/// The header's text (`name` prefixes every identifier) and its footprint.
-pub fn generate(model: &Model, name: &str) -> (String, Footprint) {
-    let (steps, buffer) = steps(model, false);
+/// The header's text (`name` prefixes every identifier) and its footprint (of the model with its
+/// batch norms folded in).
+pub fn generate(model: &Model, name: &str) -> anyhow::Result<(String, Footprint)> {
+    let model = &model.for_inference()?;
+    let (steps, buffer) = steps(model, false)?;
     let layers = folded_layers(model);
     let upper = name.to_ascii_uppercase();
     let regression = model.task == Task::Regression;
@@ -114,6 +117,14 @@ pub fn generate(model: &Model, name: &str) -> (String, Footprint) {
             " (the run did not standardise them)"
         }
     );
+    if !model.folded.is_empty() {
+        let _ = writeln!(
+            s,
+            " * Each batch norm is folded into the dense layer before it (eval mode, its running\n \
+             * statistics: s = gamma / sqrt(running_var + eps), W' = W * s, b' = (b - running_mean) \
+             * s + beta,\n * in double, rounded once)."
+        );
+    }
     let _ = writeln!(s, " *\n * Footprint: {};", footprint.flash_text(model));
     let _ = writeln!(s, " * {}.", footprint.ram_text(model));
     let _ = writeln!(
@@ -173,7 +184,7 @@ pub fn generate(model: &Model, name: &str) -> (String, Footprint) {
     forward(&mut s, name, &upper, &steps);
     predict(&mut s, model, name, &upper);
     let _ = writeln!(s, "#endif /* {upper}_H */");
-    (s, footprint)
+    Ok((s, footprint))
 }
 
 fn hex_floats(values: &[f32]) -> String {

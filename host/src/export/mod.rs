@@ -11,6 +11,11 @@
 //!   saves the standardisation's constants and its pass over the input; the folded sums round
 //!   differently, so its outputs agree with `predict`'s to about 1e-6 instead of bit for bit.
 //!
+//! A run with batch norm is exported with every batch norm folded into the dense layer before it
+//! ([`Model::for_inference`]: eval mode, the running statistics; in `f64`, rounded once), so the
+//! device runs dense layers only; the folded sums round differently, so such an export agrees with
+//! `predict` to about 1e-6 relative (the Rust one too) rather than bit for bit.
+//!
 //! Both state their flash (the constants' bytes; the code comes on top) and RAM (the two activation
 //! buffers the forward pass alternates between) in their header comment and on stderr.
 //!
@@ -138,10 +143,10 @@ pub enum Step {
     },
 }
 
-/// The forward pass of `model` as steps over at most two buffers, and the buffers' width.
-/// `standardize`: the first step standardises the input (else the caller's row feeds the first
-/// layer).
-pub fn steps(model: &Model, standardize: bool) -> (Vec<Step>, usize) {
+/// The forward pass of `model` (without batch norms: [`Model::for_inference`]) as steps over at
+/// most two buffers, and the buffers' width. `standardize`: the first step standardises the input
+/// (else the caller's row feeds the first layer).
+pub fn steps(model: &Model, standardize: bool) -> anyhow::Result<(Vec<Step>, usize)> {
     let mut steps = Vec::new();
     let mut at = Place::Input;
     let mut width = model.plan.inputs;
@@ -177,14 +182,16 @@ pub fn steps(model: &Model, standardize: bool) -> (Vec<Step>, usize) {
                 width,
             }),
             Layer::Dropout { p } => steps.push(Step::Dropout { p }),
-            // TODO(bn): folded into the dense layer before it by `Model::for_inference`.
-            Layer::BatchNorm { .. } => {}
+            Layer::BatchNorm { .. } => bail!(
+                "internal error: layer {k} is a batch norm: exports take the folded model \
+                 (Model::for_inference)"
+            ),
         }
     }
     if at != Place::Output {
         steps.push(Step::Copy { from: at, width });
     }
-    (steps, buffer)
+    Ok((steps, buffer))
 }
 
 /// `true` if some step writes into `place`: the buffer must exist.
@@ -276,13 +283,14 @@ pub fn execute(args: &ExportArgs) -> anyhow::Result<()> {
     if let Some(out) = &args.out {
         crate::run_dir::check_output_file(out, args.force)?;
     }
-    let model = Model::load(&args.run)?;
-    check_finite(&model)?;
+    let trained = Model::load(&args.run)?;
+    check_finite(&trained)?;
     if args.int8 {
-        return execute_int8(args, &model);
+        return execute_int8(args, &trained);
     }
+    let model = trained.for_inference()?;
     let (code, footprint) = match args.format {
-        Format::Rust => rust::generate(&model),
+        Format::Rust => rust::generate(&model)?,
         Format::C => {
             let name = args
                 .name
@@ -302,7 +310,7 @@ pub fn execute(args: &ExportArgs) -> anyhow::Result<()> {
                         .map(|s| s.to_string_lossy().into_owned())
                 })
                 .unwrap_or_else(|| "model".into());
-            c::generate(&model, &c::identifier(&name))
+            c::generate(&model, &c::identifier(&name))?
         }
     };
     let target = write_out(args, &code)?;
@@ -339,16 +347,18 @@ fn write_out(args: &ExportArgs, code: &str) -> anyhow::Result<String> {
         .map_or_else(|| "stdout".to_string(), |o| o.display().to_string()))
 }
 
-/// `export --int8`: calibrate on the training rows, compare on the validation rows, write Rust.
-fn execute_int8(args: &ExportArgs, model: &Model) -> anyhow::Result<()> {
+/// `export --int8`: calibrate on the training rows, compare on the validation rows (the float
+/// accuracy is `trained`'s, batch norms and all), write Rust.
+fn execute_int8(args: &ExportArgs, trained: &Model) -> anyhow::Result<()> {
     if args.format != Format::Rust {
         bail!("--int8 exports Rust only (--format rust): the C export has no integer kernels yet");
     }
     // Refused before the data is read again.
-    int8::check_classification(model)?;
-    let rows = int8::rows::RunRows::load(model, args.data.as_deref())?;
+    int8::check_classification(trained)?;
+    let rows = int8::rows::RunRows::load(trained, args.data.as_deref())?;
+    let model = &trained.for_inference()?;
     let int8 = int8::Int8Model::calibrate(model, &rows.train)?;
-    let comparison = int8::Comparison::measure(model, &int8, &rows.val, &rows.val_classes)?;
+    let comparison = int8::Comparison::measure(trained, &int8, &rows.val, &rows.val_classes)?;
     let (code, footprint) = int8::rust::generate(model, &int8, Some(&comparison), &rows.path);
     let target = write_out(args, &code)?;
     eprintln!(
@@ -366,17 +376,11 @@ fn execute_int8(args: &ExportArgs, model: &Model) -> anyhow::Result<()> {
 
 /// Constants must be finite numbers to be written as literals.
 fn check_finite(model: &Model) -> anyhow::Result<()> {
-    let stats = model
+    let mut stats = model
         .normalization
         .iter()
         .flat_map(|n| n.feature_mean.iter().chain(&n.feature_scale));
-    if !model
-        .weights
-        .flat()
-        .iter()
-        .chain(stats)
-        .all(|v| v.is_finite())
-    {
+    if !(model.weights.is_finite() && stats.all(|v| v.is_finite())) {
         bail!(
             "{} holds a non-finite parameter or statistic (a diverged run?): nothing to export",
             model.dir.display()
@@ -386,16 +390,24 @@ fn check_finite(model: &Model) -> anyhow::Result<()> {
 }
 
 /// A line for the header comment: the layers in words, e.g. `dense 4→64, ReLU, dropout 0.1
-/// (identity at inference), dense 64→3`.
+/// (identity at inference), dense 64→3`, or `dense 64→32 (batch norm folded in), ReLU, …`.
 pub fn layers_text(model: &Model) -> String {
+    let mut dense = 0;
     let words: Vec<String> = model
         .layers
         .iter()
         .map(|layer| match *layer {
-            Layer::Dense { inputs, outputs } => format!("dense {inputs}→{outputs}"),
+            Layer::Dense { inputs, outputs } => {
+                dense += 1;
+                if model.folded.contains(&(dense - 1)) {
+                    format!("dense {inputs}→{outputs} (batch norm folded in)")
+                } else {
+                    format!("dense {inputs}→{outputs}")
+                }
+            }
             Layer::Activation(a) => activation_text(a),
             Layer::Dropout { p } => format!("dropout {p} (the identity at inference)"),
-            Layer::BatchNorm { features } => format!("batch norm {features}"),
+            Layer::BatchNorm { features } => format!("batch norm {features} (eval mode)"),
         })
         .collect();
     words.join(", ")

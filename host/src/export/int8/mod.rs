@@ -15,6 +15,8 @@
 //! * **Dense**: `i32` sums of `i8·i8` products, then `s_in·s_w[o]/s_out` as a 31-bit fixed-point
 //!   multiplier and a right shift (one exact 64-bit product, one rounding, halves away from zero:
 //!   [`kernel::requantize`]), plus the output's zero point, clamped to int8.
+//! * **Batch norm**: folded into the dense layer it follows, ahead of calibration
+//!   ([`Model::for_inference`]), so the int8 model has dense layers only.
 //! * **tanh, sigmoid, LeakyReLU**: a 256-entry int8 table computed at export time,
 //!   `table[q + 128] = quantize_out(f(dequantize_in(q)))`. A ReLU that follows no dense layer is
 //!   `max(q, zero)`. Dropout is the identity.
@@ -144,8 +146,12 @@ pub struct Int8Model {
 
 impl Int8Model {
     /// Quantises the classification run `model`, its activation ranges calibrated on `train`
-    /// (raw feature rows: the run's training rows).
+    /// (raw feature rows: the run's training rows). Batch norms are folded into the dense layers
+    /// first ([`Model::for_inference`]).
     pub fn calibrate(model: &Model, train: &[Vec<f32>]) -> anyhow::Result<Int8Model> {
+        if model.has_batch_norm() {
+            return Self::calibrate(&model.for_inference()?, train);
+        }
         check_classification(model)?;
         if train.is_empty() {
             bail!("no training rows to calibrate the int8 ranges on");
@@ -254,8 +260,9 @@ impl Int8Model {
                     current = output;
                 }
                 Layer::Dropout { p } => ops.push(Op::Dropout { p }),
-                // TODO(bn): folded into the dense layer before it by `Model::for_inference`.
-                Layer::BatchNorm { .. } => bail!("int8 export of batch norm is not supported yet"),
+                Layer::BatchNorm { .. } => {
+                    bail!("internal error: layer {k} is a batch norm after folding")
+                }
             }
             k += 1;
         }
