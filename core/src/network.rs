@@ -470,7 +470,23 @@ impl<'a> Mlp<'a> {
                 Layer::Dense { .. } => {
                     if let Some(layout) = dense.next() {
                         let (weight, bias) = layout.split(self.params);
+                        // A kernel that takes several samples at once (x86-64 with AVX), then
+                        // one sample at a time.
+                        let done = if n > 1 {
+                            let geometry = dense::BatchGeometry {
+                                n,
+                                stride: a,
+                                x: (x_at, width),
+                                y: (x_at + width, out_width),
+                                d_stride: 0,
+                                dy_at: 0,
+                            };
+                            dense::forward_batch(weight, bias, self.activations, geometry)
+                        } else {
+                            0
+                        };
                         for (x, y) in Slots::new(self.activations, a, n)
+                            .skip(done)
                             .filter_map(|slot| forward_io(slot, io))
                         {
                             dense::forward(needs, weight, bias, x, y);
@@ -634,6 +650,38 @@ impl<'a> Mlp<'a> {
             match *layer {
                 Layer::Dense { .. } => {
                     if let Some(layout) = dense.next() {
+                        // The weight gradients of the whole batch by a kernel that takes several
+                        // samples (x86-64 with AVX), then each sample's input gradient.
+                        let geometry = dense::BatchGeometry {
+                            n,
+                            stride: a,
+                            x: (x_start, in_width),
+                            y: (y_start, out_width),
+                            d_stride: d,
+                            dy_at: if dy_front { 0 } else { half },
+                        };
+                        let (weight_grad, bias_grad) = layout.split_mut(self.grads);
+                        if fused_sgd.is_none()
+                            && n > 1
+                            && dense::grad_batch(
+                                self.activations,
+                                self.deltas,
+                                geometry,
+                                weight_grad,
+                                bias_grad,
+                            )
+                        {
+                            let (weight, _) = layout.split(self.params);
+                            if index != 0 {
+                                for (_, _, dy, dx) in io!() {
+                                    dense::input_grad(needs, weight, dy, dx);
+                                }
+                            }
+                            dy_front = !dy_front;
+                            y_end = y_start;
+                            out_width = in_width;
+                            continue;
+                        }
                         for (x, _, dy, dx) in io!() {
                             // The network's input needs no gradient.
                             let dx_wanted = if index == 0 { None } else { Some(dx) };

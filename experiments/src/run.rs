@@ -315,7 +315,8 @@ macro_rules! workspace {
         pub type Index =
             <tinytrain::data::Select<SMALL_INDEX> as tinytrain::data::Narrowest>::Index;
         /// Floats of the best-weights snapshot.
-        pub const SNAPSHOT: usize = EXPERIMENT.snapshot_len($net::PARAMS);
+        /// (The model: parameters and batch-norm statistics, `Mlp::model_len`.)
+        pub const SNAPSHOT: usize = EXPERIMENT.snapshot_len($net::PARAMS + $net::PLAN.stats);
         /// Gradient floats: none when every step is fused plain SGD (`trains_without_gradients`).
         pub const GRADS: usize = if EXPERIMENT.config.trains_without_gradients() {
             0

@@ -4,9 +4,15 @@
 //! optimiser (plain SGD, Adam) at batch 1 and 32, on synthetic data of the digits shape (64 features
 //! in [−2, 2), 10 classes):
 //!
+//! Mini-batches run batch-major (the buffers hold the batch: every layer takes its samples
+//! together, with the host's batch kernels), as `tinytrain train` runs them.
+//!
 //! * `step/…`: one optimiser step — `batch` samples of forward, loss, backward, then the update —
 //!   through `Trainer::run_epoch` over `batch` rows (so it includes the trainer's per-epoch work);
 //! * `epoch/…`: one epoch of 1024 samples; criterion's throughput is samples per second.
+//!
+//! `TINYTRAIN_BENCH=64-32-10/sgd` (a part of the names) runs only the matching cases, table
+//! included (criterion's own filter argument leaves the table's epochs running for every case).
 //!
 //! At the end a table gives samples/s and achieved GFLOP/s of the epochs. FLOPs are counted with the
 //! usual `6·P` rule per sample (P = parameters): 2 per parameter forward (a multiply and an add),
@@ -88,9 +94,16 @@ fn bench(c: &mut Criterion) {
     let (features, labels) = data();
     let dataset = SliceDataset::classification(&features, FEATURES, &labels);
     let mut summary = Vec::new();
+    let only = std::env::var("TINYTRAIN_BENCH").unwrap_or_default();
     for case in cases() {
         let name = format!("{}/{}/b{}", case.model, case.optimizer.0, case.batch);
-        let mut memory = VecMemory::of(case.layers, case.optimizer.1).expect("valid layers");
+        if !name.contains(&only) {
+            continue;
+        }
+        // Buffers for the whole mini-batch: the trainer runs it batch-major (`Trainer::batch_major`).
+        let plan = Plan::of(case.layers).expect("valid layers");
+        let plan = plan.batched(case.batch as usize).expect("small");
+        let mut memory = VecMemory::new(&plan, case.optimizer.1);
         let mut trainer = Trainer::<10>::new(
             case.layers,
             memory.buffers(),

@@ -7,6 +7,10 @@ use tinytrain::optim::{optimizer_state_len, OptimizerKind};
 use tinytrain::spec::{Layer, Plan, ShapeError};
 use tinytrain::train::TrainConfig;
 
+/// Bytes of activations, deltas and masks up to which a mini-batch without batch norm is held whole
+/// (batch-major, faster on the host); above, it runs one sample at a time with the same bits.
+pub const BATCH_MAJOR_LIMIT: usize = 64 << 20;
+
 /// Every buffer of a network and its optimiser, exactly as long as the plan says.
 #[derive(Clone, Debug)]
 pub struct VecMemory {
@@ -53,13 +57,20 @@ impl VecMemory {
         Self::try_sized(&Self::run_plan(plan, config)?, grads, config.optimizer)
     }
 
-    /// The plan a run with `config` allocates: a network with a batch norm holds the whole
-    /// mini-batch ([`Plan::batched`]), others one sample.
+    /// The plan a run with `config` allocates: a mini-batch is held whole ([`Plan::batched`]), so
+    /// that the trainer runs it batch-major with the host's batch kernels (the same bits as one
+    /// sample at a time); a network with a batch norm needs it. Without a batch norm, a batch whose
+    /// buffers would pass [`BATCH_MAJOR_LIMIT`] runs one sample at a time instead. Batch 1 holds
+    /// one sample.
     pub fn run_plan(plan: &Plan, config: &TrainConfig) -> anyhow::Result<Plan> {
+        let batch = config.batch_size.max(1) as usize;
+        let batched = plan.batched(batch);
         if !plan.has_batch_norm() {
-            return Ok(*plan);
+            let fits = batched
+                .filter(|b| 4 * (b.activations + b.deltas + b.mask_words) <= BATCH_MAJOR_LIMIT);
+            return Ok(fits.unwrap_or(*plan));
         }
-        plan.batched(config.batch_size.max(1) as usize).ok_or_else(|| {
+        batched.ok_or_else(|| {
             anyhow::anyhow!(
                 "a batch of {} samples needs more memory than a usize counts; use a smaller --batch",
                 config.batch_size
@@ -208,9 +219,11 @@ mod tests {
             batch_size: 8,
             ..sgd
         };
+        // ... and holds the whole mini-batch (batch-major): activations, deltas and masks × 8.
+        let per_sample = 4 * (plan.activations + plan.deltas + plan.mask_words);
         assert_eq!(
             VecMemory::try_for_run(&plan, &batched).unwrap().bytes(),
-            plan.bytes()
+            plan.bytes() + 7 * per_sample
         );
     }
 

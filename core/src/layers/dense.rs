@@ -7,7 +7,8 @@ use crate::layers::Needs;
 use crate::rng::Pcg32;
 
 // The Cortex-M4F runs the kernels in assembly (see `dense_m4.rs`), x86-64 its forward pass in SSE
-// (`dense_x86.rs`); other targets run the Rust loops below. All give the same bits.
+// and, where the CPU has AVX, every kernel in AVX (`dense_x86.rs`); other targets run the Rust
+// loops below. All give the same bits.
 #[cfg(target_arch = "x86_64")]
 #[path = "dense_x86.rs"]
 mod x86;
@@ -16,6 +17,49 @@ mod x86 {
     #[inline(always)]
     pub(super) fn dot(_: &[&[f32]], _: &[f32], _: &mut [f32]) -> usize {
         0
+    }
+    #[inline(always)]
+    pub(super) fn forward_rows(_: &[f32], _: &[f32], _: &[f32], _: &mut [f32]) -> usize {
+        0
+    }
+    #[inline(always)]
+    pub(super) fn grad(_: &[f32], _: &[f32], _: &mut [f32], _: &mut [f32]) -> bool {
+        false
+    }
+    #[inline(always)]
+    pub(super) fn input_grad(_: &[f32], _: &[f32], _: &mut [f32]) -> bool {
+        false
+    }
+    #[inline(always)]
+    pub(super) fn sgd(_: &mut [f32], _: &mut [f32], _: &[f32], _: &[f32], _: f32) -> bool {
+        false
+    }
+    #[inline(always)]
+    pub(super) fn forward_batch(
+        _: &[f32],
+        _: &[f32],
+        _: &mut [f32],
+        _: usize,
+        _: (usize, usize),
+        _: (usize, usize),
+        _: usize,
+    ) -> usize {
+        0
+    }
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(super) fn grad_batch(
+        _: &[f32],
+        _: usize,
+        _: (usize, usize),
+        _: &[f32],
+        _: usize,
+        _: (usize, usize),
+        _: usize,
+        _: &mut [f32],
+        _: &mut [f32],
+    ) -> bool {
+        false
     }
 }
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
@@ -85,6 +129,15 @@ pub fn forward(needs: Needs, weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f
         y.iter_mut().zip(bias).for_each(|(y, &b)| *y = b);
         return;
     }
+    // x86-64 with AVX: whole groups of eight rows; the loops below take the rest.
+    let done = x86::forward_rows(weight, bias, x, y);
+    let (Some(weight), Some(bias), Some(y)) = (
+        weight.get(done.saturating_mul(n)..),
+        bias.get(done..),
+        y.get_mut(done..),
+    ) else {
+        return;
+    };
     let mut blocks = weight.chunks_exact(ROWS * n);
     // Arrays of `ROWS`, not slices: no length to check, so no panic path.
     let (ys, y_rest) = y.as_chunks_mut::<ROWS>();
@@ -137,6 +190,56 @@ fn dot_rows<const R: usize>(block: &[f32], x: &[f32], mut acc: [f32; R]) -> [f32
     acc
 }
 
+/// Where a layer's values sit in a mini-batch's slots (see `network.rs`): sample `s`'s activation
+/// slot starts at `s·stride`, its delta slot at `s·d_stride`.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchGeometry {
+    /// Samples.
+    pub n: usize,
+    /// Floats per activation slot.
+    pub stride: usize,
+    /// `(offset, width)` of the layer's input in an activation slot.
+    pub x: (usize, usize),
+    /// `(offset, width)` of its output in an activation slot.
+    pub y: (usize, usize),
+    /// Floats per delta slot.
+    pub d_stride: usize,
+    /// Offset of `∂L/∂y` in a delta slot.
+    pub dy_at: usize,
+}
+
+/// [`forward`] of the first samples of a mini-batch at once, where a kernel takes several samples
+/// (x86-64 with AVX: eight at a time); returns how many it did (the caller runs the rest one by
+/// one). The same bits as [`forward`] per sample.
+#[inline(always)]
+pub fn forward_batch(weight: &[f32], bias: &[f32], acts: &mut [f32], g: BatchGeometry) -> usize {
+    x86::forward_batch(weight, bias, acts, g.stride, g.x, g.y, g.n)
+}
+
+/// The weight and bias gradients of [`backward`] for every sample of a mini-batch at once, where a
+/// kernel does it (x86-64 with AVX); `false` if none did (the caller runs [`backward`] per sample).
+/// The same bits as [`backward`] sample after sample.
+#[inline(always)]
+pub fn grad_batch(
+    acts: &[f32],
+    deltas: &[f32],
+    g: BatchGeometry,
+    weight_grad: &mut [f32],
+    bias_grad: &mut [f32],
+) -> bool {
+    x86::grad_batch(
+        acts,
+        g.stride,
+        g.x,
+        deltas,
+        g.d_stride,
+        (g.dy_at, g.y.1),
+        g.n,
+        weight_grad,
+        bias_grad,
+    )
+}
+
 /// Backward: accumulates `∂L/∂W += dy·xᵀ` and `∂L/∂b += dy`; writes `dx = Wᵀ·dy` if asked.
 ///
 /// `dx` is `None` for the first layer, whose input gradient nobody reads (it would cost `O·I` MACs).
@@ -153,7 +256,10 @@ pub fn backward(
     if let Some(dx) = dx {
         input_grad(needs, weight, dy, dx);
     }
-    if m4::grad(x, dy, weight_grad, bias_grad) || !needs.scalar_dense {
+    if m4::grad(x, dy, weight_grad, bias_grad)
+        || x86::grad(x, dy, weight_grad, bias_grad)
+        || !needs.scalar_dense
+    {
         return;
     }
     if x.is_empty() {
@@ -196,7 +302,7 @@ fn axpy(g: &mut [f32], a: f32, x: &[f32]) {
 /// each element's additions is the same either way.
 #[inline(always)]
 pub fn input_grad(needs: Needs, weight: &[f32], dy: &[f32], dx: &mut [f32]) {
-    if m4::input_grad(weight, dy, dx) || !needs.scalar_dense {
+    if m4::input_grad(weight, dy, dx) || x86::input_grad(weight, dy, dx) || !needs.scalar_dense {
         return;
     }
     if dx.is_empty() {
@@ -235,7 +341,8 @@ pub fn sgd_fused(
     dy: &[f32],
     lr: f32,
 ) {
-    if m4::sgd(weight, bias, x, dy, lr) || !needs.scalar_dense {
+    if m4::sgd(weight, bias, x, dy, lr) || x86::sgd(weight, bias, x, dy, lr) || !needs.scalar_dense
+    {
         return;
     }
     if x.is_empty() {
@@ -351,15 +458,17 @@ mod tests {
         }
     }
 
-    /// The kernels (SSE forward on x86-64, the unrolled and blocked loops everywhere) against the
-    /// plainest loops, bit for bit, on random shapes: every row-block remainder (1–17 outputs) and
-    /// every unroll remainder (1–19 inputs), and the digits layer. Values are random and signed, with
+    /// The kernels (SSE forward on x86-64, every kernel in AVX where the CPU has it, the unrolled
+    /// and blocked loops everywhere) against the plainest loops, bit for bit, on random shapes: every
+    /// row-block remainder (1–17 outputs; 24–41 for AVX's one to four groups of eight rows), every
+    /// unroll remainder (1–19 inputs), and the digits layers. Values are random and signed, with
     /// exact zeros in `dy` (the skipped rows).
     #[test]
     fn every_kernel_equals_the_scalar_loops_bit_for_bit() {
         let mut rng = Pcg32::new(11, 3);
         let shapes = (1..=19).flat_map(|i| (1..=17).map(move |o| (i, o)));
-        for (inputs, outputs) in shapes.chain([(64, 32), (32, 10)]) {
+        let wide = [(17, 33), (24, 40), (9, 41), (8, 24), (64, 128), (128, 64)];
+        for (inputs, outputs) in shapes.chain([(64, 32), (32, 10)]).chain(wide) {
             let mut random =
                 |n: usize| -> Vec<f32> { (0..n).map(|_| rng.symmetric(2.0)).collect() };
             let (w, b, x) = (random(inputs * outputs), random(outputs), random(inputs));

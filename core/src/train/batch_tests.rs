@@ -81,19 +81,34 @@ const TWO_DROPOUTS: [Layer; 7] = [
     Layer::dense(12, 1),
 ];
 
+/// Wide enough for every block of the host's batch kernels (64 and 8 inputs, 8 rows, 8 samples)
+/// and their remainders.
+const WIDE: [Layer; 5] = [
+    Layer::dense(75, 19),
+    Layer::Activation(Activation::Relu),
+    Layer::dense(19, 70),
+    Layer::Activation(Activation::LeakyRelu { slope: 0.1 }),
+    Layer::dense(70, 1),
+];
+
 /// Four epochs of `config` over 53 rows (the last batch smaller), one of them with a NaN input and
 /// one whose target makes the loss infinite: records, parameters and skip counts, on memory holding
 /// `slots` samples.
-fn train(config: TrainConfig, slots: usize) -> (Vec<[u32; 4]>, Vec<u32>, DivergenceStats, bool) {
-    let (mut features, labels) = data(53, 6, 5);
-    features[7 * 6 + 2] = f32::NAN;
+fn train(
+    layers: &'static [Layer],
+    config: TrainConfig,
+    slots: usize,
+) -> (Vec<[u32; 4]>, Vec<u32>, DivergenceStats, bool) {
+    let width = Plan::of(layers).unwrap().inputs;
+    let (mut features, labels) = data(53, width, 5);
+    features[7 * width + 2] = f32::NAN;
     let mut targets: Vec<f32> = labels.iter().map(|&c| f32::from(c) - 1.0).collect();
     targets[20] = f32::MAX;
-    let dataset = SliceDataset::regression(&features, 6, &targets);
-    let plan = Plan::of(&TWO_DROPOUTS).unwrap().batched(slots).unwrap();
+    let dataset = SliceDataset::regression(&features, width, &targets);
+    let plan = Plan::of(layers).unwrap().batched(slots).unwrap();
     let mut mem = Mem::new(&plan, config.optimizer);
     let mut trainer =
-        Trainer::<3>::new(&TWO_DROPOUTS, mem.buffers(), config, Head::LinearMse, 11).unwrap();
+        Trainer::<3>::new(layers, mem.buffers(), config, Head::LinearMse, 11).unwrap();
     let batch_major = trainer.batch_major();
     let mut order: Vec<u32> = (0..45).collect();
     let validation: Vec<u32> = (45..53).collect();
@@ -111,21 +126,26 @@ fn batch_major_equals_sample_at_a_time_for_every_optimiser() {
         nesterov: true,
         weight_decay: 0.01,
     };
-    for (optimizer, clip_norm) in [
-        (OptimizerKind::SGD, None),
-        (momentum, None),
-        (OptimizerKind::ADAM, None),
-        (OptimizerKind::ADAMW, Some(0.5)),
-    ] {
+    let cases = [
+        (OptimizerKind::SGD, None, 8),
+        (momentum, None, 8),
+        (OptimizerKind::ADAM, None, 16),
+        (OptimizerKind::ADAMW, Some(0.5), 8),
+    ];
+    for (layers, (optimizer, clip_norm, batch)) in cases
+        .iter()
+        .flat_map(|&case| [(&TWO_DROPOUTS[..], case), (&WIDE[..], case)])
+    {
         let config = TrainConfig {
-            lr: 0.05,
+            lr: 0.01,
             optimizer,
-            batch_size: 8,
+            batch_size: batch,
             clip_norm,
             ..TrainConfig::DEFAULT
         };
-        let (records, params, stats, one_at_a_time) = train(config, 1);
-        let (batch_records, batch_params, batch_stats, batch_major) = train(config, 8);
+        let (records, params, stats, one_at_a_time) = train(layers, config, 1);
+        let (batch_records, batch_params, batch_stats, batch_major) =
+            train(layers, config, batch as usize);
         assert!(
             !one_at_a_time && batch_major,
             "{optimizer:?}: the paths compared"
