@@ -461,9 +461,9 @@ impl<'a> Mlp<'a> {
             }
         }
         let (mut x_at, mut width) = (0, self.plan.inputs);
-        let (mut at, mut mask_at) = ((0, 0), 0);
+        let mut mask_at = 0;
         let mut dense = dense_layers(self.layers);
-        for layer in self.layers {
+        for (index, layer) in self.layers.iter().enumerate() {
             let out_width = output_width(layer, width);
             let io = (x_at, width, out_width);
             match *layer {
@@ -517,6 +517,7 @@ impl<'a> Mlp<'a> {
                     mask_at += words;
                 }
                 Layer::BatchNorm { features } => {
+                    let at = offsets_before(self.layers, index);
                     let Some((params, mut stats)) =
                         batch_norm_parts(self.params, self.stats, at, features)
                     else {
@@ -553,7 +554,6 @@ impl<'a> Mlp<'a> {
                     }
                 }
             }
-            at = next_offsets(layer, at);
             x_at += width;
             width = out_width;
         }
@@ -609,7 +609,6 @@ impl<'a> Mlp<'a> {
         let mut y_end = a;
         let mut dense = dense_layers(self.layers).rev();
         let mut mask_end = m;
-        let mut at = (self.plan.params, self.plan.stats);
         let mut out_width = self.plan.outputs;
         let train = self.forward_mode == Mode::Train;
         for (index, layer) in self.layers.iter().enumerate().rev() {
@@ -617,10 +616,6 @@ impl<'a> Mlp<'a> {
                 Layer::Dense { inputs, .. } => inputs,
                 _ => out_width,
             };
-            at = (
-                at.0.saturating_sub(layer.params()),
-                at.1.saturating_sub(layer_stats(layer)),
-            );
             // As in `forward`: the plan makes every slice exist; `get` states it without a panic.
             let Some(y_start) = y_end.checked_sub(out_width) else {
                 break;
@@ -660,17 +655,16 @@ impl<'a> Mlp<'a> {
                             d_stride: d,
                             dy_at: if dy_front { 0 } else { half },
                         };
-                        let (weight_grad, bias_grad) = layout.split_mut(self.grads);
-                        if fused_sgd.is_none()
-                            && n > 1
-                            && dense::grad_batch(
+                        if fused_sgd.is_none() && n > 1 && {
+                            let (weight_grad, bias_grad) = layout.split_mut(self.grads);
+                            dense::grad_batch(
                                 self.activations,
                                 self.deltas,
                                 geometry,
                                 weight_grad,
                                 bias_grad,
                             )
-                        {
+                        } {
                             let (weight, _) = layout.split(self.params);
                             if index != 0 {
                                 for (_, _, dy, dx) in io!() {
@@ -726,6 +720,7 @@ impl<'a> Mlp<'a> {
                     mask_end = start;
                 }
                 Layer::BatchNorm { features } => {
+                    let at = offsets_before(self.layers, index);
                     let (Some((params, mut stats)), Some(grads)) = (
                         batch_norm_parts(self.params, self.stats, at, features),
                         self.grads.get_mut(at.0..at.0 + 2 * features),
@@ -840,6 +835,14 @@ const fn layer_stats(layer: &Layer) -> usize {
     }
 }
 
+/// The `(params, stats)` offsets of layer `index` (where its parameters and statistics start).
+fn offsets_before(layers: &[Layer], index: usize) -> (usize, usize) {
+    layers
+        .iter()
+        .take(index)
+        .fold((0, 0), |at, layer| next_offsets(layer, at))
+}
+
 /// The `(params, stats)` offsets after `layer`, from those before it.
 const fn next_offsets(layer: &Layer, (params, stats): (usize, usize)) -> (usize, usize) {
     (params + layer.params(), stats + layer_stats(layer))
@@ -858,6 +861,7 @@ fn output_width(layer: &Layer, width: usize) -> usize {
 }
 
 /// A layer's input `x` and output `y` in one sample's activation slot.
+#[inline(always)]
 fn forward_io(
     slot: &mut [f32],
     (x_at, width, out_width): (usize, usize, usize),
@@ -882,6 +886,7 @@ struct BackwardGeometry {
 }
 
 /// `(x, y, dy, dx)` of each of the first `n` samples, in sample order.
+#[inline(always)]
 fn backward_io<'b>(
     activations: &'b [f32],
     deltas: &'b mut [f32],
@@ -889,23 +894,41 @@ fn backward_io<'b>(
     d: usize,
     n: usize,
     g: BackwardGeometry,
-) -> impl Iterator<Item = (&'b [f32], &'b [f32], &'b [f32], &'b mut [f32])> {
-    SlotsRef::new(activations, a, n)
-        .zip(Slots::new(deltas, d, n))
-        .filter_map(move |(acts, slot)| {
-            let (front, back) = slot.split_at_mut_checked(g.half)?;
-            let (dy, dx) = if g.dy_front {
-                (front, back)
-            } else {
-                (back, front)
-            };
-            Some((
-                acts.get(g.x.clone())?,
-                acts.get(g.y.clone())?,
-                &*dy.get_mut(..g.widths.1)?,
-                dx.get_mut(..g.widths.0)?,
-            ))
-        })
+) -> BackwardIo<'b> {
+    BackwardIo {
+        activations: SlotsRef::new(activations, a, n),
+        deltas: Slots::new(deltas, d, n),
+        g,
+    }
+}
+
+/// The iterator of [`backward_io`].
+struct BackwardIo<'b> {
+    activations: SlotsRef<'b, f32>,
+    deltas: Slots<'b, f32>,
+    g: BackwardGeometry,
+}
+
+impl<'b> Iterator for BackwardIo<'b> {
+    type Item = (&'b [f32], &'b [f32], &'b [f32], &'b mut [f32]);
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        let (acts, slot) = (self.activations.next()?, self.deltas.next()?);
+        let g = &self.g;
+        let (front, back) = slot.split_at_mut_checked(g.half)?;
+        let (dy, dx) = if g.dy_front {
+            (front, back)
+        } else {
+            (back, front)
+        };
+        Some((
+            acts.get(g.x.clone())?,
+            acts.get(g.y.clone())?,
+            &*dy.get_mut(..g.widths.1)?,
+            dx.get_mut(..g.widths.0)?,
+        ))
+    }
 }
 
 /// `buffer[k] = buffer[k + by]` for every `k ≥ at` that has a source (no panic path).
@@ -956,6 +979,7 @@ impl<'b, T> Slots<'b, T> {
 impl<'b, T> Iterator for Slots<'b, T> {
     type Item = &'b mut [T];
 
+    #[inline(always)]
     fn next(&mut self) -> Option<&'b mut [T]> {
         self.left = self.left.checked_sub(1)?;
         let (slot, rest) = core::mem::take(&mut self.rest).split_at_mut_checked(self.stride)?;
@@ -984,6 +1008,7 @@ impl<'b, T> SlotsRef<'b, T> {
 impl<'b, T> Iterator for SlotsRef<'b, T> {
     type Item = &'b [T];
 
+    #[inline(always)]
     fn next(&mut self) -> Option<&'b [T]> {
         self.left = self.left.checked_sub(1)?;
         let (slot, rest) = self.rest.split_at_checked(self.stride)?;

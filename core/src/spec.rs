@@ -50,6 +50,7 @@ impl Layer {
     /// Number of trainable parameters (`outputs·inputs` weights and `outputs` biases for dense,
     /// `γ` and `β` for batch norm).
     /// [`Plan::of`] has checked that it fits a `usize` for every layer of a network.
+    #[inline(always)]
     pub const fn params(&self) -> usize {
         match self.checked_params() {
             Some(n) => n,
@@ -58,6 +59,7 @@ impl Layer {
     }
 
     /// [`Layer::params`], `None` if it overflows `usize`.
+    #[inline(always)]
     pub const fn checked_params(&self) -> Option<usize> {
         match *self {
             Layer::Dense { inputs, outputs } => match outputs.checked_mul(inputs) {

@@ -513,6 +513,7 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
     }
 
     /// Loads a training row into sample slot `slot`; `false` (and counted) if it is not finite.
+    #[inline(always)]
     fn load_train(&mut self, data: &impl Dataset, row: usize, slot: usize) -> bool {
         let input = self.net.input_mut_at(slot);
         data.load(row, input);
@@ -534,6 +535,7 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
     /// The loss of sample slot `slot` after a forward pass (leaving `∂L/∂output` for backward),
     /// counted in the pass's metrics; in a training pass a non-finite loss is not counted, and
     /// reported.
+    #[inline(always)]
     fn measure(&mut self, data: &impl Dataset, row: usize, slot: usize, pass: Pass) -> Health {
         let target = data.target(row);
         let (head, (mean, std)) = (self.head(), self.config().target_scale);
