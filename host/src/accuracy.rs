@@ -2,15 +2,16 @@
 //! dataset for several seeds and compares the mean final-epoch validation score with what small MLPs
 //! reach in the literature. It is a report, not a test: it prints pass or FAIL and exits 0 either way.
 //!
-//! Runs happen in-process (no files, no per-epoch lines), spread over the machine's cores; every run
-//! is deterministic, so the table is the same however the runs are scheduled.
+//! Runs happen in-process (no files, no per-epoch lines), spread over a thread pool (`--jobs`, default
+//! one per core: [`crate::sweep::run_all`], as `tinytrain sweep` runs); every run is deterministic, so
+//! the table is the same however the runs are scheduled.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{bail, Context};
 
 use crate::csv_data::Table;
 use crate::options::{cli_name, defaults, HiddenLayers, TrainSpec};
@@ -222,6 +223,9 @@ pub struct AccuracyArgs {
     /// Datasets, comma-separated [default: digits,breast_cancer,wine,iris,diabetes]
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub datasets: Vec<String>,
+    /// Runs at a time [default: one per core]
+    #[arg(long, value_name = "N", value_parser = crate::sweep::parse_jobs)]
+    pub jobs: Option<usize>,
 }
 
 /// One row of the table.
@@ -270,8 +274,9 @@ pub fn execute(args: &AccuracyArgs) -> anyhow::Result<()> {
         .flat_map(|b| seeds.iter().map(move |&s| (b, s)))
         .collect();
 
+    let started = Instant::now();
     let progress = Progress::new(jobs.len() as u64, "runs", true);
-    let scores = run_parallel(jobs.len(), |job| {
+    let (scores, threads) = crate::sweep::run_all(args.jobs, jobs.len(), |job| {
         let (b, seed) = jobs[job];
         let score = score(&benchmarks[b], &tables[b], seed)?;
         if progress.is_visible() {
@@ -286,6 +291,10 @@ pub fn execute(args: &AccuracyArgs) -> anyhow::Result<()> {
         Ok(score)
     })?;
     progress.finish();
+    // The first failure in table order, as the table cannot be made without every score.
+    let scores = scores.into_iter().collect::<anyhow::Result<Vec<f32>>>()?;
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!("{}", crate::sweep::wall_time(jobs.len(), seconds, threads));
 
     let rows: Vec<Row> = benchmarks
         .iter()
@@ -339,44 +348,6 @@ fn score(benchmark: &Benchmark, table: &Table, seed: u64) -> anyhow::Result<f32>
             benchmark.name, benchmark.metric
         )
     })
-}
-
-/// Runs `job(0..count)` on all cores; results in job order.
-fn run_parallel<T: Send>(
-    count: usize,
-    job: impl Fn(usize) -> anyhow::Result<T> + Sync,
-) -> anyhow::Result<Vec<T>> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(count)
-        .max(1);
-    let next = AtomicUsize::new(0);
-    let finished = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        if index >= count {
-                            return done;
-                        }
-                        done.push((index, job(index)));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().map_err(|_| anyhow!("a benchmark thread panicked")))
-            .collect::<Vec<_>>()
-    });
-    let mut results: Vec<(usize, anyhow::Result<T>)> = Vec::with_capacity(count);
-    for worker in finished {
-        results.extend(worker?);
-    }
-    results.sort_by_key(|&(index, _)| index);
-    results.into_iter().map(|(_, result)| result).collect()
 }
 
 /// What the table measures and with which defaults.
@@ -528,13 +499,5 @@ mod tests {
             lines[3],
             "| diabetes | 150×4 | defaults | 45.00 | 44.00 | 44.50 | MAE ≤ 44.00 | FAIL |"
         );
-    }
-
-    #[test]
-    fn parallel_results_keep_job_order() {
-        let squares = run_parallel(9, |i| Ok(i * i)).unwrap();
-        assert_eq!(squares, [0, 1, 4, 9, 16, 25, 36, 49, 64]);
-        let failed = run_parallel(3, |i| if i == 1 { bail!("job 1 failed") } else { Ok(i) });
-        assert_eq!(failed.unwrap_err().to_string(), "job 1 failed");
     }
 }

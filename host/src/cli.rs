@@ -6,7 +6,8 @@ use std::ffi::OsString;
 use clap::{Parser, Subcommand};
 
 use crate::{
-    accuracy, decode, device, export, monitor, options, plot, ports, predict, size, train_cmd,
+    accuracy, decode, device, export, monitor, options, plot, ports, predict, size, sweep,
+    train_cmd,
 };
 
 /// `tinytrain`.
@@ -23,6 +24,8 @@ pub struct Cli {
 pub enum Command {
     /// Train an MLP on a CSV file (or a shared experiment: --experiment); one line per epoch on stdout, metrics and weights in a run directory
     Train(Box<options::TrainArgs>),
+    /// A grid of train options × seeds on all cores: each run a run directory, a table sorted by the validation metric, mean ± std per grid point
+    Sweep(Box<sweep::SweepArgs>),
     /// Predict new rows with a finished run: one CSV row per input row (class and probabilities, or the value), metrics when the rows have labels
     Predict(predict::PredictArgs),
     /// A finished run as an inference-only Rust module (no_std) or C header: weights as constants, a forward function
@@ -48,6 +51,7 @@ impl Cli {
     pub fn execute(&self) -> anyhow::Result<()> {
         match &self.command {
             Command::Train(args) => train_cmd::execute(args),
+            Command::Sweep(args) => sweep::execute(args),
             Command::Predict(args) => predict::execute(args),
             Command::Export(args) => export::execute(args),
             Command::Accuracy(args) => accuracy::execute(args),

@@ -17,6 +17,8 @@
 //! * [`progress`] — a progress bar on stderr, only when stderr is a terminal.
 //! * [`qemu`] — how the firmware is started in `qemu-system-arm`.
 //! * [`train_cmd`] — `tinytrain train`.
+//! * [`sweep`] — `tinytrain sweep`, a grid of `train` options × seeds run on a thread pool, each run a
+//!   run directory, then the results sorted by the validation metric.
 //! * [`model`] — a finished run directory loaded back: manifest and weights.
 //! * [`predict`] — `tinytrain predict`, a finished run's network on new rows.
 //! * [`export`] — `tinytrain export`, a finished run as a Rust module or a C header for inference.
@@ -54,6 +56,7 @@ pub mod qemu;
 pub mod run_dir;
 pub mod size;
 pub mod snapshot;
+pub mod sweep;
 pub mod tensorboard;
 pub mod train_cmd;
 pub mod weights;

@@ -11,9 +11,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use tinytrain::record::EpochRecord;
-use tinytrain_experiments::{
-    digits, digits_bn, digits_sgd, iris, Experiment, NoFault, Summary,
-};
+use tinytrain_experiments::{digits, digits_bn, digits_sgd, iris, Experiment, NoFault, Summary};
 use tinytrain_host::decode;
 
 /// A QEMU machine and the firmware build for it: one per Cortex-M profile (issue "every Cortex-M
