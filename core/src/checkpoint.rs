@@ -675,6 +675,7 @@ mod tests {
         clip_norm: None,
         target_scale: (0.0, 1.0),
         divergence: crate::train::DivergencePolicy::Skip,
+        freeze: 0,
     };
 
     fn bits(records: &[EpochRecord]) -> Vec<[u32; 4]> {

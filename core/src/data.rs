@@ -47,6 +47,19 @@ pub trait Dataset {
     fn load(&self, index: usize, out: &mut [f32]);
     /// Sample `index`'s target.
     fn target(&self, index: usize) -> Target;
+    /// Number of target values per sample for a regression head: 1, or `k` for a multi-output
+    /// regression (an autoencoder's is [`Dataset::features`]), which then implements
+    /// [`Dataset::load_target`].
+    fn target_width(&self) -> usize {
+        1
+    }
+    /// Writes sample `index`'s regression target into `out` ([`Dataset::target_width`] long): by
+    /// default the value of [`Dataset::target`].
+    fn load_target(&self, index: usize, out: &mut [f32]) {
+        if let Some(first) = out.first_mut() {
+            *first = self.target(index).value();
+        }
+    }
 }
 
 /// What a [`Transformed`] dataset does to each sample as it is loaded (standardisation, an
@@ -57,6 +70,13 @@ pub trait Transform {
     /// Changes a sample's target.
     fn target(&self, target: Target) -> Target {
         target
+    }
+    /// Changes the loaded regression target of sample `index` in place: by default a single value
+    /// as [`Transform::target`] changes it, and several values not at all.
+    fn targets(&self, _index: usize, values: &mut [f32]) {
+        if let [value] = values {
+            *value = self.target(Target::Value(*value)).value();
+        }
     }
 }
 
@@ -85,6 +105,15 @@ impl<D: Dataset, T: Transform> Dataset for Transformed<'_, D, T> {
 
     fn target(&self, index: usize) -> Target {
         self.transform.target(self.data.target(index))
+    }
+
+    fn target_width(&self) -> usize {
+        self.data.target_width()
+    }
+
+    fn load_target(&self, index: usize, out: &mut [f32]) {
+        self.data.load_target(index, out);
+        self.transform.targets(index, out);
     }
 }
 
@@ -156,6 +185,48 @@ impl Dataset for SliceDataset<'_> {
             Targets::Classes(c) => Target::Class(c.get(index).copied().unwrap_or(0)),
             Targets::Values(v) => Target::Value(v.get(index).copied().unwrap_or(0.0)),
         }
+    }
+}
+
+/// `data` as its own target: an autoencoder learns to reconstruct each sample's features (its
+/// [`Dataset::load_target`] is [`Dataset::load`]). [`Dataset::target`] stays `data`'s (a label, for
+/// a stratified split, or to score anomalies against). Wrap the dataset the network reads, after
+/// any standardisation, so that the network reconstructs what it is given.
+///
+/// ```
+/// use tinytrain::data::{Dataset, Reconstruct, SliceDataset};
+/// let d = SliceDataset::classification(&[1.0, 2.0, 3.0, 4.0], 2, &[0, 1]);
+/// let ae = Reconstruct(&d);
+/// let mut y = [0.0; 2];
+/// ae.load_target(1, &mut y);
+/// assert_eq!((ae.target_width(), y), (2, [3.0, 4.0]));
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Reconstruct<'a, D>(pub &'a D);
+
+impl<D: Dataset> Dataset for Reconstruct<'_, D> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn features(&self) -> usize {
+        self.0.features()
+    }
+
+    fn load(&self, index: usize, out: &mut [f32]) {
+        self.0.load(index, out);
+    }
+
+    fn target(&self, index: usize) -> Target {
+        self.0.target(index)
+    }
+
+    fn target_width(&self) -> usize {
+        self.0.features()
+    }
+
+    fn load_target(&self, index: usize, out: &mut [f32]) {
+        self.0.load(index, out);
     }
 }
 

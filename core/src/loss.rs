@@ -16,12 +16,12 @@ pub enum Head {
     /// Sigmoid on one output and binary cross-entropy (`nn.BCEWithLogitsLoss`); class 1 when the
     /// logit is ≥ 0.
     SigmoidBinaryCrossEntropy,
-    /// Identity on one output and squared error (`nn.MSELoss` for one sample).
+    /// Identity on `k ≥ 1` outputs and squared error (`nn.MSELoss`, mean over the outputs).
     LinearMse,
-    /// Identity on one output and absolute error (`nn.L1Loss`): fits the median, minimises MAE.
+    /// Identity on `k ≥ 1` outputs and absolute error (`nn.L1Loss`): fits the median, minimises MAE.
     LinearL1,
-    /// Identity on one output and Huber loss with δ = 1 (`nn.HuberLoss`): squared near the target,
-    /// absolute far from it, so outliers pull less than with MSE.
+    /// Identity on `k ≥ 1` outputs and Huber loss with δ = 1 (`nn.HuberLoss`): squared near the
+    /// target, absolute far from it, so outliers pull less than with MSE.
     LinearHuber,
 }
 
@@ -34,7 +34,8 @@ impl Head {
         )
     }
 
-    /// Number of network outputs this head reads for `classes` classes (1 for regression).
+    /// Number of network outputs this head reads for `classes` classes (1 for regression on one
+    /// target; a multi-output regression has as many as targets).
     pub fn outputs_for(self, classes: usize) -> usize {
         match self {
             Head::SoftmaxCrossEntropy => classes,
@@ -52,6 +53,7 @@ impl Head {
     ///   `loss = |e| − 1/2` and `∂/∂z = sign(e)`
     ///
     /// A class target out of range for the head counts as class 0 (the dataset validates labels).
+    /// A regression head reads one output here; [`Head::regression_loss_and_grad`] takes several.
     pub fn loss_and_grad(self, out: &[f32], target: Target, grad: &mut [f32]) -> f32 {
         match self {
             Head::SoftmaxCrossEntropy => {
@@ -84,34 +86,43 @@ impl Head {
                 let positive = if z > 0.0 { z } else { 0.0 };
                 positive - z * y + libm::log1pf(libm::expf(-libm::fabsf(z)))
             }
-            Head::LinearMse => {
-                let error = out.first().copied().unwrap_or(0.0) - target.value();
-                if let Some(g) = grad.first_mut() {
-                    *g = 2.0 * error;
-                }
-                error * error
-            }
-            Head::LinearL1 | Head::LinearHuber => {
-                let error = out.first().copied().unwrap_or(0.0) - target.value();
-                let magnitude = libm::fabsf(error);
-                let sign = if error > 0.0 {
-                    1.0
-                } else if error < 0.0 {
-                    -1.0
-                } else {
-                    0.0
-                };
-                let quadratic = self == Head::LinearHuber && magnitude < 1.0;
-                if let Some(g) = grad.first_mut() {
-                    *g = if quadratic { error } else { sign };
-                }
-                match (self, quadratic) {
-                    (Head::LinearL1, _) => magnitude,
-                    (_, true) => 0.5 * error * error,
-                    (_, false) => magnitude - 0.5,
-                }
+            Head::LinearMse | Head::LinearL1 | Head::LinearHuber => {
+                self.regression_loss_and_grad(out, &[target.value()], grad)
             }
         }
+    }
+
+    /// A regression head's loss over `k = out.len()` outputs against `target` (as long), averaged
+    /// over the outputs like PyTorch's `reduction='mean'`: `loss = Σ ℓ(z_i − y_i) / k`, and
+    /// `∂loss/∂z_i = ℓ'(z_i − y_i) / k`, with `ℓ` the per-element loss of
+    /// [`Head::loss_and_grad`] (squared, absolute, or Huber with δ = 1). Over a mini-batch, whose
+    /// gradient the trainer averages over the samples, this is PyTorch's mean over the `(batch, k)`
+    /// tensor. One output is [`Head::loss_and_grad`]'s value, bit for bit (a division by 1 is
+    /// exact). An autoencoder is `target = input`. The classification heads return 0 here.
+    pub fn regression_loss_and_grad(self, out: &[f32], target: &[f32], grad: &mut [f32]) -> f32 {
+        let k = out.len() as f32;
+        let mut loss = 0.0;
+        for ((g, &z), &y) in grad.iter_mut().zip(out).zip(target) {
+            let error = z - y;
+            let magnitude = libm::fabsf(error);
+            let sign = if error > 0.0 {
+                1.0
+            } else if error < 0.0 {
+                -1.0
+            } else {
+                0.0
+            };
+            let (term, slope) = match self {
+                Head::LinearMse => (error * error, 2.0 * error),
+                Head::LinearL1 => (magnitude, sign),
+                Head::LinearHuber if magnitude < 1.0 => (0.5 * error * error, error),
+                Head::LinearHuber => (magnitude - 0.5, sign),
+                Head::SoftmaxCrossEntropy | Head::SigmoidBinaryCrossEntropy => (0.0, 0.0),
+            };
+            loss += term;
+            *g = slope / k;
+        }
+        loss / k
     }
 
     /// The predicted class (argmax, first on ties; or logit ≥ 0 for the sigmoid head); `None` for

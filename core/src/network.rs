@@ -6,7 +6,7 @@
 //! | buffer        | contents                                                        |
 //! |---------------|-----------------------------------------------------------------|
 //! | `params`      | for each dense layer: `W` (`outputs × inputs`, row-major) then `b` |
-//! | `grads`       | the same layout as `params`; empty for a run that fuses every SGD step |
+//! | `grads`       | the same layout as `params` less its frozen front ([`Mlp::new_frozen`]); empty for a run that fuses every SGD step |
 //! | `activations` | the input, then every layer's output, in order                    |
 //! | `deltas`      | two vectors of the widest layer, used in turn by the backward pass |
 //! | `masks`       | `u32` dropout bits, one run per dropout layer                    |
@@ -156,6 +156,11 @@ pub struct Mlp<'a> {
     /// Samples of the last forward pass: backward goes through as many.
     forward_samples: usize,
     dropout_rng: Pcg32,
+    /// Leading parameters that do not train ([`Mlp::new_frozen`]): `grads[i]` is the gradient of
+    /// `params[frozen + i]`.
+    frozen: usize,
+    /// Index of the lowest layer with trainable parameters: backward stops there.
+    lowest_trainable: usize,
 }
 
 impl<'a> Mlp<'a> {
@@ -164,7 +169,32 @@ impl<'a> Mlp<'a> {
     /// buffers all have room for ([`Plan::batched`]; at least one); longer buffers are shortened to
     /// that. The network starts in train mode.
     pub fn new(layers: &'a [Layer], buffers: Buffers<'a>, seed: u64) -> Result<Self, ShapeError> {
+        Self::new_frozen(layers, buffers, seed, 0)
+    }
+
+    /// [`Mlp::new`] with `layers[..freeze]` frozen (the "sparse update" of on-device learning: a
+    /// shipped feature extractor stays, the head adapts). Frozen layers get no gradient and no
+    /// optimiser state: `grads` (when not empty) needs only [`Plan::params`] less
+    /// [`frozen_params`](crate::spec::frozen_params) floats, and the backward pass stops at the
+    /// lowest layer with trainable parameters (nothing below it computes a gradient). Frozen batch
+    /// norms still update their running statistics in train mode, as in PyTorch with
+    /// `requires_grad = False`. `freeze = 0` is [`Mlp::new`]; freezing every parametrised layer is
+    /// [`ShapeError::NothingToTrain`].
+    pub fn new_frozen(
+        layers: &'a [Layer],
+        buffers: Buffers<'a>,
+        seed: u64,
+        freeze: usize,
+    ) -> Result<Self, ShapeError> {
         let one = Plan::of(layers)?;
+        let frozen = crate::spec::frozen_params(layers, freeze);
+        let lowest_trainable = layers
+            .iter()
+            .enumerate()
+            .skip(freeze)
+            .find(|(_, layer)| layer.params() > 0)
+            .map(|(i, _)| i)
+            .ok_or(ShapeError::NothingToTrain)?;
         let Buffers {
             params,
             grads,
@@ -187,7 +217,11 @@ impl<'a> Mlp<'a> {
             .batched(slots.max(1))
             .ok_or(ShapeError::BufferTooSmall)?;
         // Gradients: none (a run that fuses every SGD step) or the plan's.
-        let grads_len = if grads.is_empty() { 0 } else { plan.params };
+        let grads_len = if grads.is_empty() {
+            0
+        } else {
+            plan.params - frozen
+        };
         // A `get` past a buffer's end is a buffer shorter than the plan (and no panic path).
         let (Some(params), Some(grads), Some(activations), Some(deltas), Some(masks), Some(stats)) = (
             params.get_mut(..plan.params),
@@ -216,6 +250,8 @@ impl<'a> Mlp<'a> {
             forward_mode: Mode::Train,
             forward_samples: 1,
             dropout_rng: Pcg32::new(seed, stream::DROPOUT),
+            frozen,
+            lowest_trainable,
         };
         mlp.init(seed);
         Ok(mlp)
@@ -313,6 +349,27 @@ impl<'a> Mlp<'a> {
         )
     }
 
+    /// [`Mlp::output_and_grad_mut_at`] and [`Plan::outputs`] floats of scratch for the sample's
+    /// target (the back half of its delta slot, free until the backward pass).
+    pub(crate) fn output_grad_and_target_at(
+        &mut self,
+        s: usize,
+    ) -> (&[f32], &mut [f32], &mut [f32]) {
+        let (stride, outputs) = (self.plan.activations, self.plan.outputs);
+        let start = stride.saturating_sub(outputs);
+        let half = self.plan.deltas / 2;
+        let (front, back) = slot_mut(self.deltas, self.plan.deltas, s)
+            .split_at_mut_checked(half)
+            .unwrap_or((&mut [], &mut []));
+        (
+            slot(self.activations, stride, s)
+                .get(start..)
+                .unwrap_or(&[]),
+            front.get_mut(..outputs).unwrap_or(&mut []),
+            back.get_mut(..outputs).unwrap_or(&mut []),
+        )
+    }
+
     /// Sample `s`'s delta slot, as scratch of at least [`Plan::inputs`] floats: free between
     /// a forward pass and the loss that writes `∂L/∂output` into it.
     pub(crate) fn delta_scratch(&mut self, s: usize) -> &mut [f32] {
@@ -347,9 +404,14 @@ impl<'a> Mlp<'a> {
         self.params
     }
 
-    /// Accumulated gradients.
+    /// Accumulated gradients: of the trainable parameters, `params()[frozen()..]`.
     pub fn grads(&self) -> &[f32] {
         self.grads
+    }
+
+    /// Leading parameters that do not train ([`Mlp::new_frozen`]; 0 when every layer trains).
+    pub fn frozen(&self) -> usize {
+        self.frozen
     }
 
     /// The model: the parameters and the batch-norm statistics (everything eval mode reads; what a
@@ -398,9 +460,11 @@ impl<'a> Mlp<'a> {
         self.dropout_rng = rng;
     }
 
-    /// Parameters, gradients and optimiser state together, for an optimiser step.
+    /// The trainable parameters, their gradients and the optimiser state together, for an
+    /// optimiser step.
     pub fn optimizer_parts(&mut self) -> (&mut [f32], &mut [f32], &mut [f32]) {
-        (self.params, self.grads, self.state)
+        let trainable = self.params.get_mut(self.frozen..).unwrap_or(&mut []);
+        (trainable, self.grads, self.state)
     }
 
     /// Sets every gradient to zero (the explicit step between mini-batches).
@@ -603,7 +667,12 @@ impl<'a> Mlp<'a> {
         let mut mask_end = m;
         let mut out_width = self.plan.outputs;
         let train = self.forward_mode == Mode::Train;
+        let (frozen, lowest) = (self.frozen, self.lowest_trainable);
         for (index, layer) in self.layers.iter().enumerate().rev() {
+            // Nothing below the lowest trainable layer needs a gradient.
+            if index < lowest {
+                break;
+            }
             let in_width = match *layer {
                 Layer::Dense { inputs, .. } => inputs,
                 _ => out_width,
@@ -647,8 +716,9 @@ impl<'a> Mlp<'a> {
                             d_stride: d,
                             dy_at: if dy_front { 0 } else { half },
                         };
+                        let grad_layout = layout.shifted_down(frozen);
                         if fused_sgd.is_none() && n > 1 && {
-                            let (weight_grad, bias_grad) = layout.split_mut(self.grads);
+                            let (weight_grad, bias_grad) = grad_layout.split_mut(self.grads);
                             dense::grad_batch(
                                 self.activations,
                                 self.deltas,
@@ -658,7 +728,7 @@ impl<'a> Mlp<'a> {
                             )
                         } {
                             let (weight, _) = layout.split(self.params);
-                            if index != 0 {
+                            if index > lowest {
                                 for (_, _, dy, dx) in io!() {
                                     dense::input_grad(needs, weight, dy, dx);
                                 }
@@ -669,8 +739,8 @@ impl<'a> Mlp<'a> {
                             continue;
                         }
                         for (x, _, dy, dx) in io!() {
-                            // The network's input needs no gradient.
-                            let dx_wanted = if index == 0 { None } else { Some(dx) };
+                            // The network's input (or a frozen layer's output) needs no gradient.
+                            let dx_wanted = if index > lowest { Some(dx) } else { None };
                             if let Some(lr) = fused_sgd {
                                 let (weight, bias) = layout.split_mut(self.params);
                                 if let Some(dx) = dx_wanted {
@@ -678,7 +748,7 @@ impl<'a> Mlp<'a> {
                                 }
                                 dense::sgd_fused(needs, weight, bias, x, dy, lr);
                             } else {
-                                let (weight_grad, bias_grad) = layout.split_mut(self.grads);
+                                let (weight_grad, bias_grad) = grad_layout.split_mut(self.grads);
                                 let (weight, _) = layout.split(self.params);
                                 dense::backward(
                                     needs,
@@ -715,7 +785,10 @@ impl<'a> Mlp<'a> {
                     let at = offsets_before(self.layers, index);
                     let (Some((params, mut stats)), Some(grads)) = (
                         batch_norm_parts(self.params, self.stats, at, features),
-                        self.grads.get_mut(at.0..at.0 + 2 * features),
+                        self.grads.get_mut(
+                            at.0.saturating_sub(frozen)
+                                ..(at.0 + 2 * features).saturating_sub(frozen),
+                        ),
                     ) else {
                         break;
                     };

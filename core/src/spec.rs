@@ -111,8 +111,11 @@ pub enum ShapeError {
     /// The activation, delta or mask buffers hold fewer samples than the mini-batch, which a
     /// network with batch norm processes at once ([`Plan::batched`]).
     BatchBuffersTooSmall,
-    /// The output width does not suit the head (softmax needs ≥ 2 outputs, the others exactly 1).
+    /// The output width does not suit the head (softmax needs ≥ 2 outputs, sigmoid exactly 1).
     HeadMismatch,
+    /// [`TrainConfig::freeze`](crate::train::TrainConfig::freeze) freezes every parametrised layer
+    /// (or counts past the last layer): nothing would train.
+    NothingToTrain,
     /// The configuration or head differs from the one the trainer's type fixes
     /// ([`Settings`](crate::train::Settings)).
     SettingsMismatch,
@@ -153,7 +156,10 @@ impl ShapeError {
                 "the network's buffers are larger than this machine's address space"
             }
             ShapeError::HeadMismatch => {
-                "the output width does not suit the head (softmax needs >= 2 outputs, sigmoid and MSE 1)"
+                "the output width does not suit the head (softmax needs >= 2 outputs, sigmoid 1)"
+            }
+            ShapeError::NothingToTrain => {
+                "the frozen layers are all of the network's parametrised layers: nothing would train"
             }
             ShapeError::SettingsMismatch => {
                 "the configuration or head differs from the one the trainer's type fixes"
@@ -398,6 +404,26 @@ impl Plan {
     }
 }
 
+/// Parameters of `layers[..freeze]`: the leading part of the flat parameter buffer that a network
+/// frozen below layer `freeze` does not train (and keeps no gradient or optimiser state for).
+///
+/// ```
+/// use tinytrain::layers::Activation;
+/// use tinytrain::spec::{frozen_params, Layer};
+/// let layers = [Layer::dense(64, 32), Layer::Activation(Activation::Relu), Layer::dense(32, 10)];
+/// assert_eq!(frozen_params(&layers, 2), 64 * 32 + 32);
+/// assert_eq!(frozen_params(&layers, 0), 0);
+/// ```
+pub const fn frozen_params(layers: &[Layer], freeze: usize) -> usize {
+    let mut params = 0;
+    let mut i = 0;
+    while i < layers.len() && i < freeze {
+        params += layers[i].params();
+        i += 1;
+    }
+    params
+}
+
 /// Where one dense layer's parameters live in the flat parameter buffer (and, the same, in the
 /// gradient buffer): `W` (`outputs × inputs`, row-major), then `b` (`outputs`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -417,6 +443,16 @@ impl DenseLayout {
             inputs,
             outputs,
             range: start..start + inputs * outputs + outputs,
+        }
+    }
+
+    /// The same layer in a buffer that starts `by` floats later: the gradient buffer of a network
+    /// whose first `by` parameters are frozen ([`frozen_params`]).
+    pub const fn shifted_down(&self, by: usize) -> Self {
+        DenseLayout {
+            inputs: self.inputs,
+            outputs: self.outputs,
+            range: self.range.start.saturating_sub(by)..self.range.end.saturating_sub(by),
         }
     }
 

@@ -689,6 +689,7 @@ impl TrainSpec {
             clip_norm: self.clip_norm,
             target_scale,
             divergence: self.divergence,
+            freeze: 0,
         }
     }
 }

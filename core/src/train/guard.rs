@@ -291,6 +291,7 @@ mod tests {
         clip_norm: None,
         target_scale: (0.0, 1.0),
         divergence: DivergencePolicy::Skip,
+        freeze: 0,
     };
 
     fn finite(values: &[f32]) -> bool {

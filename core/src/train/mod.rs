@@ -18,6 +18,8 @@
 
 #[cfg(test)]
 mod batch_tests;
+#[cfg(test)]
+mod freeze_tests;
 mod fused;
 mod guard;
 mod settings;
@@ -68,6 +70,15 @@ pub struct TrainConfig {
         serde(default, skip_serializing_if = "DivergencePolicy::is_skip")
     )]
     pub divergence: DivergencePolicy,
+    /// Layers `layers[..freeze]` do not train ([`Mlp::new_frozen`]): fine-tuning the head of a
+    /// shipped model. 0 trains every layer. Left out of the serde form when 0.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
+    pub freeze: u32,
+}
+
+#[cfg(feature = "serde")]
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl TrainConfig {
@@ -82,6 +93,7 @@ impl TrainConfig {
         clip_norm: None,
         target_scale: (0.0, 1.0),
         divergence: DivergencePolicy::Skip,
+        freeze: 0,
     };
 }
 
@@ -185,11 +197,12 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
         if plan.has_batch_norm() && config.batch_size < 2 {
             return Err(ShapeError::BatchNormNeedsBatch);
         }
-        let state_len = crate::optim::optimizer_state_len(config.optimizer, plan.params);
+        let trainable = plan.params - crate::spec::frozen_params(layers, config.freeze as usize);
+        let state_len = crate::optim::optimizer_state_len(config.optimizer, trainable);
         if buffers.state.len() < state_len {
             return Err(ShapeError::BufferTooSmall);
         }
-        let net = Mlp::new(layers, buffers, seed)?;
+        let net = Mlp::new_frozen(layers, buffers, seed, config.freeze as usize)?;
         if plan.has_batch_norm() && net.plan().batch < config.batch_size as usize {
             return Err(ShapeError::BatchBuffersTooSmall);
         }
@@ -197,7 +210,7 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
         let classes = match head {
             Head::SoftmaxCrossEntropy if outputs >= 2 => outputs,
             Head::SigmoidBinaryCrossEntropy if outputs == 1 => 2,
-            Head::LinearMse | Head::LinearL1 | Head::LinearHuber if outputs == 1 => 0,
+            Head::LinearMse | Head::LinearL1 | Head::LinearHuber => 0,
             _ => return Err(ShapeError::HeadMismatch),
         };
         if classes > C {
@@ -537,30 +550,61 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
     /// reported.
     #[inline(always)]
     fn measure(&mut self, data: &impl Dataset, row: usize, slot: usize, pass: Pass) -> Health {
-        let target = data.target(row);
         let (head, (mean, std)) = (self.head(), self.config().target_scale);
+        let unscale = |v: f32| v * std + mean;
+        // Several regression targets (an autoencoder's are its inputs) load into scratch; the
+        // metrics then count every output against its target.
+        if !head.is_classification() && self.net.plan().outputs > 1 {
+            let (out, grad, target) = self.net.output_grad_and_target_at(slot);
+            data.load_target(row, target);
+            let loss = head.regression_loss_and_grad(out, target, grad);
+            let summaries = [&mut self.train, &mut self.validation];
+            let Some(summary) = Self::summary_for(summaries, &mut self.epoch_stats, pass, loss)
+            else {
+                return Health::BadLoss;
+            };
+            summary.loss.update(loss);
+            for (&z, &y) in out.iter().zip(target.iter()) {
+                summary.regression.update(unscale(z), unscale(y));
+            }
+            return Health::Finite;
+        }
+        let target = data.target(row);
         let (out, grad) = self.net.output_and_grad_mut_at(slot);
         let loss = head.loss_and_grad(out, target, grad);
-        let summary = match pass {
-            Pass::Train if !loss.is_finite() => {
-                self.epoch_stats.bad_losses += 1;
-                return Health::BadLoss;
-            }
-            Pass::Train => &mut self.train,
-            Pass::Validation => &mut self.validation,
+        let summaries = [&mut self.train, &mut self.validation];
+        let Some(summary) = Self::summary_for(summaries, &mut self.epoch_stats, pass, loss) else {
+            return Health::BadLoss;
         };
         summary.loss.update(loss);
         match (head.predict_class(out), target.class()) {
             (Some(predicted), Some(truth)) => summary.confusion.update(truth, predicted),
-            _ => {
-                let unscale = |v: f32| v * std + mean;
-                summary.regression.update(
-                    unscale(out.first().copied().unwrap_or(0.0)),
-                    unscale(target.value()),
-                );
-            }
+            _ => summary.regression.update(
+                unscale(out.first().copied().unwrap_or(0.0)),
+                unscale(target.value()),
+            ),
         }
         Health::Finite
+    }
+
+    /// The pass's metrics to count a sample of loss `loss` in; `None` (and counted in the epoch's
+    /// [`DivergenceStats`]) for a training sample whose loss is not finite.
+    /// (A function of the fields it touches: the network's output stays borrowed meanwhile.)
+    #[inline(always)]
+    fn summary_for<'s>(
+        [train, validation]: [&'s mut Summary<C>; 2],
+        stats: &mut DivergenceStats,
+        pass: Pass,
+        loss: f32,
+    ) -> Option<&'s mut Summary<C>> {
+        match pass {
+            Pass::Train if !loss.is_finite() => {
+                stats.bad_losses += 1;
+                None
+            }
+            Pass::Train => Some(train),
+            Pass::Validation => Some(validation),
+        }
     }
 
     /// One optimiser step with the mean gradient of `batch` samples (clipped if configured), unless

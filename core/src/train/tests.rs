@@ -24,6 +24,7 @@ const SGD: TrainConfig = TrainConfig {
     clip_norm: None,
     target_scale: (0.0, 1.0),
     divergence: DivergencePolicy::Skip,
+    freeze: 0,
 };
 
 /// A line trainer with `w = 1`, `b = 0`.

@@ -157,12 +157,13 @@ fn config(c: &TrainConfig) -> String {
         clip_norm,
         target_scale,
         divergence: div,
+        freeze,
     } = *c;
     let clip = clip_norm.map_or("None".into(), |n| format!("Some({})", float(n)));
     format!(
         "tinytrain::train::TrainConfig {{\n        lr: {},\n        optimizer: {},\n        schedule: {},\n        \
          batch_size: {batch_size},\n        shuffle: {shuffle},\n        clip_norm: {clip},\n        \
-         target_scale: ({}, {}),\n        divergence: {},\n    }}",
+         target_scale: ({}, {}),\n        divergence: {},\n        freeze: {freeze},\n    }}",
         float(lr),
         optimizer(opt),
         schedule(sched),
