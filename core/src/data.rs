@@ -5,6 +5,9 @@
 
 use crate::rng::{stream, Pcg32};
 
+mod ring;
+pub use ring::Ring;
+
 /// What a sample should produce.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -4,7 +4,9 @@
 pub mod classification;
 pub mod regression;
 pub mod welford;
+pub mod window;
 
 pub use classification::ConfusionMatrix;
 pub use regression::RegressionMetrics;
 pub use welford::Welford;
+pub use window::{Ema, Window};

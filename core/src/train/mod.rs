@@ -22,6 +22,7 @@ mod batch_tests;
 mod freeze_tests;
 mod fused;
 mod guard;
+mod learn;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -29,6 +30,8 @@ mod tests;
 use fused::{fusable_rate, plain_sgd};
 use guard::{all_finite, all_finite_bits, Action, Health};
 pub use guard::{DivergencePolicy, DivergenceStats};
+use learn::StreamState;
+pub use learn::{Learned, StreamError};
 pub use settings::{Runtime, Settings};
 
 use core::marker::PhantomData;
@@ -166,6 +169,10 @@ pub struct Trainer<'a, const C: usize, S: Settings = Runtime> {
     /// The epoch before a loaded checkpoint diverged: the next epoch keeps the loaded last-good
     /// snapshot instead of taking one (as the uninterrupted run would).
     resumed_after_divergence: bool,
+    /// The last measured sample's loss (what [`Trainer::learn`] reports).
+    last_loss: f32,
+    /// A stream's place in its epoch and mini-batch ([`Trainer::learn`]).
+    stream: StreamState,
     settings: PhantomData<S>,
 }
 
@@ -236,6 +243,8 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
             last_good: None,
             last_good_valid: false,
             resumed_after_divergence: false,
+            last_loss: f32::NAN,
+            stream: StreamState::default(),
             settings: PhantomData,
         })
     }
@@ -363,6 +372,19 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
 
     /// The epoch's learning rate; the guard's bookkeeping, the shuffle, train mode.
     fn start_epoch<I: RowIndex>(&mut self, train: &mut [I]) -> f32 {
+        let lr = self.epoch_lr();
+        self.begin_epoch();
+        if self.config().shuffle {
+            shuffle(train, &mut self.shuffle_rng);
+        }
+        self.net.set_mode(Mode::Train);
+        self.train.reset();
+        lr
+    }
+
+    /// The current epoch's learning rate: the schedule's (or the plateau's), times what the
+    /// divergence guard took off.
+    fn epoch_lr(&self) -> f32 {
         let mut lr = match self.config().schedule {
             Schedule::Plateau(_) => self.plateau.lr(),
             schedule => schedule.lr(self.config().lr, self.epoch),
@@ -370,12 +392,6 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
         if self.lr_scale != 1.0 {
             lr *= self.lr_scale;
         }
-        self.begin_epoch();
-        if self.config().shuffle {
-            shuffle(train, &mut self.shuffle_rng);
-        }
-        self.net.set_mode(Mode::Train);
-        self.train.reset();
         lr
     }
 
@@ -558,6 +574,7 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
             let (out, grad, target) = self.net.output_grad_and_target_at(slot);
             data.load_target(row, target);
             let loss = head.regression_loss_and_grad(out, target, grad);
+            self.last_loss = loss;
             let summaries = [&mut self.train, &mut self.validation];
             let Some(summary) = Self::summary_for(summaries, &mut self.epoch_stats, pass, loss)
             else {
@@ -572,6 +589,7 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
         let target = data.target(row);
         let (out, grad) = self.net.output_and_grad_mut_at(slot);
         let loss = head.loss_and_grad(out, target, grad);
+        self.last_loss = loss;
         let summaries = [&mut self.train, &mut self.validation];
         let Some(summary) = Self::summary_for(summaries, &mut self.epoch_stats, pass, loss) else {
             return Health::BadLoss;
