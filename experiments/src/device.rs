@@ -9,7 +9,7 @@
 #[allow(unused_imports)]
 use crate::datasets::DataSource;
 #[allow(unused_imports)]
-use crate::experiment::Experiment;
+use crate::experiment::{Experiment, Statistics};
 #[allow(unused_imports)]
 use crate::table::{Encoding, Table, Targets};
 

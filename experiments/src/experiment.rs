@@ -42,6 +42,22 @@ pub struct Experiment {
     /// (`tinytrain train --device --init`); `None`: seeded, or built in with
     /// `TINYTRAIN_INIT_WEIGHTS` ([`crate::init`]).
     pub init: Option<&'static [f32]>,
+    /// Standardisation statistics fixed in advance instead of fitted on the training rows: a
+    /// shipped model's, which its first layers were trained behind (`tinytrain train --device
+    /// --init` of a weights.json that carries them). Used only with `standardize`.
+    pub statistics: Option<Statistics>,
+}
+
+/// The statistics `x' = (x − mean) · scale` of [`Experiment::statistics`], one per feature, and
+/// a regression target's `(mean, scale)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Statistics {
+    /// Per-feature mean.
+    pub mean: &'static [f32],
+    /// Per-feature scale, `1 / sqrt(variance + 1e-5)`.
+    pub scale: &'static [f32],
+    /// A regression target's mean and scale (`None`: fitted, as without fixed statistics).
+    pub target: Option<(f32, f32)>,
 }
 
 impl Experiment {
@@ -65,6 +81,7 @@ impl Experiment {
             standardize: true,
             early_stopping: None,
             init: None,
+            statistics: None,
         }
     }
 

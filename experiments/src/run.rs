@@ -119,6 +119,8 @@ pub enum RunError {
     /// The experiment restores its best weights and the snapshot buffer is shorter than
     /// [`Experiment::snapshot_len`].
     SnapshotTooShort,
+    /// [`Experiment::statistics`] are not one per feature.
+    StatisticsMismatch,
 }
 
 impl From<ShapeError> for RunError {
@@ -138,6 +140,9 @@ impl RunError {
             RunError::ValidationIndicesTooShort => "the validation index buffer is too short",
             RunError::TooLarge => "the dataset has too many features or classes",
             RunError::SnapshotTooShort => "the early-stopping snapshot buffer is too short",
+            RunError::StatisticsMismatch => {
+                "the experiment's fixed standardisation statistics are not one per feature"
+            }
         }
     }
 }
@@ -205,23 +210,36 @@ pub fn run<T: Settings, I: RowIndex, F: Fault, O: Observer>(
     let (train, validation) = (&mut train[..n_train], &validation[..n_val]);
 
     // Statistics of the training rows only: validation must not leak into the inputs.
-    let mut standardizer = Standardizer::<MAX_FEATURES>::new(features);
+    // (Or a shipped model's, fixed in advance.)
+    let fixed = experiment.statistics;
+    let mut standardizer = match fixed {
+        Some(stats) if stats.mean.len() == features && stats.scale.len() == features => {
+            Standardizer::<MAX_FEATURES>::from_stats(stats.mean, stats.scale)
+        }
+        Some(_) => return Err(RunError::StatisticsMismatch),
+        None => Standardizer::<MAX_FEATURES>::new(features),
+    };
     // A regression target is standardised too (as `tinytrain train --normalize standard` does),
     // and the metrics map the outputs back to its units.
-    let mut target = Standardizer::<1>::new(1);
+    let mut target = match fixed.and_then(|stats| stats.target) {
+        Some((mean, scale)) => Standardizer::<1>::from_stats(&[mean], &[scale]),
+        None => Standardizer::<1>::new(1),
+    };
     let regression = classes == 0 && experiment.standardize;
     let mut config = experiment.config;
-    if experiment.standardize {
+    if experiment.standardize && !standardizer.is_frozen() {
         let mut scratch = [0.0; MAX_FEATURES];
         standardizer.fit(&data, train, &mut scratch[..features]);
     }
     if regression {
-        for &row in train.iter() {
-            if let Target::Value(value) = data.target(row.row()) {
-                target.update(&[value]);
+        if !target.is_frozen() {
+            for &row in train.iter() {
+                if let Target::Value(value) = data.target(row.row()) {
+                    target.update(&[value]);
+                }
             }
+            target.freeze();
         }
-        target.freeze();
         config.target_scale = (target.mean()[0], 1.0 / target.scale()[0]);
     }
     let standardized = Standardized::new(
@@ -302,9 +320,12 @@ pub fn run<T: Settings, I: RowIndex, F: Fault, O: Observer>(
 /// zeroed `static` in `.bss`, or a `Box` on a host).
 macro_rules! workspace {
     ($net:ident) => {
-        /// Optimiser state floats.
+        /// Parameters that train: all but the frozen layers' (`TrainConfig::freeze`).
+        pub const TRAINABLE: usize = $net::PARAMS
+            - tinytrain::spec::frozen_params(EXPERIMENT.layers, EXPERIMENT.config.freeze as usize);
+        /// Optimiser state floats (of the trainable parameters).
         pub const STATE: usize =
-            tinytrain::optim::optimizer_state_len(EXPERIMENT.config.optimizer, $net::PARAMS);
+            tinytrain::optim::optimizer_state_len(EXPERIMENT.config.optimizer, TRAINABLE);
         /// Length of the training index buffer.
         pub const TRAIN_CAPACITY: usize = EXPERIMENT.train_capacity();
         /// Length of the validation index buffer.
@@ -317,11 +338,12 @@ macro_rules! workspace {
         /// Floats of the best-weights snapshot.
         /// (The model: parameters and batch-norm statistics, `Mlp::model_len`.)
         pub const SNAPSHOT: usize = EXPERIMENT.snapshot_len($net::PARAMS + $net::PLAN.stats);
-        /// Gradient floats: none when every step is fused plain SGD (`trains_without_gradients`).
+        /// Gradient floats: none when every step is fused plain SGD (`trains_without_gradients`),
+        /// else one per trainable parameter.
         pub const GRADS: usize = if EXPERIMENT.config.trains_without_gradients() {
             0
         } else {
-            $net::PARAMS
+            TRAINABLE
         };
         /// The network's buffers, exactly sized.
         pub type Memory = $net::MemoryOf<GRADS, STATE>;

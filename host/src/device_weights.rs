@@ -71,7 +71,7 @@ pub fn assemble(chunks: &[Chunk]) -> anyhow::Result<Weights> {
     // carry dense layers only.
     Ok(Weights {
         layers: weights,
-        batch_norms: Vec::new(),
+        ..Weights::default()
     })
 }
 

@@ -50,7 +50,11 @@ pub fn run_experiment(
     })?;
     // A host's memory: Vecs sized by the plan (a firmware uses the experiment's `Workspace`).
     let plan = Plan::of(experiment.layers).map_err(|e| anyhow!("{e:?}"))?;
-    let mut memory = VecMemory::try_for_run(&plan, &experiment.config)?;
+    let mut memory = VecMemory::try_for_run(
+        &plan,
+        &experiment.config,
+        tinytrain::spec::frozen_params(experiment.layers, experiment.config.freeze as usize),
+    )?;
     // Early stopping's snapshot keeps the model: parameters and batch-norm statistics.
     let mut snapshot = vec![0.0; experiment.snapshot_len(plan.params + plan.stats)];
     let mut train = vec![0u32; experiment.train_capacity()];

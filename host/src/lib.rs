@@ -17,6 +17,7 @@
 //! * [`progress`] — a progress bar on stderr, only when stderr is a terminal.
 //! * [`qemu`] — how the firmware is started in `qemu-system-arm`.
 //! * [`train_cmd`] — `tinytrain train`.
+//! * [`anomaly`] — `train --task autoencoder`'s threshold on the reconstruction error.
 //! * [`sweep`] — `tinytrain sweep`, a grid of `train` options × seeds run on a thread pool, each run a
 //!   run directory, then the results sorted by the validation metric.
 //! * [`model`] — a finished run directory loaded back: manifest and weights.
@@ -34,6 +35,7 @@
 //! * [`cli`] — the command line and its dispatch.
 
 pub mod accuracy;
+pub mod anomaly;
 pub mod cli;
 pub mod csv_data;
 pub mod decode;

@@ -10,6 +10,7 @@ use tinytrain::spec::Layer;
 use tinytrain::train::TrainConfig;
 
 use crate::csv_data::{Column, Task};
+use crate::model::Normalization;
 use crate::options::TrainSpec;
 use crate::pipeline::Setup;
 
@@ -30,7 +31,7 @@ pub struct Manifest<'a> {
     pub split: SplitInfo<'a>,
     /// Standardisation statistics (absent with `--normalize none`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub normalization: Option<Normalization<'a>>,
+    pub normalization: Option<Normalization>,
     /// `train --device`: the board and the fit check's figures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<serde_json::Value>,
@@ -103,37 +104,11 @@ pub struct SplitInfo<'a> {
     pub val_rows: &'a [u32],
 }
 
-/// Standardisation statistics: `x' = (x − mean) · scale` per feature.
-#[derive(Debug, serde::Serialize)]
-pub struct Normalization<'a> {
-    /// Per-feature mean over the training rows.
-    pub feature_mean: &'a [f32],
-    /// Per-feature `1 / sqrt(variance + 1e-5)`.
-    pub feature_scale: &'a [f32],
-    /// Regression target mean.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_mean: Option<f32>,
-    /// Regression target standard deviation (`sqrt(variance + 1e-5)`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_std: Option<f32>,
-    /// Regression target scale as applied, `y' = (y − mean) · scale`: `1 / target_std` as the
-    /// standardiser holds it, since `1 / (1 / s)` need not give `s` back in `f32` (`predict`
-    /// reproduces the run's MAE bit for bit with it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_scale: Option<f32>,
-}
-
 impl<'a> Manifest<'a> {
     /// The manifest of a prepared run.
     pub fn of(setup: &'a Setup<'a>) -> Self {
         let table = setup.table;
-        let normalization = setup.features.as_ref().map(|features| Normalization {
-            feature_mean: features.mean(),
-            feature_scale: features.scale(),
-            target_mean: setup.target.as_ref().map(|_| setup.config.target_scale.0),
-            target_std: setup.target.as_ref().map(|_| setup.config.target_scale.1),
-            target_scale: setup.target.as_ref().map(|t| t.scale()[0]),
-        });
+        let normalization = Normalization::of(setup);
         Manifest {
             tinytrain_version: env!("CARGO_PKG_VERSION"),
             config: setup.spec,

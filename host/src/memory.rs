@@ -41,20 +41,28 @@ impl VecMemory {
     /// [`VecMemory::new`], or an error naming the bytes when they are more than this machine has
     /// available (Linux's `MemAvailable`) or than it can allocate: never an abort halfway.
     pub fn try_new(plan: &Plan, optimizer: OptimizerKind) -> anyhow::Result<Self> {
-        Self::try_sized(plan, plan.params, optimizer)
+        Self::try_sized(plan, plan.params, plan.params, optimizer)
     }
 
     /// [`VecMemory::try_new`] for a training run with `config`: without a gradient buffer when every
     /// step is fused plain SGD ([`TrainConfig::trains_without_gradients`]), which never reads one;
     /// with room for the whole mini-batch when the network has a batch norm
-    /// ([`VecMemory::run_plan`]).
-    pub fn try_for_run(plan: &Plan, config: &TrainConfig) -> anyhow::Result<Self> {
+    /// ([`VecMemory::run_plan`]). Gradients and optimiser state cover only the parameters that
+    /// train: all but the `frozen` leading ones ([`frozen_params`](tinytrain::spec::frozen_params)
+    /// of [`TrainConfig::freeze`]).
+    pub fn try_for_run(plan: &Plan, config: &TrainConfig, frozen: usize) -> anyhow::Result<Self> {
+        let trainable = plan.params.saturating_sub(frozen);
         let grads = if config.trains_without_gradients() {
             0
         } else {
-            plan.params
+            trainable
         };
-        Self::try_sized(&Self::run_plan(plan, config)?, grads, config.optimizer)
+        Self::try_sized(
+            &Self::run_plan(plan, config)?,
+            grads,
+            trainable,
+            config.optimizer,
+        )
     }
 
     /// The plan a run with `config` allocates: a mini-batch is held whole ([`Plan::batched`]), so
@@ -78,19 +86,27 @@ impl VecMemory {
         })
     }
 
-    fn try_sized(plan: &Plan, grads: usize, optimizer: OptimizerKind) -> anyhow::Result<Self> {
-        let floats = [
-            plan.params,
-            grads,
-            plan.activations,
-            plan.deltas,
-            plan.mask_words,
-            optimizer_state_len(optimizer, plan.params),
-            plan.stats,
-        ];
-        let bytes = floats
-            .iter()
-            .try_fold(0usize, |sum, &n| sum.checked_add(n.checked_mul(4)?));
+    /// Bytes [`VecMemory::try_for_run`] allocates (`None`: more than a `usize` counts), without
+    /// allocating them.
+    pub fn run_bytes(plan: &Plan, config: &TrainConfig, frozen: usize) -> Option<usize> {
+        let trainable = plan.params.saturating_sub(frozen);
+        let grads = if config.trains_without_gradients() {
+            0
+        } else {
+            trainable
+        };
+        let plan = Self::run_plan(plan, config).ok()?;
+        bytes_of(&floats(&plan, grads, trainable, config.optimizer))
+    }
+
+    fn try_sized(
+        plan: &Plan,
+        grads: usize,
+        trainable: usize,
+        optimizer: OptimizerKind,
+    ) -> anyhow::Result<Self> {
+        let floats = floats(plan, grads, trainable, optimizer);
+        let bytes = bytes_of(&floats);
         let too_much = |bytes: String, why: String| {
             anyhow::anyhow!(
                 "the network needs {bytes} of memory ({} parameters{}{}{}) but {why}; use smaller --hidden layers{}",
@@ -168,6 +184,27 @@ impl VecMemory {
     }
 }
 
+/// The lengths of the seven buffers: parameters, gradients, activations, deltas, masks,
+/// optimiser state (of the `trainable` parameters), batch-norm statistics.
+fn floats(plan: &Plan, grads: usize, trainable: usize, optimizer: OptimizerKind) -> [usize; 7] {
+    [
+        plan.params,
+        grads,
+        plan.activations,
+        plan.deltas,
+        plan.mask_words,
+        optimizer_state_len(optimizer, trainable),
+        plan.stats,
+    ]
+}
+
+/// Their bytes (`None`: more than a `usize` counts).
+fn bytes_of(floats: &[usize; 7]) -> Option<usize> {
+    floats
+        .iter()
+        .try_fold(0usize, |sum, &n| sum.checked_add(n.checked_mul(4)?))
+}
+
 /// The memory this machine has available (`MemAvailable` of `/proc/meminfo`; `None` elsewhere).
 fn available_bytes() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
@@ -213,7 +250,7 @@ mod tests {
             lr: 0.01,
             ..TrainConfig::DEFAULT
         };
-        let lean = VecMemory::try_for_run(&plan, &sgd).unwrap();
+        let lean = VecMemory::try_for_run(&plan, &sgd, 0).unwrap();
         assert_eq!(lean.bytes(), plan.fused_sgd_bytes());
         let batched = TrainConfig {
             batch_size: 8,
@@ -222,7 +259,7 @@ mod tests {
         // ... and holds the whole mini-batch (batch-major): activations, deltas and masks × 8.
         let per_sample = 4 * (plan.activations + plan.deltas + plan.mask_words);
         assert_eq!(
-            VecMemory::try_for_run(&plan, &batched).unwrap().bytes(),
+            VecMemory::try_for_run(&plan, &batched, 0).unwrap().bytes(),
             plan.bytes() + 7 * per_sample
         );
     }
@@ -248,7 +285,9 @@ mod tests {
             batch_size: 1,
             ..TrainConfig::DEFAULT
         };
-        let message = VecMemory::try_for_run(&plan, &sgd).unwrap_err().to_string();
+        let message = VecMemory::try_for_run(&plan, &sgd, 0)
+            .unwrap_err()
+            .to_string();
         assert!(
             message
                 .starts_with("the network needs 80.0 GB of memory (20000200000 parameters) but "),

@@ -17,6 +17,7 @@ use tinytrain::train::TrainConfig;
 use crate::csv_data::{Column, Schema, Task};
 use crate::memory::VecMemory;
 use crate::options::TrainSpec;
+use crate::pipeline::Setup;
 use crate::run_dir;
 use crate::weights::{BatchNormWeights, DenseWeights, Weights};
 use crate::MAX_FEATURES;
@@ -53,22 +54,56 @@ pub struct Model {
     pub folded: Vec<usize>,
 }
 
-/// The statistics `x' = (x − mean) · scale` of a run, as its manifest holds them.
-#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+/// The statistics `x' = (x − mean) · scale` of a run, as its manifest (and its weights.json)
+/// holds them.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Normalization {
     /// Per-feature mean.
     pub feature_mean: Vec<f32>,
-    /// Per-feature `1/sqrt(var + ε)`.
+    /// Per-feature `1 / sqrt(variance + 1e-5)`.
     pub feature_scale: Vec<f32>,
     /// Regression target mean.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_mean: Option<f32>,
-    /// Regression target standard deviation.
-    #[serde(default)]
+    /// Regression target standard deviation (`sqrt(variance + 1e-5)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_std: Option<f32>,
-    /// Regression target scale as applied (manifests before it was recorded: `1/target_std`).
-    #[serde(default)]
+    /// Regression target scale as applied, `y' = (y − mean) · scale`: `1 / target_std` as the
+    /// standardiser holds it, since `1 / (1 / s)` need not give `s` back in `f32` (`predict`
+    /// reproduces the run's MAE bit for bit with it). Manifests before it was recorded:
+    /// `1 / target_std`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_scale: Option<f32>,
+}
+
+impl Normalization {
+    /// The statistics of a prepared run (`None`: `--normalize none`).
+    pub fn of(setup: &Setup<'_>) -> Option<Self> {
+        setup.features.as_ref().map(|features| Normalization {
+            feature_mean: features.mean().to_vec(),
+            feature_scale: features.scale().to_vec(),
+            target_mean: setup.target.as_ref().map(|_| setup.config.target_scale.0),
+            target_std: setup.target.as_ref().map(|_| setup.config.target_scale.1),
+            target_scale: setup.target.as_ref().map(|t| t.scale()[0]),
+        })
+    }
+
+    /// The feature standardiser, frozen with these statistics.
+    pub fn feature_standardizer(&self) -> Box<Standardizer<MAX_FEATURES>> {
+        Box::new(Standardizer::from_stats(
+            &self.feature_mean,
+            &self.feature_scale,
+        ))
+    }
+
+    /// The regression target's standardiser (`None` without target statistics).
+    pub fn target_standardizer(&self) -> Option<Standardizer<1>> {
+        let mean = self.target_mean?;
+        let scale = self
+            .target_scale
+            .or_else(|| self.target_std.map(|std| 1.0 / std))?;
+        Some(Standardizer::from_stats(&[mean], &[scale]))
+    }
 }
 
 /// The parts of `manifest.json` a model needs (the file has more).
@@ -176,6 +211,16 @@ impl Model {
             );
         }
         let classes = self.class_names.len();
+        if self.spec.autoencoder.is_some() {
+            if self.head.is_classification() || self.plan.outputs != width {
+                bail!(
+                    "an autoencoder with a {} head and {} outputs for {width} features",
+                    self.head.name(),
+                    self.plan.outputs
+                );
+            }
+            return self.check_normalization(width, false);
+        }
         match (self.task, self.head.is_classification()) {
             (Task::Classification, true) if self.head.outputs_for(classes) == self.plan.outputs => {
             }
@@ -187,6 +232,11 @@ impl Model {
                 self.task
             ),
         }
+        self.check_normalization(width, self.task == Task::Regression)
+    }
+
+    /// The normaliser has one statistic per feature (and the target's, if `target`).
+    fn check_normalization(&self, width: usize, target: bool) -> anyhow::Result<()> {
         if width > MAX_FEATURES {
             bail!("more than {MAX_FEATURES} features");
         }
@@ -194,8 +244,7 @@ impl Model {
             if n.feature_mean.len() != width || n.feature_scale.len() != width {
                 bail!("the normaliser's statistics are not one per feature");
             }
-            if self.task == Task::Regression && (n.target_mean.is_none() || n.target_std.is_none())
-            {
+            if target && (n.target_mean.is_none() || n.target_std.is_none()) {
                 bail!("the normaliser has no statistics of the regression target");
             }
         }
@@ -222,17 +271,12 @@ impl Model {
     pub fn feature_standardizer(&self) -> Option<Box<Standardizer<MAX_FEATURES>>> {
         self.normalization
             .as_ref()
-            .map(|n| Box::new(Standardizer::from_stats(&n.feature_mean, &n.feature_scale)))
+            .map(Normalization::feature_standardizer)
     }
 
     /// The regression target's standardiser (`None` for classification or `--normalize none`).
     pub fn target_standardizer(&self) -> Option<Standardizer<1>> {
-        let n = self.normalization.as_ref()?;
-        let mean = n.target_mean?;
-        let scale = n
-            .target_scale
-            .or_else(|| n.target_std.map(|std| 1.0 / std))?;
-        Some(Standardizer::from_stats(&[mean], &[scale]))
+        self.normalization.as_ref()?.target_standardizer()
     }
 
     /// A network output in the target's units, as the core's regression metrics compute it:
@@ -345,7 +389,7 @@ pub fn fold_batch_norms(
     }
     let weights = Weights {
         layers: dense,
-        batch_norms: Vec::new(),
+        ..Weights::default()
     };
     Ok((kept, weights, folded))
 }

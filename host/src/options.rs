@@ -60,6 +60,9 @@ pub mod defaults {
     pub const SEED: u64 = 1;
     /// Share of the rows held out for validation.
     pub const VAL_FRACTION: f32 = 0.2;
+    /// Quantile of the validation rows' reconstruction errors that an autoencoder's anomaly
+    /// threshold is: 1 normal row in 20 is flagged.
+    pub const THRESHOLD_QUANTILE: f32 = 0.95;
 }
 
 /// The `--loss` choices: the regression heads.
@@ -187,6 +190,19 @@ impl fmt::Display for HiddenLayers {
     }
 }
 
+/// `--task`: the label column's two tasks, or reconstructing the features.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TaskArg {
+    /// Predict one of a set of classes
+    Classification,
+    /// Predict a number
+    Regression,
+    /// Reconstruct the features (anomaly detection): the network's outputs are its inputs, the
+    /// label column stays out of them (it can pick the normal rows: --normal); at the end a
+    /// threshold on the reconstruction error from the validation rows goes into threshold.json
+    Autoencoder,
+}
+
 /// `tinytrain train`'s options.
 #[derive(Clone, Debug, clap::Args)]
 pub struct TrainArgs {
@@ -198,7 +214,7 @@ pub struct TrainArgs {
     pub label: Option<String>,
     /// Task [default: detected from the label column]
     #[arg(long, value_enum)]
-    pub task: Option<Task>,
+    pub task: Option<TaskArg>,
     /// Cell separator of the CSV file: one ASCII character, e.g. ';' ("tab" or \t for a tab)
     #[arg(long, value_name = "CHAR", default_value_t = Delimiter::COMMA)]
     pub delimiter: Delimiter,
@@ -308,6 +324,20 @@ pub struct TrainArgs {
     /// Start from these weights (a weights.json or init.json of an earlier run) instead of a random init
     #[arg(long, value_name = "FILE.json")]
     pub init: Option<PathBuf>,
+    /// Do not train these layers (numbered as weights.json lists them: 0 is the first dense
+    /// layer), comma-separated; they must be the first ones (0, or 0,1, …): the backward pass stops
+    /// below the lowest trainable layer, and frozen layers keep no gradients or optimiser state.
+    /// Fine-tuning a shipped model: --init its weights.json, --freeze 0
+    #[arg(long, value_name = "LAYER,...", value_delimiter = ',')]
+    pub freeze: Vec<usize>,
+    /// With --task autoencoder: train on the rows of this label class only (the normal ones); the
+    /// other classes are the anomalies threshold.json scores the threshold against
+    #[arg(long, value_name = "CLASS")]
+    pub normal: Option<String>,
+    /// With --task autoencoder: the quantile of the validation rows' reconstruction errors that
+    /// becomes the anomaly threshold (numpy.quantile's default, linear interpolation)
+    #[arg(long, value_name = "Q", default_value_t = defaults::THRESHOLD_QUANTILE, value_parser = checked(fraction))]
+    pub threshold_quantile: f32,
     /// Continue the run in DIR from its checkpoint.bin (bit-identical to an uninterrupted run): its
     /// manifest's options apply; --epochs sets the new total; other options must agree with the run's
     #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["out", "init"])]
@@ -460,10 +490,25 @@ impl TrainArgs {
         if plateau_options && !matches!(schedule, LrSchedule::Plateau(_)) {
             bail!("--plateau-monitor, --plateau-factor, --plateau-patience, --plateau-min-delta, --cooldown and --min-lr apply with --schedule plateau");
         }
+        let autoencoder = self.task == Some(TaskArg::Autoencoder);
+        if !autoencoder
+            && (self.normal.is_some() || self.threshold_quantile != defaults::THRESHOLD_QUANTILE)
+        {
+            bail!("--normal and --threshold-quantile apply with --task autoencoder");
+        }
         let spec = TrainSpec {
             data: self.data.clone(),
             label: self.label.clone(),
-            task: self.task,
+            task: match self.task {
+                Some(TaskArg::Classification) => Some(Task::Classification),
+                Some(TaskArg::Regression) => Some(Task::Regression),
+                Some(TaskArg::Autoencoder) | None => None,
+            },
+            autoencoder: autoencoder.then(|| Autoencoder {
+                normal: self.normal.clone(),
+                quantile: self.threshold_quantile,
+            }),
+            freeze: self.freeze.clone(),
             delimiter: self.delimiter,
             ignore: self.ignore.clone(),
             drop_missing: self.drop_missing,
@@ -506,6 +551,14 @@ pub struct TrainSpec {
     pub label: Option<String>,
     /// Task (`None`: detected from the labels).
     pub task: Option<Task>,
+    /// Reconstruct the features instead of predicting the label (absent from the manifest when
+    /// not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoencoder: Option<Autoencoder>,
+    /// Parametrised layers (weights.json's numbering) that do not train: 0, 0 and 1, … (absent
+    /// from the manifest when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub freeze: Vec<usize>,
     /// The CSV file's cell separator (absent from the manifest when it is the default, `,`).
     #[serde(default, skip_serializing_if = "Delimiter::is_comma")]
     pub delimiter: Delimiter,
@@ -566,6 +619,8 @@ impl Default for TrainSpec {
             data: PathBuf::from(defaults::DATA),
             label: None,
             task: None,
+            autoencoder: None,
+            freeze: Vec::new(),
             delimiter: Delimiter::COMMA,
             ignore: Vec::new(),
             drop_missing: false,
@@ -610,6 +665,24 @@ impl TrainSpec {
         }
         if self.batch == 0 || self.epochs == 0 {
             bail!("--batch and --epochs must be at least 1");
+        }
+        if let Some((at, &layer)) = self.freeze.iter().enumerate().find(|&(i, &l)| l != i) {
+            let prefix: Vec<String> = (0..=layer.max(at)).map(|i| i.to_string()).collect();
+            bail!(
+                "--freeze {}: frozen layers must be the first ones, in order (the backward pass \
+                 stops below the lowest trainable layer); layer {at} is missing or out of place: \
+                 --freeze {} freezes every layer up to {}",
+                self.freeze
+                    .iter()
+                    .map(|l| l.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                prefix.join(","),
+                layer.max(at)
+            );
+        }
+        if let Some(auto) = &self.autoencoder {
+            check("threshold-quantile", fraction(auto.quantile))?;
         }
         if self.batch_norm && self.hidden.is_empty() {
             bail!("--batch-norm normalises the hidden layers, but --hidden none has none");
@@ -697,6 +770,16 @@ impl TrainSpec {
 /// `!value`, for serde's `skip_serializing_if` on a flag that is off by default.
 fn is_false(value: &bool) -> bool {
     !value
+}
+
+/// `--task autoencoder`'s settings.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Autoencoder {
+    /// The label class of the normal rows, the only ones trained on (`None`: every row).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normal: Option<String>,
+    /// The quantile of the validation errors that is the anomaly threshold.
+    pub quantile: f32,
 }
 
 /// How a clap value enum (`--normalize`, `--task`) is spelled on the command line.

@@ -11,7 +11,7 @@
 //!    by the core's curve [`Analyzer`] (events) and, when configured, by [`EarlyStopping`].
 
 use anyhow::{anyhow, bail, Context};
-use tinytrain::data::split;
+use tinytrain::data::{split, Reconstruct};
 use tinytrain::diagnose::Event;
 use tinytrain::early_stop::{self, EarlyStopping};
 use tinytrain::loss::Head;
@@ -175,9 +175,28 @@ pub struct Setup<'a> {
     pub features: Option<Box<Standardizer<MAX_FEATURES>>>,
     /// Regression target standardiser fitted on the training rows (`--normalize standard`).
     pub target: Option<Standardizer<1>>,
+    /// `--task autoencoder --normal CLASS`: the rows of the other classes, never trained on, that
+    /// score the anomaly threshold (empty otherwise).
+    pub anomaly_rows: Vec<u32>,
+    /// What `--init` brought: the weights, and what its file says of the data (`None`: no
+    /// `--init`).
+    pub init: Option<Weights>,
+    /// The parametrised layers, from the first, that `--init` loads (the rest, a new head, start
+    /// from the seed): [`Weights::leading_layers`].
+    pub init_layers: usize,
 }
 
 impl Setup<'_> {
+    /// Leading parameters that do not train (`--freeze`).
+    pub fn frozen_params(&self) -> usize {
+        tinytrain::spec::frozen_params(&self.layers, self.config.freeze as usize)
+    }
+
+    /// `--task autoencoder`: the network reconstructs its inputs.
+    pub fn is_autoencoder(&self) -> bool {
+        self.spec.autoencoder.is_some()
+    }
+
     /// `true` when an epoch's last mini-batch is a single sample that the core skips: with a batch
     /// norm, which has no variance over one sample (PyTorch raises on it).
     pub fn skips_last_sample(&self) -> bool {
@@ -203,7 +222,8 @@ impl Setup<'_> {
 pub struct Trained {
     /// One record per epoch.
     pub records: Vec<EpochRecord>,
-    /// The parameters after the last epoch, or the best epoch's when early stopping restored them.
+    /// The parameters after the last epoch, or the best epoch's when early stopping restored them,
+    /// with what the network reads and predicts: a deployable model ([`crate::weights::About`]).
     pub weights: Weights,
     /// What the curve analyser noticed, in order.
     pub events: Vec<Noticed>,
@@ -240,6 +260,9 @@ pub fn run(spec: &TrainSpec, observer: &mut impl Observer) -> anyhow::Result<Tra
 /// The head for a task: softmax for three or more classes, one sigmoid output for two, and for
 /// regression a linear output with the spec's loss (MSE by default).
 pub fn head_for(spec: &TrainSpec, table: &Table) -> anyhow::Result<Head> {
+    if spec.autoencoder.is_some() {
+        return Ok(spec.loss.unwrap_or(defaults::REGRESSION_LOSS));
+    }
     Ok(match (table.task(), spec.loss) {
         (Task::Regression, loss) => loss.unwrap_or(defaults::REGRESSION_LOSS),
         (Task::Classification, Some(_)) => bail!(
@@ -262,24 +285,76 @@ pub fn prepare<'a>(spec: &'a TrainSpec, table: &'a Table) -> anyhow::Result<Setu
         );
     }
     let head = head_for(spec, table)?;
-    let layers = spec.layers(table.width(), head.outputs_for(table.classes()));
+    let outputs = match spec.autoencoder {
+        Some(_) => table.width(),
+        None => head.outputs_for(table.classes()),
+    };
+    let layers = spec.layers(table.width(), outputs);
     let plan = Plan::of(&layers).map_err(|e| anyhow!("the network does not fit together: {e}"))?;
+    let freeze = core_freeze(&spec.freeze, &layers)?;
 
+    let task = match spec.autoencoder {
+        Some(_) => Task::Regression, // its metrics are errors, as a regression's
+        None => table.task(),
+    };
     if let Some(early) = &spec.early_stopping {
-        check_monitor("--monitor", early.monitor, table)?;
+        check_monitor("--monitor", early.monitor, table, task)?;
     }
     if let LrSchedule::Plateau(plateau) = spec.schedule {
-        check_monitor("--plateau-monitor", plateau.monitor, table)?;
+        check_monitor("--plateau-monitor", plateau.monitor, table, task)?;
     }
-    let (train_rows, val_rows) = split_rows(spec, table)?;
+    let (mut train_rows, mut val_rows) = split_rows(spec, table)?;
+    let mut anomaly_rows = Vec::new();
+    if let Some(normal) = spec.autoencoder.as_ref().and_then(|a| a.normal.as_ref()) {
+        let class = normal_class(table, normal)?;
+        let is_normal = |row: &u32| match &table.targets {
+            Targets::Classes { labels, .. } => labels[*row as usize] == class,
+            Targets::Values(_) => true,
+        };
+        anomaly_rows = train_rows
+            .iter()
+            .chain(&val_rows)
+            .copied()
+            .filter(|r| !is_normal(r))
+            .collect();
+        anomaly_rows.sort_unstable();
+        train_rows.retain(is_normal);
+        val_rows.retain(is_normal);
+    }
 
+    let init = spec
+        .init
+        .as_ref()
+        .map(|path| Weights::read(path).context("--init"))
+        .transpose()?;
+    let init_layers = match &init {
+        Some(weights) => {
+            let n = weights
+                .leading_layers(&layers)
+                .with_context(|| format!("--init {}", init_path(spec)))?;
+            check_init_classes(weights, n, &layers, table, spec)?;
+            n
+        }
+        None => 0,
+    };
     let raw = table.dataset();
+    let from_file = match &init {
+        Some(weights) => init_normalizer(weights, table, spec)?,
+        None => None,
+    };
     let (features, target) = match spec.normalize {
         Normalize::None => (None, None),
         Normalize::Standard => {
-            let mut features = Box::new(Standardizer::<MAX_FEATURES>::new(table.width()));
-            features.fit(&raw, &train_rows, &mut vec![0.0; table.width()]);
+            // An `--init` file's statistics, which its network was trained behind; else fitted on
+            // the training rows.
+            let (file_features, file_target) = from_file.unwrap_or((None, None));
+            let features = file_features.unwrap_or_else(|| {
+                let mut features = Box::new(Standardizer::<MAX_FEATURES>::new(table.width()));
+                features.fit(&raw, &train_rows, &mut vec![0.0; table.width()]);
+                features
+            });
             let target = match &table.targets {
+                Targets::Values(_) if file_target.is_some() => file_target,
                 Targets::Values(values) => {
                     let mut target = Standardizer::<1>::new(1);
                     train_rows
@@ -290,14 +365,21 @@ pub fn prepare<'a>(spec: &'a TrainSpec, table: &'a Table) -> anyhow::Result<Setu
                 }
                 Targets::Classes { .. } => None,
             };
-            (Some(features), target)
+            // An autoencoder's targets are its (standardised) inputs.
+            (
+                Some(features),
+                target.filter(|_| spec.autoencoder.is_none()),
+            )
         }
     };
     // The metrics report regression errors in the target's own units: y = out·std + mean.
     let target_scale = target
         .as_ref()
         .map_or((0.0, 1.0), |t| (t.mean()[0], 1.0 / t.scale()[0]));
-    let config = spec.train_config(target_scale);
+    let config = TrainConfig {
+        freeze,
+        ..spec.train_config(target_scale)
+    };
     Ok(Setup {
         spec,
         table,
@@ -309,16 +391,146 @@ pub fn prepare<'a>(spec: &'a TrainSpec, table: &'a Table) -> anyhow::Result<Setu
         val_rows,
         features,
         target,
+        anomaly_rows,
+        init,
+        init_layers,
     })
+}
+
+/// `--init`'s file, for messages.
+fn init_path(spec: &TrainSpec) -> String {
+    spec.init
+        .as_ref()
+        .map_or_else(String::new, |p| p.display().to_string())
+}
+
+/// An `--init` file that brings the output layer must mean the same classes by it.
+fn check_init_classes(
+    weights: &Weights,
+    loaded: usize,
+    layers: &[Layer],
+    table: &Table,
+    spec: &TrainSpec,
+) -> anyhow::Result<()> {
+    let parametrised = layers.iter().filter(|l| l.params() > 0).count();
+    let Some(about) = &weights.about else {
+        return Ok(());
+    };
+    if loaded < parametrised || about.class_names.is_empty() || spec.autoencoder.is_some() {
+        return Ok(());
+    }
+    if about.class_names != table.class_names() {
+        bail!(
+            "--init {}: the file's output layer predicts the classes [{}] but {} has [{}]; a new \
+             output layer needs another --hidden or class count, or retrain from scratch",
+            init_path(spec),
+            about.class_names.join(", "),
+            table.path.display(),
+            table.class_names().join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The core's [`TrainConfig::freeze`] for `--freeze` (parametrised layers, weights.json's
+/// numbering, a prefix by [`TrainSpec::validate`]): the index in `layers` of the first parametrised
+/// layer that trains.
+fn core_freeze(freeze: &[usize], layers: &[Layer]) -> anyhow::Result<u32> {
+    let Some(&last) = freeze.last() else {
+        return Ok(0);
+    };
+    let parametrised: Vec<usize> = (0..layers.len())
+        .filter(|&i| layers[i].params() > 0)
+        .collect();
+    match parametrised.get(last + 1) {
+        Some(&index) => Ok(index as u32),
+        None => bail!(
+            "--freeze {last}: the network has {} layers with parameters (0 to {}), so freezing \
+             layers 0 to {last} leaves nothing to train",
+            parametrised.len(),
+            parametrised.len().saturating_sub(1)
+        ),
+    }
+}
+
+/// The standardisers an `--init` file carries (`None`: it carries none, and the run fits its
+/// own), after checking that the file's model reads this data's columns.
+type Standardizers = (
+    Option<Box<Standardizer<MAX_FEATURES>>>,
+    Option<Standardizer<1>>,
+);
+
+fn init_normalizer(
+    weights: &Weights,
+    table: &Table,
+    spec: &TrainSpec,
+) -> anyhow::Result<Option<Standardizers>> {
+    let Some(about) = &weights.about else {
+        return Ok(None);
+    };
+    let path = init_path(spec);
+    if about.feature_names != table.feature_names {
+        let missing: Vec<&str> = about
+            .feature_names
+            .iter()
+            .filter(|name| !table.feature_names.contains(name))
+            .map(String::as_str)
+            .collect();
+        bail!(
+            "--init {path}: the file's model reads the features [{}] but {} has [{}]{}",
+            about.feature_names.join(", "),
+            table.path.display(),
+            table.feature_names.join(", "),
+            if missing.is_empty() {
+                " (the same columns in another order, or fewer)".to_string()
+            } else {
+                format!(" (missing: {})", missing.join(", "))
+            }
+        );
+    }
+    let Some(normalization) = &about.normalization else {
+        return Ok(None);
+    };
+    if spec.normalize == Normalize::None {
+        return Ok(None); // said, and honoured: the inputs go in as they are
+    }
+    Ok(Some((
+        Some(normalization.feature_standardizer()),
+        normalization.target_standardizer(),
+    )))
+}
+
+/// The class index of `--normal CLASS`, by its label text.
+fn normal_class(table: &Table, normal: &str) -> anyhow::Result<u16> {
+    let names = table.class_names();
+    if names.is_empty() {
+        bail!(
+            "--normal {normal}: the label column {} of {} holds numbers, not classes",
+            table.label.name,
+            table.path.display()
+        );
+    }
+    names
+        .iter()
+        .position(|name| name == normal)
+        .map(|class| class as u16)
+        .ok_or_else(|| {
+            anyhow!(
+                "--normal {normal}: no such class in the label column {} of {} (its classes: {})",
+                table.label.name,
+                table.path.display(),
+                names.join(", ")
+            )
+        })
 }
 
 /// The core's stratified split, after checking that every class can be split and that neither side
 /// comes out empty.
 /// A monitored quantity the task has (`option` names the option that chose it).
-fn check_monitor(option: &str, monitor: Monitor, table: &Table) -> anyhow::Result<()> {
+fn check_monitor(option: &str, monitor: Monitor, table: &Table, task: Task) -> anyhow::Result<()> {
     let fits = match monitor {
-        Monitor::ValAcc | Monitor::ValF1 => table.task() == Task::Classification,
-        Monitor::ValMae => table.task() == Task::Regression,
+        Monitor::ValAcc | Monitor::ValF1 => task == Task::Classification,
+        Monitor::ValMae => task == Task::Regression,
         _ => true,
     };
     if !fits {
@@ -326,9 +538,9 @@ fn check_monitor(option: &str, monitor: Monitor, table: &Table) -> anyhow::Resul
             "{option} {} does not apply to {}, a {} task",
             monitor.name(),
             table.path.display(),
-            match table.task() {
+            match task {
                 Task::Classification => "classification",
-                Task::Regression => "regression",
+                Task::Regression => "regression (or autoencoder)",
             }
         );
     }
@@ -400,7 +612,7 @@ pub fn train_from(
         DivergencePolicy::ReduceLr { .. } => vec![0.0; setup.plan.params + setup.plan.stats],
         _ => Vec::new(),
     };
-    let mut memory = VecMemory::try_for_run(&setup.plan, &setup.config)?;
+    let mut memory = VecMemory::try_for_run(&setup.plan, &setup.config, setup.frozen_params())?;
     let mut trainer = Trainer::<MAX_CLASSES>::new(
         &setup.layers,
         memory.buffers(),
@@ -451,15 +663,18 @@ pub fn train_from(
             }
         }
         None => {
-            if let Some(path) = &spec.init {
-                let weights = Weights::read(path).context("--init")?;
+            if let (Some(path), Some(weights)) = (&spec.init, &setup.init) {
                 weights
-                    .load_into(trainer.net_mut())
+                    .load_leading_into(trainer.net_mut(), setup.init_layers)
                     .with_context(|| format!("--init {}", path.display()))?;
             }
         }
     }
-    observer.start(setup, &Weights::of(trainer.net()))?;
+    let initial = Weights {
+        about: Some(crate::weights::About::of(setup)),
+        ..Weights::of(trainer.net())
+    };
+    observer.start(setup, &initial)?;
 
     let raw = setup.table.dataset();
     let data = Standardized::new(&raw, setup.features.as_deref(), setup.target.as_ref());
@@ -489,17 +704,33 @@ pub fn train_from(
             });
         }
     }
-    let outcome = driver.run(
-        &mut trainer,
-        &data,
-        &mut order,
-        &setup.val_rows,
-        spec.epochs,
-        &mut seen,
-    )?;
+    let epochs = spec.epochs;
+    let outcome = if setup.is_autoencoder() {
+        let data = Reconstruct(&data);
+        driver.run(
+            &mut trainer,
+            &data,
+            &mut order,
+            &setup.val_rows,
+            epochs,
+            &mut seen,
+        )?
+    } else {
+        driver.run(
+            &mut trainer,
+            &data,
+            &mut order,
+            &setup.val_rows,
+            epochs,
+            &mut seen,
+        )?
+    };
     Ok(Trained {
         records: seen.records,
-        weights: Weights::of(trainer.net()),
+        weights: Weights {
+            about: Some(crate::weights::About::of(setup)),
+            ..Weights::of(trainer.net())
+        },
         events: seen.events,
         early_stop: outcome.early_stop,
         divergence: outcome.divergence,

@@ -16,7 +16,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, Context};
+use anyhow::{anyhow, bail, Context};
 use clap::Args;
 use tinytrain::data::{Dataset, SliceDataset};
 use tinytrain::layers::activation::sigmoid;
@@ -82,6 +82,14 @@ pub fn execute(args: &PredictArgs) -> anyhow::Result<()> {
         crate::run_dir::check_output_file(out, args.force)?;
     }
     let model = Model::load(&args.run)?;
+    if model.spec.autoencoder.is_some() {
+        bail!(
+            "{} is an autoencoder (--task autoencoder): predict scores classes and values; its \
+             anomaly threshold and the held-out precision and recall are in {}",
+            args.run.display(),
+            args.run.join(crate::anomaly::THRESHOLD).display()
+        );
+    }
     let inputs = read_inputs(&model, &args.data, args.delimiter, &args.ignore)?;
     let predictions = predict(&model, &inputs)?;
     let csv = to_csv(&model, &predictions, args.logits)?;
@@ -125,7 +133,7 @@ pub fn read_inputs(
 pub fn predict(model: &Model, inputs: &Inputs) -> anyhow::Result<Predictions> {
     // Sized as the run's (a network with batch norm holds its mini-batch: the trainer insists),
     // though eval mode runs one row at a time with the running statistics.
-    let mut memory = VecMemory::try_for_run(&model.plan, &model.train_config)?;
+    let mut memory = VecMemory::try_for_run(&model.plan, &model.train_config, 0)?;
     let mut trainer = Trainer::<MAX_CLASSES>::new(
         &model.layers,
         memory.buffers(),

@@ -16,8 +16,10 @@ use anyhow::{anyhow, bail, Context};
 use tinytrain::record::EpochRecord;
 use tinytrain::train::DivergenceStats;
 
+use crate::anomaly::{self, Threshold};
 use crate::csv_data::Task;
 use crate::manifest::{Manifest, WeightsInfo};
+use crate::memory::{format_bytes, VecMemory};
 use crate::options::{TrainArgs, TrainSpec};
 use crate::pipeline::{self, Noticed, Observer, Resume, Setup};
 use crate::plot;
@@ -25,6 +27,7 @@ use crate::progress::Progress;
 use crate::run_dir::{self, RunDir};
 use crate::weights::{self, Weights};
 use tinytrain::early_stop;
+use tinytrain::spec::Layer;
 
 /// Runs `tinytrain train`.
 pub fn execute(args: &TrainArgs) -> anyhow::Result<()> {
@@ -99,13 +102,45 @@ pub fn execute(args: &TrainArgs) -> anyhow::Result<()> {
     let mut manifest = Manifest::of(&setup);
     manifest.weights = Some(WeightsInfo::of(last_epoch, trained.early_stop.as_ref()));
     run.write_manifest(&manifest)?;
-    finish(
-        &run,
-        &trained.weights,
-        trained.records,
-        trained.divergence,
-        args,
-    )
+    let weights = trained.weights;
+    if setup.is_autoencoder() {
+        let threshold = Threshold::of(&setup, &weights)?;
+        let mut json = serde_json::to_vec_pretty(&threshold)?;
+        json.push(b'\n');
+        run.write_file(anomaly::THRESHOLD, &json)?;
+        if !args.quiet {
+            eprintln!("{}", threshold_line(&threshold));
+        }
+    }
+    finish(&run, &weights, trained.records, trained.divergence, args)
+}
+
+/// E.g. `anomaly threshold 0.412 (the 0.95 quantile of 57 validation rows' reconstruction errors);
+/// on held-out rows: precision 91.2%, recall 80.4% (57 normal, 212 anomalies)`.
+fn threshold_line(t: &Threshold) -> String {
+    let mut line = format!(
+        "anomaly threshold {:.4} (the {} quantile of {} validation rows' reconstruction errors, \
+         median {:.4}); written to {}",
+        t.threshold,
+        t.quantile,
+        t.validation_rows,
+        t.median_validation_error,
+        anomaly::THRESHOLD
+    );
+    if let Some(s) = &t.scores {
+        let percent = |v: Option<f32>| v.map_or("-".into(), |v| format!("{:.1}%", 100.0 * v));
+        line.push_str(&format!(
+            "\non held-out rows, error > threshold flags {} of {} anomalies and {} of {} normal \
+             rows: precision {}, recall {}",
+            s.true_positives,
+            s.anomaly_rows,
+            s.false_positives,
+            s.normal_rows,
+            percent(s.precision),
+            percent(s.recall)
+        ));
+    }
+    line
 }
 
 /// The end of every training run, from a CSV or an experiment: `weights.json`, the curves (unless
@@ -380,6 +415,9 @@ impl Observer for Reporter {
             if setup.skips_last_sample() {
                 eprintln!("{}", skipped_sample_note(setup));
             }
+            for note in setup_notes(setup) {
+                eprintln!("{note}");
+            }
         }
         let done = self.resume.as_ref().map_or(0, |kept| kept.jsonl.len());
         let mut run = match &self.resume {
@@ -485,12 +523,98 @@ pub fn skipped_sample_note(setup: &Setup<'_>) -> String {
     )
 }
 
+/// What `--init`, `--freeze` and `--task autoencoder` changed, one line each.
+pub fn setup_notes(setup: &Setup<'_>) -> Vec<String> {
+    let mut notes = Vec::new();
+    let parametrised: Vec<&Layer> = setup.layers.iter().filter(|l| l.params() > 0).collect();
+    let name = |i: usize| {
+        parametrised
+            .get(i)
+            .map_or_else(String::new, |l| layer_name(l))
+    };
+    let span = |range: std::ops::Range<usize>| {
+        let names: Vec<String> = range
+            .clone()
+            .map(|i| format!("{i} ({})", name(i)))
+            .collect();
+        format!(
+            "layer{} {}",
+            if range.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        )
+    };
+    if let (Some(path), Some(weights)) = (&setup.spec.init, &setup.init) {
+        let n = setup.init_layers;
+        let mut note = format!("--init {}: {} from the file", path.display(), span(0..n));
+        if n < parametrised.len() {
+            let file = weights.entries();
+            let theirs = file.get(n).map_or("none".into(), |e| e.text());
+            note.push_str(&format!(
+                "; {} initialised from seed {} (the file's layer {n} is {theirs})",
+                span(n..parametrised.len()),
+                setup.spec.seed
+            ));
+        }
+        if weights
+            .about
+            .as_ref()
+            .is_some_and(|a| a.normalization.is_some())
+            && setup.features.is_some()
+        {
+            note.push_str("; inputs standardised with the file's statistics, not re-fitted");
+        }
+        notes.push(note);
+    }
+    if let Some(&last) = setup.spec.freeze.last() {
+        let frozen = setup.frozen_params();
+        let bytes = |frozen: usize| {
+            VecMemory::run_bytes(&setup.plan, &setup.config, frozen).unwrap_or(0) as u64
+        };
+        notes.push(format!(
+            "--freeze: {} frozen, {} of {} parameters train; training RAM {} instead of {} \
+             (no gradients or optimiser state for the frozen layers)",
+            span(0..last + 1),
+            setup.plan.params - frozen,
+            setup.plan.params,
+            format_bytes(bytes(frozen)),
+            format_bytes(bytes(0)),
+        ));
+    }
+    if let Some(auto) = &setup.spec.autoencoder {
+        let mut note = format!(
+            "--task autoencoder: the network reconstructs the {} standardised features; a row's \
+             error is its loss, {:?} averaged over the features",
+            setup.table.width(),
+            setup.head
+        );
+        if let Some(normal) = &auto.normal {
+            note.push_str(&format!(
+                "; trained on label {normal} only, {} rows of the other classes held out as \
+                 anomalies",
+                setup.anomaly_rows.len()
+            ));
+        }
+        notes.push(note);
+    }
+    notes
+}
+
+/// E.g. `dense 4→16`, `batch norm 16`.
+fn layer_name(layer: &Layer) -> String {
+    match *layer {
+        Layer::Dense { inputs, outputs } => format!("dense {inputs}→{outputs}"),
+        Layer::BatchNorm { features } => format!("batch norm {features}"),
+        _ => String::new(),
+    }
+}
+
 /// One line about the data, the network and the split, e.g.
 /// `iris.csv: 150 rows × 4 features, 3 classes | network 4→64→3 (515 parameters, SoftmaxCrossEntropy)
 /// | 120 training, 30 validation rows`.
 pub fn describe(setup: &Setup<'_>) -> String {
     let table = setup.table;
     let target = match table.task() {
+        _ if setup.is_autoencoder() => "autoencoder".to_string(),
         Task::Classification => format!("{} classes", table.classes()),
         Task::Regression => format!("regression on '{}'", table.label.name),
     };

@@ -25,6 +25,8 @@ use anyhow::{bail, Context};
 use tinytrain::network::Mlp;
 use tinytrain::spec::{DenseLayout, Layer};
 
+use crate::model::Normalization;
+
 /// The parameters of every dense layer and every batch norm, in order.
 ///
 /// The dense layers and the batch norms are kept apart (most readers want the dense layers only);
@@ -37,6 +39,25 @@ pub struct Weights {
     pub layers: Vec<DenseWeights>,
     /// One entry per batch norm, in order.
     pub batch_norms: Vec<BatchNormWeights>,
+    /// What the network expects of its input and what its outputs mean (`None` in files written
+    /// before they carried it).
+    pub about: Option<About>,
+}
+
+/// What makes a weights file a deployable model on its own: the input columns in order, the
+/// standardisation the network was trained behind, and the class of each output. The file's
+/// top-level `feature_names`, `class_names` and `normalization` (the fields and meaning of
+/// `manifest.json`'s).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct About {
+    /// The feature columns, in the network's input order.
+    pub feature_names: Vec<String>,
+    /// The label text of each class index (absent for a regression or an autoencoder).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub class_names: Vec<String>,
+    /// The standardisation of the inputs (absent: `--normalize none`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalization: Option<Normalization>,
 }
 
 /// One dense layer's parameters.
@@ -122,6 +143,21 @@ impl Slot {
     }
 }
 
+impl About {
+    /// What a prepared run's network reads and predicts.
+    pub fn of(setup: &crate::pipeline::Setup<'_>) -> Self {
+        About {
+            feature_names: setup.table.feature_names.clone(),
+            class_names: if setup.is_autoencoder() {
+                Vec::new()
+            } else {
+                setup.table.class_names().to_vec()
+            },
+            normalization: crate::model::Normalization::of(setup),
+        }
+    }
+}
+
 impl Weights {
     /// Every layer in the network's order: each batch norm after the dense layers before it.
     pub fn entries(&self) -> Vec<Entry<'_>> {
@@ -200,8 +236,68 @@ impl Weights {
     pub fn load_into(&self, net: &mut Mlp<'_>) -> anyhow::Result<()> {
         let slots = slots(net.layers());
         self.check(&slots)?;
+        self.copy_into(net, &slots)
+    }
+
+    /// How many of `layers`' parametrised layers, from the first on, the file has with their
+    /// kind and shape: all of them, or the leading ones of a network whose later layers differ (a
+    /// new head). A file with none of them, or with every one and more, is the error
+    /// [`Weights::load_into`] gives.
+    pub fn leading_layers(&self, layers: &[Layer]) -> anyhow::Result<usize> {
+        let slots = slots(layers);
+        let entries = self.entries();
+        let leading = entries
+            .iter()
+            .zip(&slots)
+            .take_while(|(entry, slot)| entry.fits(slot))
+            .count();
+        // A partial load is of a shorter file, or of one whose later layers are the network's
+        // kinds in other shapes (a new head): a file of another kind of network is refused.
+        let same_kinds = entries.len() == slots.len()
+            && entries
+                .iter()
+                .zip(&slots)
+                .all(|(e, s)| matches!(e, Entry::Dense(_)) == matches!(s, Slot::Dense(_)));
+        if leading == 0 || leading == slots.len() || !(entries.len() == leading || same_kinds) {
+            self.check(&slots)?;
+            return Ok(slots.len());
+        }
+        self.truncated(leading).check(&slots[..leading])?;
+        Ok(leading)
+    }
+
+    /// [`Weights::load_into`] of the first `n` parametrised layers ([`Weights::leading_layers`]);
+    /// the network's later layers keep their values.
+    pub fn load_leading_into(&self, net: &mut Mlp<'_>, n: usize) -> anyhow::Result<()> {
+        let slots = slots(net.layers());
+        let n = n.min(slots.len());
+        let head = self.truncated(n);
+        head.check(&slots[..n])?;
+        head.copy_into(net, &slots[..n])
+    }
+
+    /// The file's first `n` entries, as a file of their own.
+    fn truncated(&self, n: usize) -> Weights {
+        let mut head = Weights {
+            about: self.about.clone(),
+            ..Weights::default()
+        };
+        for entry in self.entries().into_iter().take(n) {
+            match entry {
+                Entry::Dense(d) => head.layers.push(d.clone()),
+                Entry::BatchNorm(bn) => head.batch_norms.push(BatchNormWeights {
+                    after_dense: head.layers.len(),
+                    ..bn.clone()
+                }),
+            }
+        }
+        head
+    }
+
+    /// Copies every entry into its slot (checked by the caller).
+    fn copy_into(&self, net: &mut Mlp<'_>, slots: &[Slot]) -> anyhow::Result<()> {
         // Every layer fits: copy.
-        for (entry, slot) in self.entries().into_iter().zip(&slots) {
+        for (entry, slot) in self.entries().into_iter().zip(slots) {
             match (entry, slot) {
                 (Entry::Dense(layer), Slot::Dense(dense)) => {
                     let (weight, bias) = dense.split_mut(net.params_mut());
@@ -374,13 +470,27 @@ const FORMAT: &str = "{\"layers\":[{\"kind\":\"dense\",\"weight\":..,\"bias\":..
 #[derive(serde::Deserialize)]
 struct WeightsFile {
     layers: Vec<serde_json::Value>,
+    /// [`About`]'s fields (not `flatten`ed: serde drops a flattened `Option`'s errors).
+    #[serde(default)]
+    feature_names: Option<Vec<String>>,
+    #[serde(default)]
+    class_names: Vec<String>,
+    #[serde(default)]
+    normalization: Option<Normalization>,
 }
 
 impl TryFrom<WeightsFile> for Weights {
     type Error = String;
 
     fn try_from(file: WeightsFile) -> Result<Self, String> {
-        let mut weights = Weights::default();
+        let mut weights = Weights {
+            about: file.feature_names.map(|feature_names| About {
+                feature_names,
+                class_names: file.class_names,
+                normalization: file.normalization,
+            }),
+            ..Weights::default()
+        };
         for (i, entry) in file.layers.into_iter().enumerate() {
             let kind = match entry.get("kind") {
                 None => "dense",
@@ -416,17 +526,37 @@ impl serde::Serialize for Weights {
         #[derive(serde::Serialize)]
         struct Layers<'a> {
             layers: Vec<Entry<'a>>,
+            #[serde(flatten, skip_serializing_if = "Option::is_none")]
+            about: Option<&'a About>,
         }
         Layers {
             layers: self.entries(),
+            about: self.about.as_ref(),
         }
         .serialize(serializer)
     }
 }
 
 impl Entry<'_> {
+    /// The entry has `slot`'s kind and shape.
+    fn fits(&self, slot: &Slot) -> bool {
+        match (self, slot) {
+            (Entry::Dense(d), Slot::Dense(layout)) => {
+                d.weight.len() == layout.outputs
+                    && d.weight.iter().all(|row| row.len() == layout.inputs)
+                    && d.bias.len() == layout.outputs
+            }
+            (Entry::BatchNorm(bn), &Slot::BatchNorm { features, .. }) => {
+                [&bn.weight, &bn.bias, &bn.running_mean, &bn.running_var]
+                    .iter()
+                    .all(|v| v.len() == features)
+            }
+            _ => false,
+        }
+    }
+
     /// E.g. `dense 64→32`, `batch norm 32`.
-    fn text(&self) -> String {
+    pub fn text(&self) -> String {
         match self {
             Entry::Dense(d) => match d.weight.first() {
                 Some(row) if d.weight.iter().all(|r| r.len() == row.len()) => {
@@ -554,6 +684,38 @@ mod tests {
         Weights::read(&path).unwrap().load_into(&mut net).unwrap();
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(net.params()), bits(&before));
+    }
+
+    /// The columns, classes and statistics ride along and read back bit for bit; a file
+    /// without them (or with a part missing) reads as one without them.
+    #[test]
+    fn what_the_model_reads_and_predicts_round_trips() {
+        let about = About {
+            feature_names: vec!["a".into(), "b".into()],
+            class_names: vec!["no".into(), "yes".into()],
+            normalization: Some(Normalization {
+                feature_mean: vec![0.1, -2.5e-7],
+                feature_scale: vec![3.0, 1.0000001],
+                target_mean: None,
+                target_std: None,
+                target_scale: None,
+            }),
+        };
+        let weights = Weights {
+            layers: vec![DenseWeights {
+                weight: vec![vec![0.5, -0.25]],
+                bias: vec![0.0],
+            }],
+            about: Some(about),
+            ..Weights::default()
+        };
+        let text = serde_json::to_string(&weights).unwrap();
+        assert!(text.starts_with(r#"{"layers":[{"kind":"dense","#), "{text}");
+        assert!(text.contains(r#""feature_names":["a","b"],"class_names":["no","yes"],"normalization":{"feature_mean":[0.1,-2.5e-7]"#), "{text}");
+        assert_eq!(Weights::parse(text.as_bytes()).unwrap(), weights);
+        let bare =
+            Weights::parse(br#"{"layers":[{"weight":[[0.5,-0.25]],"bias":[0.0]}]}"#).unwrap();
+        assert_eq!(bare.about, None);
     }
 
     #[test]

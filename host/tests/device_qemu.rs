@@ -224,6 +224,70 @@ fn fused_sgd_trains_on_the_device_without_gradients() {
     );
 }
 
+/// Learning after deployment on the device (acceptance 2 and 3 of the issue): a model trained on
+/// the host on digits 0–4 ships to the board (`--init`, built into flash), and the board trains a
+/// new 10-class head on all digits with the first layer frozen, every epoch bit for bit the host's.
+/// The same run without `--freeze` measures what freezing saves on the device: the statics differ
+/// by the frozen layer's gradients and Adam moments, 64·32 + 32 = 2,080 floats × 3.
+#[test]
+fn a_new_head_on_a_frozen_shipped_layer_trains_on_the_device_as_on_the_host() {
+    if qemu_missing("a_new_head_on_a_frozen_shipped_layer_trains_on_the_device_as_on_the_host") {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let digits = std::fs::read_to_string(root().join("data/digits.csv")).unwrap();
+    let five: Vec<&str> = digits
+        .lines()
+        .enumerate()
+        .filter(|(i, line)| *i == 0 || line.rsplit(',').next().unwrap().parse::<u32>().unwrap() < 5)
+        .map(|(_, line)| line)
+        .collect();
+    let few = out.path().join("digits-0-4.csv");
+    std::fs::write(&few, five.join("\n") + "\n").unwrap();
+    let shipped = out.path().join("five");
+    let base = tinytrain(&[
+        "train",
+        "--data",
+        few.to_str().unwrap(),
+        "--hidden",
+        "32",
+        "--epochs",
+        "5",
+        "--no-plot",
+        "--quiet",
+        "--out",
+        shipped.to_str().unwrap(),
+    ]);
+    assert!(base.status.success(), "{}", text(&base.stderr));
+    let init = shipped.join("weights.json");
+    let options = format!("--hidden 32 --epochs 3 --init {}", init.display());
+    let digits = root().join("data/digits.csv");
+    let frozen = same_on_device(
+        &digits,
+        &format!("{options} --freeze 0"),
+        "qemu",
+        &out.path().join("frozen"),
+    );
+    let full = same_on_device(&digits, &options, "qemu", &out.path().join("full"));
+    let json = |dir: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join("device.json")).unwrap()).unwrap()
+    };
+    let (frozen, full) = (json(&frozen), json(&full));
+    let statics = |j: &serde_json::Value| j["measured"]["static_ram"].as_u64().unwrap();
+    let total = |j: &serde_json::Value| j["measured"]["ram_total"].as_u64().unwrap();
+    eprintln!(
+        "digits 64→32→10, Adam, layer 0 frozen: RAM on the device {} B (statics {} B) instead of {} B (statics {} B)",
+        total(&frozen), statics(&frozen), total(&full), statics(&full)
+    );
+    assert_eq!(
+        statics(&full) - statics(&frozen),
+        4 * 2080 * 3,
+        "{frozen}\n{full}"
+    );
+    assert_eq!(frozen["predicted"]["items"]["gradients"], 4 * 330);
+    assert_eq!(frozen["predicted"]["items"]["optimizer_state"], 4 * 660);
+}
+
 /// Early stopping on the device: the same stopping epoch, restored weights and events.jsonl.
 #[test]
 fn early_stopping_restores_the_same_best_epoch() {

@@ -12,6 +12,30 @@
 //!
 //! A network with batch norm cannot learn one sample at a time (its train mode normalises over the
 //! mini-batch): keep recent samples in a [`Ring`](crate::data::Ring) and run epochs over it.
+//!
+//! ```
+//! use tinytrain::prelude::*;
+//! use tinytrain::metrics::Window;
+//!
+//! tinytrain::network! {
+//!     net = [Layer::dense(4, 10), Layer::Activation(Activation::Relu), Layer::dense(10, 3)]
+//! }
+//! // Layers 0 and 1 frozen (a shipped feature extractor): gradients and Adam moments for the head.
+//! const TRAINABLE: usize = net::PARAMS - tinytrain::spec::frozen_params(net::LAYERS, 2);
+//! let mut memory = net::MemoryOf::<TRAINABLE, { 2 * TRAINABLE }>::new();
+//! let config = TrainConfig { batch_size: 4, freeze: 2, ..TrainConfig::DEFAULT };
+//! let head = Head::SoftmaxCrossEntropy;
+//! let mut trainer = Trainer::<3>::new(net::LAYERS, memory.buffers(), config, head, 1).unwrap();
+//! let mut recent = Window::<32>::new();
+//! for (x, class) in [([0.5, -1.0, 0.2, 0.1], 0), ([1.0, 0.3, -0.4, 2.0], 2)] {
+//!     let learned = trainer.learn(&x, Target::Class(class)).unwrap(); // as it arrives
+//!     recent.learned(&learned); // loss and accuracy over the last 32 samples, at any time
+//! }
+//! // An "epoch" whenever the application wants one (here without validation rows).
+//! let record = trainer.end_epoch(&tinytrain::data::Ring::<8, 4>::new(), &[] as &[u16]);
+//! assert!(record.train_loss.is_finite() && recent.len() == 2);
+//! assert_eq!(trainer.optimizer().steps(), 1); // the partial mini-batch of 2
+//! ```
 
 use super::guard::{Action, Health};
 use super::{Pass, Settings, Trainer};

@@ -2,8 +2,10 @@
 //! `Trainer::run_epoch` twice, with everything a run can choose behind `black_box` so that nothing is
 //! specialised away: the layer list (every layer kind: dense layers on both the Rust loops and the
 //! M4 kernels, ReLU, dropout, tanh, and the other activations through the opaque list), the head
-//! (all five), the optimiser (SGD with momentum or Adam(W)), the schedule, clipping and the
-//! divergence policy; the second epoch is plain SGD at batch 1, the fused path. Its panic handler is
+//! (all five, a regression one over several outputs too), the optimiser (SGD with momentum or
+//! Adam(W)), the schedule, clipping, the divergence policy and the frozen layers; the second epoch is
+//! plain SGD at batch 1, the fused path; after each epoch a few samples stream through
+//! `Trainer::learn` and `Trainer::end_epoch`. Its panic handler is
 //! a separate, never-inlined function, so every panic path the optimiser could not prove unreachable
 //! stays a call to a `core::panicking` function in the disassembly. `scripts/panic-paths.sh` builds
 //! it, lists those calls by function, and links it with `--features no-panic-strict`, where the
@@ -67,7 +69,18 @@ fn train(
         return 0;
     };
     let record = trainer.run_epoch(data, rows, validation, |_| {});
-    record.train_loss.to_bits() ^ trainer.divergence_stats().skipped_samples()
+    // The same steps from a stream: `learn` (a network with batch norm refuses it) and the
+    // epoch's end.
+    let mut streamed = 0;
+    let mut x = [0.0f32; 4];
+    for &row in rows.iter().take(black_box(5)) {
+        data.load(row as usize, &mut x);
+        if let Ok(learned) = trainer.learn(&x, data.target(row as usize)) {
+            streamed ^= learned.loss.to_bits();
+        }
+    }
+    let streamed = streamed ^ trainer.end_epoch(data, validation).train_loss.to_bits();
+    record.train_loss.to_bits() ^ trainer.divergence_stats().skipped_samples() ^ streamed
 }
 
 #[cortex_m_rt::entry]
@@ -90,6 +103,7 @@ fn main() -> ! {
         clip_norm: black_box(Some(1.0)),
         target_scale: (0.0, 1.0),
         divergence: black_box(DivergencePolicy::ReduceLr { factor: 0.5 }),
+        freeze: black_box(0),
     };
     let sgd = TrainConfig {
         optimizer: OptimizerKind::SGD,

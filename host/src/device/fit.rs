@@ -57,6 +57,7 @@ impl Need {
     pub fn of(setup: &Setup<'_>, generated: &Generated, init: bool) -> Self {
         let table = setup.table;
         let params = setup.plan.params;
+        let trainable = params - setup.frozen_params();
         let spec = setup.spec;
         let classes = if setup.head.is_classification() {
             table.classes()
@@ -69,9 +70,9 @@ impl Need {
             gradients: if setup.config.trains_without_gradients() {
                 0
             } else {
-                bytes(params)
+                bytes(trainable)
             },
-            optimizer_state: bytes(optimizer_state_len(setup.config.optimizer, params)),
+            optimizer_state: bytes(optimizer_state_len(setup.config.optimizer, trainable)),
             split_indices: index_width(table.rows())
                 * (table.rows() + validation_capacity(table.rows(), classes, spec.val_fraction))
                     as u64,

@@ -250,13 +250,40 @@ pub fn generate(setup: &Setup<'_>, name: &str, init: Option<&[f32]>) -> Generate
             values.join(",\n    ")
         );
     }
+    // A shipped model's statistics (`--init` of a weights.json that carries them) are fixed;
+    // otherwise the device fits its own on its training rows, as the host does.
+    let fixed = setup
+        .init
+        .as_ref()
+        .and_then(|w| w.about.as_ref())
+        .and_then(|about| about.normalization.as_ref());
+    let statistics = match (fixed, &setup.features) {
+        (Some(file), Some(features)) => {
+            let list = |v: &[f32]| v.iter().map(|&x| float(x)).collect::<Vec<_>>().join(", ");
+            let _ = writeln!(
+                code,
+                "/// `--init`'s standardisation.\nconst MEAN: [f32; {w}] = [{}];\nconst SCALE: [f32; {w}] = [{}];\n",
+                list(features.mean()),
+                list(features.scale()),
+                w = table.width()
+            );
+            let target = match (&setup.target, file.target_standardizer()) {
+                (Some(t), Some(_)) => {
+                    format!("Some(({}, {}))", float(t.mean()[0]), float(t.scale()[0]))
+                }
+                _ => "None".into(),
+            };
+            format!("Some(Statistics {{ mean: &MEAN, scale: &SCALE, target: {target} }})")
+        }
+        _ => "None".into(),
+    };
     let _ = writeln!(
         code,
         "/// The run.\npub const EXPERIMENT: Experiment = Experiment {{\n    name: {name:?},\n    \
          data: DataSource::new({name:?}, {rows}, {width}, {classes}, &TABLE),\n    layers: net::LAYERS,\n    \
          head: tinytrain::loss::Head::{head:?},\n    config: {config},\n    epochs: {epochs},\n    \
          validation_fraction: {fraction},\n    seed: {seed},\n    standardize: {standardize},\n    \
-         early_stopping: {early},\n    init: {init},\n}};\n\ncrate::run::workspace!(net);",
+         early_stopping: {early},\n    init: {init},\n    statistics: {statistics},\n}};\n\ncrate::run::workspace!(net);",
         rows = table.rows(),
         width = table.width(),
         head = setup.head,

@@ -34,7 +34,7 @@ use crate::monitor::{self, Source, State};
 use crate::options::TrainArgs;
 use crate::pipeline::{self, Setup};
 use crate::run_dir::{self, RunDir};
-use crate::weights::Weights;
+use crate::weights::{About, Weights};
 
 use boards::{Board, Runner};
 
@@ -49,6 +49,9 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
     let spec = args.spec()?;
     if spec.batch_norm {
         bail!("--device: --batch-norm is not supported on a device yet (the experiment generated for the board holds one sample at a time, a batch norm the whole mini-batch, and the device's weights frames carry dense layers only); train it on the host (leave out --device) and export it with tinytrain export, which folds the batch norms into the dense layers");
+    }
+    if spec.autoencoder.is_some() {
+        bail!("--device: --task autoencoder is host-only for now (the firmware generated for the board trains a classifier or a one-output regression); train on the host (leave out --device)");
     }
     if let DivergencePolicy::ReduceLr { .. } = spec.divergence {
         bail!("--device: --on-divergence reduce-lr restores the last good weights, a copy the firmware does not keep; use skip or stop");
@@ -220,6 +223,16 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
     }
     if state.weights.is_empty() {
         note("the device sent no weights frames (RTT carries none): weights.json is missing");
+    } else {
+        // The device sends the parameters; what they read and predict is the run's.
+        let path = dir.join(run_dir::WEIGHTS);
+        let weights = Weights {
+            about: Some(About::of(&setup)),
+            ..Weights::read(&path)?
+        };
+        let mut json = serde_json::to_vec(&weights)?;
+        json.push(b'\n');
+        run_dir::write_atomic(&path, &json)?;
     }
 
     if args.no_verify {
@@ -241,16 +254,19 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
 /// The parameters the run starts from: the seeded initialisation, or `--init`'s (checked against
 /// the network's shapes).
 fn initial_weights(setup: &Setup<'_>) -> anyhow::Result<Weights> {
-    let mut memory = VecMemory::try_for_run(&setup.plan, &setup.config)?;
-    let mut net = Mlp::new(&setup.layers, memory.buffers(), setup.spec.seed)
+    let mut memory = VecMemory::try_for_run(&setup.plan, &setup.config, setup.frozen_params())?;
+    let freeze = setup.config.freeze as usize;
+    let mut net = Mlp::new_frozen(&setup.layers, memory.buffers(), setup.spec.seed, freeze)
         .map_err(|e| anyhow!("cannot build the network: {e}"))?;
-    if let Some(path) = &setup.spec.init {
-        Weights::read(path)
-            .context("--init")?
-            .load_into(&mut net)
+    if let (Some(path), Some(weights)) = (&setup.spec.init, &setup.init) {
+        weights
+            .load_leading_into(&mut net, setup.init_layers)
             .with_context(|| format!("--init {}", path.display()))?;
     }
-    Ok(Weights::of(&net))
+    Ok(Weights {
+        about: Some(About::of(setup)),
+        ..Weights::of(&net)
+    })
 }
 
 /// The experiment's name on the device: the CSV's stem, as an identifier.

@@ -1,0 +1,179 @@
+//! Anomaly detection with an autoencoder (`train --task autoencoder`): a row whose reconstruction
+//! error is above a threshold is an anomaly.
+//!
+//! A row's error is its loss, as training measured it: the mean over the features of the squared
+//! (or `--loss` L1, Huber) difference between the standardised input and its reconstruction, in
+//! eval mode. The threshold is a quantile of the validation rows' errors (`--threshold-quantile`,
+//! 0.95 by default), with `numpy.quantile`'s default linear interpolation: on normal data like the
+//! validation rows, about `1 − q` of the rows are flagged. With `--normal CLASS` the rows of the
+//! other classes, never trained on, are the anomalies, and the flag is scored against them on the
+//! held-out rows: precision (flagged rows that are anomalies) and recall (anomalies flagged).
+
+use anyhow::Context;
+use tinytrain::data::Dataset;
+use tinytrain::network::{Mlp, Mode};
+use tinytrain::normalize::Standardized;
+use tinytrain::optim::OptimizerKind;
+
+use crate::memory::VecMemory;
+use crate::pipeline::Setup;
+use crate::weights::Weights;
+
+/// File of the threshold in a run directory.
+pub const THRESHOLD: &str = "threshold.json";
+
+/// The threshold of a run, and how well it flags the held-out anomalies.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Threshold {
+    /// What a row's error is.
+    pub error: &'static str,
+    /// The quantile of the validation rows' errors.
+    pub quantile: f32,
+    /// Rows above it are anomalies.
+    pub threshold: f32,
+    /// Validation rows the quantile is of.
+    pub validation_rows: usize,
+    /// Their median error.
+    pub median_validation_error: f32,
+    /// With `--normal CLASS`: the flag on held-out rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scores: Option<Scores>,
+}
+
+/// The anomaly flag on held-out rows: the normal validation rows and every row of another class.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Scores {
+    /// Held-out normal rows (the validation rows).
+    pub normal_rows: usize,
+    /// Rows of the other classes.
+    pub anomaly_rows: usize,
+    /// Anomalies flagged.
+    pub true_positives: usize,
+    /// Normal rows flagged.
+    pub false_positives: usize,
+    /// Anomalies not flagged.
+    pub false_negatives: usize,
+    /// `TP / (TP + FP)` (`None` when nothing was flagged).
+    pub precision: Option<f32>,
+    /// `TP / (TP + FN)`.
+    pub recall: Option<f32>,
+}
+
+impl Threshold {
+    /// The threshold of a trained autoencoder, `weights` its final parameters.
+    pub fn of(setup: &Setup<'_>, weights: &Weights) -> anyhow::Result<Self> {
+        let quantile = setup
+            .spec
+            .autoencoder
+            .as_ref()
+            .map_or(crate::options::defaults::THRESHOLD_QUANTILE, |a| a.quantile);
+        let validation = errors(setup, weights, &setup.val_rows)?;
+        let mut sorted = validation.clone();
+        sorted.sort_by(f32::total_cmp);
+        let threshold = quantile_of(&sorted, quantile);
+        let scores = (!setup.anomaly_rows.is_empty())
+            .then(|| -> anyhow::Result<Scores> {
+                let anomalies = errors(setup, weights, &setup.anomaly_rows)?;
+                Ok(Scores::of(&validation, &anomalies, threshold))
+            })
+            .transpose()?;
+        Ok(Threshold {
+            error: "mean over the features of the loss between the standardised row and its reconstruction (eval mode)",
+            quantile,
+            threshold,
+            validation_rows: validation.len(),
+            median_validation_error: quantile_of(&sorted, 0.5),
+            scores,
+        })
+    }
+}
+
+impl Scores {
+    /// The flag `error > threshold` on normal and anomalous rows' errors.
+    pub fn of(normal: &[f32], anomalies: &[f32], threshold: f32) -> Self {
+        let flagged = |errors: &[f32]| errors.iter().filter(|&&e| e > threshold).count();
+        let (tp, fp) = (flagged(anomalies), flagged(normal));
+        let fn_ = anomalies.len() - tp;
+        let ratio = |a: usize, b: usize| (b > 0).then(|| a as f32 / b as f32);
+        Scores {
+            normal_rows: normal.len(),
+            anomaly_rows: anomalies.len(),
+            true_positives: tp,
+            false_positives: fp,
+            false_negatives: fn_,
+            precision: ratio(tp, tp + fp),
+            recall: ratio(tp, tp + fn_),
+        }
+    }
+}
+
+/// `numpy.quantile(values, q)` (method `"linear"`) of ascending `sorted` values: the value at
+/// position `q·(n − 1)`, interpolated between its neighbours. NaN for no values.
+pub fn quantile_of(sorted: &[f32], q: f32) -> f32 {
+    let Some(last) = sorted.len().checked_sub(1) else {
+        return f32::NAN;
+    };
+    let position = f64::from(q.clamp(0.0, 1.0)) * last as f64;
+    let below = position.floor() as usize;
+    let above = (below + 1).min(last);
+    let fraction = position - below as f64;
+    let (a, b) = (f64::from(sorted[below]), f64::from(sorted[above]));
+    (a + fraction * (b - a)) as f32
+}
+
+/// The reconstruction error of each of `rows`.
+pub fn errors(setup: &Setup<'_>, weights: &Weights, rows: &[u32]) -> anyhow::Result<Vec<f32>> {
+    let mut memory = VecMemory::try_new(&setup.plan, OptimizerKind::SGD)?;
+    let mut net = Mlp::new(&setup.layers, memory.buffers(), 0)
+        .map_err(|e| anyhow::anyhow!("internal error: {e}"))?;
+    weights
+        .load_into(&mut net)
+        .context("internal error: the trained weights")?;
+    net.set_mode(Mode::Eval);
+    let raw = setup.table.dataset();
+    let data = Standardized::new(&raw, setup.features.as_deref(), None);
+    let width = data.features();
+    let (mut x, mut grad) = (vec![0.0; width], vec![0.0; width]);
+    Ok(rows
+        .iter()
+        .map(|&row| {
+            data.load(row as usize, &mut x);
+            net.input_mut().copy_from_slice(&x);
+            let out = net.forward();
+            setup.head.regression_loss_and_grad(out, &x, &mut grad)
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// numpy: `np.quantile([1, 2, 3, 4, 10], [0, 0.5, 0.95, 1])` = `[1, 3, 8.8, 10]`, and
+    /// `np.quantile([5], 0.95)` = 5.
+    #[test]
+    fn quantiles_are_numpys_linear_ones() {
+        let v = [1.0, 2.0, 3.0, 4.0, 10.0];
+        let q: Vec<f32> = [0.0, 0.5, 0.95, 1.0]
+            .iter()
+            .map(|&q| quantile_of(&v, q))
+            .collect();
+        assert_eq!(q[..2], [1.0, 3.0]);
+        assert!((q[2] - 8.8).abs() < 1e-6, "{}", q[2]);
+        assert_eq!(q[3], 10.0);
+        assert_eq!(quantile_of(&[5.0], 0.95), 5.0);
+        assert!(quantile_of(&[], 0.5).is_nan());
+    }
+
+    #[test]
+    fn precision_and_recall_count_the_flag() {
+        // Threshold 1: normal rows 0.5, 2 (one false positive); anomalies 3, 0.2, 5 (two found).
+        let s = Scores::of(&[0.5, 2.0], &[3.0, 0.2, 5.0], 1.0);
+        assert_eq!(
+            (s.true_positives, s.false_positives, s.false_negatives),
+            (2, 1, 1)
+        );
+        assert_eq!((s.precision, s.recall), (Some(2.0 / 3.0), Some(2.0 / 3.0)));
+        assert_eq!(Scores::of(&[0.5], &[0.2], 1.0).precision, None);
+    }
+}
