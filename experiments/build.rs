@@ -139,6 +139,19 @@ fn init_weights(out: &Path) {
                     path.display()
                 )
             });
+            // Built-in weights are dense layers only: a batch norm's running statistics have no
+            // place in them (`tinytrain train --device --init` carries batch norms whole).
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("TINYTRAIN_INIT_WEIGHTS: {}: {e}", path.display()));
+            let layers = value["layers"].as_array().map_or(&[][..], Vec::as_slice);
+            if let Some(k) = layers.iter().position(|l| l["kind"] == "batch_norm") {
+                panic!(
+                    "TINYTRAIN_INIT_WEIGHTS: {}: layer {k} is a batch norm, and built-in weights \
+                     carry dense layers only; use tinytrain train --device --init, which carries \
+                     batch norms with their running statistics",
+                    path.display()
+                );
+            }
             // The host's `weights.json` types (host/src/weights.rs), read the same way.
             let file: Weights = serde_json::from_str(&text)
                 .unwrap_or_else(|e| panic!("TINYTRAIN_INIT_WEIGHTS: {}: {e}", path.display()));

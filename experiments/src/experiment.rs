@@ -38,9 +38,10 @@ pub struct Experiment {
     /// `restore_best_weights`, [`run`](crate::run()) needs a snapshot buffer of
     /// [`Experiment::snapshot_len`] floats.
     pub early_stopping: Option<EarlyStoppingConfig>,
-    /// Initial parameters (the network's flat layout) instead of the seeded initialisation
-    /// (`tinytrain train --device --init`); `None`: seeded, or built in with
-    /// `TINYTRAIN_INIT_WEIGHTS` ([`crate::init`]).
+    /// Initial parameters (the network's flat layout), then optionally its batch-norm statistics
+    /// buffer (`Mlp::model`'s order), instead of the seeded initialisation (`tinytrain train
+    /// --device --init`); `None`: seeded, or built in with `TINYTRAIN_INIT_WEIGHTS`
+    /// ([`crate::init`]).
     pub init: Option<&'static [f32]>,
     /// Standardisation statistics fixed in advance instead of fitted on the training rows: a
     /// shipped model's, which its first layers were trained behind (`tinytrain train --device

@@ -261,15 +261,17 @@ pub fn run<T: Settings, I: RowIndex, F: Fault, O: Observer>(
     )?;
     // `--init` weights of a generated experiment, or built in with `TINYTRAIN_INIT_WEIGHTS` (see
     // `crate::init`); the shapes were checked at compile time.
-    if let Some(params) = experiment
+    // The model: parameters, then (a generated experiment with batch norm) the statistics.
+    if let Some(model) = experiment
         .init
         .or_else(|| crate::init::params_for(experiment.name))
     {
         trainer
             .net_mut()
-            .params_mut()
-            .iter_mut()
-            .zip(params)
+            .model_mut()
+            .into_iter()
+            .flatten()
+            .zip(model)
             .for_each(|(p, &v)| *p = v);
     }
     let params = trainer.net().model_len();
@@ -473,6 +475,13 @@ impl<M: NetworkMemory, const N: usize, const V: usize, const S: usize, I: RowInd
     /// The trained parameters.
     pub fn params(&mut self) -> &[f32] {
         self.memory.buffers().params
+    }
+
+    /// The trained model: the parameters and the batch-norm statistics (running means and
+    /// variances, then scratch), as `Mlp::model`.
+    pub fn model(&mut self) -> [&[f32]; 2] {
+        let buffers = self.memory.buffers();
+        [buffers.params, buffers.stats]
     }
 }
 

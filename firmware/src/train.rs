@@ -56,9 +56,11 @@ pub fn train<
             #[cfg(feature = "dump-weights")]
             {
                 use embedded_io::Write as _;
+                let [params, stats] = workspace.model();
                 tinytrain_experiments::weights_frame::for_each_frame(
                     experiment.layers,
-                    workspace.params(),
+                    params,
+                    stats,
                     |json| {
                         if crate::report::send_frame(&mut serial, json).is_err() {
                             defmt::panic!("the serial port failed");

@@ -10,12 +10,16 @@
 //! held-out rows: precision (flagged rows that are anomalies) and recall (anomalies flagged).
 
 use anyhow::Context;
-use tinytrain::data::Dataset;
+use tinytrain::data::{Dataset, SliceDataset};
+use tinytrain::loss::Head;
 use tinytrain::network::{Mlp, Mode};
 use tinytrain::normalize::Standardized;
 use tinytrain::optim::OptimizerKind;
+use tinytrain::spec::{Layer, Plan};
 
+use crate::csv_data::Inputs;
 use crate::memory::VecMemory;
+use crate::model::Model;
 use crate::pipeline::Setup;
 use crate::weights::Weights;
 
@@ -123,26 +127,104 @@ pub fn quantile_of(sorted: &[f32], q: f32) -> f32 {
 
 /// The reconstruction error of each of `rows`.
 pub fn errors(setup: &Setup<'_>, weights: &Weights, rows: &[u32]) -> anyhow::Result<Vec<f32>> {
-    let mut memory = VecMemory::try_new(&setup.plan, OptimizerKind::SGD)?;
-    let mut net = Mlp::new(&setup.layers, memory.buffers(), 0)
+    let raw = setup.table.dataset();
+    let data = Standardized::new(&raw, setup.features.as_deref(), None);
+    let rows = rows.iter().map(|&r| r as usize);
+    errors_of(&setup.layers, setup.head, weights, &data, rows)
+}
+
+/// The reconstruction error of each of `rows` of `data` (as the network reads them, standardised)
+/// through the network `layers` with `weights`, in eval mode.
+pub fn errors_of(
+    layers: &[Layer],
+    head: Head,
+    weights: &Weights,
+    data: &impl Dataset,
+    rows: impl Iterator<Item = usize>,
+) -> anyhow::Result<Vec<f32>> {
+    let plan = Plan::of(layers).map_err(|e| anyhow::anyhow!("internal error: {e}"))?;
+    let mut memory = VecMemory::try_new(&plan, OptimizerKind::SGD)?;
+    let mut net = Mlp::new(layers, memory.buffers(), 0)
         .map_err(|e| anyhow::anyhow!("internal error: {e}"))?;
     weights
         .load_into(&mut net)
-        .context("internal error: the trained weights")?;
+        .context("the autoencoder's weights")?;
     net.set_mode(Mode::Eval);
-    let raw = setup.table.dataset();
-    let data = Standardized::new(&raw, setup.features.as_deref(), None);
     let width = data.features();
     let (mut x, mut grad) = (vec![0.0; width], vec![0.0; width]);
     Ok(rows
-        .iter()
-        .map(|&row| {
-            data.load(row as usize, &mut x);
+        .map(|row| {
+            data.load(row, &mut x);
             net.input_mut().copy_from_slice(&x);
             let out = net.forward();
-            setup.head.regression_loss_and_grad(out, &x, &mut grad)
+            head.regression_loss_and_grad(out, &x, &mut grad)
         })
         .collect())
+}
+
+/// `tinytrain predict` of an autoencoder's run: per row its reconstruction error and the flag
+/// `error > threshold` (threshold.json's), as CSV `reconstruction_error,anomaly`; and, when the
+/// rows carry the label and the run had `--normal CLASS`, the flag's precision and recall on them
+/// (the other classes are the anomalies).
+pub fn predict(model: &Model, inputs: &Inputs) -> anyhow::Result<(Vec<u8>, Option<String>)> {
+    let path = model.dir.join(THRESHOLD);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read {} (the run's anomaly threshold)",
+            path.display()
+        )
+    })?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    let threshold = json["threshold"]
+        .as_f64()
+        .with_context(|| format!("{} has no threshold", path.display()))?
+        as f32;
+    let features = model.feature_standardizer();
+    let none = vec![0u16; inputs.rows()];
+    let unlabelled = SliceDataset::classification(&inputs.features, inputs.width, &none);
+    let raw = inputs.dataset().unwrap_or(unlabelled);
+    let data = Standardized::new(&raw, features.as_deref(), None);
+    let errors = errors_of(
+        &model.layers,
+        model.head,
+        &model.weights,
+        &data,
+        0..inputs.rows(),
+    )?;
+    let mut csv = String::from("reconstruction_error,anomaly\n");
+    for &e in &errors {
+        csv.push_str(&format!("{e},{}\n", u8::from(e > threshold)));
+    }
+    let normal = model
+        .spec
+        .autoencoder
+        .as_ref()
+        .and_then(|a| a.normal.as_ref());
+    let scored = match (normal, inputs.dataset()) {
+        (Some(normal), Some(labelled)) => model
+            .class_names
+            .iter()
+            .position(|c| c == normal)
+            .map(|class| {
+                let (mut normal_errors, mut anomalies) = (Vec::new(), Vec::new());
+                for (row, &e) in errors.iter().enumerate() {
+                    match labelled.target(row).class() == Some(class as u16) {
+                        true => normal_errors.push(e),
+                        false => anomalies.push(e),
+                    }
+                }
+                let s = Scores::of(&normal_errors, &anomalies, threshold);
+                let percent = |v: Option<f32>| v.map_or("-".into(), |v| format!("{:.1}%", 100.0 * v));
+                format!(
+                    "error > {threshold} flags {} of {} anomalies (label ≠ {normal}) and {} of {} normal rows: precision {}, recall {}",
+                    s.true_positives, s.anomaly_rows, s.false_positives, s.normal_rows,
+                    percent(s.precision), percent(s.recall)
+                )
+            }),
+        _ => None,
+    };
+    Ok((csv.into_bytes(), scored))
 }
 
 #[cfg(test)]

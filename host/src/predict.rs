@@ -12,7 +12,8 @@
 //! value in the target's units), then for classification one probability column per class,
 //! `p_<class>` (softmax of the outputs; for the binary head `1 − σ(z)` and `σ(z)`), and with
 //! `--logits` the raw outputs, `logit_<class>` (or `output` for regression), as shortest decimals
-//! that read back as the same `f32`.
+//! that read back as the same `f32`. An autoencoder's run (`--task autoencoder`) writes each row's
+//! reconstruction error and anomaly flag instead ([`crate::anomaly::predict`]).
 
 use std::path::PathBuf;
 
@@ -82,17 +83,21 @@ pub fn execute(args: &PredictArgs) -> anyhow::Result<()> {
         crate::run_dir::check_output_file(out, args.force)?;
     }
     let model = Model::load(&args.run)?;
-    if model.spec.autoencoder.is_some() {
-        bail!(
-            "{} is an autoencoder (--task autoencoder): predict scores classes and values; its \
-             anomaly threshold and the held-out precision and recall are in {}",
-            args.run.display(),
-            args.run.join(crate::anomaly::THRESHOLD).display()
-        );
-    }
     let inputs = read_inputs(&model, &args.data, args.delimiter, &args.ignore)?;
-    let predictions = predict(&model, &inputs)?;
-    let csv = to_csv(&model, &predictions, args.logits)?;
+    let (csv, metrics) = if model.spec.autoencoder.is_some() {
+        if args.logits {
+            bail!("--logits: an autoencoder's outputs are its reconstruction; predict writes each row's error and anomaly flag");
+        }
+        crate::anomaly::predict(&model, &inputs)?
+    } else {
+        let predictions = predict(&model, &inputs)?;
+        let csv = to_csv(&model, &predictions, args.logits)?;
+        let line = predictions
+            .summary
+            .as_ref()
+            .map(|summary| metrics_line(&model, &inputs, summary));
+        (csv, line)
+    };
     match &args.out {
         Some(out) => write_atomic(out, &csv)?,
         None => {
@@ -104,8 +109,8 @@ pub fn execute(args: &PredictArgs) -> anyhow::Result<()> {
                 .context("cannot write the predictions to stdout")?;
         }
     }
-    if let Some(summary) = &predictions.summary {
-        eprintln!("{}", metrics_line(&model, &inputs, summary));
+    if let Some(line) = metrics {
+        eprintln!("{line}");
     }
     if let Some(out) = &args.out {
         eprintln!("wrote {} predictions to {}", inputs.rows(), out.display());

@@ -307,21 +307,6 @@ fn mistakes_are_refused_with_the_reason() {
         stderr.contains("note: 1438 training rows in batches of 3 leave 1 row for the last batch of each epoch; it is skipped"),
         "{stderr}"
     );
-    // No device trains a batch norm yet.
-    let output = tinytrain(
-        d,
-        &[
-            "train",
-            "--data",
-            digits,
-            "--batch-norm",
-            "--device",
-            "qemu",
-            "--out",
-            "dev",
-        ],
-    );
-    assert_fails_with(&output, &["--batch-norm is not supported on a device yet"]);
 }
 
 /// `predict` runs eval mode with the running statistics: on the validation rows it gives the last

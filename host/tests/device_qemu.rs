@@ -288,6 +288,39 @@ fn a_new_head_on_a_frozen_shipped_layer_trains_on_the_device_as_on_the_host() {
     assert_eq!(frozen["predicted"]["items"]["optimizer_state"], 4 * 660);
 }
 
+/// `--batch-norm` on the device (batches of 8 held in RAM, the batch-major engine): every epoch,
+/// weights.json with the batch norm's running statistics, and init.json as the host's; then
+/// `--init` from that weights.json carries its running statistics onto the device.
+#[test]
+fn batch_norm_trains_on_the_device_as_on_the_host() {
+    if qemu_missing("batch_norm_trains_on_the_device_as_on_the_host") {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let iris = root().join("data/iris.csv");
+    let options = "--hidden 16 --batch-norm --batch 8 --epochs 4";
+    let device = same_on_device(&iris, options, "qemu", &out.path().join("first"));
+    let weights: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(device.join("weights.json")).unwrap())
+            .unwrap();
+    let bn = &weights["layers"][1];
+    assert_eq!(bn["kind"], "batch_norm");
+    assert_eq!(bn["running_var"].as_array().unwrap().len(), 16);
+    assert_ne!(bn["running_mean"][0], 0.0, "the running mean moved");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(device.join("device.json")).unwrap())
+            .unwrap();
+    // 4 → 16 (batch norm, ReLU, dropout) → 3 for 8 samples at once: 163 parameters, 8 × (4 + 4·16
+    // + 3) activations, 8 × 2 × 16 deltas, 8 mask words, 6 × 16 statistics.
+    assert_eq!(
+        json["predicted"]["items"]["network"],
+        4 * (163 + 8 * 71 + 8 * 32 + 8 + 96),
+        "{json}"
+    );
+    let init = format!("{options} --init {}", device.join("weights.json").display());
+    same_on_device(&iris, &init, "qemu", &out.path().join("again"));
+}
+
 /// Early stopping on the device: the same stopping epoch, restored weights and events.jsonl.
 #[test]
 fn early_stopping_restores_the_same_best_epoch() {
@@ -424,7 +457,11 @@ fn a_probe_board_builds_without_a_board() {
 /// Options the device cannot honour are errors, never ignored.
 #[test]
 fn what_the_device_cannot_do_is_an_error() {
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--task", "autoencoder"],
+            "--device: --task autoencoder is host-only for now",
+        ),
         (
             &["--on-divergence", "reduce-lr"],
             "--device: --on-divergence reduce-lr restores the last good weights, a copy the firmware does not keep; use skip or stop",

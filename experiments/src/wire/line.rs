@@ -24,6 +24,8 @@ pub enum Line<'a> {
     EarlyStop(tinytrain::early_stop::Outcome),
     /// A weights frame.
     Weights(weights::Chunk),
+    /// A batch norm's weights frame (its `γ`, `β` or a running statistic).
+    BatchNormWeights(weights::BatchNormChunk),
     /// Any other device log line (decoded defmt with a level), as received.
     Log(Cow<'a, str>),
     /// A line that is not good: why (a CRC mismatch, a cut-off frame, noise).
@@ -158,6 +160,8 @@ pub fn parse_frame(json: &str) -> Line<'_> {
         super::outcome::parse_early_stop(&value).map(Line::EarlyStop)
     } else if value.get("weights").is_some() {
         weights::parse(&value).map(Line::Weights)
+    } else if value.get("batch_norm").is_some() {
+        weights::parse_batch_norm(&value).map(Line::BatchNormWeights)
     } else if value.get("event").is_some() {
         event::parse(&value).map(|(detected, event)| Line::Event(detected, event))
     } else if let Some(field) = epoch::unmatched_field(&value) {
@@ -190,9 +194,11 @@ impl Tally {
             Line::Epoch(_) => self.epochs += 1,
             Line::Event(..) => self.events += 1,
             Line::Corrupted(_) => self.corrupted += 1,
-            Line::Summary(_) | Line::EarlyStop(_) | Line::Weights(_) | Line::Log(_) => {
-                self.other += 1
-            }
+            Line::Summary(_)
+            | Line::EarlyStop(_)
+            | Line::Weights(_)
+            | Line::BatchNormWeights(_)
+            | Line::Log(_) => self.other += 1,
         }
     }
 }

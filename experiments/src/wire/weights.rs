@@ -12,8 +12,20 @@
 //! `offset` is the chunk's first parameter within the layer (whose `inputs·outputs + outputs`
 //! parameters the frames cover exactly once). A damaged frame fails its CRC and is dropped, so the
 //! host can tell that a layer is incomplete rather than read wrong numbers.
+//!
+//! After the dense layers, each batch norm's four tensors (PyTorch's `state_dict` names), each in
+//! chunks the same way; `after_dense` places the layer among the dense ones:
+//!
+//! ```text
+//! {"batch_norm":{"index":0,"features":32,"after_dense":1,"part":"running_var","offset":0,"count":32,"bits":"..."}}*…
+//! ```
 
+use tinytrain::layers::batch_norm::STATS_PER_FEATURE;
 use tinytrain::spec::Layer;
+
+/// The four tensors of a batch norm in its frames, in order: `γ`, `β` (parameters), then the
+/// running mean and variance (statistics).
+pub const BATCH_NORM_PARTS: [&str; 4] = ["weight", "bias", "running_mean", "running_var"];
 
 /// Parameters per frame: 64 × 8 hex digits keep a frame's JSON under 640 bytes.
 pub const CHUNK: usize = 64;
@@ -62,34 +74,94 @@ impl Cursor<'_> {
     }
 }
 
-/// Calls `send` with the JSON text of every weights frame of `params` (laid out by `layers`), in
-/// order; the caller adds the trailer ([`frame::trailer`](super::frame::trailer)).
-pub fn for_each_frame(layers: &[Layer], params: &[f32], mut send: impl FnMut(&[u8])) {
+/// Calls `send` with the JSON text of every weights frame of `params` and of the batch-norm
+/// statistics `stats` (both laid out by `layers`), in order; the caller adds the trailer
+/// ([`frame::trailer`](super::frame::trailer)).
+pub fn for_each_frame(
+    layers: &[Layer],
+    params: &[f32],
+    stats: &[f32],
+    mut send: impl FnMut(&[u8]),
+) {
     let mut buffer = [0u8; FRAME_CAPACITY];
     for (k, dense) in tinytrain::spec::dense_layers(layers).enumerate() {
         let (inputs, outputs) = (dense.inputs, dense.outputs);
         let layer_params = params.get(dense.range).unwrap_or(&[]);
-        for (chunk_index, chunk) in layer_params.chunks(CHUNK).enumerate() {
-            let mut c = Cursor {
-                bytes: &mut buffer,
-                at: 0,
-            };
+        chunked(&mut buffer, layer_params, &mut send, |c| {
             c.put(b"{\"weights\":{\"layer\":");
             c.number(k);
             c.put(b",\"inputs\":");
             c.number(inputs);
             c.put(b",\"outputs\":");
             c.number(outputs);
-            c.put(b",\"offset\":");
-            c.number(chunk_index * CHUNK);
-            c.put(b",\"count\":");
-            c.number(chunk.len());
-            c.put(b",\"bits\":\"");
-            chunk.iter().for_each(|p| c.hex(p.to_bits()));
-            c.put(b"\"}}");
-            let end = c.at.min(FRAME_CAPACITY);
-            send(buffer.get(..end).unwrap_or(&[]));
+        });
+    }
+    let (mut at, mut index, mut dense_before) = ((0, 0), 0, 0);
+    for layer in layers {
+        match *layer {
+            Layer::Dense { .. } => dense_before += 1,
+            Layer::BatchNorm { features: n } => {
+                let (p, s) = at;
+                let tensors = [
+                    params.get(p..p + n),
+                    params.get(p + n..p + 2 * n),
+                    stats.get(s..s + n),
+                    stats.get(s + n..s + 2 * n),
+                ];
+                for (part, values) in BATCH_NORM_PARTS.iter().zip(tensors) {
+                    chunked(&mut buffer, values.unwrap_or(&[]), &mut send, |c| {
+                        c.put(b"{\"batch_norm\":{\"index\":");
+                        c.number(index);
+                        c.put(b",\"features\":");
+                        c.number(n);
+                        c.put(b",\"after_dense\":");
+                        c.number(dense_before);
+                        c.put(b",\"part\":\"");
+                        c.put(part.as_bytes());
+                        c.put(b"\"");
+                    });
+                }
+                index += 1;
+            }
+            _ => {}
         }
+        let stats_of = match *layer {
+            Layer::BatchNorm { features } => features * STATS_PER_FEATURE,
+            _ => 0,
+        };
+        at = (at.0 + layer.params(), at.1 + stats_of);
+    }
+}
+
+/// One frame per [`CHUNK`] of `values`: `header`'s fields, then the chunk's ([`Cursor::finish_chunk`]).
+fn chunked(
+    buffer: &mut [u8; FRAME_CAPACITY],
+    values: &[f32],
+    send: &mut impl FnMut(&[u8]),
+    header: impl Fn(&mut Cursor<'_>),
+) {
+    for (chunk_index, chunk) in values.chunks(CHUNK).enumerate() {
+        let mut c = Cursor {
+            bytes: buffer,
+            at: 0,
+        };
+        header(&mut c);
+        c.finish_chunk(chunk_index, chunk);
+        let end = c.at.min(FRAME_CAPACITY);
+        send(buffer.get(..end).unwrap_or(&[]));
+    }
+}
+
+impl Cursor<'_> {
+    /// A chunk's `offset`, `count` and `bits`, and the closing braces.
+    fn finish_chunk(&mut self, chunk_index: usize, chunk: &[f32]) {
+        self.put(b",\"offset\":");
+        self.number(chunk_index * CHUNK);
+        self.put(b",\"count\":");
+        self.number(chunk.len());
+        self.put(b",\"bits\":\"");
+        chunk.iter().for_each(|p| self.hex(p.to_bits()));
+        self.put(b"\"}}");
     }
 }
 
@@ -109,11 +181,57 @@ pub struct Chunk {
     pub values: std::vec::Vec<f32>,
 }
 
+/// One batch-norm frame, parsed.
+#[cfg(feature = "host")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchNormChunk {
+    /// Batch-norm index (0 for the first batch norm of the network).
+    pub index: usize,
+    /// Its features.
+    pub features: usize,
+    /// Dense layers before it.
+    pub after_dense: usize,
+    /// Which tensor: an index into [`BATCH_NORM_PARTS`].
+    pub part: usize,
+    /// First value of the chunk within the tensor.
+    pub offset: usize,
+    /// The values.
+    pub values: std::vec::Vec<f32>,
+}
+
 /// The chunk in a weights frame's JSON value (`None`: not a weights frame, or malformed).
 #[cfg(feature = "host")]
 pub fn parse(value: &serde_json::Value) -> Option<Chunk> {
     let w = value.get("weights")?;
     let field = |name: &str| -> Option<usize> { usize::try_from(w.get(name)?.as_u64()?).ok() };
+    Some(Chunk {
+        layer: field("layer")?,
+        inputs: field("inputs")?,
+        outputs: field("outputs")?,
+        offset: field("offset")?,
+        values: chunk_values(w)?,
+    })
+}
+
+/// The chunk in a batch-norm frame's JSON value (`None`: not one, or malformed).
+#[cfg(feature = "host")]
+pub fn parse_batch_norm(value: &serde_json::Value) -> Option<BatchNormChunk> {
+    let w = value.get("batch_norm")?;
+    let field = |name: &str| -> Option<usize> { usize::try_from(w.get(name)?.as_u64()?).ok() };
+    let part = w.get("part")?.as_str()?;
+    Some(BatchNormChunk {
+        index: field("index")?,
+        features: field("features")?,
+        after_dense: field("after_dense")?,
+        part: BATCH_NORM_PARTS.iter().position(|p| *p == part)?,
+        offset: field("offset")?,
+        values: chunk_values(w)?,
+    })
+}
+
+/// A chunk's `bits` as values, checked against its `count`.
+#[cfg(feature = "host")]
+fn chunk_values(w: &serde_json::Value) -> Option<std::vec::Vec<f32>> {
     let hex = w.get("bits")?.as_str()?;
     if hex.len() % 8 != 0 || !hex.is_ascii() {
         return None;
@@ -125,16 +243,8 @@ pub fn parse(value: &serde_json::Value) -> Option<Chunk> {
                 .map(f32::from_bits)
         })
         .collect::<Option<std::vec::Vec<f32>>>()?;
-    if field("count")? != values.len() {
-        return None;
-    }
-    Some(Chunk {
-        layer: field("layer")?,
-        inputs: field("inputs")?,
-        outputs: field("outputs")?,
-        offset: field("offset")?,
-        values,
-    })
+    let count = usize::try_from(w.get("count")?.as_u64()?).ok()?;
+    (count == values.len()).then_some(values)
 }
 
 #[cfg(test)]
@@ -146,7 +256,7 @@ mod tests {
         let layers = [Layer::dense(4, 20), Layer::dense(20, 3)];
         let params: Vec<f32> = (0..163).map(|i| i as f32 * 0.5 - 7.0).collect();
         let mut frames = Vec::new();
-        for_each_frame(&layers, &params, |json| {
+        for_each_frame(&layers, &params, &[], |json| {
             frames.push(String::from_utf8(json.to_vec()).unwrap())
         });
         // Layer 0: 100 parameters (2 frames), layer 1: 63 (1 frame).

@@ -65,8 +65,17 @@ impl Need {
             0
         };
         let bytes = |floats: usize| 4 * floats as u64;
+        // With a batch norm the buffers hold the whole mini-batch.
+        let plan = if setup.plan.has_batch_norm() {
+            setup
+                .plan
+                .batched(setup.config.batch_size as usize)
+                .unwrap_or(setup.plan)
+        } else {
+            setup.plan
+        };
         Need {
-            network: setup.plan.fused_sgd_bytes() as u64,
+            network: plan.fused_sgd_bytes() as u64,
             gradients: if setup.config.trains_without_gradients() {
                 0
             } else {
@@ -79,7 +88,7 @@ impl Need {
             snapshot: bytes(spec.early_stopping.map_or(0, |c| c.snapshot_len(params))),
             firmware_and_stack: FIRMWARE_RAM + STACK_BUDGET,
             data: (generated.features.len() + generated.targets.len()) as u64,
-            init: if init { bytes(params) } else { 0 },
+            init: if init { bytes(params + plan.stats) } else { 0 },
             code: CODE_BUDGET,
         }
     }

@@ -197,7 +197,8 @@ fn early_stopping(e: &Option<EarlyStoppingConfig>) -> String {
     )
 }
 
-/// The experiment of `setup`, named `name`, starting from `init` (the flat parameters of `--init`).
+/// The experiment of `setup`, named `name`, starting from `init` (the model of `--init`: its flat
+/// parameters, then its batch-norm statistics buffer).
 pub fn generate(setup: &Setup<'_>, name: &str, init: Option<&[f32]>) -> Generated {
     let table = setup.table;
     let encoding = Encoding::narrowest(table.features.iter().copied());
@@ -230,9 +231,15 @@ pub fn generate(setup: &Setup<'_>, name: &str, init: Option<&[f32]>) -> Generate
         table.path.display(),
         table.rows()
     );
+    // A batch norm normalises over the mini-batch: the buffers hold all of it.
+    let batch = if setup.plan.has_batch_norm() {
+        format!(",\n    batch = {}", setup.config.batch_size)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         code,
-        "tinytrain::network! {{\n    /// The network of the run.\n    pub net = [\n        {},\n    ]\n}}\n",
+        "tinytrain::network! {{\n    /// The network of the run.\n    pub net = [\n        {},\n    ]{batch}\n}}\n",
         layers.join(",\n        ")
     );
     let _ = writeln!(
@@ -246,7 +253,7 @@ pub fn generate(setup: &Setup<'_>, name: &str, init: Option<&[f32]>) -> Generate
         let values: Vec<String> = init.iter().map(|&v| float(v)).collect();
         let _ = writeln!(
             code,
-            "/// `--init`'s parameters.\nconst INIT: [f32; net::PARAMS] = [\n    {},\n];\n",
+            "/// `--init`'s parameters, then its batch-norm statistics.\nconst INIT: [f32; net::PARAMS + net::PLAN.stats] = [\n    {},\n];\n",
             values.join(",\n    ")
         );
     }

@@ -47,9 +47,6 @@ pub const DEVICE_ELF: &str = "device.elf";
 pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
     let board = Board::named(device)?;
     let spec = args.spec()?;
-    if spec.batch_norm {
-        bail!("--device: --batch-norm is not supported on a device yet (the experiment generated for the board holds one sample at a time, a batch norm the whole mini-batch, and the device's weights frames carry dense layers only); train it on the host (leave out --device) and export it with tinytrain export, which folds the batch norms into the dense layers");
-    }
     if spec.autoencoder.is_some() {
         bail!("--device: --task autoencoder is host-only for now (the firmware generated for the board trains a classifier or a one-output regression); train on the host (leave out --device)");
     }
@@ -87,8 +84,8 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
 
     let table = pipeline::load_table(&spec)?;
     let setup = pipeline::prepare(&spec, &table)?;
-    let initial = initial_weights(&setup)?;
-    let init = spec.init.as_ref().map(|_| initial.flat());
+    let (initial, model) = initial_model(&setup)?;
+    let init = spec.init.as_ref().map(|_| model);
     let name = experiment_name(&setup);
     let generated = generate::generate(&setup, &name, init.as_deref());
     let need = fit::Need::of(&setup, &generated, init.is_some());
@@ -252,8 +249,9 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
 }
 
 /// The parameters the run starts from: the seeded initialisation, or `--init`'s (checked against
-/// the network's shapes).
-fn initial_weights(setup: &Setup<'_>) -> anyhow::Result<Weights> {
+/// the network's shapes); and the model as the firmware takes it, its parameters then its
+/// batch-norm statistics.
+fn initial_model(setup: &Setup<'_>) -> anyhow::Result<(Weights, Vec<f32>)> {
     let mut memory = VecMemory::try_for_run(&setup.plan, &setup.config, setup.frozen_params())?;
     let freeze = setup.config.freeze as usize;
     let mut net = Mlp::new_frozen(&setup.layers, memory.buffers(), setup.spec.seed, freeze)
@@ -263,10 +261,12 @@ fn initial_weights(setup: &Setup<'_>) -> anyhow::Result<Weights> {
             .load_leading_into(&mut net, setup.init_layers)
             .with_context(|| format!("--init {}", path.display()))?;
     }
-    Ok(Weights {
+    let model = net.model().concat();
+    let weights = Weights {
         about: Some(About::of(setup)),
         ..Weights::of(&net)
-    })
+    };
+    Ok((weights, model))
 }
 
 /// The experiment's name on the device: the CSV's stem, as an identifier.

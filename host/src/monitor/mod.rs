@@ -134,6 +134,8 @@ pub enum Input {
     EarlyStop(tinytrain::early_stop::Outcome),
     /// A weights frame (firmware feature `dump-weights`): a piece of the trained parameters.
     Weights(crate::device_weights::Chunk),
+    /// A batch norm's weights frame: a piece of its parameters or running statistics.
+    BatchNormWeights(crate::device_weights::BatchNormChunk),
     /// A line that is not a good frame or record (bad CRC, cut off, noise): why.
     Corrupted(String),
     /// A device log line (decoded defmt) or a note from the source.
@@ -176,6 +178,7 @@ pub fn classify(line: &str) -> Option<Input> {
         Line::EarlyStop(outcome) => Input::EarlyStop(outcome),
         Line::Log(json) => Input::Log(json.into_owned()),
         Line::Weights(chunk) => Input::Weights(chunk),
+        Line::BatchNormWeights(chunk) => Input::BatchNormWeights(chunk),
         Line::Corrupted(why) => Input::Corrupted(why),
     })
 }
@@ -226,6 +229,8 @@ pub struct State {
     pub first_record: Option<std::time::Instant>,
     /// The weights frames so far ([`crate::device_weights::assemble`] puts them together).
     pub weights: Vec<crate::device_weights::Chunk>,
+    /// The batch norms' weights frames so far.
+    pub batch_norm_weights: Vec<crate::device_weights::BatchNormChunk>,
     /// Connected, disconnected, ended.
     pub status: String,
     /// `Some` once the input ended (`Err`: the source failed).
@@ -253,6 +258,7 @@ impl State {
             log: VecDeque::new(),
             first_record: None,
             weights: Vec::new(),
+            batch_norm_weights: Vec::new(),
             status: "waiting".into(),
             ended: None,
             interrupted: false,
@@ -279,9 +285,11 @@ impl State {
         }
         match &input {
             Input::Event(_) => self.reported.0 += 1,
-            Input::Summary(_) | Input::Log(_) | Input::Weights(_) | Input::EarlyStop(_) => {
-                self.reported.1 += 1
-            }
+            Input::Summary(_)
+            | Input::Log(_)
+            | Input::Weights(_)
+            | Input::BatchNormWeights(_)
+            | Input::EarlyStop(_) => self.reported.1 += 1,
             _ => {}
         }
         match input {
@@ -345,6 +353,16 @@ impl State {
                 )));
                 self.weights.push(chunk);
             }
+            Input::BatchNormWeights(chunk) => {
+                out.push(Output::Log(format!(
+                    "weights: batch norm {}, {} values of its {} from {}",
+                    chunk.index,
+                    chunk.values.len(),
+                    tinytrain_experiments::wire::weights::BATCH_NORM_PARTS[chunk.part],
+                    chunk.offset
+                )));
+                self.batch_norm_weights.push(chunk);
+            }
             Input::Corrupted(why) => {
                 self.corrupted += 1;
                 out.push(Output::Note(format!(
@@ -401,7 +419,8 @@ impl State {
     /// no records); returns a note for the user.
     pub fn finish(&self, no_plot: bool) -> anyhow::Result<String> {
         if !self.weights.is_empty() {
-            let weights = crate::device_weights::assemble(&self.weights)?;
+            let weights =
+                crate::device_weights::assemble_all(&self.weights, &self.batch_norm_weights)?;
             weights.write(&self.dir().join(crate::run_dir::WEIGHTS))?;
         }
         if !no_plot && !self.records.is_empty() {
