@@ -51,12 +51,7 @@ impl VecMemory {
     /// train: all but the `frozen` leading ones ([`frozen_params`](tinytrain::spec::frozen_params)
     /// of [`TrainConfig::freeze`]).
     pub fn try_for_run(plan: &Plan, config: &TrainConfig, frozen: usize) -> anyhow::Result<Self> {
-        let trainable = plan.params.saturating_sub(frozen);
-        let grads = if config.trains_without_gradients() {
-            0
-        } else {
-            trainable
-        };
+        let (grads, trainable) = run_sizes(plan, config, frozen);
         Self::try_sized(
             &Self::run_plan(plan, config)?,
             grads,
@@ -89,12 +84,7 @@ impl VecMemory {
     /// Bytes [`VecMemory::try_for_run`] allocates (`None`: more than a `usize` counts), without
     /// allocating them.
     pub fn run_bytes(plan: &Plan, config: &TrainConfig, frozen: usize) -> Option<usize> {
-        let trainable = plan.params.saturating_sub(frozen);
-        let grads = if config.trains_without_gradients() {
-            0
-        } else {
-            trainable
-        };
+        let (grads, trainable) = run_sizes(plan, config, frozen);
         let plan = Self::run_plan(plan, config).ok()?;
         bytes_of(&floats(&plan, grads, trainable, config.optimizer))
     }
@@ -182,6 +172,18 @@ impl VecMemory {
             state: &mut self.state,
         }
     }
+}
+
+/// A run's gradient floats (none when every step is fused plain SGD) and its trainable parameters
+/// (all but the `frozen` leading ones).
+fn run_sizes(plan: &Plan, config: &TrainConfig, frozen: usize) -> (usize, usize) {
+    let trainable = plan.params.saturating_sub(frozen);
+    let grads = if config.trains_without_gradients() {
+        0
+    } else {
+        trainable
+    };
+    (grads, trainable)
 }
 
 /// The lengths of the seven buffers: parameters, gradients, activations, deltas, masks,
