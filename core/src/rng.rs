@@ -31,6 +31,9 @@ pub mod stream {
     pub const DROPOUT: u64 = 3;
     /// Train/validation split.
     pub const SPLIT: u64 = 4;
+    /// The order a host streams the training rows to a learning device in (`tinytrain train
+    /// --device … --stream`).
+    pub const ARRIVAL: u64 = 5;
 }
 
 const MULTIPLIER: u64 = 6_364_136_223_846_793_005;

@@ -44,6 +44,7 @@ pub mod init;
 pub mod iris;
 pub mod iris_es;
 pub mod run;
+pub mod stream;
 pub mod table;
 pub mod wire;
 

@@ -121,6 +121,9 @@ pub enum RunError {
     SnapshotTooShort,
     /// [`Experiment::statistics`] are not one per feature.
     StatisticsMismatch,
+    /// A stream ([`crate::stream`]) standardises with fixed statistics, and the experiment has
+    /// none.
+    NoStatistics,
 }
 
 impl From<ShapeError> for RunError {
@@ -142,6 +145,9 @@ impl RunError {
             RunError::SnapshotTooShort => "the early-stopping snapshot buffer is too short",
             RunError::StatisticsMismatch => {
                 "the experiment's fixed standardisation statistics are not one per feature"
+            }
+            RunError::NoStatistics => {
+                "a stream standardises its samples with fixed statistics, and the experiment has none"
             }
         }
     }
@@ -211,20 +217,7 @@ pub fn run<T: Settings, I: RowIndex, F: Fault, O: Observer>(
 
     // Statistics of the training rows only: validation must not leak into the inputs.
     // (Or a shipped model's, fixed in advance.)
-    let fixed = experiment.statistics;
-    let mut standardizer = match fixed {
-        Some(stats) if stats.mean.len() == features && stats.scale.len() == features => {
-            Standardizer::<MAX_FEATURES>::from_stats(stats.mean, stats.scale)
-        }
-        Some(_) => return Err(RunError::StatisticsMismatch),
-        None => Standardizer::<MAX_FEATURES>::new(features),
-    };
-    // A regression target is standardised too (as `tinytrain train --normalize standard` does),
-    // and the metrics map the outputs back to its units.
-    let mut target = match fixed.and_then(|stats| stats.target) {
-        Some((mean, scale)) => Standardizer::<1>::from_stats(&[mean], &[scale]),
-        None => Standardizer::<1>::new(1),
-    };
+    let (mut standardizer, mut target) = standardizers(experiment)?;
     let regression = classes == 0 && experiment.standardize;
     let mut config = experiment.config;
     if experiment.standardize && !standardizer.is_frozen() {
@@ -252,28 +245,7 @@ pub fn run<T: Settings, I: RowIndex, F: Fault, O: Observer>(
         transform: fault,
     };
 
-    let mut trainer = Trainer::<MAX_CLASSES, T>::new(
-        experiment.layers,
-        buffers,
-        config,
-        experiment.head,
-        experiment.seed,
-    )?;
-    // `--init` weights of a generated experiment, or built in with `TINYTRAIN_INIT_WEIGHTS` (see
-    // `crate::init`); the shapes were checked at compile time.
-    // The model: parameters, then (a generated experiment with batch norm) the statistics.
-    if let Some(model) = experiment
-        .init
-        .or_else(|| crate::init::params_for(experiment.name))
-    {
-        trainer
-            .net_mut()
-            .model_mut()
-            .into_iter()
-            .flatten()
-            .zip(model)
-            .for_each(|(p, &v)| *p = v);
-    }
+    let mut trainer = trainer::<T>(experiment, buffers, config)?;
     let params = trainer.net().model_len();
     let stopper = match experiment.early_stopping {
         Some(config) => Some(
@@ -313,6 +285,60 @@ pub fn run<T: Settings, I: RowIndex, F: Fault, O: Observer>(
         stopped_epoch: early_stop.and_then(|o| o.stopped_epoch),
         restored_epoch: early_stop.and_then(|o| o.restored_epoch),
     })
+}
+
+/// The feature and target standardisers of `experiment`: frozen at its [`Experiment::statistics`]
+/// (a shipped model's), else empty, to be fitted on the training rows. A regression target is
+/// standardised too (as `tinytrain train --normalize standard` does), and the metrics map the
+/// outputs back to its units.
+pub(crate) fn standardizers(
+    experiment: &Experiment,
+) -> Result<(Standardizer<MAX_FEATURES>, Standardizer<1>), RunError> {
+    let (fixed, features) = (experiment.statistics, experiment.data.features());
+    let standardizer = match fixed {
+        Some(stats) if stats.mean.len() == features && stats.scale.len() == features => {
+            Standardizer::from_stats(stats.mean, stats.scale)
+        }
+        Some(_) => return Err(RunError::StatisticsMismatch),
+        None => Standardizer::new(features),
+    };
+    let target = match fixed.and_then(|stats| stats.target) {
+        Some((mean, scale)) => Standardizer::from_stats(&[mean], &[scale]),
+        None => Standardizer::new(1),
+    };
+    Ok((standardizer, target))
+}
+
+/// The experiment's trainer over `buffers` with `config` (the experiment's, its target scale set),
+/// starting from the experiment's model if it has one: `--init` weights of a generated experiment,
+/// or built in with `TINYTRAIN_INIT_WEIGHTS` (see `crate::init`); the shapes were checked at
+/// compile time. The model: parameters, then (a generated experiment with batch norm) the
+/// statistics.
+pub(crate) fn trainer<'a, T: Settings>(
+    experiment: &'a Experiment,
+    buffers: Buffers<'a>,
+    config: tinytrain::train::TrainConfig,
+) -> Result<Trainer<'a, MAX_CLASSES, T>, RunError> {
+    let mut trainer = Trainer::new(
+        experiment.layers,
+        buffers,
+        config,
+        experiment.head,
+        experiment.seed,
+    )?;
+    if let Some(model) = experiment
+        .init
+        .or_else(|| crate::init::params_for(experiment.name))
+    {
+        trainer
+            .net_mut()
+            .model_mut()
+            .into_iter()
+            .flatten()
+            .zip(model)
+            .for_each(|(p, &v)| *p = v);
+    }
+    Ok(trainer)
 }
 
 /// The exactly sized memory of an experiment's run, declared in the experiment's module from its

@@ -27,11 +27,28 @@ pub mod clock;
 pub mod ram;
 pub mod report;
 pub mod serial;
+// The nRF UART drivers here only transmit.
+#[cfg(not(any(feature = "microbit", feature = "nrf52840")))]
+mod stream;
 mod train;
 
 mod mem;
 
+// The nRF UART drivers here only transmit.
+#[cfg(not(any(feature = "microbit", feature = "nrf52840")))]
+pub use stream::stream;
 pub use train::train;
+
+/// What every program does first: paints the stack (for the peak the summary reports), starts
+/// the tick counter and returns the board's serial port.
+fn start() -> board::Serial {
+    ram::paint_stack();
+    let Some(peripherals) = cortex_m::Peripherals::take() else {
+        defmt::panic!("the core peripherals were already taken");
+    };
+    clock::start(peripherals.SYST);
+    board::serial()
+}
 
 /// Ends the program successfully: QEMU exits with status 0 (semihosting); under `probe-rs run`
 /// the breakpoint ends the session.
@@ -75,6 +92,26 @@ macro_rules! program {
     };
     (@fault) => { tinytrain_experiments::NoFault };
     (@fault $fault:expr) => { $fault };
+}
+
+/// The whole of a streaming program: `stream_program!(device)` learns from the samples streamed to
+/// it, starting from `tinytrain_experiments::device`'s model (see [`stream()`]).
+#[macro_export]
+macro_rules! stream_program {
+    ($experiment:ident) => {
+        /// Every buffer of the run, zeroed, so in `.bss`.
+        static WORKSPACE: static_cell::ConstStaticCell<
+            tinytrain_experiments::$experiment::Workspace,
+        > = static_cell::ConstStaticCell::new(tinytrain_experiments::$experiment::workspace());
+
+        #[cortex_m_rt::entry]
+        fn main() -> ! {
+            $crate::stream::<tinytrain_experiments::$experiment::Fixed, _, _, _, _, _>(
+                &tinytrain_experiments::$experiment::EXPERIMENT,
+                WORKSPACE.take(),
+            )
+        }
+    };
 }
 
 /// Under QEMU a panic is logged and ends the emulator with status 1 (with `rtt`, panic-probe does

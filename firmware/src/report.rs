@@ -31,6 +31,23 @@ pub fn send_frame<W: Write>(serial: &mut W, json: &[u8]) -> Result<(), W::Error>
     serial.write_all(&frame::trailer(json))
 }
 
+/// Sends the model (`params` and the batch-norm `stats` of a network of `layers`) as weights
+/// frames (`tinytrain_experiments::weights_frame`; the host's monitor, or `tinytrain decode
+/// --serial-log`, writes them to weights.json), then flushes the port.
+pub fn send_weights<W: Write>(
+    serial: &mut W,
+    layers: &[tinytrain::spec::Layer],
+    params: &[f32],
+    stats: &[f32],
+) {
+    wire::weights::for_each_frame(layers, params, stats, |json| {
+        if send_frame(serial, json).is_err() {
+            defmt::panic!("the serial port failed");
+        }
+    });
+    let _ = serial.flush();
+}
+
 /// What the device measured about itself.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct Resources {
@@ -92,6 +109,11 @@ impl<'a, W: Write> Reporter<'a, W> {
             train_ticks: 0,
             validation_ticks: 0,
         }
+    }
+
+    /// The serial port (a stream's samples arrive on it).
+    pub fn serial_mut(&mut self) -> &mut W {
+        &mut self.serial
     }
 
     /// Sends the first `length` bytes of the buffer (`None`: the JSON did not fit).

@@ -5,7 +5,7 @@
 //! drivers here need no HAL and no interrupts: they poll a status flag per byte.
 //!
 //! The CMSDK and STM32 drivers can also receive ([`Receiver`]), for the host handshake of the
-//! `handshake` feature ([`wait_for`]).
+//! `handshake` feature ([`wait_for`]) and for the frames of a stream ([`read_line`]).
 
 use core::convert::Infallible;
 use core::ptr;
@@ -18,6 +18,39 @@ pub trait Receiver {
     fn enable_receiver(&mut self);
     /// Waits for the next received byte.
     fn read_byte(&mut self) -> u8;
+}
+
+impl<R: Receiver> Receiver for &mut R {
+    fn enable_receiver(&mut self) {
+        (**self).enable_receiver();
+    }
+
+    fn read_byte(&mut self) -> u8 {
+        (**self).read_byte()
+    }
+}
+
+/// Reads one frame's line into `line`: skips bytes until a `{` (a frame's first byte: handshake
+/// bytes and noise between frames are dropped), then keeps bytes up to the `\n`. Returns its
+/// length without the `\n`, or `None` for a line longer than `line` (read to its end and dropped).
+pub fn read_line(receiver: &mut impl Receiver, line: &mut [u8]) -> Option<usize> {
+    let mut byte = receiver.read_byte();
+    while byte != b'{' {
+        byte = receiver.read_byte();
+    }
+    let mut len = 0;
+    let mut fits = true;
+    while byte != b'\n' {
+        match line.get_mut(len) {
+            Some(slot) if fits => {
+                *slot = byte;
+                len += 1;
+            }
+            _ => fits = false,
+        }
+        byte = receiver.read_byte();
+    }
+    fits.then_some(len)
 }
 
 /// Waits until `byte` arrives, skipping any other byte (line noise, a repeated start byte). The

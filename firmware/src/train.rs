@@ -6,7 +6,7 @@ use tinytrain_experiments::run::NetworkMemory;
 use tinytrain_experiments::{Experiment, Fault, Workspace};
 
 use crate::report::Reporter;
-use crate::{board, clock, exit, exit_failure, ram};
+use crate::{exit, exit_failure};
 
 /// Paints the stack, starts the tick counter and the board's serial port, runs `experiment` in
 /// `workspace` reporting every epoch, reports the summary with the measured resources, and exits
@@ -32,12 +32,7 @@ pub fn train<
     fault: F,
     workspace: &mut Workspace<M, N, V, S, I>,
 ) -> ! {
-    ram::paint_stack();
-    let Some(peripherals) = cortex_m::Peripherals::take() else {
-        defmt::panic!("the core peripherals were already taken");
-    };
-    clock::start(peripherals.SYST);
-    let mut serial = board::serial();
+    let mut serial = crate::start();
     // Feature `handshake`: start when the host says it listens (see `frame::HANDSHAKE_START`).
     #[cfg(feature = "handshake")]
     {
@@ -55,19 +50,8 @@ pub fn train<
             // to weights.json).
             #[cfg(feature = "dump-weights")]
             {
-                use embedded_io::Write as _;
                 let [params, stats] = workspace.model();
-                tinytrain_experiments::weights_frame::for_each_frame(
-                    experiment.layers,
-                    params,
-                    stats,
-                    |json| {
-                        if crate::report::send_frame(&mut serial, json).is_err() {
-                            defmt::panic!("the serial port failed");
-                        }
-                    },
-                );
-                let _ = serial.flush();
+                crate::report::send_weights(&mut serial, experiment.layers, params, stats);
             }
             if summary.skipped_samples > 0 || summary.skipped_steps > 0 {
                 defmt::warn!(

@@ -392,6 +392,16 @@ pub struct TrainArgs {
     /// stop, to flash and run it with your own tools (probe-rs run, then tinytrain monitor)
     #[arg(long, requires = "device")]
     pub build_only: bool,
+    /// With --device: the board learns from the training rows streamed to it over its UART as they
+    /// arrive (sample frames; an epoch per pass over them) instead of from data in its flash, which
+    /// then holds only the model (with --init, a shipped one) and the standardisation; QEMU boards
+    /// (qemu, netduinoplus2). The host replays the same stream and compares every epoch
+    #[arg(long, requires = "device")]
+    pub stream: bool,
+    /// With --stream: send at most N samples a second (a board's UART without flow control must not
+    /// outrun its learning) [default: as fast as the device reads them]
+    #[arg(long, value_name = "N", requires = "stream", value_parser = checked(positive))]
+    pub rate: Option<f32>,
     /// With --device: plain lines instead of the live view on a terminal
     #[arg(long, requires = "device")]
     pub plain: bool,

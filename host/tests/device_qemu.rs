@@ -235,31 +235,7 @@ fn a_new_head_on_a_frozen_shipped_layer_trains_on_the_device_as_on_the_host() {
         return;
     }
     let out = tempfile::tempdir().unwrap();
-    let digits = std::fs::read_to_string(root().join("data/digits.csv")).unwrap();
-    let five: Vec<&str> = digits
-        .lines()
-        .enumerate()
-        .filter(|(i, line)| *i == 0 || line.rsplit(',').next().unwrap().parse::<u32>().unwrap() < 5)
-        .map(|(_, line)| line)
-        .collect();
-    let few = out.path().join("digits-0-4.csv");
-    std::fs::write(&few, five.join("\n") + "\n").unwrap();
-    let shipped = out.path().join("five");
-    let base = tinytrain(&[
-        "train",
-        "--data",
-        few.to_str().unwrap(),
-        "--hidden",
-        "32",
-        "--epochs",
-        "5",
-        "--no-plot",
-        "--quiet",
-        "--out",
-        shipped.to_str().unwrap(),
-    ]);
-    assert!(base.status.success(), "{}", text(&base.stderr));
-    let init = shipped.join("weights.json");
+    let init = digits_0_to_4_model(out.path());
     let options = format!("--hidden 32 --epochs 3 --init {}", init.display());
     let digits = root().join("data/digits.csv");
     let frozen = same_on_device(
@@ -286,6 +262,172 @@ fn a_new_head_on_a_frozen_shipped_layer_trains_on_the_device_as_on_the_host() {
     );
     assert_eq!(frozen["predicted"]["items"]["gradients"], 4 * 330);
     assert_eq!(frozen["predicted"]["items"]["optimizer_state"], 4 * 660);
+}
+
+/// Writes digits.csv's rows of classes 0–4 to `dir`/digits-0-4.csv and trains the shipped model on
+/// them (64→32→10, 5 epochs, on the host); returns its weights.json.
+fn digits_0_to_4_model(dir: &Path) -> PathBuf {
+    let digits = std::fs::read_to_string(root().join("data/digits.csv")).unwrap();
+    let five: Vec<&str> = digits
+        .lines()
+        .enumerate()
+        .filter(|(i, line)| *i == 0 || line.rsplit(',').next().unwrap().parse::<u32>().unwrap() < 5)
+        .map(|(_, line)| line)
+        .collect();
+    let few = dir.join("digits-0-4.csv");
+    std::fs::write(&few, five.join("\n") + "\n").unwrap();
+    let shipped = dir.join("five");
+    let base = tinytrain(&[
+        "train",
+        "--data",
+        few.to_str().unwrap(),
+        "--hidden",
+        "32",
+        "--epochs",
+        "5",
+        "--no-plot",
+        "--quiet",
+        "--out",
+        shipped.to_str().unwrap(),
+    ]);
+    assert!(base.status.success(), "{}", text(&base.stderr));
+    shipped.join("weights.json")
+}
+
+/// Acceptance 3 of "learning after deployment", on the device: the digits 0–4 model ships (built
+/// in, in flash) with a new 10-class head and layer 0 frozen; the host streams all ten digits'
+/// training rows over QEMU's UART, and the device learns them as they arrive. Every epoch record
+/// and every parameter the device sends equal the host's replay of the same stream, layer 0 keeps
+/// the shipped bits, the firmware holds no data, and the validation accuracy rises.
+#[test]
+fn a_shipped_model_learns_a_stream_on_the_device_as_the_host_replays_it() {
+    if qemu_missing("a_shipped_model_learns_a_stream_on_the_device_as_the_host_replays_it") {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let init = digits_0_to_4_model(out.path());
+    let run = out.path().join("stream");
+    let output = tinytrain(&[
+        "train",
+        "--data",
+        "data/digits.csv",
+        "--hidden",
+        "32",
+        "--epochs",
+        "2",
+        "--init",
+        init.to_str().unwrap(),
+        "--freeze",
+        "0",
+        "--device",
+        "qemu",
+        "--stream",
+        "--plain",
+        "--no-plot",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    assert_eq!(
+        stdout.lines().last(),
+        Some("device ≡ host: 2/2 epochs bit-identical"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("device weights ≡ host replay: every parameter equal"),
+        "{stdout}"
+    );
+    let accuracy = stdout
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(
+                "validation accuracy (359 rows, scored on the host with the replay's model): ",
+            )
+        })
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let percents: Vec<f32> = accuracy
+        .split('%')
+        .filter_map(|part| part.rsplit(' ').next()?.parse().ok())
+        .collect();
+    eprintln!("digits stream, new head on frozen layer 0, 2 epochs: {accuracy}");
+    assert!(
+        percents.len() == 2 && percents[1] > percents[0] + 10.0,
+        "{accuracy}"
+    );
+    let json = |path: PathBuf| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let (shipped, trained) = (json(init), json(run.join("weights.json")));
+    assert_eq!(
+        shipped["layers"][0], trained["layers"][0],
+        "the frozen layer changed"
+    );
+    assert_ne!(
+        shipped["layers"][1]["weight"],
+        trained["layers"][1]["weight"]
+    );
+    let device = json(run.join("device.json"));
+    assert_eq!(device["predicted"]["items"]["data"], 0, "{device}");
+    assert_eq!(device["epochs_received"], 2);
+    let records = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    assert_eq!(records.lines().count(), 2);
+}
+
+/// Acceptance 1 through the device: without shuffling, the stream sends the training rows in the
+/// order the epoch loop takes them, so the device learning them as they arrive ends with
+/// `tinytrain train`'s weights, bit for bit, and the same training loss and accuracy each epoch.
+#[test]
+fn an_unshuffled_stream_on_the_device_equals_the_host_epoch_loop() {
+    if qemu_missing("an_unshuffled_stream_on_the_device_equals_the_host_epoch_loop") {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let options = [
+        "--data",
+        "data/iris.csv",
+        "--hidden",
+        "16",
+        "--epochs",
+        "3",
+        "--no-shuffle",
+        "--batch",
+        "4",
+        "--no-plot",
+        "--quiet",
+    ];
+    let train = |dir: &str, extra: &[&str]| {
+        let dir = out.path().join(dir);
+        let mut args = vec!["train", "--out", dir.to_str().unwrap()];
+        args.extend(options);
+        args.extend(extra);
+        let output = tinytrain(&args);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+        dir
+    };
+    let host = train("host", &[]);
+    let device = train("device", &["--device", "qemu", "--stream"]);
+    let read = |dir: &Path, file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
+    let layers = |dir: &Path| -> serde_json::Value {
+        serde_json::from_str::<serde_json::Value>(&read(dir, "weights.json")).unwrap()["layers"]
+            .clone()
+    };
+    assert_eq!(layers(&host), layers(&device));
+    let trained = |dir: &Path| -> Vec<(serde_json::Value, serde_json::Value)> {
+        read(dir, "metrics.jsonl")
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (v["train_loss"].clone(), v["train_acc"].clone())
+            })
+            .collect()
+    };
+    assert_eq!(trained(&host), trained(&device));
+    assert_eq!(trained(&host).len(), 3);
 }
 
 /// `--batch-norm` on the device (batches of 8 held in RAM, the batch-major engine): every epoch,
@@ -457,7 +599,19 @@ fn a_probe_board_builds_without_a_board() {
 /// Options the device cannot honour are errors, never ignored.
 #[test]
 fn what_the_device_cannot_do_is_an_error() {
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &["--stream", "--batch-norm"],
+            "--stream: a network with batch norm learns whole mini-batches",
+        ),
+        (
+            &["--stream", "--early-stopping"],
+            "--stream: early stopping watches validation epochs, and a stream has none",
+        ),
+        (
+            &["--device", "stm32f411", "--stream"],
+            "--stream: the host streams the samples to a board's UART, which stm32f411 reports over RTT here",
+        ),
         (
             &["--task", "autoencoder"],
             "--device: --task autoencoder is host-only for now",

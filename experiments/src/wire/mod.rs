@@ -9,6 +9,8 @@
 //! * [`event`] — a diagnosis event, in its one shape (serial frame, `events.jsonl`, defmt line).
 //! * [`outcome`] — the early-stopping and summary frames.
 //! * [`weights`] — a network's parameters as frames (firmware feature `dump-weights`).
+//! * [`sample`] — the other way, host → device: the samples of a stream, for a device that learns
+//!   as they arrive.
 //! * `log` (host) — the device's defmt lines, as decoded text, in any of defmt's log formats.
 //! * `line` (host) — one line of any capture classified: [`line::classify`], counted by
 //!   [`line::Tally`].
@@ -18,6 +20,7 @@ pub mod epoch;
 pub mod event;
 pub mod frame;
 pub mod outcome;
+pub mod sample;
 pub mod weights;
 
 #[cfg(feature = "host")]

@@ -161,11 +161,13 @@ fn make_executable(_path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `cargo build --release --bin device` for `board` in `firmware`, the experiment in `run` (the
-/// generated directory), cargo's output passed to stderr unless `quiet`. Returns the ELF.
+/// `cargo build --release --bin BIN` (`device`, or `stream`) for `board` in `firmware`, the
+/// experiment in `run` (the generated directory), cargo's output passed to stderr unless `quiet`.
+/// Returns the ELF.
 pub fn build(
     firmware: &Path,
     board: &Board,
+    bin: &str,
     run: &Path,
     target_dir: &Path,
     quiet: bool,
@@ -176,13 +178,7 @@ pub fn build(
     cargo.env("CARGO_TARGET_DIR", target_dir);
     cargo
         .current_dir(firmware)
-        .args([
-            "build",
-            "--release",
-            "--bin",
-            "device",
-            "--no-default-features",
-        ])
+        .args(["build", "--release", "--bin", bin, "--no-default-features"])
         .args(["--features", &features])
         .env("TINYTRAIN_DEVICE_RUN", run)
         // No stray built-in weights.
@@ -219,5 +215,5 @@ pub fn build(
             errors.trim_end()
         );
     }
-    Ok(target_dir.join(TARGET).join("release").join("device"))
+    Ok(target_dir.join(TARGET).join("release").join(bin))
 }

@@ -82,8 +82,8 @@ impl Need {
                 bytes(trainable)
             },
             optimizer_state: bytes(optimizer_state_len(setup.config.optimizer, trainable)),
-            split_indices: index_width(table.rows())
-                * (table.rows() + validation_capacity(table.rows(), classes, spec.val_fraction))
+            split_indices: index_width(generated.rows)
+                * (generated.rows + validation_capacity(generated.rows, classes, spec.val_fraction))
                     as u64,
             snapshot: bytes(spec.early_stopping.map_or(0, |c| c.snapshot_len(params))),
             firmware_and_stack: FIRMWARE_RAM + STACK_BUDGET,

@@ -18,6 +18,7 @@ pub mod boards;
 pub mod firmware;
 pub mod fit;
 pub mod generate;
+pub mod stream;
 pub mod verify;
 
 use std::io::IsTerminal;
@@ -47,6 +48,9 @@ pub const DEVICE_ELF: &str = "device.elf";
 pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
     let board = Board::named(device)?;
     let spec = args.spec()?;
+    if args.stream && !matches!(board.runner, Runner::Qemu(_)) {
+        bail!("--stream: the host streams the samples to a board's UART, which {} reports over RTT here; stream to a QEMU board (qemu, netduinoplus2) for now", board.name);
+    }
     if spec.autoencoder.is_some() {
         bail!("--device: --task autoencoder is host-only for now (the firmware generated for the board trains a classifier or a one-output regression); train on the host (leave out --device)");
     }
@@ -86,8 +90,11 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
     let setup = pipeline::prepare(&spec, &table)?;
     let (initial, model) = initial_model(&setup)?;
     let init = spec.init.as_ref().map(|_| model);
+    if args.stream {
+        stream::check(&setup)?;
+    }
     let name = experiment_name(&setup);
-    let generated = generate::generate(&setup, &name, init.as_deref());
+    let generated = generate::generate(&setup, &name, init.as_deref(), args.stream);
     let need = fit::Need::of(&setup, &generated, init.is_some());
     let memory = board.memory()?;
     fit::check(&setup, &need, board, memory)?;
@@ -131,6 +138,7 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
         let built = firmware::build(
             &sources,
             board,
+            if args.stream { "stream" } else { "device" },
             &experiment_dir,
             &cache.join("target"),
             args.quiet,
@@ -189,9 +197,14 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
     run.write_weights(run_dir::INIT_WEIGHTS, &initial)?;
     run.write_file(DEVICE_ELF, &std::fs::read(&elf)?)?;
 
+    let frames = args.stream.then(|| stream::frames(&setup));
+    let feed = frames.as_ref().map(|frames| monitor::Feed {
+        frames: frames.clone(),
+        rate: args.rate.map(f64::from),
+    });
     let (sender, receiver) = std::sync::mpsc::channel();
     let source = match board.runner {
-        Runner::Qemu(machine) => Source::qemu(&elf, Some(machine), sender.clone())?,
+        Runner::Qemu(machine) => Source::qemu(&elf, Some(machine), feed, sender.clone())?,
         Runner::Probe(_) => probe_source(&elf, &chip, args.probe.as_deref(), sender.clone())?,
     };
     let mut state = State::new(format!("{} ({name})", board.name), run, Some(spec.epochs));
@@ -236,8 +249,34 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
         note("device ≡ host: not verified (--no-verify)");
         return Ok(());
     }
-    let host = pipeline::train(&setup, &mut pipeline::Silent)?;
-    let verdict = verify::compare(&state.records, &host.records);
+    let host_records = match &frames {
+        Some(frames) => {
+            let experiment = stream::experiment(&setup, &name, init.as_deref());
+            let replay = stream::replay(&setup, &experiment, frames)?;
+            if let Some(a) = replay.accuracy {
+                println!(
+                    "validation accuracy ({} rows, scored on the host with the replay's model): {:.2}% with the starting model, {:.2}% after the stream",
+                    a.rows,
+                    100.0 * a.before,
+                    100.0 * a.after
+                );
+            }
+            // The weights frames the device sent, against the replay's model.
+            let sent = Weights::read(&dir.join(run_dir::WEIGHTS))?;
+            if (&sent.layers, &sent.batch_norms)
+                != (&replay.weights.layers, &replay.weights.batch_norms)
+            {
+                bail!(
+                    "the device's weights differ from the host's replay of the stream (saved in {})",
+                    dir.display()
+                );
+            }
+            println!("device weights ≡ host replay: every parameter equal");
+            replay.records
+        }
+        None => pipeline::train(&setup, &mut pipeline::Silent)?.records,
+    };
+    let verdict = verify::compare(&state.records, &host_records);
     println!("{verdict}");
     if !verdict.identical() {
         bail!(

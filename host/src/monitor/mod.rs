@@ -57,7 +57,7 @@ use crate::pipeline::Noticed;
 use crate::plot;
 use crate::run_dir::RunDir;
 
-pub use source::Source;
+pub use source::{Feed, Source};
 
 /// The file the summary frame is saved to.
 pub const SUMMARY_JSON: &str = "summary.json";
@@ -535,7 +535,7 @@ pub fn execute(args: &MonitorArgs) -> anyhow::Result<()> {
         )
     } else if let Some(elf) = &args.qemu {
         (
-            Source::qemu(elf, args.machine.as_deref(), sender.clone())?,
+            Source::qemu(elf, args.machine.as_deref(), None, sender.clone())?,
             format!("QEMU {}", elf.display()),
         )
     } else if args.probe {

@@ -107,8 +107,15 @@ impl Source {
     }
 
     /// `elf` in `qemu-system-arm` on `machine` (default: [`machine_for`] the ELF), its UART on a
-    /// Unix socket, its semihosting stdout decoded as defmt.
-    pub fn qemu(elf: &Path, machine: Option<&str>, sender: Sender<Input>) -> anyhow::Result<Self> {
+    /// Unix socket, its semihosting stdout decoded as defmt; with a `feed`, its frames are written
+    /// to the UART while the device's are read (then no start byte is sent: the firmware of a
+    /// stream reads frames, not a handshake).
+    pub fn qemu(
+        elf: &Path,
+        machine: Option<&str>,
+        feed: Option<Feed>,
+        sender: Sender<Input>,
+    ) -> anyhow::Result<Self> {
         let elf_bytes =
             std::fs::read(elf).with_context(|| format!("cannot read {}", elf.display()))?;
         let machine = machine.map_or_else(|| machine_for(&elf_bytes).to_owned(), str::to_owned);
@@ -148,9 +155,22 @@ impl Source {
                 let _ = stderr.read_to_string(&mut text);
                 text
             });
-            let mut result = connect_to_qemu(&socket, &child, &stop).and_then(|mut port| {
+            let mut result = connect_to_qemu(&socket, &child, &stop).and_then(|stream| {
                 let _ = sender.send(Input::Connected(format!("QEMU {machine}")));
-                match session(&mut *port, &mut Silence::new(None), &sender, &stop) {
+                let handshake = feed.is_none();
+                if let Some(feed) = feed {
+                    let writer = stream.try_clone().map_err(|e| e.to_string())?;
+                    let stop = Arc::clone(&stop);
+                    std::thread::spawn(move || feed.write(writer, &stop));
+                }
+                let mut port: Box<dyn Port> = Box::new(stream);
+                match session(
+                    &mut *port,
+                    handshake,
+                    &mut Silence::new(None),
+                    &sender,
+                    &stop,
+                ) {
                     Session::Summary | Session::Stopped => Ok(()),
                     Session::Silent => Err("QEMU's serial port: silent".into()),
                     Session::Lost(why) => Err(format!(
@@ -353,7 +373,7 @@ fn serial_loop(
             }
         };
         let _ = sender.send(Input::Connected(path.display().to_string()));
-        match session(&mut *port, silence, sender, stop) {
+        match session(&mut *port, true, silence, sender, stop) {
             Session::Summary | Session::Stopped => return Ok(()),
             Session::Silent => return Err(silence.error(path, None)),
             Session::Lost(why) => {
@@ -371,10 +391,11 @@ fn serial_loop(
     }
 }
 
-/// One connection: sends the start byte (repeated until bytes arrive), splits the stream into lines,
-/// and acknowledges the summary frame; gives up when `silence` expires.
+/// One connection: sends the start byte (with `handshake`; repeated until bytes arrive), splits the
+/// stream into lines, and acknowledges the summary frame; gives up when `silence` expires.
 fn session(
     port: &mut dyn Port,
+    handshake: bool,
     silence: &mut Silence,
     sender: &Sender<Input>,
     stop: &AtomicBool,
@@ -382,8 +403,10 @@ fn session(
     let send_byte = |port: &mut dyn Port, byte: u8| {
         let _ = port.write_all(&[byte]).and_then(|()| port.flush());
     };
-    send_byte(port, HANDSHAKE_START);
-    let (mut started, mut heard) = (Instant::now(), false);
+    if handshake {
+        send_byte(port, HANDSHAKE_START);
+    }
+    let (mut started, mut heard) = (Instant::now(), !handshake);
     let mut pending: Vec<u8> = Vec::new();
     let mut buffer = [0u8; 4096];
     // After the summary: when the last bytes came (the weights frames of `dump-weights` follow it).
@@ -454,6 +477,38 @@ fn session(
     }
 }
 
+/// Frames to write to a device while its output is read: the samples of a stream
+/// (`tinytrain_experiments::wire::sample`), at most `rate` a second (`None`: as fast as the port
+/// takes them; QEMU's UART takes a byte only when the firmware has read the one before, so
+/// nothing is lost).
+#[derive(Clone, Debug)]
+pub struct Feed {
+    /// The sealed frames, in order.
+    pub frames: Vec<Vec<u8>>,
+    /// Frames per second at most.
+    pub rate: Option<f64>,
+}
+
+impl Feed {
+    /// Writes every frame to `port`, paced by the rate; stops early at `stop` or a write error
+    /// (the device's side then ends without its summary, which the session reports).
+    fn write(self, mut port: impl Write, stop: &AtomicBool) {
+        let started = Instant::now();
+        for (n, frame) in self.frames.iter().enumerate() {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+            if let Some(rate) = self.rate.filter(|r| *r > 0.0) {
+                let due = started + Duration::from_secs_f64(n as f64 / rate);
+                std::thread::sleep(due.saturating_duration_since(Instant::now()));
+            }
+            if port.write_all(frame).and_then(|()| port.flush()).is_err() {
+                return;
+            }
+        }
+    }
+}
+
 /// How long the session goes on reading after the summary frame while frames still come (the
 /// weights frames that follow it); the end of the stream ends it sooner.
 const SUMMARY_TAIL: Duration = Duration::from_millis(500);
@@ -464,7 +519,7 @@ fn connect_to_qemu(
     socket: &Path,
     child: &Mutex<Option<Child>>,
     stop: &AtomicBool,
-) -> Result<Box<dyn Port>, String> {
+) -> Result<std::os::unix::net::UnixStream, String> {
     let started = Instant::now();
     loop {
         if stop.load(Ordering::SeqCst) {
@@ -475,7 +530,7 @@ fn connect_to_qemu(
             stream
                 .set_read_timeout(Some(POLL))
                 .map_err(|e| e.to_string())?;
-            return Ok(Box::new(stream));
+            return Ok(stream);
         }
         if let Some(status) = try_wait(child) {
             return Err(format!(

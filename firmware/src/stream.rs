@@ -1,0 +1,93 @@
+//! The program of a device that learns as samples arrive: a shipped model (built in, in flash)
+//! fine-tunes the layers its experiment trains on the labelled samples the host streams over the
+//! UART (`tinytrain train --device … --stream`), reporting every epoch the stream closes on both
+//! channels, as [`train`](crate::train) does, and the windowed metrics over defmt.
+
+use tinytrain::train::Settings;
+use tinytrain_experiments::run::NetworkMemory;
+use tinytrain_experiments::stream::{Fed, Stream};
+use tinytrain_experiments::wire::sample::{Frame, SAMPLE_CAPACITY};
+use tinytrain_experiments::{frame, Experiment, Observer, Rows, Workspace};
+
+use crate::report::Reporter;
+use crate::serial::{read_line, Receiver};
+use crate::{exit, exit_failure};
+
+/// Paints the stack, starts the tick counter and the serial port (both ways), then learns every
+/// sample frame as it arrives until the `end` frame, reports the summary with the measured
+/// resources and the model as weights frames, and exits. A frame whose CRC or JSON is bad is
+/// dropped with a warning (the host's replay then differs, and says so).
+pub fn stream<
+    T: Settings,
+    M: NetworkMemory,
+    const N: usize,
+    const V: usize,
+    const S: usize,
+    I: tinytrain::data::RowIndex,
+>(
+    experiment: &Experiment,
+    workspace: &mut Workspace<M, N, V, S, I>,
+) -> ! {
+    let mut serial = crate::start();
+    serial.enable_receiver();
+    let mut stream = match Stream::<T>::new(experiment, workspace.memory.buffers()) {
+        Ok(stream) => stream,
+        Err(error) => {
+            defmt::error!("cannot stream {=str}: {}", experiment.name, error);
+            exit_failure()
+        }
+    };
+    let mut reporter = Reporter::new(&mut serial, experiment);
+    let Ok(()) = reporter.started(&Rows {
+        train: 0,
+        validation: 0,
+    });
+    let mut line = [0u8; SAMPLE_CAPACITY];
+    let mut dropped = 0u32;
+    loop {
+        let message = read_line(reporter.serial_mut(), &mut line)
+            .and_then(|len| line.get(..len))
+            .and_then(|bytes| core::str::from_utf8(bytes).ok())
+            .and_then(|text| frame::open(text).ok())
+            .and_then(|json| Frame::parse(json.as_bytes()).ok());
+        let Some(frame) = message else {
+            dropped += 1;
+            defmt::warn!(
+                "frame dropped (damaged, too long or not a stream frame): {=u32} so far",
+                dropped
+            );
+            continue;
+        };
+        let Ok(message) = frame.message() else {
+            continue;
+        };
+        match stream.feed(message) {
+            Fed::Learned(_) => {}
+            Fed::Epoch(record) => {
+                // The epoch's cost is the time since the last one: waiting for, parsing and
+                // learning its samples.
+                reporter.progress(record.epoch, 0);
+                let Ok(()) = reporter.epoch(&record);
+                let window = stream.window();
+                defmt::info!(
+                    "window samples={=u32} loss={=f32} acc={=f32}",
+                    window.len() as u32,
+                    window.mean_loss(),
+                    window.accuracy().unwrap_or(f32::NAN)
+                );
+            }
+            Fed::Refused(error) => {
+                defmt::warn!("sample refused: {}", error);
+                if error == tinytrain::train::StreamError::Stopped {
+                    break;
+                }
+            }
+            Fed::End => break,
+        }
+    }
+    let summary = stream.summary();
+    reporter.finish(&summary);
+    let [params, stats] = stream.trainer().net().model();
+    crate::report::send_weights(reporter.serial_mut(), experiment.layers, params, stats);
+    exit()
+}
