@@ -6,47 +6,10 @@
 use super::*;
 use crate::data::SliceDataset;
 use crate::layers::Activation;
-use crate::network::Buffers;
-use crate::optim::optimizer_state_len;
 use crate::rng::Pcg32;
 use crate::spec::Plan;
 
-/// Every buffer as a `Vec`, for a plan (batched or not).
-struct Mem {
-    params: Vec<f32>,
-    grads: Vec<f32>,
-    activations: Vec<f32>,
-    deltas: Vec<f32>,
-    masks: Vec<u32>,
-    stats: Vec<f32>,
-    state: Vec<f32>,
-}
-
-impl Mem {
-    fn new(plan: &Plan, optimizer: OptimizerKind) -> Self {
-        Self {
-            params: vec![0.0; plan.params],
-            grads: vec![0.0; plan.params],
-            activations: vec![0.0; plan.activations],
-            deltas: vec![0.0; plan.deltas],
-            masks: vec![0; plan.mask_words],
-            stats: vec![0.0; plan.stats],
-            state: vec![0.0; optimizer_state_len(optimizer, plan.params)],
-        }
-    }
-
-    fn buffers(&mut self) -> Buffers<'_> {
-        Buffers {
-            params: &mut self.params,
-            grads: &mut self.grads,
-            activations: &mut self.activations,
-            deltas: &mut self.deltas,
-            masks: &mut self.masks,
-            stats: &mut self.stats,
-            state: &mut self.state,
-        }
-    }
-}
+use super::test_memory::Mem;
 
 /// `rows × width` features and 3 classes from a seed, values in `[-1, 1)`.
 fn data(rows: usize, width: usize, seed: u64) -> (Vec<f32>, Vec<u16>) {

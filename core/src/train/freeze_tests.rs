@@ -6,49 +6,10 @@
 use super::*;
 use crate::data::{Reconstruct, SliceDataset, Target};
 use crate::layers::Activation;
-use crate::network::Buffers;
-use crate::optim::optimizer_state_len;
 use crate::rng::Pcg32;
 use crate::spec::{frozen_params, Plan};
 
-/// Every buffer as a `Vec`, gradients and optimiser state for the trainable part only.
-struct Mem {
-    params: Vec<f32>,
-    grads: Vec<f32>,
-    activations: Vec<f32>,
-    deltas: Vec<f32>,
-    masks: Vec<u32>,
-    stats: Vec<f32>,
-    state: Vec<f32>,
-}
-
-impl Mem {
-    fn new(layers: &[Layer], batch: usize, freeze: usize, optimizer: OptimizerKind) -> Self {
-        let plan = Plan::of(layers).unwrap().batched(batch).unwrap();
-        let trainable = plan.params - frozen_params(layers, freeze);
-        Self {
-            params: vec![0.0; plan.params],
-            grads: vec![0.0; trainable],
-            activations: vec![0.0; plan.activations],
-            deltas: vec![0.0; plan.deltas],
-            masks: vec![0; plan.mask_words],
-            stats: vec![0.0; plan.stats],
-            state: vec![0.0; optimizer_state_len(optimizer, trainable)],
-        }
-    }
-
-    fn buffers(&mut self) -> Buffers<'_> {
-        Buffers {
-            params: &mut self.params,
-            grads: &mut self.grads,
-            activations: &mut self.activations,
-            deltas: &mut self.deltas,
-            masks: &mut self.masks,
-            stats: &mut self.stats,
-            state: &mut self.state,
-        }
-    }
-}
+use super::test_memory::Mem;
 
 fn uniform(n: usize, seed: u64) -> Vec<f32> {
     let mut rng = Pcg32::new(seed, 5);
@@ -79,7 +40,7 @@ fn frozen_gradients_are_the_full_networks_tail_bit_for_bit() {
     let xs = uniform(batch * 5, 1);
     let labels = [0u16, 2, 1, 2];
     let run = |freeze: usize| {
-        let mut mem = Mem::new(&DEEP, batch, freeze, OptimizerKind::SGD);
+        let mut mem = Mem::frozen(&DEEP, batch, freeze, OptimizerKind::SGD);
         let mut net = Mlp::new_frozen(&DEEP, mem.buffers(), 3, freeze).unwrap();
         for (s, x) in xs.chunks(5).enumerate() {
             net.input_mut_at(s).copy_from_slice(x);
@@ -113,7 +74,7 @@ fn nothing_below_the_lowest_trainable_layer_is_computed() {
         Layer::Activation(Activation::Relu),
         Layer::dense(6, 2),
     ];
-    let mut mem = Mem::new(&layers, 1, 2, OptimizerKind::SGD);
+    let mut mem = Mem::frozen(&layers, 1, 2, OptimizerKind::SGD);
     // The half a backward pass through the ReLU would write (dy of the output is the front half).
     let half = mem.deltas.len() / 2;
     mem.deltas[half..].iter_mut().for_each(|d| *d = f32::NAN);
@@ -147,7 +108,7 @@ fn frozen_layers_keep_their_weights_through_training() {
         freeze: 3,
         ..TrainConfig::DEFAULT
     };
-    let mut mem = Mem::new(&DEEP, 4, 3, config.optimizer);
+    let mut mem = Mem::frozen(&DEEP, 4, 3, config.optimizer);
     let frozen = frozen_params(&DEEP, 3);
     assert_eq!(frozen, 5 * 8 + 8 + 16);
     let mut trainer =
@@ -173,7 +134,7 @@ fn frozen_layers_keep_their_weights_through_training() {
         freeze: DEEP.len() as u32,
         ..config
     };
-    let mut mem = Mem::new(&DEEP, 4, 0, config.optimizer);
+    let mut mem = Mem::frozen(&DEEP, 4, 0, config.optimizer);
     let refused = Trainer::<3>::new(
         &DEEP,
         mem.buffers(),
@@ -184,7 +145,7 @@ fn frozen_layers_keep_their_weights_through_training() {
     assert_eq!(refused.err(), Some(ShapeError::NothingToTrain));
     // Freezing past the last parametrised layer (the trailing activation) is the same.
     let tail = [Layer::dense(2, 2), Layer::Activation(Activation::Relu)];
-    let mut mem = Mem::new(&tail, 1, 0, OptimizerKind::SGD);
+    let mut mem = Mem::frozen(&tail, 1, 0, OptimizerKind::SGD);
     assert_eq!(
         Mlp::new_frozen(&tail, mem.buffers(), 1, 1).err(),
         Some(ShapeError::NothingToTrain)
@@ -234,7 +195,7 @@ fn multi_output_gradients_match_finite_differences() {
     let ys: Vec<f32> = uniform(batch * 4, 8).iter().map(|y| 2.5 * y).collect();
     for head in [Head::LinearMse, Head::LinearL1, Head::LinearHuber] {
         for freeze in [0, 2] {
-            let mut mem = Mem::new(&layers, batch, freeze, OptimizerKind::SGD);
+            let mut mem = Mem::frozen(&layers, batch, freeze, OptimizerKind::SGD);
             let mut net = Mlp::new_frozen(&layers, mem.buffers(), 11, freeze).unwrap();
             for (s, x) in xs.chunks(3).enumerate() {
                 net.input_mut_at(s).copy_from_slice(x);
@@ -337,7 +298,7 @@ fn an_autoencoder_learns_to_reconstruct() {
         batch_size: 8,
         ..TrainConfig::DEFAULT
     };
-    let mut mem = Mem::new(&layers, 1, 0, config.optimizer);
+    let mut mem = Mem::frozen(&layers, 1, 0, config.optimizer);
     let mut trainer =
         Trainer::<2>::new(&layers, mem.buffers(), config, Head::LinearMse, 1).unwrap();
     let mut order: Vec<u16> = (0..48).collect();

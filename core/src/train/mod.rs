@@ -25,6 +25,8 @@ mod guard;
 mod learn;
 mod settings;
 #[cfg(test)]
+mod test_memory;
+#[cfg(test)]
 mod tests;
 
 use fused::{fusable_rate, plain_sgd};
