@@ -111,6 +111,21 @@ impl<'a, W: Write> Reporter<'a, W> {
         }
     }
 
+    /// An epoch's line and frame.
+    fn report_epoch(&mut self, record: &EpochRecord) {
+        log_epoch(record, self.experiment.epochs);
+        let length = wire::epoch::encode(record, &mut self.buffer);
+        self.send(length);
+    }
+
+    /// A stream's epoch: reported as [`Observer::epoch`] reports one, its cost the `learning`
+    /// ticks the samples' standardising and learning took (not the waiting for them, nor their
+    /// parsing), which the summary's `per_train_sample` divides.
+    pub fn stream_epoch(&mut self, record: &EpochRecord, learning: u64) {
+        self.train_ticks += learning;
+        self.report_epoch(record);
+    }
+
     /// The serial port (a stream's samples arrive on it).
     pub fn serial_mut(&mut self) -> &mut W {
         &mut self.serial
@@ -185,9 +200,7 @@ impl<W: Write> Observer for Reporter<'_, W> {
         let now = clock::ticks();
         self.train_ticks += self.trained_at - self.mark;
         self.validation_ticks += now - self.trained_at;
-        log_epoch(record, self.experiment.epochs);
-        let length = wire::epoch::encode(record, &mut self.buffer);
-        self.send(length);
+        self.report_epoch(record);
         // Reporting is not part of the next epoch's cost.
         self.mark = clock::ticks();
         Ok(())

@@ -11,7 +11,7 @@ use tinytrain_experiments::{frame, Experiment, Observer, Rows, Workspace};
 
 use crate::report::Reporter;
 use crate::serial::{read_line, Receiver};
-use crate::{exit, exit_failure};
+use crate::{clock, exit, exit_failure};
 
 /// Paints the stack, starts the tick counter and the serial port (both ways), then learns every
 /// sample frame as it arrives until the `end` frame, reports the summary with the measured
@@ -44,6 +44,7 @@ pub fn stream<
     });
     let mut line = [0u8; SAMPLE_CAPACITY];
     let mut dropped = 0u32;
+    let mut learning = 0u64;
     loop {
         let message = read_line(reporter.serial_mut(), &mut line)
             .and_then(|len| line.get(..len))
@@ -61,13 +62,15 @@ pub fn stream<
         let Ok(message) = frame.message() else {
             continue;
         };
-        match stream.feed(message) {
-            Fed::Learned(_) => {}
+        let before = clock::ticks();
+        let fed = stream.feed(message);
+        match fed {
+            Fed::Learned(_) => learning += clock::ticks() - before,
             Fed::Epoch(record) => {
-                // The epoch's cost is the time since the last one: waiting for, parsing and
-                // learning its samples.
-                reporter.progress(record.epoch, 0);
-                let Ok(()) = reporter.epoch(&record);
+                // The epoch's cost: its samples' learning, and the step and metrics that close it.
+                learning += clock::ticks() - before;
+                reporter.stream_epoch(&record, learning);
+                learning = 0;
                 let window = stream.window();
                 defmt::info!(
                     "window samples={=u32} loss={=f32} acc={=f32}",
