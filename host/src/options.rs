@@ -392,12 +392,31 @@ pub struct TrainArgs {
     /// stop, to flash and run it with your own tools (probe-rs run, then tinytrain monitor)
     #[arg(long, requires = "device")]
     pub build_only: bool,
-    /// With --device: the board learns from the training rows streamed to it over its UART as they
-    /// arrive (sample frames; an epoch per pass over them) instead of from data in its flash, which
-    /// then holds only the model (with --init, a shipped one) and the standardisation; QEMU boards
-    /// (qemu, netduinoplus2). The host replays the same stream and compares every epoch
-    #[arg(long, requires = "device")]
+    /// The device learns from the training rows streamed to it over its UART as they arrive
+    /// (sample frames; an epoch per pass over them) instead of from data in its flash, which then
+    /// holds only the model (with --init, a shipped one) and the standardisation. With --device: a
+    /// QEMU board run here, or --build-only for a board; with --port: a board already running it.
+    /// The host replays the same stream and compares every epoch
+    #[arg(long)]
     pub stream: bool,
+    /// With --stream: the serial port of a board running the stream firmware (built with --device
+    /// BOARD --stream --build-only, then flashed), instead of --device: the samples go out on it and
+    /// the device's epochs come back on it
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "stream",
+        conflicts_with = "device"
+    )]
+    pub port: Option<PathBuf>,
+    /// With --port: its baud rate
+    #[arg(
+        long,
+        value_name = "BAUD",
+        default_value_t = 115_200,
+        requires = "port"
+    )]
+    pub baud: u32,
     /// With --stream: send at most N samples a second (a board's UART without flow control must not
     /// outrun its learning) [default: as fast as the device reads them]
     #[arg(long, value_name = "N", requires = "stream", value_parser = checked(positive))]

@@ -37,6 +37,12 @@ pub fn execute(args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(board) = &args.device {
         return crate::device::execute(args, board);
     }
+    if let Some(port) = &args.port {
+        return crate::device::execute_on_port(args, port);
+    }
+    if args.stream {
+        bail!("--stream sends the training rows to a device: name it with --device BOARD (built and run here; --build-only for a board you flash), or --port PATH (a board already running the stream firmware)");
+    }
     let resume = args
         .resume
         .as_deref()

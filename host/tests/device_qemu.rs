@@ -430,6 +430,64 @@ fn an_unshuffled_stream_on_the_device_equals_the_host_epoch_loop() {
     assert_eq!(trained(&host).len(), 3);
 }
 
+/// A board that already runs the stream firmware, on a serial port: `--device qemu --stream
+/// --build-only` builds it, QEMU runs it with its UART on a pty (as a USB serial adapter would
+/// show a board's), and `--stream --port PTY` streams the rows to it and reads its epochs back:
+/// the run equals the one where tinytrain starts QEMU itself, file for file.
+#[test]
+fn a_stream_goes_to_a_board_on_a_serial_port() {
+    if qemu_missing("a_stream_goes_to_a_board_on_a_serial_port") {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let options = [
+        "--data",
+        "data/iris.csv",
+        "--hidden",
+        "8",
+        "--epochs",
+        "3",
+        "--stream",
+        "--no-plot",
+        "--plain",
+    ];
+    let train = |extra: &[&str]| {
+        let mut args = vec!["train"];
+        args.extend(options);
+        args.extend(extra);
+        let output = tinytrain(&args);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+        text(&output.stdout)
+    };
+    let dir = |name: &str| out.path().join(name).to_str().unwrap().to_owned();
+    let built = dir("built");
+    train(&["--device", "qemu", "--build-only", "--out", &built]);
+    let elf = Path::new(&built).join("device.elf");
+    let (mut qemu, pty) = tinytrain_host::qemu::on_a_pty("mps2-an386", &elf).unwrap();
+    let stdout = train(&["--port", &pty, "--out", &dir("port")]);
+    assert_eq!(
+        stdout.lines().last(),
+        Some("device ≡ host: 3/3 epochs bit-identical"),
+        "{stdout}"
+    );
+    let status = qemu.wait().unwrap();
+    assert!(status.success(), "QEMU exited with {status}");
+    train(&["--device", "qemu", "--out", &dir("qemu")]);
+    for file in ["metrics.jsonl", "weights.json", "init.json"] {
+        let read = |run: &str| std::fs::read(Path::new(&dir(run)).join(file)).unwrap();
+        assert!(read("port") == read("qemu"), "{file} differs");
+    }
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(Path::new(&dir("port")).join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["device"]["port"], pty.as_str());
+}
+
 /// `--batch-norm` on the device (batches of 8 held in RAM, the batch-major engine): every epoch,
 /// weights.json with the batch norm's running statistics, and init.json as the host's; then
 /// `--init` from that weights.json carries its running statistics onto the device.
@@ -599,7 +657,11 @@ fn a_probe_board_builds_without_a_board() {
 /// Options the device cannot honour are errors, never ignored.
 #[test]
 fn what_the_device_cannot_do_is_an_error() {
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 9] = [
+        (
+            &["--device", "nrf52840", "--stream"],
+            "--stream: the firmware's nrf52840 UART driver only transmits",
+        ),
         (
             &["--stream", "--batch-norm"],
             "--stream: a network with batch norm learns whole mini-batches",
@@ -610,7 +672,7 @@ fn what_the_device_cannot_do_is_an_error() {
         ),
         (
             &["--device", "stm32f411", "--stream"],
-            "--stream: the host streams the samples to a board's UART, which stm32f411 reports over RTT here",
+            "--stream on stm32f411: the samples go to its UART, not through the probe: build the firmware with --build-only",
         ),
         (
             &["--task", "autoencoder"],
@@ -627,6 +689,15 @@ fn what_the_device_cannot_do_is_an_error() {
         (&["--resume", "runs/x"], "cannot be used with"),
         (&["--device", "esp32"], "--device esp32: no such board (known: qemu, mps2-an386"),
     ];
+    // --stream needs somewhere to stream to.
+    let output = tinytrain(&["train", "--data", "data/iris.csv", "--stream"]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr)
+            .contains("--stream sends the training rows to a device: name it with --device BOARD"),
+        "{}",
+        text(&output.stderr)
+    );
     for (extra, message) in cases {
         let mut args = vec!["train", "--data", "data/iris.csv"];
         if !extra.contains(&"--device") {

@@ -11,10 +11,8 @@
 //!
 //! Without `qemu-system-arm` the tests are skipped, unless `CI` is set (then they fail).
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::Child;
-use std::sync::mpsc;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -61,38 +59,9 @@ impl Drop for Qemu {
     }
 }
 
-/// Starts `elf` in QEMU with `-serial pty`; returns QEMU and the pty's path. Both of QEMU's outputs
-/// are drained on threads (stdout carries the defmt bytes); the one that says "char device
-/// redirected to /dev/pts/N" gives the path.
+/// Starts `elf` in QEMU with `-serial pty`; returns QEMU and the pty's path.
 fn qemu_on_a_pty(elf: &Path) -> (Qemu, String) {
-    let mut child = tinytrain_host::qemu::command("mps2-an386", elf, "pty")
-        .spawn()
-        .expect("qemu-system-arm starts");
-    let (sender, receiver) = mpsc::channel();
-    let pipes: [Box<dyn Read + Send>; 2] = [
-        Box::new(child.stdout.take().unwrap()),
-        Box::new(child.stderr.take().unwrap()),
-    ];
-    for pipe in pipes {
-        let sender = sender.clone();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(pipe);
-            let mut line = Vec::new();
-            while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
-                let text = String::from_utf8_lossy(&line);
-                if let Some(at) = text.find("char device redirected to ") {
-                    let rest = &text[at + "char device redirected to ".len()..];
-                    let path = rest.split_whitespace().next().unwrap_or_default();
-                    let _ = sender.send(path.to_owned());
-                }
-                line.clear();
-            }
-        });
-    }
-    let path = receiver
-        .recv_timeout(Duration::from_secs(30))
-        .expect("QEMU names its pty");
-    assert!(path.starts_with("/dev/"), "{path}");
+    let (child, path) = tinytrain_host::qemu::on_a_pty("mps2-an386", elf).expect("QEMU on a pty");
     (Qemu(child), path)
 }
 

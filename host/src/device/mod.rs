@@ -22,7 +22,7 @@ pub mod stream;
 pub mod verify;
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context};
@@ -32,7 +32,7 @@ use tinytrain::train::DivergencePolicy;
 use crate::manifest::Manifest;
 use crate::memory::VecMemory;
 use crate::monitor::{self, Source, State};
-use crate::options::TrainArgs;
+use crate::options::{TrainArgs, TrainSpec};
 use crate::pipeline::{self, Setup};
 use crate::run_dir::{self, RunDir};
 use crate::weights::{About, Weights};
@@ -48,15 +48,13 @@ pub const DEVICE_ELF: &str = "device.elf";
 pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
     let board = Board::named(device)?;
     let spec = args.spec()?;
-    if args.stream && !matches!(board.runner, Runner::Qemu(_)) {
-        bail!("--stream: the host streams the samples to a board's UART, which {} reports over RTT here; stream to a QEMU board (qemu, netduinoplus2) for now", board.name);
+    if args.stream && ["nrf52840", "microbit"].contains(&board.feature) {
+        bail!("--stream: the firmware's {} UART driver only transmits, so the board cannot receive the samples; stream to an STM32 or MPS2 board", board.name);
     }
-    if spec.autoencoder.is_some() {
-        bail!("--device: --task autoencoder is host-only for now (the firmware generated for the board trains a classifier or a one-output regression); train on the host (leave out --device)");
+    if args.stream && matches!(board.runner, Runner::Probe(_)) && !args.build_only {
+        bail!("--stream on {0}: the samples go to its UART, not through the probe: build the firmware with --build-only, flash it (probe-rs run --chip …), then stream to it with the same options and --stream --port PATH instead of --device {0}", board.name);
     }
-    if let DivergencePolicy::ReduceLr { .. } = spec.divergence {
-        bail!("--device: --on-divergence reduce-lr restores the last good weights, a copy the firmware does not keep; use skip or stop");
-    }
+    refuse(&spec)?;
     let chip = match (board.runner, &args.chip) {
         (Runner::Qemu(_), Some(_)) | (Runner::Qemu(_), None) if args.probe.is_some() => {
             bail!(
@@ -76,14 +74,7 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
     if matches!(board.runner, Runner::Probe(_)) && !cfg!(feature = "probe") && !args.build_only {
         bail!("--device {} runs through a debug probe: that needs tinytrain built with the `probe` feature (cargo install --path host --features probe), or --build-only to build the firmware and run it with probe-rs yourself", board.name);
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| run_dir::fresh(run_dir::default_dir(&spec.data, spec.seed)));
-    let inputs: Vec<&std::path::Path> = [Some(spec.data.as_path()), spec.init.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
+    let out = out_dir(args, &spec);
     let started = Instant::now();
 
     let table = pipeline::load_table(&spec)?;
@@ -174,6 +165,10 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
         initial.write(&out.join(run_dir::INIT_WEIGHTS))?;
         run_dir::write_atomic(&out.join(DEVICE_ELF), &std::fs::read(&elf)?)?;
         let how = match board.runner {
+            _ if args.stream => format!(
+                "probe-rs run (or QEMU), then this command with --port PATH (the board's UART) instead of --device {}",
+                board.name
+            ),
             Runner::Probe(_) => format!(
                 "probe-rs run --chip {chip} {0}, or tinytrain monitor --probe --chip {chip} {0}",
                 out.join(DEVICE_ELF).display()
@@ -189,12 +184,7 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
         ));
         return Ok(());
     }
-    let mut run = RunDir::create(&out, args.force, &inputs)?;
-    if let Some(logdir) = &args.tensorboard {
-        run.tensorboard(logdir)?;
-    }
-    run.write_manifest(&manifest)?;
-    run.write_weights(run_dir::INIT_WEIGHTS, &initial)?;
+    let run = open_run(args, &spec, &out, &manifest, &initial)?;
     run.write_file(DEVICE_ELF, &std::fs::read(&elf)?)?;
 
     let frames = args.stream.then(|| stream::frames(&setup));
@@ -221,13 +211,125 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
         build_seconds,
         first_epoch,
     )?;
-    watched.with_context(|| format!("the run on {} failed", board.name))?;
+    finish(
+        args,
+        &setup,
+        &name,
+        init.as_deref(),
+        frames.as_deref(),
+        &state,
+        watched,
+        board.name,
+    )
+}
+
+/// What no device run can do.
+fn refuse(spec: &TrainSpec) -> anyhow::Result<()> {
+    if spec.autoencoder.is_some() {
+        bail!("--device: --task autoencoder is host-only for now (the firmware generated for the board trains a classifier or a one-output regression); train on the host (leave out --device)");
+    }
+    if let DivergencePolicy::ReduceLr { .. } = spec.divergence {
+        bail!("--device: --on-divergence reduce-lr restores the last good weights, a copy the firmware does not keep; use skip or stop");
+    }
+    Ok(())
+}
+
+/// `--out`, or a fresh directory named after the data and the seed.
+fn out_dir(args: &TrainArgs, spec: &TrainSpec) -> PathBuf {
+    args.out
+        .clone()
+        .unwrap_or_else(|| run_dir::fresh(run_dir::default_dir(&spec.data, spec.seed)))
+}
+
+/// Creates the run directory (refusing to replace another run's files without `--force`) with its
+/// manifest and init.json, and its TensorBoard writer with `--tensorboard`.
+fn open_run(
+    args: &TrainArgs,
+    spec: &TrainSpec,
+    out: &Path,
+    manifest: &Manifest,
+    initial: &Weights,
+) -> anyhow::Result<RunDir> {
+    let inputs: Vec<&Path> = [Some(spec.data.as_path()), spec.init.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut run = RunDir::create(out, args.force, &inputs)?;
+    if let Some(logdir) = &args.tensorboard {
+        run.tensorboard(logdir)?;
+    }
+    run.write_manifest(manifest)?;
+    run.write_weights(run_dir::INIT_WEIGHTS, initial)?;
+    Ok(run)
+}
+
+/// Runs `tinytrain train --stream --port PATH`: the stream of [`stream::frames`] goes to a board
+/// already running the stream firmware (`--device BOARD --stream --build-only`, flashed), its
+/// frames come back on the same port into the run directory, and the host's replay checks them.
+pub fn execute_on_port(args: &TrainArgs, port: &Path) -> anyhow::Result<()> {
+    let spec = args.spec()?;
+    refuse(&spec)?;
+    let out = out_dir(args, &spec);
+    let table = pipeline::load_table(&spec)?;
+    let setup = pipeline::prepare(&spec, &table)?;
+    stream::check(&setup)?;
+    let (initial, model) = initial_model(&setup)?;
+    let init = spec.init.as_ref().map(|_| model);
+    let name = experiment_name(&setup);
+    let manifest = Manifest {
+        device: Some(serde_json::json!({ "port": port, "baud": args.baud })),
+        ..Manifest::of(&setup)
+    };
+    let run = open_run(args, &spec, &out, &manifest, &initial)?;
+    let frames = stream::frames(&setup);
+    let feed = monitor::Feed {
+        frames: frames.clone(),
+        rate: args.rate.map(f64::from),
+    };
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let source = Source::fed(port, args.baud, feed, None, sender.clone());
+    let what = port.display().to_string();
+    let mut state = State::new(format!("{what} ({name})"), run, Some(spec.epochs));
+    let live = !args.quiet && !args.plain && std::io::stdout().is_terminal();
+    let watched = monitor::watch(&mut state, source, (sender, receiver), live, args.no_plot);
+    finish(
+        args,
+        &setup,
+        &name,
+        init.as_deref(),
+        Some(&frames),
+        &state,
+        watched,
+        &what,
+    )
+}
+
+/// The end of a device run: the monitor's outcome, the weights the device sent (with what the
+/// model reads and predicts), and the host's verdict — its own run of the same options, or its
+/// replay of the stream (`frames`).
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    args: &TrainArgs,
+    setup: &Setup<'_>,
+    name: &str,
+    init: Option<&[f32]>,
+    frames: Option<&[Vec<u8>]>,
+    state: &State,
+    watched: anyhow::Result<()>,
+    what: &str,
+) -> anyhow::Result<()> {
+    let note = |line: &str| {
+        if !args.quiet {
+            eprintln!("{line}");
+        }
+    };
+    let dir = state.dir().to_path_buf();
+    watched.with_context(|| format!("the run on {what} failed"))?;
     if state.summary.is_none() {
         bail!(
-            "{} ended before its summary: {} of {} epochs arrived (saved in {})",
-            board.name,
+            "{what} ended before its summary: {} of {} epochs arrived (saved in {})",
             state.records.len(),
-            spec.epochs,
+            setup.spec.epochs,
             dir.display()
         );
     }
@@ -237,7 +339,7 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
         // The device sends the parameters; what they read and predict is the run's.
         let path = dir.join(run_dir::WEIGHTS);
         let weights = Weights {
-            about: Some(About::of(&setup)),
+            about: Some(About::of(setup)),
             ..Weights::read(&path)?
         };
         let mut json = serde_json::to_vec(&weights)?;
@@ -249,10 +351,10 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
         note("device ≡ host: not verified (--no-verify)");
         return Ok(());
     }
-    let host_records = match &frames {
+    let host_records = match frames {
         Some(frames) => {
-            let experiment = stream::experiment(&setup, &name, init.as_deref());
-            let replay = stream::replay(&setup, &experiment, frames)?;
+            let experiment = stream::experiment(setup, name, init);
+            let replay = stream::replay(setup, &experiment, frames)?;
             if let Some(a) = replay.accuracy {
                 println!(
                     "validation accuracy ({} rows, scored on the host with the replay's model): {:.2}% with the starting model, {:.2}% after the stream",
@@ -274,7 +376,7 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
             println!("device weights ≡ host replay: every parameter equal");
             replay.records
         }
-        None => pipeline::train(&setup, &mut pipeline::Silent)?.records,
+        None => pipeline::train(setup, &mut pipeline::Silent)?.records,
     };
     let verdict = verify::compare(&state.records, &host_records);
     println!("{verdict}");

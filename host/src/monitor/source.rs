@@ -100,7 +100,27 @@ impl Source {
         let (path, flag) = (path.to_path_buf(), Arc::clone(&stop));
         let thread = std::thread::spawn(move || {
             let mut silence = Silence::new(timeout);
-            let result = serial_loop(&path, baud, Some(retry), &mut silence, &sender, &flag);
+            let result = serial_loop(&path, baud, Some(retry), None, &mut silence, &sender, &flag);
+            let _ = sender.send(Input::End(result));
+        });
+        Self::new(stop, Some(thread))
+    }
+
+    /// A serial port (or Unix socket) at `path` that `feed`'s frames are written to while the
+    /// device's frames are read, until the summary, or until no frame has come for `timeout`. No
+    /// start byte, and no reopening: a stream cut off part-way is an error.
+    pub fn fed(
+        path: &Path,
+        baud: u32,
+        feed: Feed,
+        timeout: Option<Duration>,
+        sender: Sender<Input>,
+    ) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (path, flag) = (path.to_path_buf(), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            let mut silence = Silence::new(timeout);
+            let result = serial_loop(&path, baud, None, Some(feed), &mut silence, &sender, &flag);
             let _ = sender.send(Input::End(result));
         });
         Self::new(stop, Some(thread))
@@ -155,22 +175,9 @@ impl Source {
                 let _ = stderr.read_to_string(&mut text);
                 text
             });
-            let mut result = connect_to_qemu(&socket, &child, &stop).and_then(|stream| {
+            let mut result = connect_to_qemu(&socket, &child, &stop).and_then(|mut port| {
                 let _ = sender.send(Input::Connected(format!("QEMU {machine}")));
-                let handshake = feed.is_none();
-                if let Some(feed) = feed {
-                    let writer = stream.try_clone().map_err(|e| e.to_string())?;
-                    let stop = Arc::clone(&stop);
-                    std::thread::spawn(move || feed.write(writer, &stop));
-                }
-                let mut port: Box<dyn Port> = Box::new(stream);
-                match session(
-                    &mut *port,
-                    handshake,
-                    &mut Silence::new(None),
-                    &sender,
-                    &stop,
-                ) {
+                match session(&mut port, feed, &mut Silence::new(None), &sender, &stop) {
                     Session::Summary | Session::Stopped => Ok(()),
                     Session::Silent => Err("QEMU's serial port: silent".into()),
                     Session::Lost(why) => Err(format!(
@@ -246,8 +253,23 @@ fn read_lines(mut reader: impl BufRead, sender: &Sender<Input>) -> Result<(), St
 }
 
 /// A byte stream both ways: a serial port or a Unix socket.
-trait Port: Read + Write + Send {}
-impl<T: Read + Write + Send> Port for T {}
+trait Port: Read + Write + Send {
+    /// A second handle that writes to the same port (a [`Feed`]'s, on a thread of its own).
+    fn writer(&self) -> std::io::Result<Box<dyn Write + Send>>;
+}
+
+#[cfg(unix)]
+impl Port for std::os::unix::net::UnixStream {
+    fn writer(&self) -> std::io::Result<Box<dyn Write + Send>> {
+        Ok(Box::new(self.try_clone()?))
+    }
+}
+
+impl Port for Box<dyn serialport::SerialPort> {
+    fn writer(&self) -> std::io::Result<Box<dyn Write + Send>> {
+        Ok(Box::new(self.try_clone().map_err(std::io::Error::from)?))
+    }
+}
 
 /// Opens a Unix socket (connects to it) or a serial port, reads time out after [`POLL`].
 fn open_port(path: &Path, baud: u32) -> std::io::Result<Box<dyn Port>> {
@@ -335,15 +357,17 @@ impl Silence {
     }
 }
 
-/// Opens `path` and reads frames until the summary; after a disconnect, reopens it every `retry`
-/// (`None`: a disconnect is the end). Fails once `silence` expires, open or not.
+/// Opens `path` and reads frames until the summary (writing `feed`'s frames to the first
+/// connection); after a disconnect, reopens it every `retry` (`None`: a disconnect is the end).
+/// Fails once `silence` expires, open or not.
 fn serial_loop(
     path: &Path,
     baud: u32,
     retry: Option<Duration>,
+    mut feed: Option<Feed>,
     silence: &mut Silence,
     sender: &Sender<Input>,
-    stop: &AtomicBool,
+    stop: &Arc<AtomicBool>,
 ) -> Result<(), String> {
     let mut reported = false;
     // Sleeps `retry`, or until the timeout if that is sooner: `false` when it expired.
@@ -373,7 +397,7 @@ fn serial_loop(
             }
         };
         let _ = sender.send(Input::Connected(path.display().to_string()));
-        match session(&mut *port, true, silence, sender, stop) {
+        match session(&mut *port, feed.take(), silence, sender, stop) {
             Session::Summary | Session::Stopped => return Ok(()),
             Session::Silent => return Err(silence.error(path, None)),
             Session::Lost(why) => {
@@ -391,20 +415,29 @@ fn serial_loop(
     }
 }
 
-/// One connection: sends the start byte (with `handshake`; repeated until bytes arrive), splits the
-/// stream into lines, and acknowledges the summary frame; gives up when `silence` expires.
+/// One connection: sends the start byte (repeated until bytes arrive) — or, with a `feed`, writes
+/// its frames from a thread of its own instead —, splits the stream into lines, and acknowledges
+/// the summary frame; gives up when `silence` expires.
 fn session(
     port: &mut dyn Port,
-    handshake: bool,
+    feed: Option<Feed>,
     silence: &mut Silence,
     sender: &Sender<Input>,
-    stop: &AtomicBool,
+    stop: &Arc<AtomicBool>,
 ) -> Session {
     let send_byte = |port: &mut dyn Port, byte: u8| {
         let _ = port.write_all(&[byte]).and_then(|()| port.flush());
     };
-    if handshake {
-        send_byte(port, HANDSHAKE_START);
+    let handshake = feed.is_none();
+    match feed {
+        Some(feed) => match port.writer() {
+            Ok(writer) => {
+                let stop = Arc::clone(stop);
+                std::thread::spawn(move || feed.write(writer, &stop));
+            }
+            Err(e) => return Session::Lost(format!("cannot write the stream to the port: {e}")),
+        },
+        None => send_byte(port, HANDSHAKE_START),
     }
     let (mut started, mut heard) = (Instant::now(), !handshake);
     let mut pending: Vec<u8> = Vec::new();
