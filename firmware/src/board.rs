@@ -77,12 +77,12 @@ mod imp {
     /// 16 MHz / 115 200 baud with 16× oversampling: mantissa 8, fraction 11.
     const BRR_115200_AT_16MHZ: u32 = 0x8B;
 
-    /// USART1 on PA9 (AF7) at 115 200 baud; QEMU's first `-serial` on `netduinoplus2` (QEMU ignores
-    /// the clock and pin set-up).
+    /// USART1 on PA9 (TX) and PA10 (RX, for a stream's samples), both AF7, at 115 200 baud; QEMU's
+    /// first `-serial` on `netduinoplus2` (QEMU ignores the clock and pin set-up).
     pub fn serial() -> Serial {
         #[allow(unsafe_code)]
         // SAFETY: fixed STM32F4 register addresses (RM0090/RM0383); read-modify-write of the bits
-        // for GPIOA, PA9 and USART1 only, which nothing else in this firmware uses.
+        // for GPIOA, PA9, PA10 and USART1 only, which nothing else in this firmware uses.
         unsafe {
             use core::ptr::{read_volatile, write_volatile};
             let modify = |address: usize, clear: u32, set: u32| {
@@ -91,8 +91,8 @@ mod imp {
             };
             modify(RCC_AHB1ENR, 0, 1 << 0); // GPIOAEN
             modify(RCC_APB2ENR, 0, 1 << 4); // USART1EN
-            modify(GPIOA_MODER, 0b11 << 18, 0b10 << 18); // PA9: alternate function
-            modify(GPIOA_AFRH, 0xF << 4, 7 << 4); // PA9: AF7 = USART1_TX
+            modify(GPIOA_MODER, 0b1111 << 18, 0b1010 << 18); // PA9, PA10: alternate function
+            modify(GPIOA_AFRH, 0xFF << 4, 0x77 << 4); // PA9, PA10: AF7 = USART1_TX, USART1_RX
             Stm32Usart::new(Stm32Usart::USART1, BRR_115200_AT_16MHZ)
         }
     }

@@ -172,8 +172,8 @@ impl Stm32Usart {
     }
 }
 
-/// Receiving needs the RX pin (PA10 for USART1) in its alternate function too: QEMU needs no pin
-/// set-up; on a board, set PA10 to AF7 before enabling the receiver.
+/// Receiving needs the RX pin (PA10 for USART1) in its alternate function too (`board::serial`
+/// sets it; QEMU needs no pin set-up).
 impl Receiver for Stm32Usart {
     fn enable_receiver(&mut self) {
         self.0.modify(Self::CR1, |cr1| cr1 | Self::CR1_RE);

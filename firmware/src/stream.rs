@@ -6,7 +6,7 @@
 use tinytrain::train::Settings;
 use tinytrain_experiments::run::NetworkMemory;
 use tinytrain_experiments::stream::{Fed, Stream};
-use tinytrain_experiments::wire::sample::{Frame, SAMPLE_CAPACITY};
+use tinytrain_experiments::wire::sample::{Frame, READY, SAMPLE_CAPACITY};
 use tinytrain_experiments::{frame, Experiment, Observer, Rows, Workspace};
 
 use crate::report::Reporter;
@@ -42,6 +42,10 @@ pub fn stream<
         train: 0,
         validation: 0,
     });
+    // The host sends nothing before this: what arrives before the receiver is on is lost.
+    if crate::report::send_frame(reporter.serial_mut(), READY.as_bytes()).is_err() {
+        defmt::panic!("the serial port failed");
+    }
     let mut line = [0u8; SAMPLE_CAPACITY];
     let mut dropped = 0u32;
     let mut learning = 0u64;

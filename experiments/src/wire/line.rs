@@ -26,6 +26,8 @@ pub enum Line<'a> {
     Weights(weights::Chunk),
     /// A batch norm's weights frame (its `γ`, `β` or a running statistic).
     BatchNormWeights(weights::BatchNormChunk),
+    /// The stream program listens for samples ([`sample::READY`](super::sample::READY)).
+    Ready,
     /// Any other device log line (decoded defmt with a level), as received.
     Log(Cow<'a, str>),
     /// A line that is not good: why (a CRC mismatch, a cut-off frame, noise).
@@ -154,7 +156,9 @@ pub fn parse_frame(json: &str) -> Line<'_> {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(json) else {
         return Line::Corrupted("a frame whose JSON does not parse".into());
     };
-    let parsed = if value.get("summary").is_some() {
+    let parsed = if value.get("ready").is_some() {
+        Some(Line::Ready)
+    } else if value.get("summary").is_some() {
         Some(Line::Summary(value))
     } else if value.get("early_stop").is_some() {
         super::outcome::parse_early_stop(&value).map(Line::EarlyStop)
@@ -198,6 +202,7 @@ impl Tally {
             | Line::EarlyStop(_)
             | Line::Weights(_)
             | Line::BatchNormWeights(_)
+            | Line::Ready
             | Line::Log(_) => self.other += 1,
         }
     }

@@ -12,11 +12,17 @@
 //! CSV, as `f32` in shortest round-trip digits: the device parses them back to the same bits
 //! (serde-json-core parses with `f32::from_str`, which rounds correctly) and standardises them
 //! with the shipped model's statistics. A bare `null` is NaN. Bytes between frames (a handshake
-//! byte, line noise) are skipped: a frame starts at `{`.
+//! byte, line noise) are skipped: a frame starts at `{`. The device says when it listens: the
+//! [`READY`] frame, the other way.
 
 use tinytrain::data::Target;
 
 use crate::run::MAX_FEATURES;
+
+/// The JSON of the frame the stream program sends once its receiver is on: the host sends
+/// nothing before it, since a UART drops what arrives before its receiver is enabled (a board
+/// still starting, QEMU's STM32 USART).
+pub const READY: &str = r#"{"ready":"stream"}"#;
 
 /// Longest sample frame, trailer included: [`MAX_FEATURES`] values of at most 15 characters
 /// (`-1.17549435e-38`) and a comma each, the keys and the trailer.

@@ -140,6 +140,8 @@ pub enum Input {
     Corrupted(String),
     /// A device log line (decoded defmt) or a note from the source.
     Log(String),
+    /// The device listens for a stream's samples (its ready frame).
+    Ready,
     /// The source is connected (a port opened, QEMU started).
     Connected(String),
     /// The source lost its device: why; it is retrying.
@@ -179,6 +181,7 @@ pub fn classify(line: &str) -> Option<Input> {
         Line::Log(json) => Input::Log(json.into_owned()),
         Line::Weights(chunk) => Input::Weights(chunk),
         Line::BatchNormWeights(chunk) => Input::BatchNormWeights(chunk),
+        Line::Ready => Input::Ready,
         Line::Corrupted(why) => Input::Corrupted(why),
     })
 }
@@ -289,6 +292,7 @@ impl State {
             | Input::Log(_)
             | Input::Weights(_)
             | Input::BatchNormWeights(_)
+            | Input::Ready
             | Input::EarlyStop(_) => self.reported.1 += 1,
             _ => {}
         }
@@ -386,6 +390,10 @@ impl State {
             }
             Input::Connected(what) => {
                 self.status = format!("connected: {what}");
+                out.push(Output::Note(self.status.clone()));
+            }
+            Input::Ready => {
+                self.status = "the device listens: streaming".into();
                 out.push(Output::Note(self.status.clone()));
             }
             Input::Disconnected(why) => {

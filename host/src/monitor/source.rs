@@ -429,11 +429,13 @@ fn session(
         let _ = port.write_all(&[byte]).and_then(|()| port.flush());
     };
     let handshake = feed.is_none();
+    // Set when the device's ready frame comes: the feed waits for it.
+    let ready = Arc::new(AtomicBool::new(false));
     match feed {
         Some(feed) => match port.writer() {
             Ok(writer) => {
-                let stop = Arc::clone(stop);
-                std::thread::spawn(move || feed.write(writer, &stop));
+                let (stop, ready) = (Arc::clone(stop), Arc::clone(&ready));
+                std::thread::spawn(move || feed.write(writer, &ready, &stop));
             }
             Err(e) => return Session::Lost(format!("cannot write the stream to the port: {e}")),
         },
@@ -492,6 +494,9 @@ fn session(
                 continue;
             };
             let summary = matches!(input, Input::Summary(_));
+            if matches!(input, Input::Ready) {
+                ready.store(true, Ordering::SeqCst);
+            }
             if !matches!(input, Input::Corrupted(_)) {
                 silence.heard();
             }
@@ -523,9 +528,16 @@ pub struct Feed {
 }
 
 impl Feed {
-    /// Writes every frame to `port`, paced by the rate; stops early at `stop` or a write error
-    /// (the device's side then ends without its summary, which the session reports).
-    fn write(self, mut port: impl Write, stop: &AtomicBool) {
+    /// Once `ready` is set (the device's ready frame came), writes every frame to `port`, paced by
+    /// the rate; stops early at `stop` or a write error (the device's side then ends without its
+    /// summary, which the session reports).
+    fn write(self, mut port: impl Write, ready: &AtomicBool, stop: &AtomicBool) {
+        while !ready.load(Ordering::SeqCst) {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let started = Instant::now();
         for (n, frame) in self.frames.iter().enumerate() {
             if stop.load(Ordering::SeqCst) {
