@@ -47,6 +47,10 @@ pub struct Experiment {
     /// shipped model's, which its first layers were trained behind (`tinytrain train --device
     /// --init` of a weights.json that carries them). Used only with `standardize`.
     pub statistics: Option<Statistics>,
+    /// The network reproduces its (standardised) inputs: an autoencoder, whose samples carry no
+    /// target and whose reconstruction error scores anomalies. Streams only
+    /// ([`crate::stream`]); [`run`](crate::run()) trains classifiers and regressions.
+    pub reconstruct: bool,
 }
 
 /// The statistics `x' = (x − mean) · scale` of [`Experiment::statistics`], one per feature, and
@@ -83,6 +87,7 @@ impl Experiment {
             early_stopping: None,
             init: None,
             statistics: None,
+            reconstruct: false,
         }
     }
 

@@ -67,6 +67,10 @@ pub struct Summary {
     /// serde form when `None` (no early stopping, or no restoring).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub restored_epoch: Option<u32>,
+    /// An autoencoder stream's anomaly detection ([`crate::stream`]); left out of the serde form
+    /// when `None` (every other run).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub anomalies: Option<crate::stream::Anomalies>,
 }
 
 #[cfg(feature = "serde")]
@@ -284,6 +288,7 @@ pub fn run<T: Settings, I: RowIndex, F: Fault, O: Observer>(
         skipped_steps: outcome.divergence.skipped_steps,
         stopped_epoch: early_stop.and_then(|o| o.stopped_epoch),
         restored_epoch: early_stop.and_then(|o| o.restored_epoch),
+        anomalies: None,
     })
 }
 

@@ -24,7 +24,7 @@
 //!     ..iris::EXPERIMENT
 //! };
 //! let mut ws = Box::new(iris::workspace());
-//! let mut stream = Stream::<tinytrain::train::Runtime>::new(&experiment, ws.memory.buffers()).unwrap();
+//! let mut stream = Stream::<tinytrain::train::Runtime>::new(&experiment, ws.memory.buffers(), &mut []).unwrap();
 //! let x = [5.1, 3.5, 1.4, 0.2];
 //! assert!(matches!(stream.feed(Message::Sample { x: &x, target: Target::Class(0) }), Fed::Learned(_)));
 //! let Fed::Epoch(record) = stream.feed(Message::EpochEnd) else { panic!() };
@@ -32,7 +32,7 @@
 //! ```
 
 use tinytrain::best::BestEpoch;
-use tinytrain::data::{SliceDataset, Target};
+use tinytrain::data::{Reconstruct, SliceDataset, Target};
 use tinytrain::metrics::Window;
 use tinytrain::monitor::Monitor;
 use tinytrain::network::Buffers;
@@ -58,11 +58,70 @@ pub enum Fed {
     End,
     /// The sample was refused (wrong width; the divergence policy stopped the run).
     Refused(StreamError),
+    /// An autoencoder scored a sample: its reconstruction error and, once a threshold is set,
+    /// whether it is above it (flagged an anomaly).
+    Scored {
+        /// The reconstruction error (the head's loss in eval mode).
+        error: f32,
+        /// `error > threshold` (`None`: no threshold yet; the error is kept for one).
+        flagged: Option<bool>,
+    },
+    /// The anomaly threshold was set: that quantile of the errors kept.
+    Threshold {
+        /// The threshold.
+        value: f32,
+        /// Errors it was computed from.
+        errors: u32,
+    },
+    /// The frame does not apply to this stream: why.
+    Ignored(&'static str),
+}
+
+/// An autoencoder stream's anomaly detection: its threshold, and the hits of its flag on the
+/// scored samples whose truth the sender gave.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Anomalies {
+    /// The quantile the threshold is of the kept errors.
+    pub quantile: f32,
+    /// The threshold.
+    pub threshold: f32,
+    /// Its bits (the JSON number is shortest digits; these are exact).
+    pub threshold_bits: u32,
+    /// Errors the threshold was computed from.
+    pub errors: u32,
+    /// Flagged anomalies.
+    pub true_positives: u32,
+    /// Flagged normal samples.
+    pub false_positives: u32,
+    /// Anomalies not flagged.
+    pub false_negatives: u32,
+    /// Normal samples not flagged.
+    pub true_negatives: u32,
+}
+
+impl Anomalies {
+    /// `TP / (TP + FP)` (`None`: nothing flagged).
+    pub fn precision(&self) -> Option<f32> {
+        let flagged = self.true_positives + self.false_positives;
+        (flagged > 0).then(|| self.true_positives as f32 / flagged as f32)
+    }
+
+    /// `TP / (TP + FN)` (`None`: no anomaly scored).
+    pub fn recall(&self) -> Option<f32> {
+        let anomalies = self.true_positives + self.false_negatives;
+        (anomalies > 0).then(|| self.true_positives as f32 / anomalies as f32)
+    }
 }
 
 /// A shipped model learning from a stream (see the [module documentation](self)).
 pub struct Stream<'a, T: Settings> {
     trainer: Trainer<'a, MAX_CLASSES, T>,
+    reconstruct: bool,
+    /// An autoencoder's errors, kept until the threshold is set (`errors[..kept]`).
+    errors: &'a mut [f32],
+    kept: usize,
+    anomalies: Option<Anomalies>,
     name: &'static str,
     features: usize,
     standardizer: Option<Standardizer<MAX_FEATURES>>,
@@ -75,8 +134,14 @@ pub struct Stream<'a, T: Settings> {
 
 impl<'a, T: Settings> Stream<'a, T> {
     /// A stream of `experiment` (its network, configuration, seed, `--init` model and fixed
-    /// statistics; its data only for the feature count and the classes) over `buffers`.
-    pub fn new(experiment: &'a Experiment, buffers: Buffers<'a>) -> Result<Self, RunError> {
+    /// statistics; its data only for the feature count and the classes) over `buffers`; an
+    /// autoencoder keeps the errors of the samples it scores before its threshold in `errors`
+    /// (empty for any other network).
+    pub fn new(
+        experiment: &'a Experiment,
+        buffers: Buffers<'a>,
+        errors: &'a mut [f32],
+    ) -> Result<Self, RunError> {
         let (features, classes) = (experiment.data.features(), experiment.classes());
         if features > MAX_FEATURES || classes > MAX_CLASSES {
             return Err(RunError::TooLarge);
@@ -92,6 +157,10 @@ impl<'a, T: Settings> Stream<'a, T> {
         }
         Ok(Self {
             trainer: trainer(experiment, buffers, config)?,
+            reconstruct: experiment.reconstruct,
+            errors,
+            kept: 0,
+            anomalies: None,
             name: experiment.name,
             features,
             standardizer: experiment.standardize.then_some(standardizer),
@@ -106,14 +175,33 @@ impl<'a, T: Settings> Stream<'a, T> {
     /// Acts on one frame's message: learns a sample, closes an epoch, or says the stream ended.
     pub fn feed(&mut self, message: Message<'_>) -> Fed {
         match message {
-            Message::Sample { x, target } => match self.learn(x, target) {
-                Ok(learned) => {
-                    self.window.learned(&learned);
-                    self.samples += 1;
-                    Fed::Learned(learned)
+            Message::Sample { .. } if self.reconstruct => {
+                Fed::Ignored("an autoencoder's samples carry no target")
+            }
+            Message::Features { .. } | Message::Score { .. } | Message::Threshold { .. }
+                if !self.reconstruct =>
+            {
+                Fed::Ignored("samples without a target, scores and thresholds are an autoencoder's")
+            }
+            Message::Sample { x, target } => self.learned(x, Some(target)),
+            Message::Features { x } => self.learned(x, None),
+            Message::Score { x, anomaly } => self.score(x, anomaly),
+            Message::Threshold { quantile } => {
+                let errors = self.errors.get_mut(..self.kept).unwrap_or_default();
+                tinytrain::metrics::quantile::sort(errors);
+                let threshold = tinytrain::metrics::quantile(errors, quantile);
+                self.anomalies = Some(Anomalies {
+                    quantile,
+                    threshold,
+                    threshold_bits: threshold.to_bits(),
+                    errors: self.kept as u32,
+                    ..Anomalies::default()
+                });
+                Fed::Threshold {
+                    value: threshold,
+                    errors: self.kept as u32,
                 }
-                Err(e) => Fed::Refused(e),
-            },
+            }
             Message::EpochEnd => {
                 let nothing = SliceDataset::regression(&[], self.features, &[]);
                 let record = self.trainer.end_epoch(&nothing, &[] as &[u16]);
@@ -125,14 +213,64 @@ impl<'a, T: Settings> Stream<'a, T> {
         }
     }
 
-    /// Standardises a raw sample as the shipped model's inputs were, and learns it.
-    fn learn(&mut self, raw: &[f32], target: Target) -> Result<Learned, StreamError> {
-        let mut x = [0.0; MAX_FEATURES];
-        let x = x.get_mut(..raw.len()).ok_or(StreamError::Width)?;
-        x.copy_from_slice(raw);
-        if let Some(standardizer) = &self.standardizer {
-            standardizer.apply(x);
+    /// Learns a sample (`None`: an autoencoder's, its target its input) and counts it.
+    fn learned(&mut self, raw: &[f32], target: Option<Target>) -> Fed {
+        match self.learn(raw, target) {
+            Ok(learned) => {
+                self.window.learned(&learned);
+                self.samples += 1;
+                Fed::Learned(learned)
+            }
+            Err(e) => Fed::Refused(e),
         }
+    }
+
+    /// An autoencoder's score of a sample: its reconstruction error in eval mode, kept for the
+    /// threshold until there is one, then flagged against it (and counted, with the truth).
+    fn score(&mut self, raw: &[f32], truth: Option<bool>) -> Fed {
+        let mut x = [0.0; MAX_FEATURES];
+        let Some(x) = standardized(&mut x, raw, self.standardizer.as_ref()) else {
+            return Fed::Refused(StreamError::Width);
+        };
+        let one = SliceDataset::regression(x, x.len(), &[0.0]);
+        let error = self
+            .trainer
+            .evaluate(&Reconstruct(&one), &[0u16])
+            .loss
+            .mean();
+        let Some(anomalies) = &mut self.anomalies else {
+            let Some(slot) = self.errors.get_mut(self.kept) else {
+                return Fed::Ignored("no room left for the errors the threshold is taken from");
+            };
+            *slot = error;
+            self.kept += 1;
+            return Fed::Scored {
+                error,
+                flagged: None,
+            };
+        };
+        let flagged = error > anomalies.threshold;
+        match (truth, flagged) {
+            (Some(true), true) => anomalies.true_positives += 1,
+            (Some(false), true) => anomalies.false_positives += 1,
+            (Some(true), false) => anomalies.false_negatives += 1,
+            (Some(false), false) => anomalies.true_negatives += 1,
+            (None, _) => {}
+        }
+        Fed::Scored {
+            error,
+            flagged: Some(flagged),
+        }
+    }
+
+    /// Standardises a raw sample as the shipped model's inputs were, and learns it (`None`: an
+    /// autoencoder's sample, its own target).
+    fn learn(&mut self, raw: &[f32], target: Option<Target>) -> Result<Learned, StreamError> {
+        let mut x = [0.0; MAX_FEATURES];
+        let x = standardized(&mut x, raw, self.standardizer.as_ref()).ok_or(StreamError::Width)?;
+        let Some(target) = target else {
+            return self.trainer.learn_values(x, x);
+        };
         let target = match (target, &self.target) {
             (Target::Value(raw), Some(standardizer)) => {
                 let mut y = [raw];
@@ -185,6 +323,21 @@ impl<'a, T: Settings> Stream<'a, T> {
             skipped_steps: divergence.skipped_steps,
             stopped_epoch: None,
             restored_epoch: None,
+            anomalies: self.anomalies,
         }
     }
+}
+
+/// `raw` copied into `x` and standardised (`None`: wider than `x`).
+fn standardized<'x>(
+    x: &'x mut [f32; MAX_FEATURES],
+    raw: &[f32],
+    standardizer: Option<&Standardizer<MAX_FEATURES>>,
+) -> Option<&'x mut [f32]> {
+    let x = x.get_mut(..raw.len())?;
+    x.copy_from_slice(raw);
+    if let Some(standardizer) = standardizer {
+        standardizer.apply(x);
+    }
+    Some(x)
 }

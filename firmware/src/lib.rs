@@ -103,12 +103,17 @@ macro_rules! stream_program {
         static WORKSPACE: static_cell::ConstStaticCell<
             tinytrain_experiments::$experiment::Workspace,
         > = static_cell::ConstStaticCell::new(tinytrain_experiments::$experiment::workspace());
+        /// An autoencoder's errors until its threshold (none for other networks).
+        static ERRORS: static_cell::ConstStaticCell<
+            [f32; tinytrain_experiments::$experiment::SCORES],
+        > = static_cell::ConstStaticCell::new([0.0; tinytrain_experiments::$experiment::SCORES]);
 
         #[cortex_m_rt::entry]
         fn main() -> ! {
             $crate::stream::<tinytrain_experiments::$experiment::Fixed, _, _, _, _, _>(
                 &tinytrain_experiments::$experiment::EXPERIMENT,
                 WORKSPACE.take(),
+                ERRORS.take(),
             )
         }
     };

@@ -1,7 +1,9 @@
 //! The program of a device that learns as samples arrive: a shipped model (built in, in flash)
 //! fine-tunes the layers its experiment trains on the labelled samples the host streams over the
 //! UART (`tinytrain train --device … --stream`), reporting every epoch the stream closes on both
-//! channels, as [`train`](crate::train) does, and the windowed metrics over defmt.
+//! channels, as [`train`](crate::train) does, and the windowed metrics over defmt. An autoencoder
+//! also scores samples (a defmt `score` line each), sets its anomaly threshold, and counts its
+//! flag's hits in the summary.
 
 use tinytrain::train::Settings;
 use tinytrain_experiments::run::NetworkMemory;
@@ -27,10 +29,11 @@ pub fn stream<
 >(
     experiment: &Experiment,
     workspace: &mut Workspace<M, N, V, S, I>,
+    errors: &mut [f32],
 ) -> ! {
     let mut serial = crate::start();
     serial.enable_receiver();
-    let mut stream = match Stream::<T>::new(experiment, workspace.memory.buffers()) {
+    let mut stream = match Stream::<T>::new(experiment, workspace.memory.buffers(), errors) {
         Ok(stream) => stream,
         Err(error) => {
             defmt::error!("cannot stream {=str}: {}", experiment.name, error);
@@ -49,6 +52,7 @@ pub fn stream<
     let mut line = [0u8; SAMPLE_CAPACITY];
     let mut dropped = 0u32;
     let mut learning = 0u64;
+    let mut scored = 0u32;
     loop {
         let message = read_line(reporter.serial_mut(), &mut line)
             .and_then(|len| line.get(..len))
@@ -83,6 +87,31 @@ pub fn stream<
                     window.accuracy().unwrap_or(f32::NAN)
                 );
             }
+            Fed::Scored { error, flagged } => {
+                scored += 1;
+                match flagged {
+                    Some(flagged) => defmt::info!(
+                        "score sample={=u32} error={=f32} bits={=u32:#010x} anomaly={=bool}",
+                        scored,
+                        error,
+                        error.to_bits(),
+                        flagged
+                    ),
+                    None => defmt::info!(
+                        "score sample={=u32} error={=f32} bits={=u32:#010x}",
+                        scored,
+                        error,
+                        error.to_bits()
+                    ),
+                }
+            }
+            Fed::Threshold { value, errors } => defmt::info!(
+                "threshold value={=f32} bits={=u32:#010x} errors={=u32}",
+                value,
+                value.to_bits(),
+                errors
+            ),
+            Fed::Ignored(why) => defmt::warn!("frame ignored: {=str}", why),
             Fed::Refused(error) => {
                 defmt::warn!("sample refused: {}", error);
                 if error == tinytrain::train::StreamError::Stopped {

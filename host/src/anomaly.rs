@@ -73,7 +73,7 @@ impl Threshold {
             .map_or(crate::options::defaults::THRESHOLD_QUANTILE, |a| a.quantile);
         let validation = errors(setup, weights, &setup.val_rows)?;
         let mut sorted = validation.clone();
-        sorted.sort_by(f32::total_cmp);
+        tinytrain::metrics::quantile::sort(&mut sorted);
         let threshold = quantile_of(&sorted, quantile);
         let scores = (!setup.anomaly_rows.is_empty())
             .then(|| -> anyhow::Result<Scores> {
@@ -111,19 +111,9 @@ impl Scores {
     }
 }
 
-/// `numpy.quantile(values, q)` (method `"linear"`) of ascending `sorted` values: the value at
-/// position `q·(n − 1)`, interpolated between its neighbours. NaN for no values.
-pub fn quantile_of(sorted: &[f32], q: f32) -> f32 {
-    let Some(last) = sorted.len().checked_sub(1) else {
-        return f32::NAN;
-    };
-    let position = f64::from(q.clamp(0.0, 1.0)) * last as f64;
-    let below = position.floor() as usize;
-    let above = (below + 1).min(last);
-    let fraction = position - below as f64;
-    let (a, b) = (f64::from(sorted[below]), f64::from(sorted[above]));
-    (a + fraction * (b - a)) as f32
-}
+/// `numpy.quantile(values, q)` of ascending `sorted` values: the core's, which a device computes
+/// its threshold with.
+pub use tinytrain::metrics::quantile as quantile_of;
 
 /// The reconstruction error of each of `rows`.
 pub fn errors(setup: &Setup<'_>, weights: &Weights, rows: &[u32]) -> anyhow::Result<Vec<f32>> {
@@ -230,22 +220,6 @@ pub fn predict(model: &Model, inputs: &Inputs) -> anyhow::Result<(Vec<u8>, Optio
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// numpy: `np.quantile([1, 2, 3, 4, 10], [0, 0.5, 0.95, 1])` = `[1, 3, 8.8, 10]`, and
-    /// `np.quantile([5], 0.95)` = 5.
-    #[test]
-    fn quantiles_are_numpys_linear_ones() {
-        let v = [1.0, 2.0, 3.0, 4.0, 10.0];
-        let q: Vec<f32> = [0.0, 0.5, 0.95, 1.0]
-            .iter()
-            .map(|&q| quantile_of(&v, q))
-            .collect();
-        assert_eq!(q[..2], [1.0, 3.0]);
-        assert!((q[2] - 8.8).abs() < 1e-6, "{}", q[2]);
-        assert_eq!(q[3], 10.0);
-        assert_eq!(quantile_of(&[5.0], 0.95), 5.0);
-        assert!(quantile_of(&[], 0.5).is_nan());
-    }
 
     #[test]
     fn precision_and_recall_count_the_flag() {

@@ -374,6 +374,83 @@ fn a_shipped_model_learns_a_stream_on_the_device_as_the_host_replays_it() {
     assert_eq!(records.lines().count(), 2);
 }
 
+/// Acceptance 4 on the device: an autoencoder of benign tumours (breast_cancer, label 1) learns
+/// from a stream on the Cortex-M4F, takes its threshold as the 0.95 quantile of the validation
+/// rows' reconstruction errors, and flags the held-out rows: every epoch, every parameter, the
+/// threshold's bits and the flag's hits equal the host's replay; the error curve falls; the flag
+/// finds most malignant rows and few benign ones.
+#[test]
+fn an_autoencoder_on_the_device_flags_anomalies_as_the_host_replays_it() {
+    if qemu_missing("an_autoencoder_on_the_device_flags_anomalies_as_the_host_replays_it") {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let run = out.path().join("ae");
+    let output = tinytrain(&[
+        "train",
+        "--data",
+        "data/breast_cancer.csv",
+        "--task",
+        "autoencoder",
+        "--normal",
+        "1",
+        "--hidden",
+        "8",
+        "--epochs",
+        "10",
+        "--device",
+        "qemu",
+        "--stream",
+        "--plain",
+        "--no-plot",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    assert_eq!(
+        stdout.lines().last(),
+        Some("device ≡ host: 10/10 epochs bit-identical"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("device weights ≡ host replay: every parameter equal"),
+        "{stdout}"
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("anomaly threshold "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.ends_with("— ≡ host replay"), "{line}");
+    eprintln!("{line}");
+    let threshold: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("threshold.json")).unwrap())
+            .unwrap();
+    let count = |key: &str| threshold[key].as_u64().unwrap();
+    // 71 held-out benign rows scored for the threshold, then flagged with the 212 malignant ones.
+    assert_eq!(count("validation_rows"), 71);
+    assert_eq!(count("true_positives") + count("false_negatives"), 212);
+    assert_eq!(count("false_positives") + count("true_negatives"), 71);
+    let (precision, recall) = (
+        threshold["precision"].as_f64().unwrap(),
+        threshold["recall"].as_f64().unwrap(),
+    );
+    assert!(precision > 0.9 && recall > 0.6, "{threshold}");
+    let errors: Vec<f64> = std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["train_loss"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        errors.windows(2).all(|w| w[1] < w[0]) && errors[9] < 0.85 * errors[0],
+        "{errors:?}"
+    );
+}
+
 /// Acceptance 1 through the device: without shuffling, the stream sends the training rows in the
 /// order the epoch loop takes them, so the device (an STM32F405 under QEMU) learning them as they
 /// arrive ends with `tinytrain train`'s weights, bit for bit, and the same training loss and
@@ -679,7 +756,7 @@ fn what_the_device_cannot_do_is_an_error() {
         ),
         (
             &["--task", "autoencoder"],
-            "--device: --task autoencoder is host-only for now",
+            "--device: --task autoencoder trains on a device from a stream only",
         ),
         (
             &["--on-divergence", "reduce-lr"],

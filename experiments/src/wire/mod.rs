@@ -29,7 +29,7 @@ pub mod line;
 pub mod log;
 
 /// Longest JSON text of a frame (epoch, event, early stopping, summary; weights frames are shorter).
-pub const FRAME_CAPACITY: usize = 768;
+pub const FRAME_CAPACITY: usize = 1024;
 
 #[cfg(feature = "host")]
 pub use event::{early_stopping_json, event_json};

@@ -4,6 +4,10 @@
 //! ```text
 //! {"x":[5.1,3.5,1.4,0.2],"class":0}*crc\n     a sample of a classification (class index)
 //! {"x":[0.61,-1.2],"y":0.25}*crc\n            a sample of a one-output regression
+//! {"x":[0.61,-1.2]}*crc\n                     a sample with no target: an autoencoder learns it
+//! {"x":[...],"score":true,"anomaly":false}*crc\n   score it, learn nothing (the truth optional)
+//! {"threshold":0.95}*crc\n                    the anomaly threshold: that quantile of the errors
+//!                                            scored so far; later scores are flagged against it
 //! {"epoch_end":true}*crc\n                    close the stream's epoch: the device reports it
 //! {"end":true}*crc\n                          the stream is over: summary, weights, exit
 //! ```
@@ -38,6 +42,23 @@ pub enum Message<'a> {
         /// The class index, or the regression value (raw).
         target: Target,
     },
+    /// A sample without a target: an autoencoder learns to reconstruct it.
+    Features {
+        /// The raw features.
+        x: &'a [f32],
+    },
+    /// A sample to score (an autoencoder's reconstruction error), not to learn.
+    Score {
+        /// The raw features.
+        x: &'a [f32],
+        /// Whether it is an anomaly, if the sender knows: the device counts its flag's hits.
+        anomaly: Option<bool>,
+    },
+    /// Set the anomaly threshold to this quantile of the errors scored so far.
+    Threshold {
+        /// The quantile, in `[0, 1]`.
+        quantile: f32,
+    },
     /// The end of the stream's epoch.
     EpochEnd,
     /// The end of the stream.
@@ -49,7 +70,7 @@ pub enum Message<'a> {
 pub enum SampleError {
     /// The JSON text is not a stream frame (or has more than [`MAX_FEATURES`] values).
     Json,
-    /// A sample has neither `class` nor `y`, or both.
+    /// A sample has both `class` and `y`.
     Target,
 }
 
@@ -58,7 +79,7 @@ impl SampleError {
     pub const fn message(&self) -> &'static str {
         match self {
             SampleError::Json => "not a stream frame (or more features than the device holds)",
-            SampleError::Target => "a sample needs exactly one of `class` and `y`",
+            SampleError::Target => "a sample has at most one of `class` and `y`",
         }
     }
 }
@@ -69,6 +90,9 @@ pub struct Frame {
     x: Values,
     class: Option<u16>,
     y: Option<f32>,
+    score: bool,
+    anomaly: Option<bool>,
+    threshold: Option<f32>,
     epoch_end: bool,
     end: bool,
 }
@@ -82,6 +106,9 @@ impl Frame {
             x: wire.x,
             class: wire.class,
             y: wire.y,
+            score: wire.score,
+            anomaly: wire.anomaly,
+            threshold: wire.threshold,
             epoch_end: wire.epoch_end,
             end: wire.end,
         };
@@ -97,10 +124,21 @@ impl Frame {
         if self.epoch_end {
             return Ok(Message::EpochEnd);
         }
+        if let Some(quantile) = self.threshold {
+            return Ok(Message::Threshold { quantile });
+        }
+        let x = self.x.as_slice();
+        if self.score {
+            return Ok(Message::Score {
+                x,
+                anomaly: self.anomaly,
+            });
+        }
         let target = match (self.class, self.y) {
             (Some(class), None) => Target::Class(class),
             (None, Some(y)) => Target::Value(y),
-            _ => return Err(SampleError::Target),
+            (None, None) => return Ok(Message::Features { x }),
+            (Some(_), Some(_)) => return Err(SampleError::Target),
         };
         Ok(Message::Sample {
             x: self.x.as_slice(),
@@ -119,6 +157,12 @@ struct Wire {
     class: Option<u16>,
     #[serde(default)]
     y: Option<f32>,
+    #[serde(default)]
+    score: bool,
+    #[serde(default)]
+    anomaly: Option<bool>,
+    #[serde(default)]
+    threshold: Option<f32>,
     #[serde(default)]
     epoch_end: bool,
     #[serde(default)]
@@ -187,6 +231,10 @@ pub fn encode(message: &Message<'_>) -> Vec<u8> {
         class: Option<u16>,
         #[serde(skip_serializing_if = "Option::is_none")]
         y: Option<f32>,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        score: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        anomaly: Option<bool>,
     }
     let json = match *message {
         Message::Sample { x, target } => {
@@ -194,7 +242,30 @@ pub fn encode(message: &Message<'_>) -> Vec<u8> {
                 Target::Class(class) => (Some(class), None),
                 Target::Value(y) => (None, Some(y)),
             };
-            serde_json::to_vec(&Sample { x, class, y })
+            serde_json::to_vec(&Sample {
+                x,
+                class,
+                y,
+                score: false,
+                anomaly: None,
+            })
+        }
+        Message::Features { x } => serde_json::to_vec(&Sample {
+            x,
+            class: None,
+            y: None,
+            score: false,
+            anomaly: None,
+        }),
+        Message::Score { x, anomaly } => serde_json::to_vec(&Sample {
+            x,
+            class: None,
+            y: None,
+            score: true,
+            anomaly,
+        }),
+        Message::Threshold { quantile } => {
+            serde_json::to_vec(&serde_json::json!({ "threshold": quantile }))
         }
         Message::EpochEnd => serde_json::to_vec(&serde_json::json!({ "epoch_end": true })),
         Message::End => serde_json::to_vec(&serde_json::json!({ "end": true })),
@@ -254,6 +325,15 @@ mod tests {
                 target: Target::Value(-3.7)
             })
         );
+        let x = [0.5f32, -2.0];
+        for anomaly in [None, Some(true), Some(false)] {
+            let message = Message::Score { x: &x, anomaly };
+            assert_eq!(round_trip(message).message(), Ok(message));
+        }
+        let message = Message::Features { x: &x };
+        assert_eq!(round_trip(message).message(), Ok(message));
+        let message = Message::Threshold { quantile: 0.95 };
+        assert_eq!(round_trip(message).message(), Ok(message));
         assert_eq!(
             round_trip(Message::EpochEnd).message(),
             Ok(Message::EpochEnd)
@@ -282,8 +362,8 @@ mod tests {
             Some(SampleError::Target)
         );
         assert_eq!(
-            Frame::parse(br#"{"x":[1,2]}"#).err(),
-            Some(SampleError::Target)
+            Frame::parse(br#"{"x":[1,2]}"#).unwrap().message(),
+            Ok(Message::Features { x: &[1.0, 2.0] })
         );
         assert_eq!(Frame::parse(b"{\"x\":[1,").err(), Some(SampleError::Json));
     }

@@ -301,7 +301,9 @@ pub fn generate(setup: &Setup<'_>, name: &str, init: Option<&[f32]>, stream: boo
          data: DataSource::new({name:?}, {rows}, {width}, {classes}, &TABLE),\n    layers: net::LAYERS,\n    \
          head: tinytrain::loss::Head::{head:?},\n    config: {config},\n    epochs: {epochs},\n    \
          validation_fraction: {fraction},\n    seed: {seed},\n    standardize: {standardize},\n    \
-         early_stopping: {early},\n    init: {init},\n    statistics: {statistics},\n}};\n\ncrate::run::workspace!(net);",
+         early_stopping: {early},\n    init: {init},\n    statistics: {statistics},\n    reconstruct: {reconstruct},\n}};\n\n\
+         /// Errors an autoencoder stream keeps for its threshold: the validation rows'.\npub const SCORES: usize = {scores};\n\n\
+         crate::run::workspace!(net);",
         width = table.width(),
         head = setup.head,
         // The target scale is the device's to compute, from its own split (as the host does).
@@ -315,6 +317,12 @@ pub fn generate(setup: &Setup<'_>, name: &str, init: Option<&[f32]>, stream: boo
         standardize = spec.normalize == Normalize::Standard,
         early = early_stopping(&spec.early_stopping),
         init = if init.is_some() { "Some(&INIT)" } else { "None" },
+        reconstruct = setup.is_autoencoder(),
+        scores = if stream && setup.is_autoencoder() {
+            setup.val_rows.len()
+        } else {
+            0
+        },
     );
     Generated {
         code,

@@ -54,7 +54,7 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
     if args.stream && matches!(board.runner, Runner::Probe(_)) && !args.build_only {
         bail!("--stream on {0}: the samples go to its UART, not through the probe: build the firmware with --build-only, flash it (probe-rs run --chip …), then stream to it with the same options and --stream --port PATH instead of --device {0}", board.name);
     }
-    refuse(&spec)?;
+    refuse(&spec, args.stream)?;
     let chip = match (board.runner, &args.chip) {
         (Runner::Qemu(_), Some(_)) | (Runner::Qemu(_), None) if args.probe.is_some() => {
             bail!(
@@ -223,10 +223,10 @@ pub fn execute(args: &TrainArgs, device: &str) -> anyhow::Result<()> {
     )
 }
 
-/// What no device run can do.
-fn refuse(spec: &TrainSpec) -> anyhow::Result<()> {
-    if spec.autoencoder.is_some() {
-        bail!("--device: --task autoencoder is host-only for now (the firmware generated for the board trains a classifier or a one-output regression); train on the host (leave out --device)");
+/// What no device run can do (`stream`: a run of `--stream`).
+fn refuse(spec: &TrainSpec, stream: bool) -> anyhow::Result<()> {
+    if spec.autoencoder.is_some() && !stream {
+        bail!("--device: --task autoencoder trains on a device from a stream only (the firmware generated with its data trains a classifier or a one-output regression): add --stream, or train on the host (leave out --device)");
     }
     if let DivergencePolicy::ReduceLr { .. } = spec.divergence {
         bail!("--device: --on-divergence reduce-lr restores the last good weights, a copy the firmware does not keep; use skip or stop");
@@ -268,7 +268,7 @@ fn open_run(
 /// frames come back on the same port into the run directory, and the host's replay checks them.
 pub fn execute_on_port(args: &TrainArgs, port: &Path) -> anyhow::Result<()> {
     let spec = args.spec()?;
-    refuse(&spec)?;
+    refuse(&spec, true)?;
     let out = out_dir(args, &spec);
     let table = pipeline::load_table(&spec)?;
     let setup = pipeline::prepare(&spec, &table)?;
@@ -374,6 +374,9 @@ fn finish(
                 );
             }
             println!("device weights ≡ host replay: every parameter equal");
+            if let Some(replayed) = replay.summary.anomalies {
+                anomalies(state, &replayed, &dir)?;
+            }
             replay.records
         }
         None => pipeline::train(setup, &mut pipeline::Silent)?.records,
@@ -387,6 +390,78 @@ fn finish(
         );
     }
     Ok(())
+}
+
+/// An autoencoder stream's anomaly detection as the device reports it (its summary's
+/// `anomalies`) against the host's replay: the same threshold bits and flag counts, or an error.
+/// Writes them to threshold.json, with the flag's precision and recall.
+fn anomalies(
+    state: &State,
+    replayed: &tinytrain_experiments::stream::Anomalies,
+    dir: &Path,
+) -> anyhow::Result<()> {
+    let sent = state
+        .summary
+        .as_ref()
+        .map(|s| s["summary"]["anomalies"].clone())
+        .unwrap_or_default();
+    let count = |key: &str| sent[key].as_u64().map(|n| n as u32);
+    let device = (
+        count("threshold_bits"),
+        count("errors"),
+        [
+            count("true_positives"),
+            count("false_positives"),
+            count("false_negatives"),
+            count("true_negatives"),
+        ],
+    );
+    let host = (
+        Some(replayed.threshold_bits),
+        Some(replayed.errors),
+        [
+            Some(replayed.true_positives),
+            Some(replayed.false_positives),
+            Some(replayed.false_negatives),
+            Some(replayed.true_negatives),
+        ],
+    );
+    if device != host {
+        bail!(
+            "the device's anomaly detection differs from the host's replay: {sent} against {replayed:?} (saved in {})",
+            dir.display()
+        );
+    }
+    let percent = |v: Option<f32>| v.map_or("-".into(), |v| format!("{:.1}%", 100.0 * v));
+    println!(
+        "anomaly threshold {} (quantile {} of {} validation errors, on the device); the flag: precision {}, recall {} ({} of {} anomalies, {} of {} held-out normal rows) — ≡ host replay",
+        replayed.threshold,
+        replayed.quantile,
+        replayed.errors,
+        percent(replayed.precision()),
+        percent(replayed.recall()),
+        replayed.true_positives,
+        replayed.true_positives + replayed.false_negatives,
+        replayed.false_positives,
+        replayed.false_positives + replayed.true_negatives,
+    );
+    let json = serde_json::json!({
+        "measured_on": "the device (its summary), equal to the host's replay",
+        "error": "mean over the features of the loss between the standardised row and its reconstruction (eval mode)",
+        "quantile": replayed.quantile,
+        "threshold": replayed.threshold,
+        "validation_rows": replayed.errors,
+        "true_positives": replayed.true_positives,
+        "false_positives": replayed.false_positives,
+        "false_negatives": replayed.false_negatives,
+        "true_negatives": replayed.true_negatives,
+        "precision": replayed.precision(),
+        "recall": replayed.recall(),
+    });
+    run_dir::write_atomic(
+        &dir.join(crate::anomaly::THRESHOLD),
+        (serde_json::to_string_pretty(&json)? + "\n").as_bytes(),
+    )
 }
 
 /// The parameters the run starts from: the seeded initialisation, or `--init`'s (checked against

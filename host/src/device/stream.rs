@@ -41,20 +41,43 @@ pub fn frames(setup: &Setup<'_>) -> Vec<Vec<u8>> {
         Vec::with_capacity((setup.train_rows.len() + 1) * setup.spec.epochs as usize + 1);
     let mut rng = Pcg32::new(setup.spec.seed, tinytrain::rng::stream::ARRIVAL);
     let mut order = setup.train_rows.clone();
+    let x = |row: u32| &table.features[row as usize * width..(row as usize + 1) * width];
     for _ in 0..setup.spec.epochs {
         if setup.config.shuffle {
             shuffle(&mut order, &mut rng);
         }
         for &row in &order {
-            let row = row as usize;
-            let target = match &table.targets {
-                Targets::Classes { labels, .. } => Target::Class(labels[row]),
-                Targets::Values(values) => Target::Value(values[row]),
+            let message = match &table.targets {
+                // An autoencoder's target is its input.
+                _ if setup.is_autoencoder() => Message::Features { x: x(row) },
+                Targets::Classes { labels, .. } => Message::Sample {
+                    x: x(row),
+                    target: Target::Class(labels[row as usize]),
+                },
+                Targets::Values(values) => Message::Sample {
+                    x: x(row),
+                    target: Target::Value(values[row as usize]),
+                },
             };
-            let x = &table.features[row * width..(row + 1) * width];
-            frames.push(sample::encode(&Message::Sample { x, target }));
+            frames.push(sample::encode(&message));
         }
         frames.push(sample::encode(&Message::EpochEnd));
+    }
+    if let Some(autoencoder) = &setup.spec.autoencoder {
+        // The threshold from the validation rows' errors, then the flag on them and on the
+        // anomalies (the rows of the other classes), each with its truth.
+        let score = |row: &u32, anomaly| {
+            sample::encode(&Message::Score {
+                x: x(*row),
+                anomaly,
+            })
+        };
+        frames.extend(setup.val_rows.iter().map(|row| score(row, None)));
+        frames.push(sample::encode(&Message::Threshold {
+            quantile: autoencoder.quantile,
+        }));
+        frames.extend(setup.val_rows.iter().map(|row| score(row, Some(false))));
+        frames.extend(setup.anomaly_rows.iter().map(|row| score(row, Some(true))));
     }
     frames.push(sample::encode(&Message::End));
     frames
@@ -113,6 +136,7 @@ pub fn experiment(setup: &Setup<'_>, name: &str, init: Option<&[f32]>) -> Experi
         early_stopping: None,
         init: init.map(leak),
         statistics,
+        reconstruct: setup.is_autoencoder(),
     }
 }
 
@@ -148,7 +172,15 @@ pub fn replay(
     frames: &[Vec<u8>],
 ) -> anyhow::Result<Replay> {
     let mut memory = VecMemory::try_for_run(&setup.plan, &setup.config, setup.frozen_params())?;
-    let mut stream = Stream::<Runtime>::new(experiment, memory.buffers())
+    let mut errors = vec![
+        0.0;
+        if setup.is_autoencoder() {
+            setup.val_rows.len()
+        } else {
+            0
+        }
+    ];
+    let mut stream = Stream::<Runtime>::new(experiment, memory.buffers(), &mut errors)
         .map_err(|e| anyhow!("cannot stream: {e}"))?;
     let before = score(setup, &mut stream);
     let mut records = Vec::new();
@@ -164,7 +196,11 @@ pub fn replay(
             Fed::Epoch(record) => records.push(record),
             Fed::End => break,
             Fed::Refused(tinytrain::train::StreamError::Stopped) => break,
-            Fed::Learned(_) | Fed::Refused(_) => {}
+            Fed::Learned(_)
+            | Fed::Refused(_)
+            | Fed::Scored { .. }
+            | Fed::Threshold { .. }
+            | Fed::Ignored(_) => {}
         }
     }
     let accuracy = before
