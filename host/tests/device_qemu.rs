@@ -294,6 +294,32 @@ fn digits_0_to_4_model(dir: &Path) -> PathBuf {
     shipped.join("weights.json")
 }
 
+/// Runs `tinytrain train OPTIONS --device qemu --stream` into `out` and checks its verdicts: every
+/// one of the `epochs` epochs and every parameter as the host's replay. Returns its stdout.
+fn streamed(options: &[&str], epochs: usize, out: &Path) -> String {
+    let mut args = vec!["train"];
+    args.extend(options);
+    args.extend([
+        "--device",
+        "qemu",
+        "--stream",
+        "--plain",
+        "--no-plot",
+        "--out",
+    ]);
+    args.push(out.to_str().unwrap());
+    let output = tinytrain(&args);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    let verdict = format!("device ≡ host: {epochs}/{epochs} epochs bit-identical");
+    assert_eq!(stdout.lines().last(), Some(verdict.as_str()), "{stdout}");
+    assert!(
+        stdout.contains("device weights ≡ host replay: every parameter equal"),
+        "{stdout}"
+    );
+    stdout
+}
+
 /// Acceptance 3 of "learning after deployment", on the device: the digits 0–4 model ships (built
 /// in, in flash) with a new 10-class head and layer 0 frozen; the host streams all ten digits'
 /// training rows over QEMU's UART, and the device learns them as they arrive. Every epoch record
@@ -307,36 +333,21 @@ fn a_shipped_model_learns_a_stream_on_the_device_as_the_host_replays_it() {
     let out = tempfile::tempdir().unwrap();
     let init = digits_0_to_4_model(out.path());
     let run = out.path().join("stream");
-    let output = tinytrain(&[
-        "train",
-        "--data",
-        "data/digits.csv",
-        "--hidden",
-        "32",
-        "--epochs",
-        "2",
-        "--init",
-        init.to_str().unwrap(),
-        "--freeze",
-        "0",
-        "--device",
-        "qemu",
-        "--stream",
-        "--plain",
-        "--no-plot",
-        "--out",
-        run.to_str().unwrap(),
-    ]);
-    let stdout = text(&output.stdout);
-    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
-    assert_eq!(
-        stdout.lines().last(),
-        Some("device ≡ host: 2/2 epochs bit-identical"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("device weights ≡ host replay: every parameter equal"),
-        "{stdout}"
+    let stdout = streamed(
+        &[
+            "--data",
+            "data/digits.csv",
+            "--hidden",
+            "32",
+            "--epochs",
+            "2",
+            "--init",
+            init.to_str().unwrap(),
+            "--freeze",
+            "0",
+        ],
+        2,
+        &run,
     );
     let accuracy = stdout
         .lines()
@@ -386,36 +397,21 @@ fn an_autoencoder_on_the_device_flags_anomalies_as_the_host_replays_it() {
     }
     let out = tempfile::tempdir().unwrap();
     let run = out.path().join("ae");
-    let output = tinytrain(&[
-        "train",
-        "--data",
-        "data/breast_cancer.csv",
-        "--task",
-        "autoencoder",
-        "--normal",
-        "1",
-        "--hidden",
-        "8",
-        "--epochs",
-        "10",
-        "--device",
-        "qemu",
-        "--stream",
-        "--plain",
-        "--no-plot",
-        "--out",
-        run.to_str().unwrap(),
-    ]);
-    let stdout = text(&output.stdout);
-    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
-    assert_eq!(
-        stdout.lines().last(),
-        Some("device ≡ host: 10/10 epochs bit-identical"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("device weights ≡ host replay: every parameter equal"),
-        "{stdout}"
+    let stdout = streamed(
+        &[
+            "--data",
+            "data/breast_cancer.csv",
+            "--task",
+            "autoencoder",
+            "--normal",
+            "1",
+            "--hidden",
+            "8",
+            "--epochs",
+            "10",
+        ],
+        10,
+        &run,
     );
     let line = stdout
         .lines()

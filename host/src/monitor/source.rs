@@ -96,14 +96,7 @@ impl Source {
         timeout: Option<Duration>,
         sender: Sender<Input>,
     ) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let (path, flag) = (path.to_path_buf(), Arc::clone(&stop));
-        let thread = std::thread::spawn(move || {
-            let mut silence = Silence::new(timeout);
-            let result = serial_loop(&path, baud, Some(retry), None, &mut silence, &sender, &flag);
-            let _ = sender.send(Input::End(result));
-        });
-        Self::new(stop, Some(thread))
+        Self::port(path, baud, Some(retry), None, timeout, sender)
     }
 
     /// A serial port (or Unix socket) at `path` that `feed`'s frames are written to while the
@@ -116,11 +109,23 @@ impl Source {
         timeout: Option<Duration>,
         sender: Sender<Input>,
     ) -> Self {
+        Self::port(path, baud, None, Some(feed), timeout, sender)
+    }
+
+    /// [`serial_loop`] on a thread of its own, its outcome the source's end.
+    fn port(
+        path: &Path,
+        baud: u32,
+        retry: Option<Duration>,
+        feed: Option<Feed>,
+        timeout: Option<Duration>,
+        sender: Sender<Input>,
+    ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let (path, flag) = (path.to_path_buf(), Arc::clone(&stop));
         let thread = std::thread::spawn(move || {
             let mut silence = Silence::new(timeout);
-            let result = serial_loop(&path, baud, None, Some(feed), &mut silence, &sender, &flag);
+            let result = serial_loop(&path, baud, retry, feed, &mut silence, &sender, &flag);
             let _ = sender.send(Input::End(result));
         });
         Self::new(stop, Some(thread))
