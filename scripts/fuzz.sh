@@ -58,13 +58,20 @@ run_one() {
     local target=$1
     mkdir -p "artifacts/$target"
     local before
-    before=$(ls "artifacts/$target" | wc -l)
+    before=$(failures "$target")
     cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -print_final_stats=1 \
         -timeout=10 -rss_limit_mb=2048 >"$logs/$target.log" 2>&1
     local status=$?
     local after
-    after=$(ls "artifacts/$target" | wc -l)
+    after=$(failures "$target")
     echo "$status $((after - before))" >"$logs/$target.status"
+}
+# The inputs libFuzzer kept because they failed: crash-, timeout-, oom- and leak-. A slow-unit-
+# artifact is not one: libFuzzer writes it, and exits 0, when an input merely ran longer than
+# -report_slow_units (10 s) — on a loaded machine a stall can do that, so those are listed apart.
+failures() {
+    find "artifacts/$1" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' \
+        -o -name 'oom-*' -o -name 'leak-*' \) | wc -l
 }
 
 running=0
@@ -80,13 +87,14 @@ done
 wait
 
 failed=0
-printf '\n%-16s %14s %10s %8s %s\n' target executions seconds crashes exit
+printf '\n%-16s %14s %10s %12s %8s %s\n' target executions seconds "slowest (s)" crashes exit
 for target in "${targets[@]}"; do
     log="$logs/$target.log"
     read -r status crashes <"$logs/$target.status"
     # libFuzzer's last words: "Done N runs in S second(s)" (absent after a crash) and, with
     # -print_final_stats, "stat::number_of_executed_units: N" (always).
     runs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+    slowest=$(sed -n 's/^stat::slowest_unit_time_sec: *\([0-9]*\).*/\1/p' "$log" | tail -1)
     time=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
     if [ -z "$time" ]; then
         # After a crash: the last status line's elapsed time, e.g. "#123 ... exec/s: 45 ..." lacks it;
@@ -98,8 +106,15 @@ for target in "${targets[@]}"; do
         failed=1
         [ "$crashes" -eq 0 ] && crashes="?"
     fi
-    printf '%-16s %14s %10s %8s %s\n' "$target" "${runs:-?}" "$time" "$crashes" "$status"
+    printf '%-16s %14s %10s %12s %8s %s\n' "$target" "${runs:-?}" "$time" "${slowest:-?}" "$crashes" \
+        "$status"
 done
+slow=$(find artifacts -type f -name 'slow-unit-*' 2>/dev/null)
+if [ -n "$slow" ]; then
+    echo "inputs that ran longer than 10 s (not failures; rerun one with" \
+        "cargo +nightly fuzz run TARGET FILE to see whether it is slow or the machine was):"
+    echo "$slow" | sed 's/^/  fuzz\//'
+fi
 if [ "$failed" -ne 0 ]; then
     echo "a target crashed or failed: see fuzz/logs/ and fuzz/artifacts/" >&2
     exit 1
