@@ -139,7 +139,11 @@ pub struct SliceDataset<'a> {
 #[derive(Clone, Copy, Debug)]
 enum Targets<'a> {
     Classes(&'a [u16]),
-    Values(&'a [f32]),
+    /// `outputs` values per row, row-major.
+    Values {
+        values: &'a [f32],
+        outputs: usize,
+    },
 }
 
 impl<'a> SliceDataset<'a> {
@@ -154,10 +158,33 @@ impl<'a> SliceDataset<'a> {
 
     /// Regression data: `features.len() == width · values.len()`.
     pub fn regression(features: &'a [f32], width: usize, values: &'a [f32]) -> Self {
+        Self::regression_outputs(features, width, values, 1)
+    }
+
+    /// Regression data with `outputs` targets per row (a multi-output head), row-major:
+    /// `values.len() == outputs · rows`. `outputs == 0` is taken as 1.
+    ///
+    /// ```
+    /// use tinytrain::data::{Dataset, SliceDataset, Target};
+    /// let d = SliceDataset::regression_outputs(&[1.0, 2.0], 1, &[10.0, 11.0, 20.0, 21.0], 2);
+    /// let mut y = [0.0; 2];
+    /// d.load_target(1, &mut y);
+    /// assert_eq!((d.len(), d.target_width(), y), (2, 2, [20.0, 21.0]));
+    /// assert_eq!(d.target(1), Target::Value(20.0)); // the first target
+    /// ```
+    pub fn regression_outputs(
+        features: &'a [f32],
+        width: usize,
+        values: &'a [f32],
+        outputs: usize,
+    ) -> Self {
         Self {
             features,
             width,
-            targets: Targets::Values(values),
+            targets: Targets::Values {
+                values,
+                outputs: outputs.max(1),
+            },
         }
     }
 }
@@ -166,7 +193,7 @@ impl Dataset for SliceDataset<'_> {
     fn len(&self) -> usize {
         match self.targets {
             Targets::Classes(c) => c.len(),
-            Targets::Values(v) => v.len(),
+            Targets::Values { values, outputs } => values.len() / outputs,
         }
     }
 
@@ -186,7 +213,35 @@ impl Dataset for SliceDataset<'_> {
     fn target(&self, index: usize) -> Target {
         match self.targets {
             Targets::Classes(c) => Target::Class(c.get(index).copied().unwrap_or(0)),
-            Targets::Values(v) => Target::Value(v.get(index).copied().unwrap_or(0.0)),
+            Targets::Values { values, outputs } => Target::Value(
+                index
+                    .checked_mul(outputs)
+                    .and_then(|at| values.get(at))
+                    .copied()
+                    .unwrap_or(0.0),
+            ),
+        }
+    }
+
+    fn target_width(&self) -> usize {
+        match self.targets {
+            Targets::Classes(_) => 1,
+            Targets::Values { outputs, .. } => outputs,
+        }
+    }
+
+    fn load_target(&self, index: usize, out: &mut [f32]) {
+        match self.targets {
+            Targets::Values { values, outputs } => {
+                let row = values.chunks_exact(outputs).nth(index).unwrap_or(&[]);
+                out.iter_mut().zip(row).for_each(|(o, &y)| *o = y);
+            }
+            // The class index as `f32`, as the trait's default.
+            Targets::Classes(_) => {
+                if let Some(first) = out.first_mut() {
+                    *first = self.target(index).value();
+                }
+            }
         }
     }
 }

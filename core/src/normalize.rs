@@ -129,15 +129,15 @@ impl<const N: usize> Standardizer<N> {
     }
 }
 
-/// Standardisation of the features (and, for regression, the target) as a [`Transform`]: what
-/// [`Standardized`] applies on the fly.
+/// Standardisation of the features (and, for regression, the `M` targets, each by its own
+/// statistics) as a [`Transform`]: what [`Standardized`] applies on the fly.
 #[derive(Clone, Copy, Debug)]
-pub struct Standardization<'a, const N: usize> {
+pub struct Standardization<'a, const N: usize, const M: usize = 1> {
     features: Option<&'a Standardizer<N>>,
-    target: Option<&'a Standardizer<1>>,
+    target: Option<&'a Standardizer<M>>,
 }
 
-impl<const N: usize> Transform for Standardization<'_, N> {
+impl<const N: usize, const M: usize> Transform for Standardization<'_, N, M> {
     fn features(&self, _index: usize, row: &mut [f32]) {
         if let Some(s) = self.features {
             s.apply(row);
@@ -154,22 +154,37 @@ impl<const N: usize> Transform for Standardization<'_, N> {
             (t, _) => t,
         }
     }
+
+    fn targets(&self, _index: usize, values: &mut [f32]) {
+        if let Some(s) = self.target {
+            s.apply(values);
+        }
+    }
 }
 
 /// A dataset whose features (and, for regression, targets) are standardised on the fly.
-pub type Standardized<'a, D, const N: usize> = Transformed<'a, D, Standardization<'a, N>>;
+pub type Standardized<'a, D, const N: usize, const M: usize = 1> =
+    Transformed<'a, D, Standardization<'a, N, M>>;
 
-impl<'a, D: Dataset, const N: usize> Standardized<'a, D, N> {
+impl<'a, D: Dataset, const N: usize, const M: usize> Standardized<'a, D, N, M> {
     /// Wraps `data`; `None` leaves features or targets as they are.
     pub fn new(
         data: &'a D,
         features: Option<&'a Standardizer<N>>,
-        target: Option<&'a Standardizer<1>>,
+        target: Option<&'a Standardizer<M>>,
     ) -> Self {
         Transformed {
             data,
             transform: Standardization { features, target },
         }
+    }
+}
+
+impl<'a, D: Dataset, const N: usize> Standardized<'a, D, N> {
+    /// Wraps `data`, standardising its features only (a classification, or an autoencoder whose
+    /// targets are its standardised inputs).
+    pub fn features_only(data: &'a D, features: Option<&'a Standardizer<N>>) -> Self {
+        Self::new(data, features, None)
     }
 }
 

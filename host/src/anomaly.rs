@@ -118,7 +118,7 @@ pub use tinytrain::metrics::quantile as quantile_of;
 /// The reconstruction error of each of `rows`.
 pub fn errors(setup: &Setup<'_>, weights: &Weights, rows: &[u32]) -> anyhow::Result<Vec<f32>> {
     let raw = setup.table.dataset();
-    let data = Standardized::new(&raw, setup.features.as_deref(), None);
+    let data = Standardized::features_only(&raw, setup.features.as_deref());
     let rows = rows.iter().map(|&r| r as usize);
     errors_of(&setup.layers, setup.head, weights, &data, rows)
 }
@@ -174,7 +174,7 @@ pub fn predict(model: &Model, inputs: &Inputs) -> anyhow::Result<(Vec<u8>, Optio
     let none = vec![0u16; inputs.rows()];
     let unlabelled = SliceDataset::classification(&inputs.features, inputs.width, &none);
     let raw = inputs.dataset().unwrap_or(unlabelled);
-    let data = Standardized::new(&raw, features.as_deref(), None);
+    let data = Standardized::features_only(&raw, features.as_deref());
     let errors = errors_of(
         &model.layers,
         model.head,

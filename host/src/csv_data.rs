@@ -22,7 +22,7 @@ use std::str::FromStr;
 
 use tinytrain::data::SliceDataset;
 
-use crate::{MAX_CLASSES, MAX_FEATURES};
+use crate::{MAX_CLASSES, MAX_FEATURES, MAX_TARGETS};
 
 mod schema;
 pub use schema::{read_for, Inputs, Schema};
@@ -164,8 +164,11 @@ impl<'de> serde::Deserialize<'de> for Delimiter {
 /// How to read a data file, beyond its path.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadOptions {
-    /// The label column's name (`None`: the last column).
+    /// The label column's name (`None`: the last column, unless `targets` names columns).
     pub label: Option<String>,
+    /// Several regression target columns (`--targets`), in the network's output order: each is
+    /// read as a number, and the task is regression. Empty: the label column is the one target.
+    pub targets: Vec<String>,
     /// The task (`None`: [`Task::detect`]).
     pub task: Option<Task>,
     /// The cell separator.
@@ -277,8 +280,9 @@ pub struct Table {
     pub path: PathBuf,
     /// Names of the feature columns, in file order (the label column left out).
     pub feature_names: Vec<String>,
-    /// The label column.
-    pub label: Column,
+    /// The target columns: the label column, or with several regression targets (`--targets`)
+    /// each in the network's output order. Never empty.
+    pub labels: Vec<Column>,
     /// `rows × feature_names.len()` values, row-major.
     pub features: Vec<f32>,
     /// One target per row.
@@ -296,6 +300,16 @@ impl Table {
     /// Number of features per row.
     pub fn width(&self) -> usize {
         self.feature_names.len()
+    }
+
+    /// The label column (the first target column with `--targets`).
+    pub fn label(&self) -> &Column {
+        &self.labels[0]
+    }
+
+    /// Regression values per row: the number of target columns (1 for classification).
+    pub fn target_width(&self) -> usize {
+        self.labels.len()
     }
 
     /// Classification or regression.
@@ -325,9 +339,12 @@ impl Table {
             Targets::Classes { labels, .. } => {
                 SliceDataset::classification(&self.features, self.width(), labels)
             }
-            Targets::Values(values) => {
-                SliceDataset::regression(&self.features, self.width(), values)
-            }
+            Targets::Values(values) => SliceDataset::regression_outputs(
+                &self.features,
+                self.width(),
+                values,
+                self.target_width(),
+            ),
         }
     }
 
@@ -346,7 +363,7 @@ impl Table {
         DataError {
             file: self.path.clone(),
             line: self.lines.get(row).copied(),
-            column: Some(self.label.clone()),
+            column: Some(self.label().clone()),
             problem,
         }
     }
@@ -442,6 +459,17 @@ pub enum Problem {
     /// `--ignore` names the label column.
     #[error("the label column cannot also be ignored (--ignore)")]
     LabelIgnored,
+    /// `--targets` names more columns than the host supports.
+    #[error("--targets names {found} columns, more than the maximum of {max} (MAX_TARGETS)")]
+    TooManyTargets {
+        /// Columns named.
+        found: usize,
+        /// The most allowed.
+        max: usize,
+    },
+    /// `--targets` names a column twice.
+    #[error("--targets names column '{}' twice", Excerpt(.0))]
+    RepeatedTarget(String),
     /// More feature columns than the host supports.
     #[error("{found} feature columns, more than the maximum of {max} (MAX_FEATURES)")]
     TooManyFeatures {
@@ -512,6 +540,10 @@ pub enum Problem {
     /// names, quoted and comma-separated, and the header's. Boxed, as [`Problem::NoSuchColumnToIgnore`].
     #[error("the file lacks the run's feature column(s) {}; its columns are: {}", .0.name, .0.available)]
     MissingFeatures(Box<UnknownColumn>),
+    /// Some of a `--targets` run's target columns, but not all (reading rows to predict): the
+    /// missing ones, and the header's.
+    #[error("the file has some of the run's target columns but lacks {}; its columns are: {} (give all of them, for metrics, or none)", .0.name, .0.available)]
+    MissingTargets(Box<UnknownColumn>),
     /// A label that is none of a trained run's classes (reading rows to predict): the label, and
     /// the run's class names, quoted and comma-separated.
     #[error("class '{}' is not one of the run's classes ({})", Excerpt(&.0.name), .0.available)]
@@ -641,7 +673,7 @@ pub fn read_table(
         return Err(at.file(Problem::Empty));
     };
     let names: Vec<String> = record.iter().map(str::to_string).collect();
-    let (roles, label_index) = check_header(at, header_line, &names, options)?;
+    let (roles, label_indices) = check_header(at, header_line, &names, options)?;
     let rows = read_rows(at, &mut reader, &names, &roles, options.drop_missing)?;
     let dropped = rows.dropped(&names);
     if rows.lines.len() < MIN_ROWS {
@@ -652,9 +684,12 @@ pub fn read_table(
         }));
     }
 
-    let label = column(&names, label_index);
-    let task = options.task.unwrap_or_else(|| Task::detect(&rows.labels));
-    let targets = targets(at, task, &label, &rows.labels, &rows.lines)?;
+    let labels: Vec<Column> = label_indices.iter().map(|&i| column(&names, i)).collect();
+    let task = match labels.len() {
+        1 => options.task.unwrap_or_else(|| Task::detect(&rows.labels)),
+        _ => Task::Regression,
+    };
+    let targets = targets(at, task, &labels, &rows.labels, &rows.lines)?;
     let feature_names = names
         .iter()
         .zip(&roles)
@@ -664,7 +699,7 @@ pub fn read_table(
     let table = Table {
         path: path.to_path_buf(),
         feature_names,
-        label,
+        labels,
         features: rows.features,
         targets,
         lines: rows.lines,
@@ -676,7 +711,8 @@ pub fn read_table(
 struct Rows {
     /// Row-major feature values.
     features: Vec<f32>,
-    /// The label cell of each row.
+    /// The label cell of each row (with several target columns, each row's cells in target
+    /// order, row-major).
     labels: Vec<String>,
     /// The physical file line of each row.
     lines: Vec<u64>,
@@ -731,18 +767,21 @@ fn read_rows<R: Read>(
         dropped: 0,
         missing: vec![0; names.len()],
     };
+    let targets = roles.iter().filter(|r| matches!(r, Role::Label(_))).count();
     let mut record = csv::StringRecord::new();
     while let Some(line) = next_record(reader, &mut record, at, names)? {
         check_width(at, line, names, &record)?;
         if drop_missing && rows.drop_if_missing(&record, roles) {
             continue;
         }
+        let first = rows.labels.len();
+        rows.labels.resize(first + targets, String::new());
         for (index, cell) in record.iter().enumerate() {
             let fail = |problem| at.cell(line, Some(column(names, index)), problem);
             match roles[index] {
                 Role::Ignored => {}
                 _ if is_missing(cell) => return Err(fail(Problem::Missing(cell.to_string()))),
-                Role::Label => rows.labels.push(cell.to_string()),
+                Role::Label(k) => rows.labels[first + k] = cell.to_string(),
                 Role::Feature => rows.features.push(parse_f32(cell).map_err(fail)?),
             }
         }
@@ -900,21 +939,21 @@ fn column(names: &[String], index: usize) -> Column {
 enum Role {
     /// A numeric input of the network.
     Feature,
-    /// The target.
-    Label,
+    /// The target, or with `--targets` target `k`.
+    Label(usize),
     /// Left out (`--ignore`): not read at all.
     Ignored,
 }
 
 /// Checks the header (on file line `line`, 1 unless blank lines precede it) and gives each column
-/// its role: the label, the ignored columns, and the rest as features. Returns the roles and the
-/// label's 0-based index.
+/// its role: the label (or each of `--targets`), the ignored columns, and the rest as features.
+/// Returns the roles and the target columns' 0-based indices, in target order.
 fn check_header(
     at: Place<'_>,
     line: u64,
     names: &[String],
     options: &LoadOptions,
-) -> Result<(Vec<Role>, usize), DataError> {
+) -> Result<(Vec<Role>, Vec<usize>), DataError> {
     let on_header = |column, problem| at.cell(line, column, problem);
     check_names(at, line, names)?;
     if let [name] = names {
@@ -932,11 +971,16 @@ fn check_header(
         })?;
         roles[index] = Role::Ignored;
     }
-    let label = label_index(at, names, options.label.as_deref())?;
-    if roles[label] == Role::Ignored {
-        return Err(at.error(None, Some(column(names, label)), Problem::LabelIgnored));
+    let labels = match &options.targets[..] {
+        [] => vec![label_index(at, names, options.label.as_deref())?],
+        targets => target_indices(at, names, targets)?,
+    };
+    for (k, &label) in labels.iter().enumerate() {
+        if roles[label] == Role::Ignored {
+            return Err(at.error(None, Some(column(names, label)), Problem::LabelIgnored));
+        }
+        roles[label] = Role::Label(k);
     }
-    roles[label] = Role::Label;
 
     let features = roles.iter().filter(|&&role| role == Role::Feature).count();
     if features == 0 {
@@ -952,7 +996,7 @@ fn check_header(
             },
         ));
     }
-    Ok((roles, label))
+    Ok((roles, labels))
 }
 
 /// Checks that the header names every column, each once, and is not a row of data.
@@ -993,6 +1037,30 @@ fn label_index(at: Place<'_>, names: &[String], label: Option<&str>) -> Result<u
     }
 }
 
+/// The 0-based indices of the `--targets` columns, in their order; each named once.
+fn target_indices(
+    at: Place<'_>,
+    names: &[String],
+    targets: &[String],
+) -> Result<Vec<usize>, DataError> {
+    if targets.len() > MAX_TARGETS {
+        let found = targets.len();
+        return Err(at.file(Problem::TooManyTargets {
+            found,
+            max: MAX_TARGETS,
+        }));
+    }
+    let mut indices: Vec<usize> = Vec::with_capacity(targets.len());
+    for target in targets {
+        let index = label_index(at, names, Some(target.trim()))?;
+        if indices.contains(&index) {
+            return Err(at.file(Problem::RepeatedTarget(target.clone())));
+        }
+        indices.push(index);
+    }
+    Ok(indices)
+}
+
 /// The header's names for a message: `'a', 'b', 'label'`.
 fn quoted_names(names: &[String]) -> String {
     let quoted: Vec<String> = names.iter().map(|n| format!("'{}'", Excerpt(n))).collect();
@@ -1015,15 +1083,20 @@ fn guess_delimiter(name: &str, used: Delimiter) -> Option<Delimiter> {
 fn targets(
     at: Place<'_>,
     task: Task,
-    label: &Column,
+    columns: &[Column],
     labels: &[String],
     lines: &[u64],
 ) -> Result<Targets, DataError> {
+    let label = &columns[0];
     let whole_column = |problem| at.error(None, Some(label.clone()), problem);
     match task {
         Task::Regression => {
-            let values = labels.iter().zip(lines).map(|(text, &line)| {
-                parse_f32(text).map_err(|problem| at.cell(line, Some(label.clone()), problem))
+            // `labels` holds each row's target cells in `columns`' order.
+            let cells = labels.chunks_exact(columns.len()).zip(lines);
+            let values = cells.flat_map(|(row, &line)| {
+                row.iter().zip(columns).map(move |(text, column)| {
+                    parse_f32(text).map_err(|problem| at.cell(line, Some(column.clone()), problem))
+                })
             });
             Ok(Targets::Values(values.collect::<Result<_, _>>()?))
         }
@@ -1260,6 +1333,34 @@ mod tests {
         format!("a,b,label\n{}", good_rows())
     }
 
+    /// `--targets` in the user's order, not the file's: row-major values, one column each, and the
+    /// rest of the columns are the features.
+    #[test]
+    fn several_targets_load_in_the_order_named() {
+        let text = format!("a,b,label\n{}", good_rows());
+        let options = LoadOptions {
+            targets: vec!["label".into(), "a".into()],
+            ..LoadOptions::default()
+        };
+        let table = read_table(Path::new("t.csv"), text.as_bytes(), &options)
+            .unwrap()
+            .table;
+        assert_eq!(table.task(), Task::Regression);
+        assert_eq!(table.feature_names, ["b"]);
+        let names: Vec<&str> = table.labels.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            (names, table.label().number, table.target_width()),
+            (vec!["label", "a"], 3, 2)
+        );
+        let Targets::Values(values) = &table.targets else {
+            panic!("expected values")
+        };
+        assert_eq!(&values[..6], &[0.0, 0.5, 1.0, 1.5, 0.0, 2.5]);
+        let mut y = [0.0; 2];
+        tinytrain::data::Dataset::load_target(&table.dataset(), 1, &mut y);
+        assert_eq!(y, [1.0, 1.5]);
+    }
+
     #[test]
     fn detects_the_task_from_the_labels() {
         assert_eq!(Task::detect(&["setosa", "1"]), Task::Classification);
@@ -1310,7 +1411,7 @@ mod tests {
         assert_eq!((table.rows(), table.width(), table.classes()), (12, 2, 2));
         assert_eq!(table.feature_names, ["a", "b"]);
         assert_eq!(
-            table.label,
+            *table.label(),
             Column {
                 name: "label".into(),
                 number: 3
@@ -1679,7 +1780,7 @@ mod tests {
         let table = read_with(&text, &options).unwrap();
         assert_eq!(table.feature_names, ["x"]);
         assert_eq!(table.features[..3], [0.0, 1.0, 2.0]);
-        assert_eq!(table.label.number, 4);
+        assert_eq!(table.label().number, 4);
         let m = read_with(&text, &LoadOptions::default())
             .unwrap_err()
             .to_string();

@@ -59,12 +59,16 @@ pub mod run_dir;
 pub mod size;
 pub mod snapshot;
 pub mod sweep;
+pub mod targets;
 pub mod tensorboard;
 pub mod train_cmd;
 pub mod weights;
 
 /// Most features a dataset may have (the width of the feature standardiser's statistics).
 pub const MAX_FEATURES: usize = 1024;
+
+/// Most regression targets a run may have (`--targets`: the width of the target standardiser).
+pub const MAX_TARGETS: usize = 64;
 
 /// Most classes a classification dataset may have (the size of the metrics' confusion matrices).
 pub const MAX_CLASSES: usize = 64;

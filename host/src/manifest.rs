@@ -115,7 +115,7 @@ impl<'a> Manifest<'a> {
             data: DataInfo {
                 path: table.path.display().to_string(),
                 rows: table.rows(),
-                label: &table.label,
+                label: table.label(),
                 task: table.task(),
                 feature_names: &table.feature_names,
                 class_names: table.class_names(),

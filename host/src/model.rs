@@ -20,7 +20,7 @@ use crate::options::TrainSpec;
 use crate::pipeline::Setup;
 use crate::run_dir;
 use crate::weights::{BatchNormWeights, DenseWeights, Weights};
-use crate::MAX_FEATURES;
+use crate::{MAX_FEATURES, MAX_TARGETS};
 
 /// A trained network with everything needed to feed it raw rows.
 #[derive(Clone, Debug)]
@@ -62,18 +62,53 @@ pub struct Normalization {
     pub feature_mean: Vec<f32>,
     /// Per-feature `1 / sqrt(variance + 1e-5)`.
     pub feature_scale: Vec<f32>,
-    /// Regression target mean.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_mean: Option<f32>,
-    /// Regression target standard deviation (`sqrt(variance + 1e-5)`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_std: Option<f32>,
-    /// Regression target scale as applied, `y' = (y − mean) · scale`: `1 / target_std` as the
-    /// standardiser holds it, since `1 / (1 / s)` need not give `s` back in `f32` (`predict`
-    /// reproduces the run's MAE bit for bit with it). Manifests before it was recorded:
-    /// `1 / target_std`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_scale: Option<f32>,
+    /// Regression targets' means, one per target column. The file holds a number for one target
+    /// (as it always did) and a list for several (`--targets`).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "one_or_many")]
+    pub target_mean: Option<Vec<f32>>,
+    /// Regression targets' standard deviations (`sqrt(variance + 1e-5)`), as `target_mean`.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "one_or_many")]
+    pub target_std: Option<Vec<f32>>,
+    /// Regression targets' scales as applied, `y' = (y − mean) · scale`, as `target_mean`:
+    /// `1 / target_std` as the standardiser holds it, since `1 / (1 / s)` need not give `s` back in
+    /// `f32` (`predict` reproduces the run's MAE bit for bit with it). Manifests before it was
+    /// recorded: `1 / target_std`.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "one_or_many")]
+    pub target_scale: Option<Vec<f32>>,
+}
+
+/// A per-target statistic in JSON: a number for one target, a list for several.
+mod one_or_many {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(values: &Option<Vec<f32>>, s: S) -> Result<S::Ok, S::Error> {
+        match values.as_deref() {
+            Some([one]) => one.serialize(s),
+            other => other.serialize(s),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<f32>>, D::Error> {
+        // Through a `Value`, not an untagged enum: serde_json's `arbitrary_precision` (which a
+        // dependency turns on) makes numbers maps inside untagged enums. Each number is parsed
+        // from its text as an `f32`, the one rounding.
+        use serde::de::Error;
+        let number = |v: &serde_json::Value| match v {
+            serde_json::Value::Number(n) => n.to_string().parse::<f32>().map_err(D::Error::custom),
+            other => Err(D::Error::custom(format!(
+                "expected a number, found {other}"
+            ))),
+        };
+        match Option::<serde_json::Value>::deserialize(d)? {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::Array(values)) => values
+                .iter()
+                .map(number)
+                .collect::<Result<_, _>>()
+                .map(Some),
+            Some(one) => number(&one).map(|v| Some(vec![v])),
+        }
+    }
 }
 
 impl Normalization {
@@ -82,9 +117,12 @@ impl Normalization {
         setup.features.as_ref().map(|features| Normalization {
             feature_mean: features.mean().to_vec(),
             feature_scale: features.scale().to_vec(),
-            target_mean: setup.target.as_ref().map(|_| setup.config.target_scale.0),
-            target_std: setup.target.as_ref().map(|_| setup.config.target_scale.1),
-            target_scale: setup.target.as_ref().map(|t| t.scale()[0]),
+            target_mean: setup.target.as_ref().map(|t| t.mean().to_vec()),
+            target_std: setup
+                .target
+                .as_ref()
+                .map(|t| t.scale().iter().map(|s| 1.0 / s).collect()),
+            target_scale: setup.target.as_ref().map(|t| t.scale().to_vec()),
         })
     }
 
@@ -96,13 +134,15 @@ impl Normalization {
         ))
     }
 
-    /// The regression target's standardiser (`None` without target statistics).
-    pub fn target_standardizer(&self) -> Option<Standardizer<1>> {
-        let mean = self.target_mean?;
-        let scale = self
-            .target_scale
-            .or_else(|| self.target_std.map(|std| 1.0 / std))?;
-        Some(Standardizer::from_stats(&[mean], &[scale]))
+    /// The regression targets' standardiser (`None` without target statistics).
+    pub fn target_standardizer(&self) -> Option<Standardizer<MAX_TARGETS>> {
+        let mean = self.target_mean.as_ref()?;
+        let scale = match (&self.target_scale, &self.target_std) {
+            (Some(scale), _) => scale.clone(),
+            (None, Some(std)) => std.iter().map(|s| 1.0 / s).collect(),
+            (None, None) => return None,
+        };
+        Some(Standardizer::from_stats(mean, &scale))
     }
 }
 
@@ -224,7 +264,7 @@ impl Model {
         match (self.task, self.head.is_classification()) {
             (Task::Classification, true) if self.head.outputs_for(classes) == self.plan.outputs => {
             }
-            (Task::Regression, false) if self.plan.outputs == 1 => {}
+            (Task::Regression, false) if self.plan.outputs == self.target_names().len() => {}
             _ => bail!(
                 "a {} head with {} outputs for a {} task with {classes} classes",
                 self.head.name(),
@@ -244,8 +284,10 @@ impl Model {
             if n.feature_mean.len() != width || n.feature_scale.len() != width {
                 bail!("the normaliser's statistics are not one per feature");
             }
-            if target && (n.target_mean.is_none() || n.target_std.is_none()) {
-                bail!("the normaliser has no statistics of the regression target");
+            let targets = self.target_names().len();
+            let each = |stat: &Option<Vec<f32>>| stat.as_ref().is_some_and(|v| v.len() == targets);
+            if target && !(each(&n.target_mean) && each(&n.target_std)) {
+                bail!("the normaliser has not one statistic per regression target ({targets})");
             }
         }
         Ok(())
@@ -255,10 +297,18 @@ impl Model {
     pub fn schema<'a>(&'a self, ignore: &'a [String]) -> Schema<'a> {
         Schema {
             features: &self.feature_names,
-            label: &self.label.name,
+            labels: self.target_names(),
             classes: (self.task == Task::Classification).then_some(&self.class_names[..]),
             delimiter: self.spec.delimiter,
             ignore,
+        }
+    }
+
+    /// The target columns' names, in output order: the label column's, or a `--targets` run's.
+    pub fn target_names(&self) -> &[String] {
+        match &self.spec.targets[..] {
+            [] => std::slice::from_ref(&self.label.name),
+            targets => targets,
         }
     }
 
@@ -275,7 +325,7 @@ impl Model {
     }
 
     /// The regression target's standardiser (`None` for classification or `--normalize none`).
-    pub fn target_standardizer(&self) -> Option<Standardizer<1>> {
+    pub fn target_standardizer(&self) -> Option<Standardizer<MAX_TARGETS>> {
         self.normalization.as_ref()?.target_standardizer()
     }
 

@@ -210,8 +210,13 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE.csv", default_value = defaults::DATA)]
     pub data: PathBuf,
     /// Label column [default: the last column]
-    #[arg(long, value_name = "COLUMN")]
+    #[arg(long, value_name = "COLUMN", conflicts_with = "targets")]
     pub label: Option<String>,
+    /// Several regression targets: these columns, comma-separated, in the network's output order
+    /// (a linear head with one output each; with --normalize standard each column is
+    /// standardised by its own statistics and the per-epoch errors are in standard deviations)
+    #[arg(long, value_name = "COLUMN,...", value_delimiter = ',')]
+    pub targets: Vec<String>,
     /// Task [default: detected from the label column]
     #[arg(long, value_enum)]
     pub task: Option<TaskArg>,
@@ -428,7 +433,7 @@ pub struct TrainArgs {
     /// run; writes metrics.jsonl, metrics.csv and events.jsonl [default --out: runs/experiment-NAME]
     #[arg(long, value_name = "NAME",
           value_parser = clap::builder::PossibleValuesParser::new(tinytrain_experiments::ALL.map(|e| e.name)),
-          conflicts_with_all = ["data", "label", "task", "delimiter", "ignore",
+          conflicts_with_all = ["data", "label", "targets", "task", "delimiter", "ignore",
                                 "drop_missing", "hidden", "batch_norm",
                                 "activation", "loss", "dropout", "normalize", "optimizer", "lr", "momentum", "nesterov", "weight_decay",
                                 "schedule", "step_size", "gamma", "plateau_monitor", "plateau_factor",
@@ -525,9 +530,19 @@ impl TrainArgs {
         {
             bail!("--normal and --threshold-quantile apply with --task autoencoder");
         }
+        if !self.targets.is_empty() {
+            match self.task {
+                None | Some(TaskArg::Regression) => {}
+                Some(task) => bail!(
+                    "--targets names regression targets, but --task is {}",
+                    cli_name(task)
+                ),
+            }
+        }
         let spec = TrainSpec {
             data: self.data.clone(),
             label: self.label.clone(),
+            targets: self.targets.clone(),
             task: match self.task {
                 Some(TaskArg::Classification) => Some(Task::Classification),
                 Some(TaskArg::Regression) => Some(Task::Regression),
@@ -578,6 +593,10 @@ pub struct TrainSpec {
     pub data: PathBuf,
     /// Label column (`None`: the last).
     pub label: Option<String>,
+    /// Several regression target columns, in output order (`--targets`; absent from the manifest
+    /// when none: the label is the one target).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
     /// Task (`None`: detected from the labels).
     pub task: Option<Task>,
     /// Reconstruct the features instead of predicting the label (absent from the manifest when
@@ -647,6 +666,7 @@ impl Default for TrainSpec {
         Self {
             data: PathBuf::from(defaults::DATA),
             label: None,
+            targets: Vec::new(),
             task: None,
             autoencoder: None,
             freeze: Vec::new(),

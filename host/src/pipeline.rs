@@ -26,7 +26,7 @@ use crate::csv_data::{self, Problem, Table, Targets, Task};
 use crate::memory::VecMemory;
 use crate::options::{defaults, LrSchedule, Normalize, TrainSpec};
 use crate::weights::Weights;
-use crate::{MAX_CLASSES, MAX_FEATURES};
+use crate::{MAX_CLASSES, MAX_FEATURES, MAX_TARGETS};
 
 /// What a caller sees of a run while it trains. Every method has a do-nothing default.
 pub trait Observer {
@@ -173,8 +173,9 @@ pub struct Setup<'a> {
     pub val_rows: Vec<u32>,
     /// Feature standardiser fitted on the training rows (`--normalize standard`).
     pub features: Option<Box<Standardizer<MAX_FEATURES>>>,
-    /// Regression target standardiser fitted on the training rows (`--normalize standard`).
-    pub target: Option<Standardizer<1>>,
+    /// Regression targets' standardiser fitted on the training rows (`--normalize standard`): one
+    /// statistic per target column.
+    pub target: Option<Standardizer<MAX_TARGETS>>,
     /// `--task autoencoder --normal CLASS`: the rows of the other classes, never trained on, that
     /// score the anomaly threshold (empty otherwise).
     pub anomaly_rows: Vec<u32>,
@@ -239,6 +240,7 @@ pub fn load_table(spec: &TrainSpec) -> anyhow::Result<Table> {
     let path = csv_data::locate(&spec.data)?;
     let options = csv_data::LoadOptions {
         label: spec.label.clone(),
+        targets: spec.targets.clone(),
         task: spec.task,
         delimiter: spec.delimiter,
         ignore: spec.ignore.clone(),
@@ -287,6 +289,7 @@ pub fn prepare<'a>(spec: &'a TrainSpec, table: &'a Table) -> anyhow::Result<Setu
     let head = head_for(spec, table)?;
     let outputs = match spec.autoencoder {
         Some(_) => table.width(),
+        None if !head.is_classification() => table.target_width(),
         None => head.outputs_for(table.classes()),
     };
     let layers = spec.layers(table.width(), outputs);
@@ -356,10 +359,12 @@ pub fn prepare<'a>(spec: &'a TrainSpec, table: &'a Table) -> anyhow::Result<Setu
             let target = match &table.targets {
                 Targets::Values(_) if file_target.is_some() => file_target,
                 Targets::Values(values) => {
-                    let mut target = Standardizer::<1>::new(1);
-                    train_rows
-                        .iter()
-                        .for_each(|&row| target.update(&[values[row as usize]]));
+                    let k = table.target_width();
+                    let mut target = Standardizer::<MAX_TARGETS>::new(k);
+                    for &row in &train_rows {
+                        let at = row as usize * k;
+                        target.update(&values[at..at + k]);
+                    }
                     target.freeze();
                     Some(target)
                 }
@@ -372,10 +377,12 @@ pub fn prepare<'a>(spec: &'a TrainSpec, table: &'a Table) -> anyhow::Result<Setu
             )
         }
     };
-    // The metrics report regression errors in the target's own units: y = out·std + mean.
-    let target_scale = target
-        .as_ref()
-        .map_or((0.0, 1.0), |t| (t.mean()[0], 1.0 / t.scale()[0]));
+    // The metrics report a regression's errors in its target's own units: y = out·std + mean.
+    // Several targets have several units, so their errors stay in standard deviations.
+    let target_scale = match &target {
+        Some(t) if t.mean().len() == 1 => (t.mean()[0], 1.0 / t.scale()[0]),
+        _ => (0.0, 1.0),
+    };
     let config = TrainConfig {
         freeze,
         ..spec.train_config(target_scale)
@@ -457,7 +464,7 @@ fn core_freeze(freeze: &[usize], layers: &[Layer]) -> anyhow::Result<u32> {
 /// own), after checking that the file's model reads this data's columns.
 type Standardizers = (
     Option<Box<Standardizer<MAX_FEATURES>>>,
-    Option<Standardizer<1>>,
+    Option<Standardizer<MAX_TARGETS>>,
 );
 
 fn init_normalizer(
@@ -494,10 +501,19 @@ fn init_normalizer(
     if spec.normalize == Normalize::None {
         return Ok(None); // said, and honoured: the inputs go in as they are
     }
-    Ok(Some((
-        Some(normalization.feature_standardizer()),
-        normalization.target_standardizer(),
-    )))
+    let target = normalization.target_standardizer();
+    let (file, run) = (
+        target.as_ref().map_or(0, |t| t.mean().len()),
+        table.target_width(),
+    );
+    if table.task() == Task::Regression && file > 0 && file != run {
+        bail!(
+            "--init {path}: the file's model was trained on {file} regression targets, but this run \
+             has {run} ({}); their statistics cannot carry over",
+            table.labels.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(Some((Some(normalization.feature_standardizer()), target)))
 }
 
 /// The class index of `--normal CLASS`, by its label text.
@@ -506,7 +522,7 @@ fn normal_class(table: &Table, normal: &str) -> anyhow::Result<u16> {
     if names.is_empty() {
         bail!(
             "--normal {normal}: the label column {} of {} holds numbers, not classes",
-            table.label.name,
+            table.label().name,
             table.path.display()
         );
     }
@@ -517,7 +533,7 @@ fn normal_class(table: &Table, normal: &str) -> anyhow::Result<u16> {
         .ok_or_else(|| {
             anyhow!(
                 "--normal {normal}: no such class in the label column {} of {} (its classes: {})",
-                table.label.name,
+                table.label().name,
                 table.path.display(),
                 names.join(", ")
             )
@@ -801,10 +817,10 @@ mod tests {
         Table {
             path: PathBuf::from("t.csv"),
             feature_names: vec!["x".into()],
-            label: csv_data::Column {
+            labels: vec![csv_data::Column {
                 name: "y".into(),
                 number: 2,
-            },
+            }],
             features: (0..rows).map(|i| i as f32).collect(),
             targets: Targets::Classes {
                 labels: labels.to_vec(),

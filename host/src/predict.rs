@@ -30,6 +30,7 @@ use crate::csv_data::{self, Delimiter, Inputs, Task};
 use crate::memory::VecMemory;
 use crate::model::Model;
 use crate::run_dir::write_atomic;
+use crate::targets;
 use crate::MAX_CLASSES;
 
 /// The options of `tinytrain predict`.
@@ -95,7 +96,7 @@ pub fn execute(args: &PredictArgs) -> anyhow::Result<()> {
         let line = predictions
             .summary
             .as_ref()
-            .map(|summary| metrics_line(&model, &inputs, summary));
+            .map(|summary| metrics_line(&model, &inputs, &predictions, summary));
         (csv, line)
     };
     match &args.out {
@@ -206,6 +207,13 @@ pub fn to_csv(model: &Model, predictions: &Predictions, logits: bool) -> anyhow:
                 _ => header.extend(model.class_names.iter().map(|c| format!("logit_{c}"))),
             }
         }
+    } else if let [_, _, ..] = model.target_names() {
+        // Several targets (`--targets`): a column each.
+        let names = model.target_names();
+        header = names.iter().map(|n| format!("predicted_{n}")).collect();
+        if logits {
+            header.extend(names.iter().map(|n| format!("output_{n}")));
+        }
     } else if logits {
         header.push("output".into());
     }
@@ -218,6 +226,11 @@ pub fn to_csv(model: &Model, predictions: &Predictions, logits: bool) -> anyhow:
             let class = model.head.predict_class(out).map_or(0, usize::from);
             cells.push(model.class_names.get(class).cloned().unwrap_or_default());
             cells.extend(probabilities(model.head, out).iter().map(f32::to_string));
+        } else if out.len() > 1 {
+            let target = model.target_standardizer();
+            cells.extend(
+                (0..out.len()).map(|j| targets::to_units(target.as_ref(), j, out[j]).to_string()),
+            );
         } else {
             cells.push(model.to_target_units(out[0]).to_string());
         }
@@ -233,7 +246,13 @@ pub fn to_csv(model: &Model, predictions: &Predictions, logits: bool) -> anyhow:
 
 /// E.g. `new.csv: 30 rows: accuracy 0.96666664 (96.67%), macro F1 0.9665831, loss 0.0871`: the
 /// core's metrics as shortest decimals that read back as the same `f32`.
-pub fn metrics_line(model: &Model, inputs: &Inputs, summary: &Summary<MAX_CLASSES>) -> String {
+/// A `--targets` run adds each target's errors in its units ([`crate::targets`]).
+pub fn metrics_line(
+    model: &Model,
+    inputs: &Inputs,
+    predictions: &Predictions,
+    summary: &Summary<MAX_CLASSES>,
+) -> String {
     let what = format!("{}: {} rows", inputs.path.display(), inputs.rows());
     let loss = summary.loss.mean();
     match model.task {
@@ -243,6 +262,26 @@ pub fn metrics_line(model: &Model, inputs: &Inputs, summary: &Summary<MAX_CLASSE
                 "{what}: accuracy {accuracy} ({:.2}%), macro F1 {}, loss {loss}",
                 accuracy * 100.0,
                 summary.confusion.macro_f1()
+            )
+        }
+        Task::Regression if predictions.width > 1 => {
+            let truth = match &inputs.targets {
+                Some(csv_data::Targets::Values(values)) => &values[..],
+                _ => &[],
+            };
+            let target = model.target_standardizer();
+            let each = targets::errors(
+                "data",
+                model.target_names(),
+                &predictions.outputs,
+                truth,
+                target.as_ref(),
+            );
+            format!(
+                "{what}: MAE {}, RMSE {} (over {} targets, in standard deviations), loss {loss}\n{each}",
+                summary.regression.mae(),
+                summary.regression.rmse(),
+                predictions.width
             )
         }
         Task::Regression => format!(

@@ -25,6 +25,7 @@ use crate::pipeline::{self, Noticed, Observer, Resume, Setup};
 use crate::plot;
 use crate::progress::Progress;
 use crate::run_dir::{self, RunDir};
+use crate::targets;
 use crate::weights::{self, Weights};
 use tinytrain::early_stop;
 use tinytrain::spec::Layer;
@@ -116,6 +117,14 @@ pub fn execute(args: &TrainArgs) -> anyhow::Result<()> {
         run.write_file(anomaly::THRESHOLD, &json)?;
         if !args.quiet {
             eprintln!("{}", threshold_line(&threshold));
+        }
+    }
+    if let Some(per_target) = targets::of_run(&setup, &weights)? {
+        let mut json = serde_json::to_vec_pretty(&per_target)?;
+        json.push(b'\n');
+        run.write_file(targets::FILE, &json)?;
+        if !args.quiet {
+            eprintln!("{per_target} ({})", targets::FILE);
         }
     }
     finish(&run, &weights, trained.records, trained.divergence, args)
@@ -622,7 +631,17 @@ pub fn describe(setup: &Setup<'_>) -> String {
     let target = match table.task() {
         _ if setup.is_autoencoder() => "autoencoder".to_string(),
         Task::Classification => format!("{} classes", table.classes()),
-        Task::Regression => format!("regression on '{}'", table.label.name),
+        Task::Regression if table.target_width() > 1 => format!(
+            "regression on {} targets ({}; errors per epoch in standard deviations)",
+            table.target_width(),
+            table
+                .labels
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Task::Regression => format!("regression on '{}'", table.label().name),
     };
     format!(
         "{}: {} rows × {} features, {target} | network {} ({} parameters, {:?}) | {} training, {} validation rows",

@@ -84,7 +84,7 @@ fn five_epochs(seed: u64) -> (Vec<EpochRecord>, Vec<f32>) {
     let (mut train, val) = split_rows(&raw);
     let mut standardizer = Standardizer::<4>::new(4);
     standardizer.fit(&raw, &train, &mut [0.0; 4]);
-    let data = Standardized::new(&raw, Some(&standardizer), None);
+    let data = Standardized::features_only(&raw, Some(&standardizer));
     let config = TrainConfig {
         lr: 0.02,
         optimizer: OptimizerKind::ADAM,

@@ -40,7 +40,7 @@ fn validation_loss(params: &[f32]) -> f32 {
     let mut standardizer = Standardizer::<MAX_FEATURES>::new(features);
     let mut scratch = [0.0; MAX_FEATURES];
     standardizer.fit(&data, &train[..n_train], &mut scratch[..features]);
-    let inputs = Standardized::new(&data, Some(&standardizer), None);
+    let inputs = Standardized::features_only(&data, Some(&standardizer));
     let plan = Plan::of(experiment.layers).unwrap();
     let (mut p, mut grads) = (params.to_vec(), vec![0.0; plan.params]);
     let (mut activations, mut deltas) = (vec![0.0; plan.activations], vec![0.0; plan.deltas]);

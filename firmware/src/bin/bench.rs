@@ -96,7 +96,7 @@ fn main() -> ! {
     rows.iter_mut().enumerate().for_each(|(i, r)| *r = i as u16);
     let mut standardizer = Standardizer::<64>::new(DIGITS.features);
     standardizer.fit(&DIGITS, &rows, &mut [0.0; 64]);
-    let data = Standardized::new(&DIGITS, Some(&standardizer), None);
+    let data = Standardized::features_only(&DIGITS, Some(&standardizer));
 
     let mut out = Output::new();
     out.str("board ");

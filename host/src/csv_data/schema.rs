@@ -23,8 +23,8 @@ use super::{
 pub struct Schema<'a> {
     /// Feature columns, in the network's input order.
     pub features: &'a [String],
-    /// The label column's name.
-    pub label: &'a str,
+    /// The target columns' names: the label column's, or a `--targets` run's, in output order.
+    pub labels: &'a [String],
     /// Class names in class-index order; `None` for regression.
     pub classes: Option<&'a [String]>,
     /// The cell separator.
@@ -44,11 +44,13 @@ pub struct Inputs {
     pub features: Vec<f32>,
     /// Physical file line of each data row.
     pub lines: Vec<u64>,
-    /// The label column, when the file has it.
+    /// The label column (the first target column), when the file has the target columns.
     pub label: Option<Column>,
-    /// Each row's target (class indices into the schema's classes, or values), when the file has
-    /// the label column.
+    /// Each row's target (class indices into the schema's classes, or values, the schema's
+    /// targets per row, row-major), when the file has the target columns.
     pub targets: Option<Targets>,
+    /// Target values per row (the schema's target columns; 1 for classification).
+    pub target_width: usize,
 }
 
 impl Inputs {
@@ -63,7 +65,12 @@ impl Inputs {
             Targets::Classes { labels, .. } => {
                 SliceDataset::classification(&self.features, self.width, labels)
             }
-            Targets::Values(values) => SliceDataset::regression(&self.features, self.width, values),
+            Targets::Values(values) => SliceDataset::regression_outputs(
+                &self.features,
+                self.width,
+                values,
+                self.target_width,
+            ),
         })
     }
 }
@@ -73,8 +80,8 @@ impl Inputs {
 enum Use {
     /// The schema's feature `k`.
     Feature(usize),
-    /// The label.
-    Label,
+    /// Target `k` (the label).
+    Label(usize),
     /// Left out.
     Ignored,
 }
@@ -108,13 +115,15 @@ pub fn read_from(path: &Path, input: impl Read, schema: &Schema<'_>) -> Result<I
     let uses = check_header(at, header_line, &names, schema)?;
     let label = uses
         .iter()
-        .position(|&u| u == Use::Label)
+        .position(|&u| u == Use::Label(0))
         .map(|index| column(&names, index));
     let width = schema.features.len();
+    let k = schema.labels.len().max(1);
 
     let (mut features, mut lines) = (Vec::new(), Vec::new());
     let (mut classes, mut values) = (Vec::new(), Vec::new());
     let mut row = vec![0.0f32; width];
+    let mut target_row = vec![0.0f32; k];
     while let Some(line) = next_record(&mut reader, &mut record, at, &names)? {
         check_width(at, line, &names, &record)?;
         for (index, cell) in record.iter().enumerate() {
@@ -122,14 +131,17 @@ pub fn read_from(path: &Path, input: impl Read, schema: &Schema<'_>) -> Result<I
             match uses[index] {
                 Use::Ignored => {}
                 _ if is_missing(cell) => return Err(fail(Problem::Missing(cell.to_string()))),
-                Use::Label => match schema.classes {
+                Use::Label(j) => match schema.classes {
                     Some(names) => classes.push(class_of(cell, names).map_err(fail)?),
-                    None => values.push(parse_f32(cell).map_err(fail)?),
+                    None => target_row[j] = parse_f32(cell).map_err(fail)?,
                 },
                 Use::Feature(k) => row[k] = parse_f32(cell).map_err(fail)?,
             }
         }
         features.extend_from_slice(&row);
+        if label.is_some() && schema.classes.is_none() {
+            values.extend_from_slice(&target_row);
+        }
         lines.push(line);
     }
     if lines.is_empty() {
@@ -149,6 +161,7 @@ pub fn read_from(path: &Path, input: impl Read, schema: &Schema<'_>) -> Result<I
         lines,
         label,
         targets,
+        target_width: k,
     })
 }
 
@@ -181,7 +194,7 @@ fn check_header(
 ) -> Result<Vec<Use>, DataError> {
     check_names(at, line, names)?;
     let known = |name: &str| {
-        name == schema.label
+        schema.labels.iter().any(|l| l == name)
             || schema.features.iter().any(|f| f == name)
             || schema.ignore.iter().any(|i| i.trim() == name)
     };
@@ -198,8 +211,8 @@ fn check_header(
             Use::Ignored
         } else if let Some(k) = schema.features.iter().position(|f| f == name) {
             Use::Feature(k)
-        } else if name == schema.label {
-            Use::Label
+        } else if let Some(j) = schema.labels.iter().position(|l| l == name) {
+            Use::Label(j)
         } else {
             let problem = Problem::NotAFeature {
                 features: quoted_names(schema.features),
@@ -219,6 +232,21 @@ fn check_header(
         }));
         return Err(at.cell(line, None, problem));
     }
+    // The targets are read all or none: metrics need every one.
+    let found = (0..schema.labels.len())
+        .filter(|&j| uses.contains(&Use::Label(j)))
+        .count();
+    if found > 0 && found < schema.labels.len() {
+        let absent: Vec<String> = (0..schema.labels.len())
+            .filter(|&j| !uses.contains(&Use::Label(j)))
+            .map(|j| schema.labels[j].clone())
+            .collect();
+        let problem = Problem::MissingTargets(Box::new(UnknownColumn {
+            name: quoted_names(&absent),
+            available: quoted_names(names),
+        }));
+        return Err(at.cell(line, None, problem));
+    }
     Ok(uses)
 }
 
@@ -234,7 +262,7 @@ mod tests {
         let features = names(&["a", "b"]);
         let schema = Schema {
             features: &features,
-            label: "label",
+            labels: &["label".to_string()],
             classes,
             delimiter: Delimiter::COMMA,
             ignore,

@@ -224,7 +224,7 @@ fn score(setup: &Setup<'_>, stream: &mut Stream<'_, Runtime>) -> Option<f32> {
         return None;
     }
     let raw = setup.table.dataset();
-    let data = Standardized::new(&raw, setup.features.as_deref(), None);
+    let data = Standardized::features_only(&raw, setup.features.as_deref());
     debug_assert_eq!(data.features(), setup.table.width());
     let summary = stream.trainer_mut().evaluate(&data, &setup.val_rows);
     Some(summary.confusion.accuracy())

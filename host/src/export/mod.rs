@@ -284,6 +284,14 @@ pub fn execute(args: &ExportArgs) -> anyhow::Result<()> {
         crate::run_dir::check_output_file(out, args.force)?;
     }
     let trained = Model::load(&args.run)?;
+    if let [_, _, ..] = trained.target_names() {
+        bail!(
+            "{}: a run with several --targets ({}) does not export yet (the generated code maps one \
+             output back to its units); tinytrain predict gives its outputs in each target's units",
+            args.run.display(),
+            trained.target_names().join(", ")
+        );
+    }
     check_finite(&trained)?;
     if args.int8 {
         return execute_int8(args, &trained);
