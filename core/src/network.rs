@@ -13,7 +13,9 @@
 //! | `stats`       | per batch-norm layer: running mean and variance, then scratch     |
 //! | `state`       | the optimiser's per-parameter state (momentum, Adam moments)      |
 //!
-//! `params` also holds each batch norm's `γ` then `β`, in layer order. `activations`, `deltas` and
+//! `params` also holds each batch norm's `γ` then `β`, in layer order. A network whose frozen layers
+//! stay where they are ([`Buffers::front`]: a shipped model's first layers read in place from
+//! flash) keeps only the rest in `params`; the layout's offsets run across both. `activations`, `deltas` and
 //! `masks` hold one *slot* per sample of a mini-batch ([`Plan::batched`]): a network with batch
 //! norm runs its whole mini-batch through each layer in turn, since the layer normalises over the
 //! batch; the sample-at-a-time engine is the same code over one slot. Each layer takes the
@@ -22,7 +24,9 @@
 use crate::layers::batch_norm::{self, Stats};
 use crate::layers::{dense, dropout, Needs};
 use crate::rng::{stream, Pcg32};
-use crate::spec::{dense_layers, Layer, Plan, ShapeError};
+use core::ops::Range;
+
+use crate::spec::{dense_layers, DenseLayout, Layer, Plan, ShapeError};
 
 /// Train mode (dropout active) or eval mode (dropout is the identity), like `model.train()` and
 /// `model.eval()`.
@@ -38,8 +42,12 @@ pub enum Mode {
 /// Borrowed memory for a network; lengths must be at least the [`Plan`]'s.
 #[derive(Debug)]
 pub struct Buffers<'a> {
-    /// Trainable parameters, [`Plan::params`] long.
+    /// The parameters, [`Plan::params`] long; with a `front`, the ones after it.
     pub params: &'a mut [f32],
+    /// The frozen layers' parameters where they already are, read in place and never written (a
+    /// shipped model in flash): exactly the [`frozen_params`](crate::spec::frozen_params) of the
+    /// layers [`Mlp::new_frozen`] freezes, or empty (then `params` holds every parameter).
+    pub front: &'a [f32],
     /// Gradients, [`Plan::params`] long, or empty: a network without gradients trains only through
     /// [`Mlp::backward_sgd`] (see [`TrainConfig::trains_without_gradients`](crate::train::TrainConfig::trains_without_gradients)).
     pub grads: &'a mut [f32],
@@ -60,6 +68,7 @@ macro_rules! lend {
     ($memory:expr) => {
         Buffers {
             params: &mut $memory.params,
+            front: &[],
             grads: &mut $memory.grads,
             activations: &mut $memory.activations,
             deltas: &mut $memory.deltas,
@@ -143,7 +152,10 @@ pub struct Mlp<'a> {
     layers: &'a [Layer],
     /// The plan of one sample (its `batch` is the number of slots the buffers hold).
     plan: Plan,
+    /// The parameters after `front` (all of them when `front` is empty).
     params: &'a mut [f32],
+    /// The frozen front read in place ([`Buffers::front`]).
+    front: &'a [f32],
     grads: &'a mut [f32],
     activations: &'a mut [f32],
     deltas: &'a mut [f32],
@@ -197,6 +209,7 @@ impl<'a> Mlp<'a> {
             .ok_or(ShapeError::NothingToTrain)?;
         let Buffers {
             params,
+            front,
             grads,
             activations,
             deltas,
@@ -216,6 +229,10 @@ impl<'a> Mlp<'a> {
         let plan = one
             .batched(slots.max(1))
             .ok_or(ShapeError::BufferTooSmall)?;
+        // A front is the frozen layers' parameters, exactly; `params` then holds the rest.
+        if !front.is_empty() && front.len() != frozen {
+            return Err(ShapeError::FrontMismatch);
+        }
         // Gradients: none (a run that fuses every SGD step) or the plan's.
         let grads_len = if grads.is_empty() {
             0
@@ -224,7 +241,7 @@ impl<'a> Mlp<'a> {
         };
         // A `get` past a buffer's end is a buffer shorter than the plan (and no panic path).
         let (Some(params), Some(grads), Some(activations), Some(deltas), Some(masks), Some(stats)) = (
-            params.get_mut(..plan.params),
+            params.get_mut(..plan.params - front.len()),
             grads.get_mut(..grads_len),
             activations.get_mut(..plan.activations),
             deltas.get_mut(..plan.deltas),
@@ -240,6 +257,7 @@ impl<'a> Mlp<'a> {
                 ..one
             },
             params,
+            front,
             grads,
             activations,
             deltas,
@@ -260,20 +278,35 @@ impl<'a> Mlp<'a> {
     /// PyTorch-default initialisation: every dense layer as [`dense::init`], layer by layer from one
     /// PCG32 stream, every batch norm `γ = 1`, `β = 0` with running mean 0 and variance 1; zeroes
     /// gradients and optimiser state and reseeds dropout.
+    ///
+    /// A front read in place keeps its values: its layers' draws are made all the same, so every
+    /// other layer starts as in a network that holds all its parameters.
     pub fn init(&mut self, seed: u64) {
         let mut rng = Pcg32::new(seed, stream::INIT);
+        let base = self.front.len();
         for layout in dense_layers(self.layers) {
-            let (weight, bias) = layout.split_mut(self.params);
+            if layout.range.start < base {
+                dense::skip_init(layout.range.len(), &mut rng);
+                continue;
+            }
+            let (weight, bias) = layout.shifted_down(base).split_mut(self.params);
             dense::init(weight, bias, layout.inputs, &mut rng);
         }
-        let mut at = (0, 0);
+        let mut at: (usize, usize) = (0, 0);
         for layer in self.layers {
             if let Layer::BatchNorm { features } = *layer {
-                if let Some((params, mut stats)) =
-                    batch_norm_parts(self.params, self.stats, at, features)
+                if let Some(mut stats) = self
+                    .stats
+                    .get_mut(at.1..)
+                    .and_then(|s| Stats::of(s, features))
                 {
-                    batch_norm::init(params);
                     stats.reset();
+                }
+                // γ and β of a batch norm that is not in the front.
+                let start = at.0.checked_sub(base);
+                let end = start.and_then(|start| start.checked_add(features.checked_mul(2)?));
+                if let Some(params) = start.zip(end).and_then(|(s, e)| self.params.get_mut(s..e)) {
+                    batch_norm::init(params);
                 }
             }
             at = next_offsets(layer, at);
@@ -394,14 +427,21 @@ impl<'a> Mlp<'a> {
         self.forward_samples = n - 1;
     }
 
-    /// Parameters (flat, see the module docs).
+    /// The parameters this network holds (flat, see the module docs): all of them, or those
+    /// after a front read in place ([`Mlp::front`]).
     pub fn params(&self) -> &[f32] {
         self.params
     }
 
-    /// Parameters, writable (to load weights).
+    /// [`Mlp::params`], writable (to load weights).
     pub fn params_mut(&mut self) -> &mut [f32] {
         self.params
+    }
+
+    /// The frozen layers' parameters read in place ([`Buffers::front`]; empty when the network
+    /// holds every parameter in [`Mlp::params`]).
+    pub fn front(&self) -> &'a [f32] {
+        self.front
     }
 
     /// Accumulated gradients: of the trainable parameters, `params()[frozen()..]`.
@@ -414,8 +454,9 @@ impl<'a> Mlp<'a> {
         self.frozen
     }
 
-    /// The model: the parameters and the batch-norm statistics (everything eval mode reads; what a
-    /// snapshot or a checkpoint keeps), in that order.
+    /// The model: the parameters and the batch-norm statistics (everything eval mode reads but a
+    /// [front](Mlp::front), which never changes; what a snapshot or a checkpoint keeps), in that
+    /// order.
     pub fn model(&self) -> [&[f32]; 2] {
         [self.params, self.stats]
     }
@@ -463,7 +504,10 @@ impl<'a> Mlp<'a> {
     /// The trainable parameters, their gradients and the optimiser state together, for an
     /// optimiser step.
     pub fn optimizer_parts(&mut self) -> (&mut [f32], &mut [f32], &mut [f32]) {
-        let trainable = self.params.get_mut(self.frozen..).unwrap_or(&mut []);
+        let trainable = self
+            .params
+            .get_mut(self.frozen.saturating_sub(self.front.len())..)
+            .unwrap_or(&mut []);
         (trainable, self.grads, self.state)
     }
 
@@ -525,7 +569,7 @@ impl<'a> Mlp<'a> {
             match *layer {
                 Layer::Dense { .. } => {
                     if let Some(layout) = dense.next() {
-                        let (weight, bias) = layout.split(self.params);
+                        let (weight, bias) = dense_split(self.front, self.params, &layout);
                         // A kernel that takes several samples at once (x86-64 with AVX), then
                         // one sample at a time.
                         let done = if n > 1 {
@@ -575,7 +619,7 @@ impl<'a> Mlp<'a> {
                 Layer::BatchNorm { features } => {
                     let at = offsets_before(self.layers, index);
                     let Some((params, mut stats)) =
-                        batch_norm_parts(self.params, self.stats, at, features)
+                        batch_norm_parts(self.front, self.params, self.stats, at, features)
                     else {
                         break;
                     };
@@ -644,8 +688,9 @@ impl<'a> Mlp<'a> {
     /// `true` if some parameter is `−0.0`, the one value for which [`Mlp::backward_sgd`] and the
     /// unfused step could differ (in the sign of that zero).
     pub fn has_negative_zero(&self) -> bool {
-        self.params
+        self.front
             .iter()
+            .chain(self.params.iter())
             .any(|p| p.to_bits() == (-0.0f32).to_bits())
     }
 
@@ -727,7 +772,7 @@ impl<'a> Mlp<'a> {
                                 bias_grad,
                             )
                         } {
-                            let (weight, _) = layout.split(self.params);
+                            let (weight, _) = dense_split(self.front, self.params, &layout);
                             if index > lowest {
                                 for (_, _, dy, dx) in io!() {
                                     dense::input_grad(needs, weight, dy, dx);
@@ -742,14 +787,16 @@ impl<'a> Mlp<'a> {
                             // The network's input (or a frozen layer's output) needs no gradient.
                             let dx_wanted = if index > lowest { Some(dx) } else { None };
                             if let Some(lr) = fused_sgd {
-                                let (weight, bias) = layout.split_mut(self.params);
+                                // A trainable layer: never in the front.
+                                let (weight, bias) =
+                                    layout.shifted_down(self.front.len()).split_mut(self.params);
                                 if let Some(dx) = dx_wanted {
                                     dense::input_grad(needs, weight, dy, dx);
                                 }
                                 dense::sgd_fused(needs, weight, bias, x, dy, lr);
                             } else {
                                 let (weight_grad, bias_grad) = grad_layout.split_mut(self.grads);
-                                let (weight, _) = layout.split(self.params);
+                                let (weight, _) = dense_split(self.front, self.params, &layout);
                                 dense::backward(
                                     needs,
                                     weight,
@@ -784,7 +831,7 @@ impl<'a> Mlp<'a> {
                 Layer::BatchNorm { features } => {
                     let at = offsets_before(self.layers, index);
                     let (Some((params, mut stats)), Some(grads)) = (
-                        batch_norm_parts(self.params, self.stats, at, features),
+                        batch_norm_parts(self.front, self.params, self.stats, at, features),
                         self.grads.get_mut(
                             at.0.saturating_sub(frozen)
                                 ..(at.0 + 2 * features).saturating_sub(frozen),
@@ -823,7 +870,7 @@ impl<'a> Mlp<'a> {
     /// The `k`-th dense layer's `(inputs, outputs, weight, bias)`, weight `[outputs][inputs]`.
     pub fn dense_layer(&self, k: usize) -> Option<(usize, usize, &[f32], &[f32])> {
         let layout = dense_layers(self.layers).nth(k)?;
-        let (weight, bias) = layout.split(self.params);
+        let (weight, bias) = dense_split(self.front, self.params, &layout);
         Some((layout.inputs, layout.outputs, weight, bias))
     }
 
@@ -831,7 +878,7 @@ impl<'a> Mlp<'a> {
     /// `bias`, `running_mean`, `running_var`).
     pub fn batch_norm_layer(&self, k: usize) -> Option<BatchNormView<'_>> {
         let (features, at) = self.batch_norm_offsets(k)?;
-        let params = self.params.get(at.0..at.0 + 2 * features)?;
+        let params = layer_params(self.front, self.params, at.0..at.0 + 2 * features)?;
         let stats = self.stats.get(at.1..at.1 + 2 * features)?;
         let (weight, bias) = params.split_at(features);
         let (running_mean, running_var) = stats.split_at(features);
@@ -880,16 +927,57 @@ pub struct BatchNormView<'a> {
     pub running_var: &'a [f32],
 }
 
-/// A batch norm of `features` whose parameters start at `at.0` and statistics at `at.1`.
+/// A batch norm of `features` whose parameters (`γ`, `β`: in the `front` read in place or in
+/// `params` after it) start at `at.0` and statistics at `at.1`.
 fn batch_norm_parts<'p>(
-    params: &'p mut [f32],
+    front: &'p [f32],
+    params: &'p [f32],
     stats: &'p mut [f32],
     at: (usize, usize),
     features: usize,
-) -> Option<(&'p mut [f32], Stats<'p>)> {
-    let params = params.get_mut(at.0..at.0.checked_add(features.checked_mul(2)?)?)?;
+) -> Option<(&'p [f32], Stats<'p>)> {
+    let params = layer_params(
+        front,
+        params,
+        at.0..at.0.checked_add(features.checked_mul(2)?)?,
+    )?;
     let stats = Stats::of(stats.get_mut(at.1..)?, features)?;
     Some((params, stats))
+}
+
+/// The parameters `range` of the flat layout (one layer's): in the `front` read in place, or in
+/// `params`, which holds the parameters after it ([`Mlp::front`], [`Mlp::params`]).
+///
+/// ```
+/// let (front, params) = ([1.0, 2.0], [3.0, 4.0, 5.0]);
+/// assert_eq!(tinytrain::network::layer_params(&front, &params, 0..2), Some(&[1.0, 2.0][..]));
+/// assert_eq!(tinytrain::network::layer_params(&front, &params, 3..5), Some(&[4.0, 5.0][..]));
+/// ```
+#[inline(always)]
+pub fn layer_params<'p>(
+    front: &'p [f32],
+    params: &'p [f32],
+    range: Range<usize>,
+) -> Option<&'p [f32]> {
+    let base = front.len();
+    if range.start < base {
+        front.get(range)
+    } else {
+        params.get(range.start - base..range.end.checked_sub(base)?)
+    }
+}
+
+/// `(W, b)` of the dense layer `layout`, wherever its parameters are ([`layer_params`]).
+#[inline(always)]
+fn dense_split<'p>(
+    front: &'p [f32],
+    params: &'p [f32],
+    layout: &DenseLayout,
+) -> (&'p [f32], &'p [f32]) {
+    match layout.range.start < front.len() {
+        true => layout.split(front),
+        false => layout.shifted_down(front.len()).split(params),
+    }
 }
 
 /// Floats of batch-norm statistics `layer` owns.

@@ -116,6 +116,9 @@ pub enum ShapeError {
     /// [`TrainConfig::freeze`](crate::train::TrainConfig::freeze) freezes every parametrised layer
     /// (or counts past the last layer): nothing would train.
     NothingToTrain,
+    /// A front of parameters read in place ([`Buffers::front`](crate::network::Buffers::front))
+    /// is not exactly the frozen layers' parameters.
+    FrontMismatch,
     /// The configuration or head differs from the one the trainer's type fixes
     /// ([`Settings`](crate::train::Settings)).
     SettingsMismatch,
@@ -160,6 +163,9 @@ impl ShapeError {
             }
             ShapeError::NothingToTrain => {
                 "the frozen layers are all of the network's parametrised layers: nothing would train"
+            }
+            ShapeError::FrontMismatch => {
+                "the parameters read in place are not exactly the frozen layers' parameters"
             }
             ShapeError::SettingsMismatch => {
                 "the configuration or head differs from the one the trainer's type fixes"
@@ -619,10 +625,13 @@ macro_rules! network {
             pub const BATCH_PLAN: $crate::spec::Plan = PLAN.batched_const(BATCH);
             /// Number of trainable parameters.
             pub const PARAMS: usize = PLAN.params;
-            /// Every buffer of this network as arrays: `GRADS` gradient floats (`PARAMS`, or 0 for a run
-            /// that fuses every SGD step) and `STATE` floats of optimiser state.
-            pub type MemoryOf<const GRADS: usize, const STATE: usize> = $crate::network::StaticMemory<
-                { PLAN.params },
+            /// Every buffer of this network as arrays: `HELD` parameters (`PARAMS`, or fewer when the
+            /// frozen layers' are read in place: `Buffers::front`), `GRADS` gradient floats (the
+            /// trainable parameters, or 0 for a run that fuses every SGD step) and `STATE` floats of
+            /// optimiser state.
+            pub type HeldMemoryOf<const HELD: usize, const GRADS: usize, const STATE: usize> =
+                $crate::network::StaticMemory<
+                HELD,
                 GRADS,
                 { BATCH_PLAN.activations },
                 { BATCH_PLAN.deltas },
@@ -630,6 +639,9 @@ macro_rules! network {
                 { PLAN.stats },
                 STATE,
             >;
+            /// [`HeldMemoryOf`] holding every parameter.
+            pub type MemoryOf<const GRADS: usize, const STATE: usize> =
+                HeldMemoryOf<{ PLAN.params }, GRADS, STATE>;
             /// Every buffer of this network (and `STATE` floats of optimiser state) as arrays.
             pub type Memory<const STATE: usize> = MemoryOf<{ PLAN.params }, STATE>;
             /// The buffers of a run that fuses every SGD step

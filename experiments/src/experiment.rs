@@ -113,6 +113,24 @@ impl Experiment {
         self.data.rows()
     }
 
+    /// Parameters read in place from the shipped model ([`Experiment::init`], in flash on a device)
+    /// instead of held in RAM ([`Buffers::front`]): the frozen layers' ([`TrainConfig::freeze`])
+    /// when there is a model; else 0.
+    pub const fn in_place_params(&self) -> usize {
+        match self.init {
+            Some(_) => tinytrain::spec::frozen_params(self.layers, self.config.freeze as usize),
+            None => 0,
+        }
+    }
+
+    /// The shipped model's parameters read in place ([`Experiment::in_place_params`] of
+    /// [`Experiment::init`]; empty without).
+    pub fn front(&self) -> &'static [f32] {
+        self.init
+            .and_then(|model| model.get(..self.in_place_params()))
+            .unwrap_or(&[])
+    }
+
     /// Floats of the best-weights snapshot a network of `params` parameters needs (0 without early
     /// stopping or without restoring).
     pub const fn snapshot_len(&self, params: usize) -> usize {

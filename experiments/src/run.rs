@@ -324,9 +324,11 @@ pub(crate) fn trainer<'a, T: Settings>(
     buffers: Buffers<'a>,
     config: tinytrain::train::TrainConfig,
 ) -> Result<Trainer<'a, MAX_CLASSES, T>, RunError> {
+    // A shipped model's frozen layers are read where the model is (flash), not copied into RAM.
+    let front = experiment.front();
     let mut trainer = Trainer::new(
         experiment.layers,
-        buffers,
+        Buffers { front, ..buffers },
         config,
         experiment.head,
         experiment.seed,
@@ -340,7 +342,7 @@ pub(crate) fn trainer<'a, T: Settings>(
             .model_mut()
             .into_iter()
             .flatten()
-            .zip(model)
+            .zip(model.get(front.len()..).unwrap_or(&[]))
             .for_each(|(p, &v)| *p = v);
     }
     Ok(trainer)
@@ -368,9 +370,12 @@ macro_rules! workspace {
         /// The row index type: `u16` up to 65 536 rows, so the index buffers take half the RAM.
         pub type Index =
             <tinytrain::data::Select<SMALL_INDEX> as tinytrain::data::Narrowest>::Index;
+        /// Parameters held in RAM: all but those read in place from the shipped model
+        /// (`Experiment::in_place_params`).
+        pub const HELD: usize = $net::PARAMS - EXPERIMENT.in_place_params();
         /// Floats of the best-weights snapshot.
-        /// (The model: parameters and batch-norm statistics, `Mlp::model_len`.)
-        pub const SNAPSHOT: usize = EXPERIMENT.snapshot_len($net::PARAMS + $net::PLAN.stats);
+        /// (The model in RAM: parameters and batch-norm statistics, `Mlp::model_len`.)
+        pub const SNAPSHOT: usize = EXPERIMENT.snapshot_len(HELD + $net::PLAN.stats);
         /// Gradient floats: none when every step is fused plain SGD (`trains_without_gradients`),
         /// else one per trainable parameter.
         pub const GRADS: usize = if EXPERIMENT.config.trains_without_gradients() {
@@ -379,7 +384,7 @@ macro_rules! workspace {
             TRAINABLE
         };
         /// The network's buffers, exactly sized.
-        pub type Memory = $net::MemoryOf<GRADS, STATE>;
+        pub type Memory = $net::HeldMemoryOf<HELD, GRADS, STATE>;
         /// Everything a run needs, exactly sized.
         pub type Workspace =
             $crate::run::Workspace<Memory, TRAIN_CAPACITY, VALIDATION_CAPACITY, SNAPSHOT, Index>;

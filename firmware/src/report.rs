@@ -31,16 +31,18 @@ pub fn send_frame<W: Write>(serial: &mut W, json: &[u8]) -> Result<(), W::Error>
     serial.write_all(&frame::trailer(json))
 }
 
-/// Sends the model (`params` and the batch-norm `stats` of a network of `layers`) as weights
+/// Sends the model (its parameters, a `front` read in place then `params`, and the batch-norm
+/// `stats` of a network of `layers`) as weights
 /// frames (`tinytrain_experiments::weights_frame`; the host's monitor, or `tinytrain decode
 /// --serial-log`, writes them to weights.json), then flushes the port.
 pub fn send_weights<W: Write>(
     serial: &mut W,
     layers: &[tinytrain::spec::Layer],
+    front: &[f32],
     params: &[f32],
     stats: &[f32],
 ) {
-    wire::weights::for_each_frame(layers, params, stats, |json| {
+    wire::weights::for_each_frame(layers, front, params, stats, |json| {
         if send_frame(serial, json).is_err() {
             defmt::panic!("the serial port failed");
         }

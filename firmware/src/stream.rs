@@ -16,8 +16,8 @@ use crate::serial::{read_line, Receiver};
 use crate::{clock, exit, exit_failure};
 
 /// Paints the stack, starts the tick counter and the serial port (both ways), then learns every
-/// sample frame as it arrives until the `end` frame, reports the summary with the measured
-/// resources and the model as weights frames, and exits. A frame whose CRC or JSON is bad is
+/// sample frame as it arrives until the `end` frame, reports the model as weights frames and the
+/// summary with the measured resources, and exits once the host acknowledges the summary. A frame whose CRC or JSON is bad is
 /// dropped with a warning (the host's replay then differs, and says so).
 pub fn stream<
     T: Settings,
@@ -122,8 +122,19 @@ pub fn stream<
         }
     }
     let summary = stream.summary();
+    // The model, then the summary: the host's cue that the run is complete, which it answers with
+    // `HANDSHAKE_ACK`. Exiting only then keeps the tail: a pseudo-terminal (QEMU's, or a board's
+    // USB serial port seen from the host) drops what is unread when the other end closes.
+    let net = stream.trainer().net();
+    let [params, stats] = net.model();
+    crate::report::send_weights(
+        reporter.serial_mut(),
+        experiment.layers,
+        net.front(),
+        params,
+        stats,
+    );
     reporter.finish(&summary);
-    let [params, stats] = stream.trainer().net().model();
-    crate::report::send_weights(reporter.serial_mut(), experiment.layers, params, stats);
+    crate::serial::wait_for(reporter.serial_mut(), frame::HANDSHAKE_ACK);
     exit()
 }

@@ -51,7 +51,8 @@ pub fn train<
             #[cfg(feature = "dump-weights")]
             {
                 let [params, stats] = workspace.model();
-                crate::report::send_weights(&mut serial, experiment.layers, params, stats);
+                let front = experiment.front();
+                crate::report::send_weights(&mut serial, experiment.layers, front, params, stats);
             }
             if summary.skipped_samples > 0 || summary.skipped_steps > 0 {
                 defmt::warn!(

@@ -162,7 +162,7 @@ mod tests {
             .map(|i| f32::from_bits(0x3f00_0000 ^ i.wrapping_mul(2_654_435_761) >> 9))
             .collect();
         let mut log = String::new();
-        weights_frame::for_each_frame(&layers, &params, &[], |json| {
+        weights_frame::for_each_frame(&layers, &[], &params, &[], |json| {
             log.push_str(std::str::from_utf8(json).unwrap());
             log.push_str(std::str::from_utf8(&frame::trailer(json)).unwrap());
         });
@@ -199,7 +199,7 @@ mod tests {
         let params: Vec<f32> = (0..plan.params).map(value).collect();
         let stats: Vec<f32> = (0..plan.stats).map(|i| value(i + 9999)).collect();
         let mut log = String::new();
-        weights_frame::for_each_frame(&layers, &params, &stats, |json| {
+        weights_frame::for_each_frame(&layers, &[], &params, &stats, |json| {
             log.push_str(std::str::from_utf8(json).unwrap());
             log.push_str(std::str::from_utf8(&frame::trailer(json)).unwrap());
         });

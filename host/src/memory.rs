@@ -164,6 +164,7 @@ impl VecMemory {
     pub fn buffers(&mut self) -> Buffers<'_> {
         Buffers {
             params: &mut self.params,
+            front: &[],
             grads: &mut self.grads,
             activations: &mut self.activations,
             deltas: &mut self.deltas,

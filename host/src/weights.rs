@@ -211,9 +211,18 @@ impl Weights {
         let mut weights = Weights::default();
         for slot in slots(net.layers()) {
             match slot {
-                Slot::Dense(layout) => weights
-                    .layers
-                    .push(DenseWeights::from_flat(&layout, net.params())),
+                Slot::Dense(layout) => {
+                    // The layer's own parameters, wherever they are (a front read in place, or
+                    // the network's buffer), laid out from 0.
+                    let own = tinytrain::network::layer_params(
+                        net.front(),
+                        net.params(),
+                        layout.range.clone(),
+                    )
+                    .unwrap_or(&[]);
+                    let at = DenseLayout::at(layout.inputs, layout.outputs, 0);
+                    weights.layers.push(DenseWeights::from_flat(&at, own));
+                }
                 Slot::BatchNorm { index, .. } => {
                     // `slots` found the layer, so the network has it.
                     if let Some(view) = net.batch_norm_layer(index) {
@@ -296,6 +305,9 @@ impl Weights {
 
     /// Copies every entry into its slot (checked by the caller).
     fn copy_into(&self, net: &mut Mlp<'_>, slots: &[Slot]) -> anyhow::Result<()> {
+        if !net.front().is_empty() {
+            bail!("internal error: weights load into a network that holds all its parameters, not one that reads its frozen layers in place");
+        }
         // Every layer fits: copy.
         for (entry, slot) in self.entries().into_iter().zip(slots) {
             match (entry, slot) {

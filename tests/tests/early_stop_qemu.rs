@@ -48,6 +48,7 @@ fn validation_loss(params: &[f32]) -> f32 {
     let mut state = vec![0.0; optimizer_state_len(experiment.config.optimizer, plan.params)];
     let buffers = Buffers {
         params: &mut p,
+        front: &[],
         grads: &mut grads,
         activations: &mut activations,
         deltas: &mut deltas,

@@ -97,6 +97,14 @@ pub fn init(weight: &mut [f32], bias: &mut [f32], inputs: usize, rng: &mut Pcg32
         .for_each(|p| *p = rng.symmetric(bound));
 }
 
+/// The draws of [`init`] for a layer of `values` parameters, none written: a layer whose
+/// parameters are read in place (a frozen front in flash) leaves the stream where `init` would.
+pub fn skip_init(values: usize, rng: &mut Pcg32) {
+    for _ in 0..values {
+        let _ = rng.next_u32();
+    }
+}
+
 /// Rows of `W` whose sums one pass of the forward kernel carries together.
 ///
 /// Why: each output's sum must run from its bias through the inputs in increasing order (a dependency

@@ -334,3 +334,103 @@ fn an_autoencoder_learns_to_reconstruct() {
         "{mae}"
     );
 }
+
+/// A frozen front read in place (`Buffers::front`, as a firmware reads a shipped model's first
+/// layers from flash) trains exactly as the network that holds every parameter in RAM: the same
+/// initial head (its draws are made either way), the same records and the same trainable
+/// parameters after three epochs, for fused SGD at batch 1 and for Adam on mini-batches with a
+/// batch norm in the front; a front of the wrong length is refused.
+#[test]
+fn a_front_read_in_place_trains_as_the_copy_in_ram() {
+    let rows = 30;
+    let features = uniform(rows * 5, 6);
+    let labels: Vec<u16> = (0..rows).map(|r| (r % 3) as u16).collect();
+    let data = SliceDataset::classification(&features, 5, &labels);
+    for (freeze, config) in [
+        (
+            3,
+            TrainConfig {
+                batch_size: 4,
+                freeze: 3,
+                ..TrainConfig::DEFAULT
+            },
+        ),
+        (
+            1,
+            TrainConfig {
+                batch_size: 1,
+                optimizer: OptimizerKind::SGD,
+                lr: 0.05,
+                freeze: 1,
+                ..TrainConfig::DEFAULT
+            },
+        ),
+    ] {
+        // Plain SGD at batch 1 has no batch norm: DEEP without its first dense layer and norm.
+        let layers: Vec<Layer> = match freeze {
+            1 => [&[Layer::dense(5, 6)][..], &DEEP[4..]].concat(),
+            _ => DEEP.to_vec(),
+        };
+        let frozen = frozen_params(&layers, freeze);
+        let batch = config.batch_size as usize;
+        // The network that holds everything: its frozen front is the one the other reads in place.
+        let mut full = Mem::frozen(&layers, batch, freeze, config.optimizer);
+        let mut a = Trainer::<3>::new(
+            &layers,
+            full.buffers(),
+            config,
+            Head::SoftmaxCrossEntropy,
+            9,
+        )
+        .unwrap();
+        let front = a.net().params()[..frozen].to_vec();
+        let mut part = Mem::frozen(&layers, batch, freeze, config.optimizer);
+        part.params.truncate(part.params.len() - frozen);
+        let buffers = Buffers {
+            front: &front,
+            ..part.buffers()
+        };
+        let mut b =
+            Trainer::<3>::new(&layers, buffers, config, Head::SoftmaxCrossEntropy, 9).unwrap();
+        assert_eq!(
+            (b.net().front().len(), b.net().params().len()),
+            (frozen, a.net().params().len() - frozen)
+        );
+        assert_eq!(
+            bits(b.net().params()),
+            bits(&a.net().params()[frozen..]),
+            "the head's init"
+        );
+        let mut order_a: Vec<u16> = (0..rows as u16).collect();
+        let mut order_b = order_a.clone();
+        for _ in 0..3 {
+            let ra = a.run_epoch(&data, &mut order_a, &[0, 1, 2, 3, 4], |_| {});
+            let rb = b.run_epoch(&data, &mut order_b, &[0, 1, 2, 3, 4], |_| {});
+            assert_eq!(ra, rb, "freeze {freeze}");
+        }
+        assert_eq!(
+            bits(b.net().params()),
+            bits(&a.net().params()[frozen..]),
+            "freeze {freeze}"
+        );
+        assert_eq!(bits(b.net().stats()), bits(a.net().stats()));
+        assert_ne!(bits(b.net().params()), bits(&front), "it trained");
+        for k in 0..2 {
+            assert_eq!(
+                a.net().dense_layer(k).map(|l| bits(l.2)),
+                b.net().dense_layer(k).map(|l| bits(l.2))
+            );
+        }
+    }
+    // A front that is not the frozen layers' parameters.
+    let mut mem = Mem::frozen(&DEEP, 4, 3, OptimizerKind::SGD);
+    let short = vec![0.0; 5];
+    let buffers = Buffers {
+        front: &short,
+        ..mem.buffers()
+    };
+    assert_eq!(
+        Mlp::new_frozen(&DEEP, buffers, 1, 3).err(),
+        Some(ShapeError::FrontMismatch)
+    );
+}

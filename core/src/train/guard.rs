@@ -400,6 +400,7 @@ mod tests {
                 let (mut grads, mut activations, mut deltas) = ([0.0; 2], [0.0; 2], [0.0; 2]);
                 let buffers = crate::network::Buffers {
                     params: &mut memory,
+                    front: &[],
                     grads: &mut grads,
                     activations: &mut activations,
                     deltas: &mut deltas,

@@ -53,6 +53,7 @@ impl Mem {
     pub(super) fn buffers(&mut self) -> Buffers<'_> {
         Buffers {
             params: &mut self.params,
+            front: &[],
             grads: &mut self.grads,
             activations: &mut self.activations,
             deltas: &mut self.deltas,

@@ -74,19 +74,22 @@ impl Cursor<'_> {
     }
 }
 
-/// Calls `send` with the JSON text of every weights frame of `params` and of the batch-norm
+/// Calls `send` with the JSON text of every weights frame of the parameters (a `front` read in
+/// place, or empty, then `params`: [`tinytrain::network::layer_params`]) and of the batch-norm
 /// statistics `stats` (both laid out by `layers`), in order; the caller adds the trailer
 /// ([`frame::trailer`](super::frame::trailer)).
 pub fn for_each_frame(
     layers: &[Layer],
+    front: &[f32],
     params: &[f32],
     stats: &[f32],
     mut send: impl FnMut(&[u8]),
 ) {
+    let params_of = |range| tinytrain::network::layer_params(front, params, range);
     let mut buffer = [0u8; FRAME_CAPACITY];
     for (k, dense) in tinytrain::spec::dense_layers(layers).enumerate() {
         let (inputs, outputs) = (dense.inputs, dense.outputs);
-        let layer_params = params.get(dense.range).unwrap_or(&[]);
+        let layer_params = params_of(dense.range).unwrap_or(&[]);
         chunked(&mut buffer, layer_params, &mut send, |c| {
             c.put(b"{\"weights\":{\"layer\":");
             c.number(k);
@@ -103,8 +106,8 @@ pub fn for_each_frame(
             Layer::BatchNorm { features: n } => {
                 let (p, s) = at;
                 let tensors = [
-                    params.get(p..p + n),
-                    params.get(p + n..p + 2 * n),
+                    params_of(p..p + n),
+                    params_of(p + n..p + 2 * n),
                     stats.get(s..s + n),
                     stats.get(s + n..s + 2 * n),
                 ];
@@ -256,7 +259,7 @@ mod tests {
         let layers = [Layer::dense(4, 20), Layer::dense(20, 3)];
         let params: Vec<f32> = (0..163).map(|i| i as f32 * 0.5 - 7.0).collect();
         let mut frames = Vec::new();
-        for_each_frame(&layers, &params, &[], |json| {
+        for_each_frame(&layers, &[], &params, &[], |json| {
             frames.push(String::from_utf8(json.to_vec()).unwrap())
         });
         // Layer 0: 100 parameters (2 frames), layer 1: 63 (1 frame).

@@ -31,7 +31,8 @@ pub const CODE_BUDGET: u64 = 96 * 1024;
 /// What a run needs, item by item, in bytes.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Need {
-    /// Parameters, activations, deltas and dropout masks.
+    /// Parameters, activations, deltas and dropout masks (the parameters of a shipped model's
+    /// frozen layers are read in place from flash, so not counted).
     pub network: u64,
     /// The gradient buffer: none for plain SGD fused into every backward pass
     /// ([`TrainConfig::trains_without_gradients`](tinytrain::train::TrainConfig::trains_without_gradients)).
@@ -58,6 +59,9 @@ impl Need {
         let table = setup.table;
         let params = setup.plan.params;
         let trainable = params - setup.frozen_params();
+        // A shipped model's frozen layers are read in place from flash
+        // (`Experiment::in_place_params`).
+        let in_place = if init { setup.frozen_params() } else { 0 };
         let spec = setup.spec;
         let classes = if setup.head.is_classification() {
             table.classes()
@@ -75,7 +79,7 @@ impl Need {
             setup.plan
         };
         Need {
-            network: plan.fused_sgd_bytes() as u64,
+            network: plan.fused_sgd_bytes() as u64 - bytes(in_place),
             gradients: if setup.config.trains_without_gradients() {
                 0
             } else {
@@ -85,7 +89,10 @@ impl Need {
             split_indices: index_width(generated.rows)
                 * (generated.rows + validation_capacity(generated.rows, classes, spec.val_fraction))
                     as u64,
-            snapshot: bytes(spec.early_stopping.map_or(0, |c| c.snapshot_len(params))),
+            snapshot: bytes(
+                spec.early_stopping
+                    .map_or(0, |c| c.snapshot_len(params - in_place)),
+            ),
             firmware_and_stack: FIRMWARE_RAM + STACK_BUDGET,
             data: (generated.features.len() + generated.targets.len()) as u64,
             init: if init { bytes(params + plan.stats) } else { 0 },
