@@ -13,7 +13,8 @@ use tinytrain::layers::Activation;
 use tinytrain::loss::Head;
 
 use super::{
-    layers_text, names_bytes, needs_math, outputs_text, steps, writes, Footprint, Place, Step,
+    layers_text, names_bytes, needs_math, outputs_text, steps, target_units, writes, Footprint,
+    Place, Step,
 };
 use crate::csv_data::Task;
 use crate::model::Model;
@@ -87,9 +88,17 @@ pub fn generate(model: &Model, name: &str) -> anyhow::Result<(String, Footprint)
     let layers = folded_layers(model);
     let upper = name.to_ascii_uppercase();
     let regression = model.task == Task::Regression;
-    let other = 4 * if regression { 2 } else { 0 };
+    let units = target_units(model);
+    let other = 4 * 2 * units.len();
     // `const char *const` tables on a 32-bit target: a 4-byte pointer and the text with its NUL.
-    let names = names_bytes(&model.feature_names, 4, 1) + names_bytes(&model.class_names, 4, 1);
+    let targets: &[String] = if units.len() > 1 {
+        model.target_names()
+    } else {
+        &[]
+    };
+    let names = names_bytes(&model.feature_names, 4, 1)
+        + names_bytes(&model.class_names, 4, 1)
+        + names_bytes(targets, 4, 1);
     let footprint = Footprint::of(&steps, buffer, 4 * model.plan.params, other, names);
 
     let mut s = String::new();
@@ -142,8 +151,7 @@ pub fn generate(model: &Model, name: &str) -> anyhow::Result<(String, Footprint)
     if buffer > 0 {
         let _ = writeln!(s, "#define {upper}_WIDTH {buffer}");
     }
-    if regression {
-        let (mean, std) = model.train_config.target_scale;
+    if let [(mean, std)] = units[..] {
         let _ = writeln!(
             s,
             "/* The target's mean and standard deviation: y = output * std + mean. */"
@@ -177,9 +185,28 @@ pub fn generate(model: &Model, name: &str) -> anyhow::Result<(String, Footprint)
             hex_floats(&layer.bias)
         );
     }
+    if units.len() > 1 {
+        let (means, stds): (Vec<f32>, Vec<f32>) = units.iter().copied().unzip();
+        let _ = writeln!(
+            s,
+            "/* Each target's mean and standard deviation: y[k] = output[k] * std[k] + mean[k]. */"
+        );
+        let _ = writeln!(
+            s,
+            "static const float {name}_target_mean[{upper}_N_OUT] = {{{}}};",
+            hex_floats(&means)
+        );
+        let _ = writeln!(
+            s,
+            "static const float {name}_target_std[{upper}_N_OUT] = {{{}}};\n",
+            hex_floats(&stds)
+        );
+    }
     names_function(&mut s, name, "feature", &model.feature_names);
     if !regression {
         names_function(&mut s, name, "class", &model.class_names);
+    } else if units.len() > 1 {
+        names_function(&mut s, name, "target", model.target_names());
     }
     forward(&mut s, name, &upper, &steps);
     predict(&mut s, model, name, &upper);
@@ -305,6 +332,13 @@ fn forward(s: &mut String, name: &str, upper: &str, steps: &[Step]) {
 
 fn predict(s: &mut String, model: &Model, name: &str, upper: &str) {
     let head = format!("(const float x[{upper}_N_IN])");
+    if model.target_names().len() > 1 {
+        let _ = writeln!(
+            s,
+            "/* The predicted targets in their own units ({name}_target_name): output * std + mean. */\nstatic inline void {name}_predict(const float x[{upper}_N_IN], float y[{upper}_N_OUT]) {{\n    float out[{upper}_N_OUT];\n    int k;\n    {name}_forward(x, out);\n    for (k = 0; k < {upper}_N_OUT; k++)\n        y[k] = out[k] * {name}_target_std[k] + {name}_target_mean[k];\n}}\n"
+        );
+        return;
+    }
     let _ = match (model.task, model.head) {
         (Task::Regression, _) => writeln!(
             s,

@@ -284,14 +284,6 @@ pub fn execute(args: &ExportArgs) -> anyhow::Result<()> {
         crate::run_dir::check_output_file(out, args.force)?;
     }
     let trained = Model::load(&args.run)?;
-    if let [_, _, ..] = trained.target_names() {
-        bail!(
-            "{}: a run with several --targets ({}) does not export yet (the generated code maps one \
-             output back to its units); tinytrain predict gives its outputs in each target's units",
-            args.run.display(),
-            trained.target_names().join(", ")
-        );
-    }
     check_finite(&trained)?;
     if args.int8 {
         return execute_int8(args, &trained);
@@ -430,9 +422,37 @@ fn activation_text(a: Activation) -> String {
     }
 }
 
+/// Each regression output's `(mean, std)`: `y = output * std + mean` gives it in its target's
+/// units, as `tinytrain predict` computes it (one target: the core's
+/// [`TrainConfig::target_scale`](tinytrain::train::TrainConfig::target_scale); several, `--targets`:
+/// `std = 1 / scale` of each, as [`crate::targets::to_units`]). Empty for classification.
+pub fn target_units(model: &Model) -> Vec<(f32, f32)> {
+    match model.target_names() {
+        _ if model.task != Task::Regression => Vec::new(),
+        [_] => vec![model.train_config.target_scale],
+        names => {
+            let target = model.target_standardizer();
+            (0..names.len())
+                .map(|j| match target.as_ref() {
+                    Some(t) => (t.mean()[j], 1.0 / t.scale()[j]),
+                    None => (0.0, 1.0),
+                })
+                .collect()
+        }
+    }
+}
+
 /// A line for the header comment: what the outputs mean and what `predict` (the function of
 /// that name in the export) returns.
 pub fn outputs_text(model: &Model, predict: &str) -> String {
+    if let names @ [_, _, ..] = model.target_names() {
+        return format!(
+            "{} outputs, the standardised targets {}; {predict}() gives each in its target's units \
+             (output * std + mean)",
+            names.len(),
+            names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+        );
+    }
     match (model.task, model.head) {
         (Task::Regression, _) => format!(
             "one output, the standardised target '{}'; {predict}() returns it in the target's units \

@@ -20,7 +20,8 @@ use tinytrain::layers::Activation;
 use tinytrain::loss::Head;
 
 use super::{
-    layers_text, names_bytes, needs_math, outputs_text, steps, writes, Footprint, Place, Step,
+    layers_text, names_bytes, needs_math, outputs_text, steps, target_units, writes, Footprint,
+    Place, Step,
 };
 use crate::csv_data::Task;
 use crate::model::Model;
@@ -30,15 +31,22 @@ pub fn generate(model: &Model) -> anyhow::Result<(String, Footprint)> {
     let model = &model.for_inference()?;
     let standardize = model.normalization.is_some();
     let (steps, buffer) = steps(model, standardize)?;
-    let regression = model.task == Task::Regression;
+    let units = target_units(model);
     let other = 4
         * (if standardize {
             2 * model.plan.inputs
         } else {
             0
-        } + if regression { 2 } else { 0 });
+        } + 2 * units.len());
     // `&str`s on a 32-bit target: pointer and length, 8 bytes, and the text.
-    let names = names_bytes(&model.feature_names, 8, 0) + names_bytes(&model.class_names, 8, 0);
+    let targets: &[String] = if units.len() > 1 {
+        model.target_names()
+    } else {
+        &[]
+    };
+    let names = names_bytes(&model.feature_names, 8, 0)
+        + names_bytes(&model.class_names, 8, 0)
+        + names_bytes(targets, 8, 0);
     let footprint = Footprint::of(&steps, buffer, 4 * model.plan.params, other, names);
 
     let mut s = String::new();
@@ -154,14 +162,34 @@ fn constants(s: &mut String, model: &Model, standardize: bool, buffer: usize) {
             floats(&n.feature_scale)
         );
     }
-    if model.task == Task::Regression {
-        let (mean, std) = model.train_config.target_scale;
-        let _ = writeln!(
-            s,
-            "/// The target's mean and standard deviation: `y = output * std + mean`."
-        );
-        let _ = writeln!(s, "const TARGET_MEAN: f32 = {mean:?};");
-        let _ = writeln!(s, "const TARGET_STD: f32 = {std:?};");
+    match &target_units(model)[..] {
+        [] => {}
+        [(mean, std)] => {
+            let _ = writeln!(
+                s,
+                "/// The target's mean and standard deviation: `y = output * std + mean`."
+            );
+            let _ = writeln!(s, "const TARGET_MEAN: f32 = {mean:?};");
+            let _ = writeln!(s, "const TARGET_STD: f32 = {std:?};");
+        }
+        units => {
+            let (means, stds): (Vec<f32>, Vec<f32>) = units.iter().copied().unzip();
+            let _ = writeln!(
+                s,
+                "/// The target columns, in output order; [`predict`] gives each."
+            );
+            let _ = writeln!(
+                s,
+                "pub static TARGETS: [&str; N_OUT] = {};",
+                strings(model.target_names())
+            );
+            let _ = writeln!(
+                s,
+                "/// Each target's mean and standard deviation: `y[k] = output[k] * std[k] + mean[k]`."
+            );
+            let _ = writeln!(s, "static TARGET_MEAN: [f32; N_OUT] = {};", floats(&means));
+            let _ = writeln!(s, "static TARGET_STD: [f32; N_OUT] = {};", floats(&stds));
+        }
     }
     if buffer > 0 {
         let _ = writeln!(s, "/// Width of the two activation buffers.");
@@ -257,6 +285,22 @@ fn forward(s: &mut String, steps: &[Step], buffer: usize) {
 }
 
 fn predict(s: &mut String, model: &Model) {
+    if model.target_names().len() > 1 {
+        let _ = writeln!(
+            s,
+            "/// The predicted targets ([`TARGETS`]) in their own units: `output * std + mean`, as \
+             `tinytrain predict` computes them."
+        );
+        let _ = writeln!(s, "pub fn predict(x: &[f32; N_IN]) -> [f32; N_OUT] {{");
+        let _ = writeln!(s, "    let out = forward(x);");
+        let _ = writeln!(s, "    let mut y = [0.0; N_OUT];");
+        let _ = writeln!(s, "    for (k, y) in y.iter_mut().enumerate() {{");
+        let _ = writeln!(s, "        *y = out[k] * TARGET_STD[k] + TARGET_MEAN[k];");
+        let _ = writeln!(s, "    }}");
+        let _ = writeln!(s, "    y");
+        let _ = writeln!(s, "}}");
+        return;
+    }
     match (model.task, model.head) {
         (Task::Regression, _) => {
             let _ = writeln!(
