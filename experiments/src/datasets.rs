@@ -150,6 +150,14 @@ impl Dataset for DataSource {
     fn target(&self, index: usize) -> Target {
         self.data.target(index)
     }
+
+    fn target_width(&self) -> usize {
+        self.data.target_width()
+    }
+
+    fn load_target(&self, index: usize, out: &mut [f32]) {
+        self.data.load_target(index, out);
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! The firmware and the host both call [`run`] with the same [`Experiment`]; only the memory
 //! (a zeroed `static` or `Vec`s) and what the [`Observer`] does with each record differ.
 
-use tinytrain::data::{split, Dataset, RowIndex, Target, Transform, Transformed};
+use tinytrain::data::{split, Dataset, RowIndex, Transform, Transformed};
 use tinytrain::early_stop::EarlyStopping;
 use tinytrain::network::{Buffers, StaticMemory};
 use tinytrain::normalize::{Standardized, Standardizer};
@@ -18,6 +18,9 @@ use crate::experiment::Experiment;
 pub const MAX_FEATURES: usize = 64;
 /// Most classes an experiment may have (the trainer's confusion matrices are sized for this).
 pub const MAX_CLASSES: usize = 10;
+/// Most regression targets per row an experiment may have (its target standardiser is sized for
+/// this).
+pub const MAX_TARGETS: usize = 8;
 
 /// How the split came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,7 +205,7 @@ pub fn run<T: Settings, I: RowIndex, F: Fault, O: Observer>(
 ) -> Result<Summary, RunError> {
     let data = experiment.data;
     let (features, classes) = (data.features(), experiment.classes());
-    if features > MAX_FEATURES || classes > MAX_CLASSES {
+    if features > MAX_FEATURES || classes > MAX_CLASSES || data.target_width() > MAX_TARGETS {
         return Err(RunError::TooLarge);
     }
     if train.len() < data.rows() {
@@ -230,14 +233,15 @@ pub fn run<T: Settings, I: RowIndex, F: Fault, O: Observer>(
     }
     if regression {
         if !target.is_frozen() {
+            let mut y = [0.0; MAX_TARGETS];
+            let y = y.get_mut(..data.target_width()).unwrap_or(&mut []);
             for &row in train.iter() {
-                if let Target::Value(value) = data.target(row.row()) {
-                    target.update(&[value]);
-                }
+                data.load_target(row.row(), y);
+                target.update(y);
             }
             target.freeze();
         }
-        config.target_scale = (target.mean()[0], 1.0 / target.scale()[0]);
+        config.target_scale = target_scale(&target);
     }
     let standardized = Standardized::new(
         &data,
@@ -298,7 +302,7 @@ pub fn run<T: Settings, I: RowIndex, F: Fault, O: Observer>(
 /// outputs back to its units.
 pub(crate) fn standardizers(
     experiment: &Experiment,
-) -> Result<(Standardizer<MAX_FEATURES>, Standardizer<1>), RunError> {
+) -> Result<(Standardizer<MAX_FEATURES>, Standardizer<MAX_TARGETS>), RunError> {
     let (fixed, features) = (experiment.statistics, experiment.data.features());
     let standardizer = match fixed {
         Some(stats) if stats.mean.len() == features && stats.scale.len() == features => {
@@ -309,9 +313,19 @@ pub(crate) fn standardizers(
     };
     let target = match fixed.and_then(|stats| stats.target) {
         Some((mean, scale)) => Standardizer::from_stats(&[mean], &[scale]),
-        None => Standardizer::new(1),
+        None => Standardizer::new(experiment.data.target_width()),
     };
     Ok((standardizer, target))
+}
+
+/// The core's [`TrainConfig::target_scale`](tinytrain::train::TrainConfig::target_scale) for a
+/// regression's fitted `target` standardiser: one target's errors are reported in its units;
+/// several targets' in standard deviations (their units differ), as the host does.
+pub(crate) fn target_scale(target: &Standardizer<MAX_TARGETS>) -> (f32, f32) {
+    match (target.mean(), target.scale()) {
+        ([mean], [scale]) => (*mean, 1.0 / scale),
+        _ => (0.0, 1.0),
+    }
 }
 
 /// The experiment's trainer over `buffers` with `config` (the experiment's, its target scale set),

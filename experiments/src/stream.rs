@@ -41,7 +41,10 @@ use tinytrain::record::EpochRecord;
 use tinytrain::train::{Learned, Settings, StreamError, Trainer};
 
 use crate::experiment::Experiment;
-use crate::run::{standardizers, trainer, Rows, RunError, Summary, MAX_CLASSES, MAX_FEATURES};
+use crate::run::{
+    standardizers, target_scale, trainer, Rows, RunError, Summary, MAX_CLASSES, MAX_FEATURES,
+    MAX_TARGETS,
+};
 use crate::wire::sample::Message;
 
 /// Samples in [`Stream::window`].
@@ -125,7 +128,7 @@ pub struct Stream<'a, T: Settings> {
     name: &'static str,
     features: usize,
     standardizer: Option<Standardizer<MAX_FEATURES>>,
-    target: Option<Standardizer<1>>,
+    target: Option<Standardizer<MAX_TARGETS>>,
     window: Window<WINDOW>,
     best: BestEpoch,
     samples: u32,
@@ -153,7 +156,7 @@ impl<'a, T: Settings> Stream<'a, T> {
         let regression = classes == 0 && experiment.standardize;
         let mut config = experiment.config;
         if regression {
-            config.target_scale = (target.mean()[0], 1.0 / target.scale()[0]);
+            config.target_scale = target_scale(&target);
         }
         Ok(Self {
             trainer: trainer(experiment, buffers, config)?,

@@ -1,5 +1,5 @@
 //! Any numeric table in flash: the features of every row in the narrowest encoding that holds them
-//! exactly, and one class index or `f32` target per row.
+//! exactly, and one class index or `f32` targets per row.
 //!
 //! `tinytrain train --device` writes a user's CSV this way (as the `f32` values the host parsed, so
 //! the device trains on the host's numbers bit for bit); [`Encoding::narrowest`] picks the width.
@@ -31,8 +31,14 @@ pub use crate::encoding::Encoding;
 pub enum Targets {
     /// A class index per row (one byte: at most [`MAX_CLASSES`](crate::run::MAX_CLASSES) classes).
     Classes(&'static [u8]),
-    /// An `f32` per row, little-endian (regression).
-    Values(&'static [u8]),
+    /// `width` `f32`s per row, little-endian, row-major (regression: one target, or several with
+    /// `tinytrain train --targets`).
+    Values {
+        /// The bytes.
+        values: &'static [u8],
+        /// Targets per row (at least 1).
+        width: usize,
+    },
 }
 
 /// A dataset stored as bytes: `x` holds `features` values per row in `encoding`, row-major.
@@ -52,7 +58,7 @@ impl Dataset for Table {
     fn len(&self) -> usize {
         match self.y {
             Targets::Classes(classes) => classes.len(),
-            Targets::Values(values) => values.len() / 4,
+            Targets::Values { values, width } => values.len() / (4 * width.max(1)),
         }
     }
 
@@ -74,12 +80,38 @@ impl Dataset for Table {
             Targets::Classes(classes) => {
                 Target::Class(u16::from(classes.get(index).copied().unwrap_or(0)))
             }
-            Targets::Values(values) => Target::Value(
+            Targets::Values { values, width } => Target::Value(
                 values
                     .chunks_exact(4)
-                    .nth(index)
+                    .nth(index.saturating_mul(width))
                     .map_or(f32::NAN, |bytes| Encoding::F32.decode(bytes)),
             ),
+        }
+    }
+
+    fn target_width(&self) -> usize {
+        match self.y {
+            Targets::Classes(_) => 1,
+            Targets::Values { width, .. } => width.max(1),
+        }
+    }
+
+    fn load_target(&self, index: usize, out: &mut [f32]) {
+        match self.y {
+            Targets::Values { values, width } => {
+                let stride = 4 * width.max(1);
+                let row = index
+                    .checked_mul(stride)
+                    .and_then(|start| values.get(start..start.checked_add(stride)?))
+                    .unwrap_or(&[]);
+                Encoding::F32.decode_all(row, out);
+            }
+            // The class index as `f32`, as the trait's default.
+            Targets::Classes(_) => {
+                if let Some(first) = out.first_mut() {
+                    *first = self.target(index).value();
+                }
+            }
         }
     }
 }

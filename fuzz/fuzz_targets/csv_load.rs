@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
                     assert!(labels.iter().all(|&l| usize::from(l) < names.len()));
                 }
                 Targets::Values(values) => {
-                    assert_eq!(values.len(), table.rows());
+                    assert_eq!(values.len(), table.rows() * table.target_width());
                     assert!(values.iter().all(|v| v.is_finite()));
                 }
             }

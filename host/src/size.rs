@@ -91,7 +91,7 @@ pub fn measure(elf: &[u8]) -> anyhow::Result<Sizes> {
         None => &[],
     };
     let labels = |t: Targets| match t {
-        Targets::Classes(bytes) | Targets::Values(bytes) => bytes,
+        Targets::Classes(bytes) | Targets::Values { values: bytes, .. } => bytes,
     };
     let datasets = [DIGITS.x, labels(DIGITS.y), IRIS.x, labels(IRIS.y)]
         .iter()

@@ -224,6 +224,33 @@ fn fused_sgd_trains_on_the_device_without_gradients() {
     );
 }
 
+/// Several regression targets (`--targets`) on the device: its table holds both petal
+/// measurements per row, it standardises each by its own statistics fitted on its training rows,
+/// and every epoch (errors in standard deviations, as the host's) is bit for bit the host's.
+#[test]
+fn several_targets_train_on_the_device_as_on_the_host() {
+    if qemu_missing("several_targets_train_on_the_device_as_on_the_host") {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let device = same_on_device(
+        &root().join("data/iris.csv"),
+        "--targets petal_length_cm,petal_width_cm --ignore label --hidden 8 --epochs 5",
+        "qemu",
+        out.path(),
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(device.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        manifest["normalization"]["target_mean"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
 /// Learning after deployment on the device (acceptance 2 and 3 of the issue): a model trained on
 /// the host on digits 0–4 ships to the board (`--init`, built into flash), and the board trains a
 /// new 10-class head on all digits with the first layer frozen, every epoch bit for bit the host's.

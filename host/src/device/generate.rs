@@ -215,15 +215,20 @@ pub fn generate(setup: &Setup<'_>, name: &str, init: Option<&[f32]>, stream: boo
     {
         encoding.encode(*v, out);
     }
+    let targets_bin = "include_bytes!(concat!(env!(\"TINYTRAIN_DEVICE_RUN\"), \"/targets.bin\"))";
     let (mut targets, target_kind, classes) = match &table.targets {
         Targets::Classes { labels, names } => (
             labels.iter().map(|&c| c as u8).collect::<Vec<u8>>(),
-            "Classes",
+            format!("Classes({targets_bin})"),
             names.len(),
         ),
+        // Row-major: each row's targets in `--targets` order.
         Targets::Values(values) => (
             values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-            "Values",
+            format!(
+                "Values {{ values: {targets_bin}, width: {} }}",
+                table.target_width()
+            ),
             0,
         ),
     };
@@ -255,7 +260,7 @@ pub fn generate(setup: &Setup<'_>, name: &str, init: Option<&[f32]>, stream: boo
         code,
         "const TABLE: Table = Table {{\n    features: {},\n    encoding: Encoding::{encoding:?},\n    \
          x: include_bytes!(concat!(env!(\"TINYTRAIN_DEVICE_RUN\"), \"/features.bin\")),\n    \
-         y: Targets::{target_kind}(include_bytes!(concat!(env!(\"TINYTRAIN_DEVICE_RUN\"), \"/targets.bin\"))),\n}};\n",
+         y: Targets::{target_kind},\n}};\n",
         table.width()
     );
     if let Some(init) = init {

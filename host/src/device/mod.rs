@@ -228,8 +228,11 @@ fn refuse(spec: &TrainSpec, stream: bool) -> anyhow::Result<()> {
     if spec.autoencoder.is_some() && !stream {
         bail!("--device: --task autoencoder trains on a device from a stream only (the firmware generated with its data trains a classifier or a one-output regression): add --stream, or train on the host (leave out --device)");
     }
-    if spec.targets.len() > 1 {
-        bail!("--device: --targets with several columns trains on the host only for now (the firmware's data table holds one target per row); leave out --device, or train one target per run with --label");
+    if spec.targets.len() > 1 && stream {
+        bail!("--device --stream: a sample frame carries one target, so --targets with several columns streams only one per run (--label); without --stream the device trains on all of them from its data table");
+    }
+    if spec.targets.len() > 1 && spec.init.is_some() {
+        bail!("--device --init: a shipped model's target statistics reach the device for one target only; with several --targets leave out --init (the device fits them on its training rows, as the host does)");
     }
     if let DivergencePolicy::ReduceLr { .. } = spec.divergence {
         bail!("--device: --on-divergence reduce-lr restores the last good weights, a copy the firmware does not keep; use skip or stop");
