@@ -249,6 +249,9 @@ fn several_targets_train_on_the_device_as_on_the_host() {
             .len(),
         2
     );
+    // Each target's errors, of the device's model: the host's run's, to the bit.
+    let each = |dir: &Path| std::fs::read_to_string(dir.join("targets.json")).unwrap();
+    assert_eq!(each(&device), each(&out.path().join("host")));
 }
 
 /// Learning after deployment on the device (acceptance 2 and 3 of the issue): a model trained on

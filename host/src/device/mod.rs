@@ -351,6 +351,13 @@ fn finish(
         let mut json = serde_json::to_vec(&weights)?;
         json.push(b'\n');
         run_dir::write_atomic(&path, &json)?;
+        // Several targets: each one's errors in its units, of the device's model.
+        if let Some(per_target) = crate::targets::of_run(setup, &weights)? {
+            let mut json = serde_json::to_vec_pretty(&per_target)?;
+            json.push(b'\n');
+            run_dir::write_atomic(&dir.join(crate::targets::FILE), &json)?;
+            note(&format!("{per_target} ({})", crate::targets::FILE));
+        }
     }
 
     if args.no_verify {
