@@ -15,11 +15,13 @@
 //!
 //! `params` also holds each batch norm's `γ` then `β`, in layer order. A network whose frozen layers
 //! stay where they are ([`Buffers::front`]: a shipped model's first layers read in place from
-//! flash) keeps only the rest in `params`; the layout's offsets run across both. `activations`, `deltas` and
-//! `masks` hold one *slot* per sample of a mini-batch ([`Plan::batched`]): a network with batch
-//! norm runs its whole mini-batch through each layer in turn, since the layer normalises over the
-//! batch; the sample-at-a-time engine is the same code over one slot. Each layer takes the
-//! samples in order, so every gradient is accumulated in the same order either way.
+//! flash) keeps only the rest in `params`; the layout's offsets run across both.
+//!
+//! `activations`, `deltas` and `masks` hold one *slot* per sample of a mini-batch
+//! ([`Plan::batched`]): a network with batch norm runs its whole mini-batch through each layer in
+//! turn, since the layer normalises over the batch; the sample-at-a-time engine is the same code
+//! over one slot. Each layer takes the samples in order, so every gradient is accumulated in the
+//! same order either way.
 
 use crate::layers::batch_norm::{self, Stats};
 use crate::layers::{dense, dropout, Needs};
@@ -241,7 +243,7 @@ impl<'a> Mlp<'a> {
         };
         // A `get` past a buffer's end is a buffer shorter than the plan (and no panic path).
         let (Some(params), Some(grads), Some(activations), Some(deltas), Some(masks), Some(stats)) = (
-            params.get_mut(..plan.params - front.len()),
+            params.get_mut(..plan.params.saturating_sub(front.len())),
             grads.get_mut(..grads_len),
             activations.get_mut(..plan.activations),
             deltas.get_mut(..plan.deltas),
