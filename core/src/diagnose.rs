@@ -22,7 +22,7 @@
 //!   `1/classes + chance_margin [0.05]` (classification) or `train_loss ≥ underfit_loss_ratio [0.9]
 //!   × the first epoch's train_loss` (the loss has not fallen by 10 %). Reported at `e`: an
 //!   underfit has no onset.
-//! * **Plateau** — the `plateau_monitor` [train_loss] has not improved by more than
+//! * **Plateau** — the `plateau_monitor [train_loss]` has not improved by more than
 //!   `plateau_min_delta [1e-4]` (see [`Direction::improves`]) for `plateau_patience [5]` epochs.
 //!   Starts at the first epoch without an improvement. The default watches the training loss, so a
 //!   plateau means the optimiser is stuck (a stalled validation loss is what overfitting and early

@@ -10,7 +10,7 @@
 //!
 //! * [`layers`] — dense (PyTorch `nn.Linear` init), activations, inverted dropout.
 //! * [`spec`] — the description of a network as a list of [`spec::Layer`]s and its memory plan.
-//! * [`network`] — the MLP engine over one flat parameter and one flat gradient buffer.
+//! * [`network`](mod@network) — the MLP engine over one flat parameter and one flat gradient buffer.
 //! * [`loss`] — output heads: softmax + cross-entropy, sigmoid + binary cross-entropy, linear + MSE.
 //! * [`optim`] — SGD (momentum, Nesterov), Adam, AdamW, learning-rate schedules, gradient clipping.
 //! * [`normalize`] — a feature standardiser fitted with streaming (Welford) statistics.

@@ -48,7 +48,8 @@ impl DivergencePolicy {
     }
 }
 
-/// Counts of what the divergence guard skipped (see the [module documentation](self)).
+/// Counts of what the divergence guard skipped: bad input rows, non-finite losses and skipped
+/// steps (the guard is described in `train/guard.rs`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -148,8 +148,9 @@ impl Dataset for One<'_> {
 }
 
 impl<const C: usize, S: Settings> Trainer<'_, C, S> {
-    /// Learns one sample with a class or single-value target (see the [module
-    /// documentation](self)): `x` has the network's input width.
+    /// Learns one sample with a class or single-value target, as one turn of
+    /// [`Trainer::run_epoch`]'s loop (`train/learn.rs` tells how): `x` has the network's input
+    /// width.
     pub fn learn(&mut self, x: &[f32], target: Target) -> Result<Learned, StreamError> {
         self.learn_one(&One {
             x,

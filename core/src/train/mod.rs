@@ -14,7 +14,8 @@
 //! `batch_major_equals_sample_at_a_time_for_every_optimiser`). With a batch norm an epoch's last
 //! mini-batch of a single sample is skipped (it has no batch variance; PyTorch raises on it).
 //!
-//! The divergence guard, which keeps NaN and infinities out of the parameters, is in [`guard`].
+//! The divergence guard, which keeps NaN and infinities out of the parameters, is in
+//! `train/guard.rs`: its policy is [`DivergencePolicy`], its counts [`DivergenceStats`].
 
 #[cfg(test)]
 mod batch_tests;
