@@ -1,7 +1,7 @@
 //! The project's bundled datasets, embedded in the binary as [`Table`]s (see `build.rs`).
 //!
 //! A sample is converted to `f32` only when it is loaded, exactly: each value is stored in the
-//! narrowest [`Encoding`](crate::encoding::Encoding) that gives back the very `f32` a host parsing
+//! narrowest [`Encoding`] that gives back the very `f32` a host parsing
 //! the CSV gets (a digit pixel `0..=16` in one byte, an iris length in four). So the bytes in a
 //! microcontroller's flash and the CSV on a host feed the network identical inputs.
 
@@ -77,7 +77,7 @@ impl DataSource {
 
     /// A dataset called `name` of `rows` rows of `features` features and `classes` classes (0:
     /// regression): what a generated experiment (`tinytrain train --device`) declares for its
-    /// [`Table`](crate::table::Table).
+    /// [`Table`].
     pub const fn new(
         name: &'static str,
         rows: usize,

@@ -1,4 +1,4 @@
-//! Digits with batch normalisation: the [`digits`](crate::digits) network with a
+//! Digits with batch normalisation: the [`digits`] network with a
 //! `BatchNorm1d(32)` between the hidden dense layer and its ReLU (PyTorch's usual
 //! `Linear → BatchNorm1d → ReLU → Dropout`), Adam at 1e-3 on mini-batches of 8.
 //!

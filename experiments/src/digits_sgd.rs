@@ -1,4 +1,4 @@
-//! Digits for the smallest parts: the [`digits`](crate::digits) network, split and seed, trained by
+//! Digits for the smallest parts: the [`digits`] network, split and seed, trained by
 //! plain SGD at batch 1, which fuses every update into the backward pass. The run then needs no
 //! gradient buffer and no optimiser state
 //! ([`TrainConfig::trains_without_gradients`](tinytrain::train::TrainConfig::trains_without_gradients)):

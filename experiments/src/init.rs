@@ -10,7 +10,7 @@
 //!
 //! `build.rs` reads the file (a path relative to the crate being built is fragile: give an
 //! absolute one) into `OUT_DIR/init_weights.rs`. The experiment is the one named by
-//! `TINYTRAIN_INIT_EXPERIMENT`, else the first of [`ALL`](crate::ALL) whose dense layers have the
+//! `TINYTRAIN_INIT_EXPERIMENT`, else the first of [`ALL`] whose dense layers have the
 //! file's shapes. The shapes are checked **at compile time**: weights that fit no experiment, or not
 //! the named one, fail the build. Rebuilding with the variable unset (or empty) removes them.
 

@@ -1,4 +1,4 @@
-//! Iris with early stopping: the [`iris`](crate::iris) experiment (same network, split, optimiser
+//! Iris with early stopping: the [`iris`] experiment (same network, split, optimiser
 //! and seed) for up to 300 epochs, stopped when the validation loss has not improved for 10 epochs,
 //! ending with the best epoch's weights (restored from a snapshot in the workspace).
 

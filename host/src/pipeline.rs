@@ -8,7 +8,7 @@
 //! 2. [`prepare`]: choose the head, build the layers, split the rows (stratified by class, or by
 //!    target value for regression) and fit the standardisers on the training rows only.
 //! 3. [`train`]: build the trainer (or load `--init` weights), then run the epochs, each record read
-//!    by the core's curve [`Analyzer`] (events) and, when configured, by [`EarlyStopping`].
+//!    by the core's curve [`Analyzer`](tinytrain::diagnose::Analyzer) (events) and, when configured, by [`EarlyStopping`].
 
 use anyhow::{anyhow, bail, Context};
 use tinytrain::data::{split, Reconstruct};

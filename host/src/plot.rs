@@ -4,7 +4,7 @@
 //! Two panels, side by side: the loss (training and validation) and the accuracy — or, for a
 //! regression, the mean absolute error — per epoch. The epoch of the lowest validation loss is marked
 //! with a dashed line, and from the overfitting onset found by the core's
-//! [`Analyzer`](tinytrain::diagnose::Analyzer) to the last epoch the panels are shaded. Several runs
+//! [`Analyzer`] to the last epoch the panels are shaded. Several runs
 //! are overlaid, one colour per run, named by their directories: training solid, validation dashed
 //! (in the legend too), and each run's overfitting shaded in its own colour, faintly (alpha 0.12, so
 //! overlapping spans stay visible), with its own legend entry.
@@ -249,7 +249,7 @@ pub fn write(runs: &[Run], stem: &Path, options: &PlotOptions) -> anyhow::Result
     Ok([png, svg])
 }
 
-/// The SVG text of the picture (what [`write`] puts into `STEM.svg`).
+/// The SVG text of the picture (what [`write`](fn@write) puts into `STEM.svg`).
 pub fn svg_text(runs: &[Run], options: &PlotOptions) -> anyhow::Result<String> {
     register_fonts()?;
     let mut text = String::new();

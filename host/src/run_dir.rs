@@ -106,7 +106,7 @@ impl RunDir {
     /// * `path` holds files already: an error, unless `force`; then the new run is written into a
     ///   directory beside it and replaces it at its first epoch (or [`RunDir::commit`]), so the old
     ///   run survives anything that fails before.
-    /// * Another `tinytrain` writes `path`: an error ([`lock`]).
+    /// * Another `tinytrain` writes `path`: an error (`lock`).
     /// * An `inputs` file lies inside a `path` that `force` would replace: an error.
     pub fn create(path: &Path, force: bool, inputs: &[&Path]) -> anyhow::Result<Self> {
         if path.exists() && !path.is_dir() {

@@ -8,7 +8,7 @@
 //! * [`experiment`] — the run as the firmware's generated experiment states it (the host's
 //!   replay needs it as a value);
 //! * [`replay`] — the host's run of the same frames through the same
-//!   [`Stream`](tinytrain_experiments::stream::Stream), parsed as the device parses them: its
+//!   [`Stream`], parsed as the device parses them: its
 //!   records must equal the device's bit for bit;
 //! * [`Accuracy`] — the validation split scored with the model before the stream and after it (the
 //!   stream itself has no validation pass: its epochs' training metrics are prequential).

@@ -131,7 +131,7 @@ impl Source {
         Self::new(stop, Some(thread))
     }
 
-    /// `elf` in `qemu-system-arm` on `machine` (default: [`machine_for`] the ELF), its UART on a
+    /// `elf` in `qemu-system-arm` on `machine` (default: `machine_for` the ELF), its UART on a
     /// Unix socket, its semihosting stdout decoded as defmt; with a `feed`, its frames are written
     /// to the UART while the device's are read (then no start byte is sent: the firmware of a
     /// stream reads frames, not a handshake).

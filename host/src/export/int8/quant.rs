@@ -1,6 +1,6 @@
 //! The export-time maths of int8 quantisation (in `f64`, on the host only): an activation
 //! tensor's scale and zero point from its calibrated range, a weight row's symmetric scale, and a
-//! real rescaling factor as the fixed-point multiplier and shift of [`kernel::requantize`].
+//! real rescaling factor as the fixed-point multiplier and shift of [`kernel::requantize`](super::kernel::requantize).
 //!
 //! The formulas are TFLite's post-training quantisation (Jacob et al., "Quantization and Training
 //! of Neural Networks for Efficient Integer-Arithmetic-Only Inference", CVPR 2018, §2):
