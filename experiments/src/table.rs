@@ -58,7 +58,11 @@ impl Dataset for Table {
     fn len(&self) -> usize {
         match self.y {
             Targets::Classes(classes) => classes.len(),
-            Targets::Values { values, width } => values.len() / (4 * width.max(1)),
+            // `checked_div`: no division-by-zero panic path in the training step.
+            Targets::Values { values, width } => values
+                .len()
+                .checked_div(width.saturating_mul(4))
+                .unwrap_or(0),
         }
     }
 
@@ -99,7 +103,7 @@ impl Dataset for Table {
     fn load_target(&self, index: usize, out: &mut [f32]) {
         match self.y {
             Targets::Values { values, width } => {
-                let stride = 4 * width.max(1);
+                let stride = width.max(1).saturating_mul(4);
                 let row = index
                     .checked_mul(stride)
                     .and_then(|start| values.get(start..start.checked_add(stride)?))
