@@ -5,6 +5,7 @@
 
 use tinytrain::data::{split, Dataset, RowIndex, Transform, Transformed};
 use tinytrain::early_stop::EarlyStopping;
+use tinytrain::metrics::Welford;
 use tinytrain::network::{Buffers, StaticMemory};
 use tinytrain::normalize::{Standardized, Standardizer};
 use tinytrain::record::EpochRecord;
@@ -18,6 +19,9 @@ use crate::experiment::Experiment;
 pub const MAX_FEATURES: usize = 64;
 /// Most classes an experiment may have (the trainer's confusion matrices are sized for this).
 pub const MAX_CLASSES: usize = 10;
+/// Accumulators of the standardiser's fit: up to this many features per pass over the training
+/// rows (64 features: 4 passes), so that the fit's stack frame stays small (16 bytes each).
+pub const FIT_ACCUMULATORS: usize = 16;
 /// Most regression targets per row an experiment may have (its target standardiser is sized for
 /// this).
 pub const MAX_TARGETS: usize = 8;
@@ -222,25 +226,11 @@ pub fn run<T: Settings, I: RowIndex, F: Fault, O: Observer>(
     .ok_or(RunError::ValidationIndicesTooShort)?;
     let (train, validation) = (&mut train[..n_train], &validation[..n_val]);
 
-    // Statistics of the training rows only: validation must not leak into the inputs.
-    // (Or a shipped model's, fixed in advance.)
     let (mut standardizer, mut target) = standardizers(experiment)?;
+    fit(experiment, train, &mut standardizer, &mut target);
     let regression = classes == 0 && experiment.standardize;
     let mut config = experiment.config;
-    if experiment.standardize && !standardizer.is_frozen() {
-        let mut scratch = [0.0; MAX_FEATURES];
-        standardizer.fit(&data, train, &mut scratch[..features]);
-    }
     if regression {
-        if !target.is_frozen() {
-            let mut y = [0.0; MAX_TARGETS];
-            let y = y.get_mut(..data.target_width()).unwrap_or(&mut []);
-            for &row in train.iter() {
-                data.load_target(row.row(), y);
-                target.update(y);
-            }
-            target.freeze();
-        }
         config.target_scale = target_scale(&target);
     }
     let standardized = Standardized::new(
@@ -296,13 +286,46 @@ pub fn run<T: Settings, I: RowIndex, F: Fault, O: Observer>(
     })
 }
 
-/// The feature and target standardisers of `experiment`: frozen at its [`Experiment::statistics`]
-/// (a shipped model's), else empty, to be fitted on the training rows. A regression target is
-/// standardised too (as `tinytrain train --normalize standard` does), and the metrics map the
-/// outputs back to its units.
+/// Fits `features` and `target` (the experiment's [`standardizers`]) on the
+/// `train` rows unless their statistics are fixed. The fit's accumulators ([`FIT_ACCUMULATORS`]
+/// of them) live in this function's stack frame only (not inlined, so not in the run's), which a
+/// 16 KB part needs.
+#[inline(never)]
+fn fit<I: RowIndex>(
+    experiment: &Experiment,
+    train: &[I],
+    features: &mut Standardizer<MAX_FEATURES, 0>,
+    target: &mut Standardizer<MAX_TARGETS, 0>,
+) {
+    let data = experiment.data;
+    // Statistics of the training rows only: validation must not leak into the inputs.
+    // (Or a shipped model's, fixed in advance.)
+    if experiment.standardize {
+        let mut accumulators = [Welford::new(); FIT_ACCUMULATORS];
+        let mut scratch = [0.0; MAX_FEATURES];
+        let width = data.features().min(MAX_FEATURES);
+        features.fit_with(&mut accumulators, &data, train, &mut scratch[..width]);
+    }
+    if experiment.classes() == 0 && experiment.standardize && !target.is_frozen() {
+        let mut standardizer = Standardizer::<MAX_TARGETS>::new(data.target_width());
+        let mut y = [0.0; MAX_TARGETS];
+        let y = y.get_mut(..data.target_width()).unwrap_or(&mut []);
+        for &row in train {
+            data.load_target(row.row(), y);
+            standardizer.update(y);
+        }
+        standardizer.freeze();
+        *target = standardizer.frozen();
+    }
+}
+
+/// The feature and target standardisers of `experiment`: frozen at its
+/// [`Experiment::statistics`] (a shipped model's), else the identity, to be fitted on the training
+/// rows ([`fit`]). A regression target is standardised too (as `tinytrain train --normalize
+/// standard` does), and the metrics map the outputs back to its units.
 pub(crate) fn standardizers(
     experiment: &Experiment,
-) -> Result<(Standardizer<MAX_FEATURES>, Standardizer<MAX_TARGETS>), RunError> {
+) -> Result<(Standardizer<MAX_FEATURES, 0>, Standardizer<MAX_TARGETS, 0>), RunError> {
     let (fixed, features) = (experiment.statistics, experiment.data.features());
     let standardizer = match fixed {
         Some(stats) if stats.mean.len() == features && stats.scale.len() == features => {
@@ -321,7 +344,7 @@ pub(crate) fn standardizers(
 /// The core's [`TrainConfig::target_scale`](tinytrain::train::TrainConfig::target_scale) for a
 /// regression's fitted `target` standardiser: one target's errors are reported in its units;
 /// several targets' in standard deviations (their units differ), as the host does.
-pub(crate) fn target_scale(target: &Standardizer<MAX_TARGETS>) -> (f32, f32) {
+pub(crate) fn target_scale(target: &Standardizer<MAX_TARGETS, 0>) -> (f32, f32) {
     match (target.mean(), target.scale()) {
         ([mean], [scale]) => (*mean, 1.0 / scale),
         _ => (0.0, 1.0),

@@ -127,8 +127,8 @@ pub struct Stream<'a, T: Settings> {
     anomalies: Option<Anomalies>,
     name: &'static str,
     features: usize,
-    standardizer: Option<Standardizer<MAX_FEATURES>>,
-    target: Option<Standardizer<MAX_TARGETS>>,
+    standardizer: Option<Standardizer<MAX_FEATURES, 0>>,
+    target: Option<Standardizer<MAX_TARGETS, 0>>,
     window: Window<WINDOW>,
     best: BestEpoch,
     samples: u32,
@@ -335,7 +335,7 @@ impl<'a, T: Settings> Stream<'a, T> {
 fn standardized<'x>(
     x: &'x mut [f32; MAX_FEATURES],
     raw: &[f32],
-    standardizer: Option<&Standardizer<MAX_FEATURES>>,
+    standardizer: Option<&Standardizer<MAX_FEATURES, 0>>,
 ) -> Option<&'x mut [f32]> {
     let x = x.get_mut(..raw.len())?;
     x.copy_from_slice(raw);
