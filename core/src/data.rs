@@ -364,13 +364,8 @@ impl Narrowest for Select<false> {
 /// Size of the target-value strata of a regression split.
 pub const REGRESSION_STRATUM: usize = 20;
 
-/// Splits `0..data.len()` into training and validation indices, stratified.
-///
-/// The indices are ordered into strata — by class for classification; for regression by target value,
-/// cut into runs of [`REGRESSION_STRATUM`] consecutive values (so validation covers the whole range
-/// of targets, not a lucky or unlucky corner of it). Within each stratum the indices are shuffled and
-/// the first `round(len · fraction)` go to validation, but never the whole stratum: each keeps at
-/// least one training row. Both lists come out sorted. `train` must hold
+/// Splits `0..data.len()` into training and validation indices, stratified, into two buffers:
+/// [`split_in_place`], then the validation indices copied into `validation`. `train` must hold
 /// `data.len()` indices (it is the scratch space). Returns the lengths written to `train` and
 /// `validation`; `None` if either buffer is too short, or the dataset has more rows than `I` can
 /// index.
@@ -382,11 +377,34 @@ pub fn split<I: RowIndex>(
     train: &mut [I],
     validation: &mut [I],
 ) -> Option<(usize, usize)> {
+    let (n_train, n_val) = split_in_place(data, classes, fraction, seed, train)?;
+    let held_out = train.get(n_train..n_train.checked_add(n_val)?)?;
+    validation.get_mut(..n_val)?.copy_from_slice(held_out);
+    Some((n_train, n_val))
+}
+
+/// Splits `0..data.len()` into training and validation indices, stratified, in one buffer of
+/// `data.len()` indices: `rows[..n_train]` train and `rows[n_train..n_train + n_val]` validate
+/// (every row is in one of them), so a split costs one index per row.
+///
+/// The indices are ordered into strata — by class for classification; for regression by target value,
+/// cut into runs of [`REGRESSION_STRATUM`] consecutive values (so validation covers the whole range
+/// of targets, not a lucky or unlucky corner of it). Within each stratum the indices are shuffled and
+/// the first `round(len · fraction)` go to validation, but never the whole stratum: each keeps at
+/// least one training row. Both lists come out sorted. Returns `(n_train, n_val)`; `None` if
+/// `rows` is shorter than the dataset, or the dataset has more rows than `I` can index.
+pub fn split_in_place<I: RowIndex>(
+    data: &impl Dataset,
+    classes: usize,
+    fraction: f32,
+    seed: u64,
+    rows: &mut [I],
+) -> Option<(usize, usize)> {
     let n = data.len();
     if n > I::MAX_ROWS {
         return None;
     }
-    let all = train.get_mut(..n)?;
+    let all = rows.get_mut(..n)?;
     all.iter_mut()
         .enumerate()
         .for_each(|(i, slot)| *slot = I::from_row(i));
@@ -402,34 +420,38 @@ pub fn split<I: RowIndex>(
         heapsort(all, &|i: I| class(i) << 32 | i.row() as u64);
     }
     let mut rng = Pcg32::new(seed, stream::SPLIT);
+    // `all` is [training so far | validation so far | strata to come]: `n_train + n_val == start`.
     let (mut n_train, mut n_val, mut start) = (0, 0, 0);
     while start < n {
         let end = if classes == 0 {
             (start + REGRESSION_STRATUM).min(n)
         } else {
-            let class = data.target(train[start].row()).class();
+            let class = data.target(all[start].row()).class();
             start
-                + train[start..n]
+                + all[start..]
                     .iter()
                     .take_while(|&&i| data.target(i.row()).class() == class)
                     .count()
         };
-        let stratum = &mut train[start..end];
+        let stratum = &mut all[start..end];
         shuffle(stratum, &mut rng);
         // Every stratum keeps a training row: a class seen only in validation cannot be learnt.
         let to_validation = validation_count(stratum.len(), fraction).min(stratum.len() - 1);
-        for &member in &stratum[..to_validation] {
-            *validation.get_mut(n_val)? = member;
-            n_val += 1;
+        // The stratum's training rows move to the end of the training part, swapped with the
+        // validation rows there, which move up (their order does not matter: both parts are
+        // sorted at the end).
+        let kept = end - start - to_validation;
+        for j in 0..kept {
+            all.swap(n_train + j, start + to_validation + j);
         }
-        // The rest of the stratum joins the training indices gathered so far (never ahead of `start`).
-        train.copy_within(start + to_validation..end, n_train);
-        n_train += end - start - to_validation;
+        n_train += kept;
+        n_val += to_validation;
         start = end;
     }
     let by_index = |i: I| i.row() as u64;
-    heapsort(train.get_mut(..n_train)?, &by_index);
-    heapsort(validation.get_mut(..n_val)?, &by_index);
+    let (train, validation) = all.split_at_mut(n_train);
+    heapsort(train, &by_index);
+    heapsort(validation, &by_index);
     Some((n_train, n_val))
 }
 
@@ -645,6 +667,14 @@ mod tests {
                 let (nt, nv) = split(data, n_classes, fraction, seed, &mut t, &mut v).unwrap();
                 assert_eq!(t[..nt], train, "classes {n_classes}, fraction {fraction}");
                 assert_eq!(v[..nv], val, "classes {n_classes}, fraction {fraction}");
+                // One buffer: training then validation indices, the same lists.
+                let mut rows = vec![0u32; 97];
+                let (nt, nv) = split_in_place(data, n_classes, fraction, seed, &mut rows).unwrap();
+                assert_eq!(
+                    (rows[..nt].to_vec(), rows[nt..nt + nv].to_vec()),
+                    (train, val)
+                );
+                assert_eq!(nt + nv, 97);
             }
         }
     }

@@ -1,6 +1,5 @@
 //! What an experiment is: everything that decides its numbers, in one `Copy` value.
 
-use tinytrain::data::REGRESSION_STRATUM;
 use tinytrain::early_stop::EarlyStoppingConfig;
 use tinytrain::loss::Head;
 use tinytrain::network::Buffers;
@@ -9,6 +8,10 @@ use tinytrain::train::{TrainConfig, Trainer};
 
 use crate::datasets::DataSource;
 use crate::run::MAX_CLASSES;
+
+/// Longest [`Experiment::name`] a device can report (its summary frame holds the name; the
+/// firmware generated for a user's CSV is named after the file, cut to this length).
+pub const NAME_CAPACITY: usize = 64;
 
 /// One training run, fully specified: data, split, model, head, hyper-parameters, seed, epochs.
 ///
@@ -107,8 +110,8 @@ impl Experiment {
         }
     }
 
-    /// Rows of the dataset: the length the training index buffer needs (the split gathers every
-    /// class in it before handing rows out).
+    /// Rows of the dataset: the length of the index buffer, which holds the split's training and
+    /// validation indices ([`tinytrain::data::split_in_place`]).
     pub const fn train_capacity(&self) -> usize {
         self.data.rows()
     }
@@ -137,68 +140,6 @@ impl Experiment {
         match &self.early_stopping {
             Some(config) => config.snapshot_len(params),
             None => 0,
-        }
-    }
-
-    /// An upper bound of the number of validation rows, for sizing the validation index buffer.
-    pub const fn validation_capacity(&self) -> usize {
-        validation_capacity(self.data.rows(), self.classes(), self.validation_fraction)
-    }
-}
-
-/// An upper bound of the rows [`tinytrain::data::split`] puts into validation.
-///
-/// The split holds out `round(count · fraction) ≤ count · fraction + ½` rows of each of its `k`
-/// strata (the classes; for regression, runs of [`REGRESSION_STRATUM`] rows), so the total is at most
-/// `⌊rows · fraction⌋ + 1 + k/2`; `k + 1` more than the floor also covers f32 rounding.
-pub const fn validation_capacity(rows: usize, classes: usize, fraction: f32) -> usize {
-    let strata = if classes == 0 {
-        rows.div_ceil(REGRESSION_STRATUM)
-    } else {
-        classes
-    };
-    (rows as f32 * fraction) as usize + strata + 1
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn validation_capacity_bounds_every_stratified_split() {
-        use tinytrain::data::{split, SliceDataset};
-        // Class sizes whose fractions all round up: the worst case for the bound.
-        let cases = [
-            (&[3usize, 3, 3, 3][..], 0.5f32),
-            (&[178, 182, 177, 183, 181], 0.2),
-            (&[1, 1, 1], 0.5),
-        ];
-        for (sizes, fraction) in cases {
-            let labels: Vec<u16> = sizes
-                .iter()
-                .enumerate()
-                .flat_map(|(c, &n)| vec![c as u16; n])
-                .collect();
-            let features = vec![0.0; labels.len()];
-            let data = SliceDataset::classification(&features, 1, &labels);
-            let capacity = validation_capacity(labels.len(), sizes.len(), fraction);
-            let (mut train, mut val) = (vec![0u32; labels.len()], vec![0u32; capacity]);
-            assert!(
-                split(&data, sizes.len(), fraction, 1, &mut train, &mut val).is_some(),
-                "{sizes:?}"
-            );
-        }
-        // Regression: 95 rows in strata of 20 (the last of 15), at fractions that round up.
-        let values: Vec<f32> = (0..95).map(|i| i as f32).collect();
-        let features = vec![0.0; values.len()];
-        let data = SliceDataset::regression(&features, 1, &values);
-        for fraction in [0.13f32, 0.5, 0.33] {
-            let capacity = validation_capacity(values.len(), 0, fraction);
-            let (mut train, mut val) = (vec![0u32; values.len()], vec![0u32; capacity]);
-            assert!(
-                split(&data, 0, fraction, 1, &mut train, &mut val).is_some(),
-                "{fraction}"
-            );
         }
     }
 }

@@ -3,7 +3,7 @@
 //! The firmware and the host both call [`run`] with the same [`Experiment`]; only the memory
 //! (a zeroed `static` or `Vec`s) and what the [`Observer`] does with each record differ.
 
-use tinytrain::data::{split, Dataset, RowIndex, Transform, Transformed};
+use tinytrain::data::{split_in_place, Dataset, RowIndex, Transform, Transformed};
 use tinytrain::early_stop::EarlyStopping;
 use tinytrain::metrics::Welford;
 use tinytrain::network::{Buffers, StaticMemory};
@@ -121,10 +121,9 @@ impl Transform for NanInput {
 pub enum RunError {
     /// The network, its buffers or its head do not fit together.
     Shape(ShapeError),
-    /// The training index buffer is shorter than the dataset.
-    TrainIndicesTooShort,
-    /// The validation index buffer cannot hold the validation rows.
-    ValidationIndicesTooShort,
+    /// The index buffer is shorter than the dataset (or the dataset has more rows than its index
+    /// type can index).
+    IndicesTooShort,
     /// More features than [`MAX_FEATURES`] or classes than [`MAX_CLASSES`].
     TooLarge,
     /// The experiment restores its best weights and the snapshot buffer is shorter than
@@ -148,10 +147,7 @@ impl RunError {
     fn message(self) -> &'static str {
         match self {
             RunError::Shape(_) => "the network does not fit its buffers",
-            RunError::TrainIndicesTooShort => {
-                "the training index buffer is shorter than the dataset"
-            }
-            RunError::ValidationIndicesTooShort => "the validation index buffer is too short",
+            RunError::IndicesTooShort => "the index buffer is shorter than the dataset",
             RunError::TooLarge => "the dataset has too many features or classes",
             RunError::SnapshotTooShort => "the early-stopping snapshot buffer is too short",
             RunError::StatisticsMismatch => {
@@ -184,9 +180,9 @@ impl defmt::Format for RunError {
     }
 }
 
-/// Runs `experiment` over `buffers`, the index buffers `train` (at least
-/// [`Experiment::train_capacity`] long) and `validation` (at least
-/// [`Experiment::validation_capacity`]) and the best-weights `snapshot` early stopping needs (at
+/// Runs `experiment` over `buffers`, the index buffer `rows` (at least
+/// [`Experiment::train_capacity`] long: the split's training then validation indices,
+/// [`split_in_place`]) and the best-weights `snapshot` early stopping needs (at
 /// least [`Experiment::snapshot_len`] floats; may be empty for an experiment without early stopping
 /// or without restoring), with `fault` injected into the data after the standardiser is fitted
 /// ([`NoFault`]: none), telling `observer` about every epoch. The epochs run in [`Driver::run`]: a
@@ -202,8 +198,7 @@ pub fn run<T: Settings, I: RowIndex, F: Fault, O: Observer>(
     experiment: &Experiment,
     fault: F,
     buffers: Buffers<'_>,
-    train: &mut [I],
-    validation: &mut [I],
+    rows: &mut [I],
     snapshot: &mut [f32],
     observer: &mut O,
 ) -> Result<Summary, RunError> {
@@ -212,19 +207,18 @@ pub fn run<T: Settings, I: RowIndex, F: Fault, O: Observer>(
     if features > MAX_FEATURES || classes > MAX_CLASSES || data.target_width() > MAX_TARGETS {
         return Err(RunError::TooLarge);
     }
-    if train.len() < data.rows() {
-        return Err(RunError::TrainIndicesTooShort);
-    }
-    let (n_train, n_val) = split(
+    let (n_train, n_val) = split_in_place(
         &data,
         classes,
         experiment.validation_fraction,
         experiment.seed,
-        train,
-        validation,
+        rows,
     )
-    .ok_or(RunError::ValidationIndicesTooShort)?;
-    let (train, validation) = (&mut train[..n_train], &validation[..n_val]);
+    .ok_or(RunError::IndicesTooShort)?;
+    let Some((train, validation)) = rows.split_at_mut_checked(n_train) else {
+        return Err(RunError::IndicesTooShort);
+    };
+    let validation = validation.get(..n_val).unwrap_or(&[]);
 
     let (mut standardizer, mut target) = standardizers(experiment)?;
     fit(experiment, train, &mut standardizer, &mut target);
@@ -387,7 +381,7 @@ pub(crate) fn trainer<'a, T: Settings>(
 
 /// The exactly sized memory of an experiment's run, declared in the experiment's module from its
 /// network module (`network!`) and its `EXPERIMENT`: `STATE` (optimiser floats), `TRAIN_CAPACITY`
-/// and `VALIDATION_CAPACITY` (index buffers), `SNAPSHOT` (early stopping's best weights, 0 without),
+/// (the index buffer: one index per row), `SNAPSHOT` (early stopping's best weights, 0 without),
 /// the types `Memory`, `Workspace` and `Fixed` (the experiment's [`Settings`]), and `workspace()`, a zeroed one (`const`, so that it can be a
 /// zeroed `static` in `.bss`, or a `Box` on a host).
 macro_rules! workspace {
@@ -398,10 +392,8 @@ macro_rules! workspace {
         /// Optimiser state floats (of the trainable parameters).
         pub const STATE: usize =
             tinytrain::optim::optimizer_state_len(EXPERIMENT.config.optimizer, TRAINABLE);
-        /// Length of the training index buffer.
+        /// Length of the index buffer (the split's training then validation indices).
         pub const TRAIN_CAPACITY: usize = EXPERIMENT.train_capacity();
-        /// Length of the validation index buffer.
-        pub const VALIDATION_CAPACITY: usize = EXPERIMENT.validation_capacity();
         /// `true` when `u16` can index every row.
         const SMALL_INDEX: bool = TRAIN_CAPACITY <= <u16 as tinytrain::data::RowIndex>::MAX_ROWS;
         /// The row index type: `u16` up to 65 536 rows, so the index buffers take half the RAM.
@@ -423,8 +415,7 @@ macro_rules! workspace {
         /// The network's buffers, exactly sized.
         pub type Memory = $net::HeldMemoryOf<HELD, GRADS, STATE>;
         /// Everything a run needs, exactly sized.
-        pub type Workspace =
-            $crate::run::Workspace<Memory, TRAIN_CAPACITY, VALIDATION_CAPACITY, SNAPSHOT, Index>;
+        pub type Workspace = $crate::run::Workspace<Memory, TRAIN_CAPACITY, SNAPSHOT, Index>;
         /// A zeroed workspace.
         pub const fn workspace() -> Workspace {
             Workspace::new(Memory::new())
@@ -464,38 +455,34 @@ impl<
     }
 }
 
-/// Everything [`run`] needs, as arrays: the network's memory, the two index buffers, and the
+/// Everything [`run`] needs, as arrays: the network's memory, the index buffer, and the
 /// best-weights snapshot of early stopping (`S` floats: 0, costing nothing, for an experiment
 /// without it).
 ///
 /// All zeros when new, so a `static` of it lands in `.bss` and costs no flash.
 #[derive(Clone, Debug)]
-pub struct Workspace<M, const N: usize, const V: usize, const S: usize = 0, I = u32> {
+pub struct Workspace<M, const N: usize, const S: usize = 0, I = u32> {
     /// The network's buffers.
     pub memory: M,
-    /// Training indices (the dataset's length).
-    pub train: [I; N],
-    /// Validation indices.
-    pub validation: [I; V],
+    /// The split's training then validation indices, one per row of the dataset
+    /// ([`split_in_place`]).
+    pub rows: [I; N],
     /// Early stopping's snapshot of the best parameters.
     pub snapshot: [f32; S],
 }
 
-impl<M, const N: usize, const V: usize, const S: usize, I: RowIndex> Workspace<M, N, V, S, I> {
-    /// Wraps `memory` with zeroed index buffers and snapshot.
+impl<M, const N: usize, const S: usize, I: RowIndex> Workspace<M, N, S, I> {
+    /// Wraps `memory` with a zeroed index buffer and snapshot.
     pub const fn new(memory: M) -> Self {
         Self {
             memory,
-            train: [I::ZERO; N],
-            validation: [I::ZERO; V],
+            rows: [I::ZERO; N],
             snapshot: [0.0; S],
         }
     }
 }
 
-impl<M: NetworkMemory, const N: usize, const V: usize, const S: usize, I: RowIndex>
-    Workspace<M, N, V, S, I>
-{
+impl<M: NetworkMemory, const N: usize, const S: usize, I: RowIndex> Workspace<M, N, S, I> {
     /// [`run()`] over this workspace's buffers.
     ///
     /// ```
@@ -526,8 +513,7 @@ impl<M: NetworkMemory, const N: usize, const V: usize, const S: usize, I: RowInd
             experiment,
             fault,
             self.memory.buffers(),
-            &mut self.train,
-            &mut self.validation,
+            &mut self.rows,
             &mut self.snapshot,
             observer,
         )

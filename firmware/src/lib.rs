@@ -83,7 +83,7 @@ macro_rules! program {
 
         #[cortex_m_rt::entry]
         fn main() -> ! {
-            $crate::train::<tinytrain_experiments::$experiment::Fixed, _, _, _, _, _, _>(
+            $crate::train::<tinytrain_experiments::$experiment::Fixed, _, _, _, _, _>(
                 &tinytrain_experiments::$experiment::EXPERIMENT,
                 $crate::program!(@fault $($fault)?),
                 WORKSPACE.take(),
@@ -110,7 +110,7 @@ macro_rules! stream_program {
 
         #[cortex_m_rt::entry]
         fn main() -> ! {
-            $crate::stream::<tinytrain_experiments::$experiment::Fixed, _, _, _, _, _>(
+            $crate::stream::<tinytrain_experiments::$experiment::Fixed, _, _, _, _>(
                 &tinytrain_experiments::$experiment::EXPERIMENT,
                 WORKSPACE.take(),
                 ERRORS.take(),

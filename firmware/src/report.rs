@@ -168,8 +168,23 @@ impl<'a, W: Write> Reporter<'a, W> {
         };
         log_summary(summary);
         log_resources(&resources);
-        let length = wire::outcome::encode_summary(summary, &resources, &mut self.buffer);
-        self.send(length);
+        // In pieces: the summary frame is longer than the buffer, which holds its longer half.
+        let (serial, mut crc, mut failed) = (&mut self.serial, !0, false);
+        let fits = wire::outcome::encode_summary_in_parts(
+            summary,
+            &resources,
+            &mut self.buffer,
+            |piece| {
+                crc = tinytrain::crc::update(crc, piece);
+                failed |= serial.write_all(piece).is_err();
+            },
+        );
+        if fits.is_none() {
+            defmt::panic!("the summary exceeds {=usize} bytes", FRAME_CAPACITY);
+        }
+        if failed || serial.write_all(&frame::trailer_of_crc(!crc)).is_err() {
+            defmt::panic!("the serial port failed");
+        }
         let _ = self.serial.flush();
         resources
     }

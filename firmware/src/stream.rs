@@ -23,12 +23,11 @@ pub fn stream<
     T: Settings,
     M: NetworkMemory,
     const N: usize,
-    const V: usize,
     const S: usize,
     I: tinytrain::data::RowIndex,
 >(
     experiment: &Experiment,
-    workspace: &mut Workspace<M, N, V, S, I>,
+    workspace: &mut Workspace<M, N, S, I>,
     errors: &mut [f32],
 ) -> ! {
     let mut serial = crate::start();

@@ -23,14 +23,13 @@ pub fn train<
     T: Settings,
     M: NetworkMemory,
     const N: usize,
-    const V: usize,
     const S: usize,
     I: RowIndex,
     F: Fault,
 >(
     experiment: &Experiment,
     fault: F,
-    workspace: &mut Workspace<M, N, V, S, I>,
+    workspace: &mut Workspace<M, N, S, I>,
 ) -> ! {
     let mut serial = crate::start();
     // Feature `handshake`: start when the host says it listens (see `frame::HANDSHAKE_START`).

@@ -57,14 +57,12 @@ pub fn run_experiment(
     )?;
     // Early stopping's snapshot keeps the model: parameters and batch-norm statistics.
     let mut snapshot = vec![0.0; experiment.snapshot_len(plan.params + plan.stats)];
-    let mut train = vec![0u32; experiment.train_capacity()];
-    let mut validation = vec![0u32; experiment.validation_capacity()];
+    let mut rows = vec![0u32; experiment.train_capacity()];
     let summary = run::<tinytrain::train::Runtime, _, _, _>(
         &experiment,
         NoFault,
         memory.buffers(),
-        &mut train,
-        &mut validation,
+        &mut rows,
         &mut snapshot,
         observer,
     )

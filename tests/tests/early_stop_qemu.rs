@@ -27,7 +27,7 @@ fn validation_loss(params: &[f32]) -> f32 {
     let data = experiment.data;
     let (features, classes) = (data.features(), experiment.classes());
     let mut train = vec![0u32; experiment.train_capacity()];
-    let mut validation = vec![0u32; experiment.validation_capacity()];
+    let mut validation = vec![0u32; experiment.train_capacity()];
     let (n_train, n_val) = split(
         &data,
         classes,

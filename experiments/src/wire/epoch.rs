@@ -70,6 +70,20 @@ pub fn parse_plain(value: &serde_json::Value) -> Result<EpochRecord, String> {
 mod tests {
     use super::*;
 
+    /// The longest epoch frame — every field present, each float of the longest shortest-digits
+    /// form, the largest epoch — fits [`FRAME_CAPACITY`](super::super::FRAME_CAPACITY).
+    #[test]
+    fn the_longest_epoch_frame_fits_the_capacity() {
+        let longest = -f32::from_bits(0x0080_0001); // -1.1754945e-38
+        let floats = [Some(longest); EpochRecord::FLOAT_NAMES.len()];
+        let record = EpochRecord::from_floats(u32::MAX, floats).unwrap();
+        let mut buffer = [0u8; 2 * super::super::FRAME_CAPACITY];
+        let n = encode(&record, &mut buffer).unwrap();
+        eprintln!("longest epoch frame: {n} bytes");
+        assert!(n <= super::super::FRAME_CAPACITY, "{n}");
+        assert!(encode(&record, &mut buffer[..n - 1]).is_none());
+    }
+
     #[test]
     fn the_frame_round_trips_exactly_and_matches_the_readme() {
         let record = EpochRecord {

@@ -33,7 +33,12 @@ pub use tinytrain::crc::crc32;
 /// assert_eq!(&tinytrain_experiments::frame::trailer(b"{}"), b"*a3a6bf43\n");
 /// ```
 pub fn trailer(json: &[u8]) -> [u8; 10] {
-    let crc = crc32(json);
+    trailer_of_crc(crc32(json))
+}
+
+/// The trailer of a JSON text whose [`crc32`] is `crc` (a frame sent in pieces computes it with
+/// [`tinytrain::crc::update`] as they go).
+pub fn trailer_of_crc(crc: u32) -> [u8; 10] {
     let mut trailer = *b"*00000000\n";
     for (i, digit) in trailer[1..9].iter_mut().enumerate() {
         *digit = b"0123456789abcdef"[(crc >> (28 - 4 * i) & 0xF) as usize];

@@ -28,8 +28,11 @@ pub mod line;
 #[cfg(feature = "host")]
 pub mod log;
 
-/// Longest JSON text of a frame (epoch, event, early stopping, summary; weights frames are shorter).
-pub const FRAME_CAPACITY: usize = 1024;
+/// A device's frame buffer: the longest JSON text of an epoch, event or early-stopping frame (449
+/// bytes: `epoch::tests::the_longest_epoch_frame_fits_the_capacity`), and of each piece of the
+/// summary frame, which is sent in pieces (`outcome::encode_summary_in_parts`: the summary, up to
+/// 849 bytes, then the resources). Weights frames have their own, shorter buffer.
+pub const FRAME_CAPACITY: usize = 896;
 
 #[cfg(feature = "host")]
 pub use event::{early_stopping_json, event_json};

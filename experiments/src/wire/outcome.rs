@@ -91,9 +91,109 @@ pub fn encode_summary<R: serde::Serialize>(
     serde_json_core::to_slice(&SummaryFrame { summary, resources }, buffer).ok()
 }
 
+/// The JSON of [`encode_summary`], byte for byte, handed to `emit` in five pieces: the summary and
+/// the resources are serialised one at a time into `buffer`, which then needs to hold only the
+/// longer of the two (a device's frame buffer need not fit the longest frame). `None` if either
+/// does not fit (`emit` may have had the first pieces).
+#[cfg(feature = "serde")]
+pub fn encode_summary_in_parts<R: serde::Serialize>(
+    summary: &Summary,
+    resources: &R,
+    buffer: &mut [u8],
+    mut emit: impl FnMut(&[u8]),
+) -> Option<()> {
+    emit(b"{\"summary\":");
+    let n = serde_json_core::to_slice(summary, buffer).ok()?;
+    emit(buffer.get(..n)?);
+    emit(b",\"resources\":");
+    let n = serde_json_core::to_slice(resources, buffer).ok()?;
+    emit(buffer.get(..n)?);
+    emit(b"}");
+    Some(())
+}
+
 #[cfg(all(test, feature = "host"))]
 mod tests {
     use super::Count;
+
+    /// The longest summary a device sends — the longest name, every field present, every number of
+    /// its longest form — fits the frame buffer (it is one of the summary frame's pieces; the
+    /// whole frame, with the resources, would not).
+    #[test]
+    fn the_longest_summary_fits_the_frame_buffer() {
+        use tinytrain::record::EpochRecord;
+        let longest = -f32::from_bits(0x0080_0001); // -1.1754945e-38
+        let last =
+            EpochRecord::from_floats(u32::MAX, [Some(longest); EpochRecord::FLOAT_NAMES.len()])
+                .unwrap();
+        let name: &'static str = "x".repeat(crate::experiment::NAME_CAPACITY).leak();
+        let anomalies = crate::stream::Anomalies {
+            quantile: longest,
+            threshold: longest,
+            threshold_bits: u32::MAX,
+            errors: u32::MAX,
+            true_positives: u32::MAX,
+            false_positives: u32::MAX,
+            false_negatives: u32::MAX,
+            true_negatives: u32::MAX,
+        };
+        let summary = crate::Summary {
+            experiment: name,
+            epochs: u32::MAX,
+            rows: crate::Rows {
+                train: u32::MAX,
+                validation: u32::MAX,
+            },
+            samples_trained: u32::MAX,
+            best_epoch: u32::MAX,
+            best_val_acc: Some(longest),
+            last,
+            divergence: Default::default(),
+            skipped_samples: u32::MAX,
+            skipped_steps: u32::MAX,
+            stopped_epoch: Some(u32::MAX),
+            restored_epoch: Some(u32::MAX),
+            anomalies: Some(anomalies),
+        };
+        let mut buffer = [0u8; 2048];
+        let n = serde_json_core::to_slice(&summary, &mut buffer).unwrap();
+        // 832 bytes; a float of 9 significant digits is one character longer than these.
+        assert_eq!(n, 832);
+        let floats = core::str::from_utf8(&buffer[..n])
+            .unwrap()
+            .matches("e-38")
+            .count();
+        assert!(n + floats <= crate::wire::FRAME_CAPACITY, "{n} + {floats}");
+    }
+
+    /// The pieces are the whole frame's JSON, byte for byte, from a buffer that holds only the
+    /// longer of the summary and the resources.
+    #[test]
+    fn the_summary_in_parts_is_the_summary_frame() {
+        let mut ws = Box::new(crate::iris::workspace());
+        let summary = ws
+            .run(&crate::iris::EXPERIMENT, crate::NoFault, &mut |_: &_| {})
+            .unwrap();
+        let resources =
+            serde_json::json!({"board": "mps2-an386", "stack_peak": 6024, "ram_total": 7648});
+        let mut whole = [0u8; 1024];
+        let n = super::encode_summary(&summary, &resources, &mut whole).unwrap();
+        let summary_len = serde_json::to_string(&summary).unwrap().len();
+        let mut small = vec![0u8; summary_len.max(resources.to_string().len())];
+        let mut parts = Vec::new();
+        super::encode_summary_in_parts(&summary, &resources, &mut small, |piece| {
+            parts.extend_from_slice(piece)
+        })
+        .unwrap();
+        assert_eq!(
+            core::str::from_utf8(&parts),
+            core::str::from_utf8(&whole[..n])
+        );
+        assert!(small.len() < n / 2 + 200, "{} of {n}", small.len());
+        // One byte short of the summary: refused.
+        let mut short = vec![0u8; summary_len - 1];
+        assert!(super::encode_summary_in_parts(&summary, &resources, &mut short, |_| {}).is_none());
+    }
 
     #[test]
     fn a_count_is_its_decimal_number_in_serde_json_core() {

@@ -10,7 +10,6 @@
 
 use tinytrain::data::RowIndex;
 use tinytrain::optim::optimizer_state_len;
-use tinytrain_experiments::experiment::validation_capacity;
 use tinytrain_experiments::run::{MAX_CLASSES, MAX_FEATURES};
 
 use anyhow::bail;
@@ -56,18 +55,12 @@ pub struct Need {
 impl Need {
     /// The needs of `setup` with its data stored as `generated` holds it.
     pub fn of(setup: &Setup<'_>, generated: &Generated, init: bool) -> Self {
-        let table = setup.table;
         let params = setup.plan.params;
         let trainable = params - setup.frozen_params();
         // A shipped model's frozen layers are read in place from flash
         // (`Experiment::in_place_params`).
         let in_place = if init { setup.frozen_params() } else { 0 };
         let spec = setup.spec;
-        let classes = if setup.head.is_classification() {
-            table.classes()
-        } else {
-            0
-        };
         let bytes = |floats: usize| 4 * floats as u64;
         // With a batch norm the buffers hold the whole mini-batch.
         let plan = if setup.plan.has_batch_norm() {
@@ -86,9 +79,8 @@ impl Need {
                 bytes(trainable)
             },
             optimizer_state: bytes(optimizer_state_len(setup.config.optimizer, trainable)),
-            split_indices: index_width(generated.rows)
-                * (generated.rows + validation_capacity(generated.rows, classes, spec.val_fraction))
-                    as u64,
+            // One index per row: training then validation (`split_in_place`).
+            split_indices: index_width(generated.rows) * generated.rows as u64,
             snapshot: bytes(
                 spec.early_stopping
                     .map_or(0, |c| c.snapshot_len(params - in_place)),

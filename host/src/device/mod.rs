@@ -505,8 +505,10 @@ fn experiment_name(setup: &Setup<'_>) -> String {
         .path
         .file_stem()
         .map_or_else(|| "data".into(), |s| s.to_string_lossy().into_owned());
+    // At most `NAME_CAPACITY` characters: the device's summary frame must hold the name.
     stem.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .take(tinytrain_experiments::experiment::NAME_CAPACITY)
         .collect()
 }
 
