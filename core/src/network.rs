@@ -8,7 +8,7 @@
 //! | `params`      | for each dense layer: `W` (`outputs × inputs`, row-major) then `b` |
 //! | `grads`       | the same layout as `params` less its frozen front ([`Mlp::new_frozen`]); empty for a run that fuses every SGD step |
 //! | `activations` | the input, then every layer's output, in order                    |
-//! | `deltas`      | two vectors of the widest layer, used in turn by the backward pass |
+//! | `deltas`      | two vectors of the widest layer output, used in turn by the backward pass |
 //! | `masks`       | `u32` dropout bits, one run per dropout layer                    |
 //! | `stats`       | per batch-norm layer: running mean and variance, then scratch     |
 //! | `state`       | the optimiser's per-parameter state (momentum, Adam moments)      |
@@ -731,12 +731,15 @@ impl<'a> Mlp<'a> {
             let Some(x_start) = y_start.checked_sub(in_width) else {
                 break;
             };
+            // The network's input (layer 0, dense) gets no gradient: the plan's deltas need not
+            // hold it.
+            let dx_width = if index == 0 { 0 } else { in_width };
             let geometry = BackwardGeometry {
                 x: x_start..y_start,
                 y: y_start..y_end,
                 half,
                 dy_front,
-                widths: (in_width, out_width),
+                widths: (dx_width, out_width),
             };
             macro_rules! io {
                 () => {

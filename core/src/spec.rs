@@ -232,7 +232,9 @@ pub struct Plan {
     pub params: usize,
     /// Activations: the input plus every layer's output.
     pub activations: usize,
-    /// Back-propagated gradients: two vectors of the widest layer (ping-pong).
+    /// Back-propagated gradients: two vectors of the widest layer output (ping-pong; the network's
+    /// input needs no gradient), and at least `inputs` floats in all (a sample's delta slot is the
+    /// scratch its input row is first loaded into).
     pub deltas: usize,
     /// Dropout mask words (one bit per dropped-out element).
     pub mask_words: usize,
@@ -272,7 +274,7 @@ impl Plan {
             stats: 0,
             batch: 1,
         };
-        let mut widest = inputs;
+        let mut widest = 0;
         let mut i = 0;
         // Every size is checked arithmetic: a width near `usize::MAX` must be an error, never a
         // wrapped-around small buffer.
@@ -335,6 +337,9 @@ impl Plan {
         plan.outputs = width;
         i -= 1; // the sizes below overflow, if at all, because of the last layer
         plan.deltas = checked!(widest.checked_mul(2));
+        if plan.deltas < inputs {
+            plan.deltas = inputs;
+        }
         // The bytes of every buffer, optimiser state included (Adam's two moments), fit a `usize`.
         let floats = checked!(plan.params.checked_mul(4));
         let floats = checked!(floats.checked_add(plan.activations));
@@ -573,12 +578,13 @@ impl DoubleEndedIterator for DenseLayers<'_> {
 /// }
 /// assert_eq!(digits_net::PARAMS, 2410);
 /// let memory = digits_net::Memory::<{ 2 * digits_net::PARAMS }>::new();
-/// // params, grads, Adam moments; 170 activations; 2 × 64 deltas; 1 mask word.
-/// assert_eq!(core::mem::size_of_val(&memory), 4 * (2410 * 4 + 170 + 128 + 1));
+/// // params, grads, Adam moments; 170 activations; 2 × 32 deltas (the widest layer output; the
+/// // input needs no gradient); 1 mask word.
+/// assert_eq!(core::mem::size_of_val(&memory), 4 * (2410 * 4 + 170 + 64 + 1));
 /// // Plain SGD at batch 1: parameters, activations, deltas, masks.
 /// let fused = digits_net::FusedSgdMemory::new();
 /// assert_eq!(core::mem::size_of_val(&fused), digits_net::PLAN.fused_sgd_bytes());
-/// assert_eq!(digits_net::PLAN.fused_sgd_bytes(), 4 * (2410 + 170 + 128 + 1));
+/// assert_eq!(digits_net::PLAN.fused_sgd_bytes(), 4 * (2410 + 170 + 64 + 1));
 ///
 /// // With batch norm, the buffers hold a whole mini-batch of 16.
 /// tinytrain::network! {
@@ -592,8 +598,8 @@ impl DoubleEndedIterator for DenseLayers<'_> {
 /// }
 /// assert_eq!(bn_net::PARAMS, 2410 + 64);
 /// let memory = bn_net::Memory::<0>::new();
-/// // params and grads; 16 × (64 + 3·32 + 10) activations; 16 × 2 × 64 deltas; 6 × 32 statistics.
-/// assert_eq!(core::mem::size_of_val(&memory), 4 * (2 * 2474 + 16 * 170 + 16 * 128 + 192));
+/// // params and grads; 16 × (64 + 3·32 + 10) activations; 16 × 2 × 32 deltas; 6 × 32 statistics.
+/// assert_eq!(core::mem::size_of_val(&memory), 4 * (2 * 2474 + 16 * 170 + 16 * 64 + 192));
 /// ```
 ///
 /// A width mismatch does not compile:

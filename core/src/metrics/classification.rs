@@ -111,6 +111,53 @@ impl<const C: usize> ConfusionMatrix<C> {
     }
 }
 
+/// Accuracy alone, counted as [`ConfusionMatrix::accuracy`] counts it (out-of-range classes
+/// ignored) in two counters instead of `C²`: what a training pass reports (the validation pass
+/// keeps the matrix, for its F1).
+///
+/// ```
+/// use tinytrain::metrics::classification::Accuracy;
+/// let mut a = Accuracy::new(3);
+/// for (truth, predicted) in [(0, 0), (0, 1), (1, 1), (2, 2), (2, 2), (5, 5)] { a.update(truth, predicted); }
+/// assert_eq!(a.value(), 0.8);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Accuracy {
+    classes: usize,
+    correct: u32,
+    total: u32,
+}
+
+impl Accuracy {
+    /// No samples yet, for `classes` classes.
+    pub const fn new(classes: usize) -> Self {
+        Self {
+            classes,
+            correct: 0,
+            total: 0,
+        }
+    }
+
+    /// Forgets the samples counted.
+    pub fn reset(&mut self) {
+        (self.correct, self.total) = (0, 0);
+    }
+
+    /// Counts one sample; out-of-range classes are ignored.
+    pub fn update(&mut self, truth: u16, predicted: u16) {
+        let (t, p) = (truth as usize, predicted as usize);
+        if t < self.classes && p < self.classes {
+            self.total += 1;
+            self.correct += u32::from(t == p);
+        }
+    }
+
+    /// Correct / counted (0 when nothing was counted).
+    pub fn value(&self) -> f32 {
+        ratio(self.correct, self.total)
+    }
+}
+
 fn ratio(numerator: u32, denominator: u32) -> f32 {
     if denominator == 0 {
         0.0
@@ -122,6 +169,23 @@ fn ratio(numerator: u32, denominator: u32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Accuracy counts what the confusion matrix counts: the same value, bit for bit.
+    #[test]
+    fn accuracy_alone_equals_the_matrix_accuracy() {
+        let (mut m, mut a) = (ConfusionMatrix::<4>::new(3), Accuracy::new(3));
+        assert_eq!(a.value().to_bits(), m.accuracy().to_bits());
+        let mut state = 7u32;
+        for _ in 0..1000 {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let (t, p) = ((state >> 24) as u16 % 5, (state >> 16) as u16 % 4);
+            m.update(t, p);
+            a.update(t, p);
+            assert_eq!(a.value().to_bits(), m.accuracy().to_bits());
+        }
+        a.reset();
+        assert_eq!(a.value(), 0.0);
+    }
 
     #[test]
     fn matches_scikit_learn_example() {

@@ -39,9 +39,11 @@ pub use settings::{Runtime, Settings};
 
 use core::marker::PhantomData;
 
+use crate::data::Target;
 use crate::data::{shuffle, Dataset, RowIndex};
 use crate::diagnose::Event;
 use crate::loss::Head;
+use crate::metrics::classification::Accuracy;
 use crate::metrics::{ConfusionMatrix, RegressionMetrics, Welford};
 use crate::network::{Buffers, Mlp, Mode};
 use crate::optim::plateau::Plateau;
@@ -110,12 +112,16 @@ impl Default for TrainConfig {
     }
 }
 
-/// Loss and task metrics over one pass, for up to `C` classes.
+/// Loss and task metrics over one pass, with a confusion matrix of up to `C` classes (the
+/// validation pass's, for its F1; the training pass reports only its accuracy and keeps none,
+/// `C = 0`).
 #[derive(Clone, Debug)]
 pub struct Summary<const C: usize> {
     /// Mean loss and its spread.
     pub loss: Welford,
-    /// Confusion matrix (classification).
+    /// Accuracy (classification), whatever `C`.
+    pub accuracy: Accuracy,
+    /// Confusion matrix (classification; empty when `C = 0`).
     pub confusion: ConfusionMatrix<C>,
     /// Errors in the target's units (regression).
     pub regression: RegressionMetrics,
@@ -125,6 +131,7 @@ impl<const C: usize> Summary<C> {
     fn new(classes: usize) -> Self {
         Self {
             loss: Welford::new(),
+            accuracy: Accuracy::new(classes),
             confusion: ConfusionMatrix::new(classes),
             regression: RegressionMetrics::new(),
         }
@@ -132,8 +139,48 @@ impl<const C: usize> Summary<C> {
 
     fn reset(&mut self) {
         self.loss.reset();
+        self.accuracy.reset();
         self.confusion.reset();
         self.regression.reset();
+    }
+
+    /// Counts a sample of `loss` whose outputs `out` had the regression targets `target`, both
+    /// mapped to the target's units by `unscale`.
+    #[inline(always)]
+    fn count_values(
+        &mut self,
+        loss: f32,
+        out: &[f32],
+        target: &[f32],
+        unscale: impl Fn(f32) -> f32,
+    ) {
+        self.loss.update(loss);
+        for (&z, &y) in out.iter().zip(target) {
+            self.regression.update(unscale(z), unscale(y));
+        }
+    }
+
+    /// Counts a sample of `loss`: its `predicted` class against the true one, or (regression) its
+    /// first output `out` against the target's value, in the target's units.
+    #[inline(always)]
+    fn count(
+        &mut self,
+        loss: f32,
+        predicted: Option<u16>,
+        target: Target,
+        out: f32,
+        unscale: impl Fn(f32) -> f32,
+    ) {
+        self.loss.update(loss);
+        match (predicted, target.class()) {
+            (Some(predicted), Some(truth)) => {
+                self.accuracy.update(truth, predicted);
+                self.confusion.update(truth, predicted);
+            }
+            _ => self
+                .regression
+                .update(unscale(out), unscale(target.value())),
+        }
     }
 }
 
@@ -149,7 +196,7 @@ pub struct Trainer<'a, const C: usize, S: Settings = Runtime> {
     classes: usize,
     pub(crate) epoch: u32,
     pub(crate) shuffle_rng: Pcg32,
-    train: Summary<C>,
+    train: Summary<0>,
     validation: Summary<C>,
     /// Multiplies the scheduled learning rate (1 until [`DivergencePolicy::ReduceLr`] acts).
     pub(crate) lr_scale: f32,
@@ -297,8 +344,8 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
         self.classes
     }
 
-    /// Metrics of the last training pass.
-    pub fn train_summary(&self) -> &Summary<C> {
+    /// Metrics of the last training pass (no confusion matrix: its accuracy is what it reports).
+    pub fn train_summary(&self) -> &Summary<0> {
         &self.train
     }
 
@@ -578,14 +625,12 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
             data.load_target(row, target);
             let loss = head.regression_loss_and_grad(out, target, grad);
             self.last_loss = loss;
-            let summaries = [&mut self.train, &mut self.validation];
-            let Some(summary) = Self::summary_for(summaries, &mut self.epoch_stats, pass, loss)
-            else {
+            if !Self::admit(&mut self.epoch_stats, pass, loss) {
                 return Health::BadLoss;
-            };
-            summary.loss.update(loss);
-            for (&z, &y) in out.iter().zip(target.iter()) {
-                summary.regression.update(unscale(z), unscale(y));
+            }
+            match pass {
+                Pass::Train => self.train.count_values(loss, out, target, unscale),
+                Pass::Validation => self.validation.count_values(loss, out, target, unscale),
             }
             return Health::Finite;
         }
@@ -593,39 +638,28 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
         let (out, grad) = self.net.output_and_grad_mut_at(slot);
         let loss = head.loss_and_grad(out, target, grad);
         self.last_loss = loss;
-        let summaries = [&mut self.train, &mut self.validation];
-        let Some(summary) = Self::summary_for(summaries, &mut self.epoch_stats, pass, loss) else {
+        if !Self::admit(&mut self.epoch_stats, pass, loss) {
             return Health::BadLoss;
-        };
-        summary.loss.update(loss);
-        match (head.predict_class(out), target.class()) {
-            (Some(predicted), Some(truth)) => summary.confusion.update(truth, predicted),
-            _ => summary.regression.update(
-                unscale(out.first().copied().unwrap_or(0.0)),
-                unscale(target.value()),
-            ),
+        }
+        let (predicted, first) = (head.predict_class(out), out.first().copied().unwrap_or(0.0));
+        match pass {
+            Pass::Train => self.train.count(loss, predicted, target, first, unscale),
+            Pass::Validation => self
+                .validation
+                .count(loss, predicted, target, first, unscale),
         }
         Health::Finite
     }
 
-    /// The pass's metrics to count a sample of loss `loss` in; `None` (and counted in the epoch's
-    /// [`DivergenceStats`]) for a training sample whose loss is not finite.
-    /// (A function of the fields it touches: the network's output stays borrowed meanwhile.)
+    /// Whether a sample of loss `loss` is counted in the pass's metrics: not (and counted in the
+    /// epoch's [`DivergenceStats`]) a training sample whose loss is not finite.
     #[inline(always)]
-    fn summary_for<'s>(
-        [train, validation]: [&'s mut Summary<C>; 2],
-        stats: &mut DivergenceStats,
-        pass: Pass,
-        loss: f32,
-    ) -> Option<&'s mut Summary<C>> {
-        match pass {
-            Pass::Train if !loss.is_finite() => {
-                stats.bad_losses += 1;
-                None
-            }
-            Pass::Train => Some(train),
-            Pass::Validation => Some(validation),
+    fn admit(stats: &mut DivergenceStats, pass: Pass, loss: f32) -> bool {
+        if pass == Pass::Train && !loss.is_finite() {
+            stats.bad_losses += 1;
+            return false;
         }
+        true
     }
 
     /// One optimiser step with the mean gradient of `batch` samples (clipped if configured), unless
@@ -673,7 +707,7 @@ impl<'a, const C: usize, S: Settings> Trainer<'a, C, S> {
         EpochRecord {
             epoch: self.epoch,
             train_loss: if trained { train.loss.mean() } else { f32::NAN },
-            train_acc: when(classification && trained, train.confusion.accuracy()),
+            train_acc: when(classification && trained, train.accuracy.value()),
             val_loss: when(has_validation, val.loss.mean()),
             val_acc: when(classification && has_validation, val.confusion.accuracy()),
             lr,
