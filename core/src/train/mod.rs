@@ -175,7 +175,9 @@ impl<const C: usize> Summary<C> {
         match (predicted, target.class()) {
             (Some(predicted), Some(truth)) => {
                 self.accuracy.update(truth, predicted);
-                self.confusion.update(truth, predicted);
+                if C > 0 {
+                    self.confusion.update(truth, predicted);
+                }
             }
             _ => self
                 .regression
