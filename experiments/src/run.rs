@@ -221,8 +221,13 @@ pub fn run<T: Settings, I: RowIndex, F: Fault, O: Observer>(
     let validation = validation.get(..n_val).unwrap_or(&[]);
 
     let (mut standardizer, mut target) = standardizers(experiment)?;
-    fit(experiment, train, &mut standardizer, &mut target);
     let regression = classes == 0 && experiment.standardize;
+    fit(
+        experiment,
+        train,
+        &mut standardizer,
+        regression.then_some(&mut target),
+    );
     let mut config = experiment.config;
     if regression {
         config.target_scale = target_scale(&target);
@@ -280,7 +285,7 @@ pub fn run<T: Settings, I: RowIndex, F: Fault, O: Observer>(
     })
 }
 
-/// Fits `features` and `target` (the experiment's [`standardizers`]) on the
+/// Fits `features` and (a regression's) `target`, the experiment's [`standardizers`], on the
 /// `train` rows unless their statistics are fixed. The fit's accumulators ([`FIT_ACCUMULATORS`]
 /// of them) live in this function's stack frame only (not inlined, so not in the run's), which a
 /// 16 KB part needs.
@@ -289,7 +294,7 @@ fn fit<I: RowIndex>(
     experiment: &Experiment,
     train: &[I],
     features: &mut Standardizer<MAX_FEATURES, 0>,
-    target: &mut Standardizer<MAX_TARGETS, 0>,
+    target: Option<&mut Standardizer<MAX_TARGETS, 0>>,
 ) {
     let data = experiment.data;
     // Statistics of the training rows only: validation must not leak into the inputs.
@@ -300,7 +305,7 @@ fn fit<I: RowIndex>(
         let width = data.features().min(MAX_FEATURES);
         features.fit_with(&mut accumulators, &data, train, &mut scratch[..width]);
     }
-    if experiment.classes() == 0 && experiment.standardize && !target.is_frozen() {
+    if let Some(target) = target.filter(|t| !t.is_frozen()) {
         let mut standardizer = Standardizer::<MAX_TARGETS>::new(data.target_width());
         let mut y = [0.0; MAX_TARGETS];
         let y = y.get_mut(..data.target_width()).unwrap_or(&mut []);
